@@ -1,0 +1,129 @@
+"""Building blocks shared by the KPI families: pure Ibis, portable to every backend.
+
+Week periods start on Monday (DuckDB and Spark agree). Period indices are integers so that
+"the next period" is ``idx + 1`` on every engine, without interval arithmetic.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from afterclick.kpis.base import Params, Tables
+from afterclick.schemas import EventClass, events_of
+
+SECONDS_PER_WEEK = 7 * 24 * 3600
+
+EXPOSURE = events_of(EventClass.EXPOSURE)
+DEEP = events_of(EventClass.DEEP)
+ENGAGED = (*events_of(EventClass.SHALLOW), *events_of(EventClass.VISIT))
+
+
+def in_period(table: ir.Table, p: Params, column: str = "ts") -> ir.Table:
+    """Rows of ``table`` inside the review period [start, end)."""
+    if p.start is not None:
+        table = table.filter(table[column] >= p.start)
+    if p.end is not None:
+        table = table.filter(table[column] < p.end)
+    return table
+
+
+def events(t: Tables, p: Params) -> ir.Table:
+    return in_period(t["events"], p)
+
+
+def active_events(t: Tables, p: Params) -> ir.Table:
+    """Events that show a person acting: everything except exposures (impressions)."""
+    ev = events(t, p)
+    return ev.filter(~ev.event.isin(EXPOSURE))
+
+
+def period_start(ts: ir.TimestampValue, grain: str) -> ir.TimestampValue:
+    return ts.truncate("W" if grain == "week" else "M")
+
+
+def period_index(ts: ir.TimestampValue, grain: str) -> ir.IntegerValue:
+    """Consecutive integers per period: Monday weeks, or calendar months."""
+    if grain == "week":
+        return (ts.truncate("W").epoch_seconds() // SECONDS_PER_WEEK).cast("int64")
+    return (ts.year() * 12 + ts.month() - 1).cast("int64")
+
+
+def day_index(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """Days since 1970-01-01 (UTC)."""
+    return (ts.truncate("D").epoch_seconds() // 86400).cast("int64")
+
+
+def customer_periods(t: Tables, p: Params, grain: str | None = None) -> ir.Table:
+    """Distinct (customer_id, idx, period) of activity, one row per active customer-period."""
+    grain = grain or p.grain
+    ev = active_events(t, p)
+    return ev.select(
+        customer_id=ev.customer_id,
+        idx=period_index(ev.ts, grain),
+        period=period_start(ev.ts, grain),
+    ).distinct()
+
+
+def customer_days(t: Tables, p: Params) -> ir.Table:
+    """Distinct (customer_id, day) of activity."""
+    ev = active_events(t, p)
+    return ev.select(customer_id=ev.customer_id, day=day_index(ev.ts)).distinct()
+
+
+def first_touch(t: Tables, p: Params) -> ir.Table:
+    """Per customer, the time of their first active (non-exposure) event and last one."""
+    ev = active_events(t, p)
+    return ev.group_by("customer_id").aggregate(first_ts=ev.ts.min(), last_ts=ev.ts.max())
+
+
+def data_bounds(t: Tables, p: Params) -> ir.Table:
+    """A one-row table with the first and last event time in the period."""
+    ev = events(t, p)
+    return ev.aggregate(data_start=ev.ts.min(), data_end=ev.ts.max())
+
+
+def last_complete_period(t: Tables, p: Params, grain: str | None = None) -> ir.Table:
+    """One row, ``last_idx``: the period before the one holding the latest event."""
+    b = data_bounds(t, p)
+    return b.select(last_idx=period_index(b.data_end, grain or p.grain) - 1)
+
+
+def safe_ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
+    """num / den, NULL (never NaN or an error) when den is 0."""
+    return ibis.ifelse(den == 0, ibis.null(), num.cast("float64") / den.cast("float64"))
+
+
+def sessions(t: Tables, p: Params) -> ir.Table:
+    """One row per session: customer_id, session, start, end, duration_s, visits, events.
+
+    A session is the source's ``session_id`` where given; otherwise a run of a customer's active
+    events with no gap longer than ``session_gap_minutes`` (30 by default, the web-analytics
+    convention). Duration is the sum of the source's ``duration_s`` where the session has any,
+    else the time from its first to its last event.
+    """
+    ev = active_events(t, p)
+    w = ibis.window(group_by=ev.customer_id, order_by=[ev.ts, ev.event])
+    gap_s = ev.ts.epoch_seconds() - ev.ts.lag().over(w).epoch_seconds()
+    ev = ev.mutate(
+        _new=ibis.ifelse(gap_s.isnull() | (gap_s > p.session_gap_minutes * 60), 1, 0),
+    )
+    w2 = ibis.window(group_by=ev.customer_id, order_by=[ev.ts, ev.event], rows=(None, 0))
+    ev = ev.mutate(_gap_session=ev._new.sum().over(w2))
+    ev = ev.mutate(
+        session=ibis.ifelse(
+            ev.session_id.isnull(), "gap:" + ev._gap_session.cast("string"), "id:" + ev.session_id
+        )
+    )
+    s = ev.group_by(["customer_id", "session"]).aggregate(
+        start=ev.ts.min(),
+        end=ev.ts.max(),
+        measured_s=ev.duration_s.sum(),
+        n_measured=ev.duration_s.count(),
+        visits=(ev.event == "visit").sum(),
+        events=ev.count(),
+    )
+    span = (s.end.epoch_seconds() - s.start.epoch_seconds()).cast("float64")
+    return s.mutate(duration_s=ibis.ifelse(s.n_measured > 0, s.measured_s, span)).drop(
+        "measured_s", "n_measured"
+    )

@@ -1,0 +1,175 @@
+"""KPI declarations and the registry.
+
+A KPI is a frozen declaration (stable id, name, family, unit, direction, required tables) plus a
+pure function ``compute(tables, params) -> Computation`` that builds Ibis expressions: no
+connection, no ``execute``, no pandas, no I/O. The workspace executes them on whatever backend
+holds the tables (DuckDB by default, Spark and others through Ibis).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+import ibis
+import pandas as pd
+
+from afterclick.results import Direction, Family, Unit
+from afterclick.schemas import TABLE_NAMES
+
+Grain = Literal["week", "month"]
+
+
+@dataclass(frozen=True)
+class Params:
+    """Knobs shared by the KPIs; every default is what the report uses.
+
+    ``start``/``end`` bound the review period (UTC, end exclusive); ``None`` means all data.
+    """
+
+    grain: Grain = "week"
+    start: datetime | None = None
+    end: datetime | None = None
+    session_gap_minutes: int = 30
+    retention_days: int = 90
+    nowhere_minutes: int = 30
+    churn_days: int = 90
+    max_periods: int = 12
+
+    def with_(self, **changes: Any) -> Params:
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def grain_days(self) -> int:
+        return 7 if self.grain == "week" else 30
+
+
+class Tables(Mapping[str, ibis.Table]):
+    """The canonical tables available to a KPI (only those present and non-empty)."""
+
+    def __init__(self, tables: Mapping[str, ibis.Table]):
+        self._tables = dict(tables)
+
+    def __getitem__(self, name: str) -> ibis.Table:
+        try:
+            return self._tables[name]
+        except KeyError:
+            raise KeyError(f"table {name!r} is not available") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
+@dataclass(frozen=True)
+class Computation:
+    """What a KPI's compute function returns.
+
+    ``value`` is a scalar expression (the headline), ``rows`` a table expression (the breakdown).
+    ``finish`` optionally post-processes the executed results in Python: for models that fit on
+    a summary the engine computed (CLV, text scores), never for work the engine can do.
+    """
+
+    value: ibis.Scalar | None = None
+    rows: ibis.Table | None = None
+    finish: Callable[[float | None, pd.DataFrame | None], tuple[float | None, pd.DataFrame | None]] | None = None
+    #: How to order the executed rows (expressions may lose order across backends).
+    order_by: tuple[str, ...] = ()
+
+
+ComputeFn = Callable[[Tables, Params], Computation]
+
+
+@dataclass(frozen=True)
+class KPI:
+    id: str
+    name: str
+    family: Family
+    unit: Unit
+    direction: Direction
+    requires: tuple[str, ...]
+    compute: ComputeFn = field(repr=False, compare=False)
+    #: Tables used when present, never required (e.g. customers for acquisition campaigns).
+    uses: tuple[str, ...] = ()
+    #: Shown in the scorecard and report; set False for breakdown-only KPIs.
+    headline: bool = True
+
+    @property
+    def definition(self) -> str:
+        """The docstring of the compute function: the formula and its source."""
+        return inspect.cleandoc(self.compute.__doc__ or "").strip()
+
+    @property
+    def summary(self) -> str:
+        return self.definition.split("\n\n", 1)[0].replace("\n", " ")
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._kpis: dict[str, KPI] = {}
+
+    def add(self, kpi: KPI) -> KPI:
+        if kpi.id in self._kpis:
+            raise ValueError(f"KPI id {kpi.id!r} is registered twice")
+        unknown = [t for t in (*kpi.requires, *kpi.uses) if t not in TABLE_NAMES]
+        if unknown:
+            raise ValueError(f"KPI {kpi.id!r} needs unknown table(s) {unknown}")
+        if not kpi.id.startswith(kpi.family.value + "."):
+            raise ValueError(f"KPI id {kpi.id!r} must start with its family {kpi.family.value!r}")
+        self._kpis[kpi.id] = kpi
+        return kpi
+
+    def __getitem__(self, kpi_id: str) -> KPI:
+        try:
+            return self._kpis[kpi_id]
+        except KeyError:
+            close = [k for k in self._kpis if kpi_id.split(".")[-1] in k]
+            hint = f" (did you mean {', '.join(close[:3])}?)" if close else ""
+            raise KeyError(f"unknown KPI {kpi_id!r}{hint}; `afterclick kpis --list` shows them") from None
+
+    def __contains__(self, kpi_id: object) -> bool:
+        return kpi_id in self._kpis
+
+    def __iter__(self) -> Iterator[KPI]:
+        order = list(Family)
+        return iter(sorted(self._kpis.values(), key=lambda k: order.index(k.family)))
+
+    def __len__(self) -> int:
+        return len(self._kpis)
+
+    def ids(self) -> list[str]:
+        return [k.id for k in self]
+
+
+REGISTRY = Registry()
+
+
+def kpi(
+    id: str,
+    *,
+    name: str,
+    family: Family,
+    unit: Unit,
+    direction: Direction,
+    requires: tuple[str, ...] = ("events",),
+    uses: tuple[str, ...] = (),
+    headline: bool = True,
+) -> Callable[[ComputeFn], ComputeFn]:
+    """Declare a KPI; the decorated function is its pure Ibis computation."""
+
+    def register(fn: ComputeFn) -> ComputeFn:
+        REGISTRY.add(
+            KPI(id=id, name=name, family=family, unit=unit, direction=direction,
+                requires=tuple(requires), compute=fn, uses=tuple(uses), headline=headline)
+        )
+        return fn
+
+    return register

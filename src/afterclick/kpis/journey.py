@@ -1,0 +1,130 @@
+"""After the click: what each click leads to, step by step, and the clicks that lead nowhere."""
+
+from __future__ import annotations
+
+import ibis
+
+from afterclick.kpis._common import DEEP, EXPOSURE, active_events, day_index, events, in_period, safe_ratio
+from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.results import Direction, Family, Unit
+
+#: The after-click steps, in order, with the windows (days after the click) they must happen in.
+STEPS = (
+    ("click", "Clicked"),
+    ("engaged", "Did something else within 30 minutes"),
+    ("value", "Found value: a deep interaction within 7 days"),
+    ("relationship", "Came back on a later day within 30 days"),
+    ("revenue", "Bought within 30 days"),
+    ("loyalty", "Bought again or referred someone within 90 days"),
+)
+VALUE_DAYS, RETURN_DAYS, REVENUE_DAYS, LOYALTY_DAYS = 7, 30, 30, 90
+
+
+def _ordered(ev):
+    """Order a customer's events by time, a click before anything at the same instant."""
+    return [ev.ts, ibis.ifelse(ev.event == "click", 0, 1), ev.event]
+
+
+def nowhere_flags(t: Tables, p: Params):
+    """One row per click event: customer_id, ts, campaign_id, channel, nowhere (bool)."""
+    ev = events(t, p)
+    ev = ev.filter(~ev.event.isin(EXPOSURE))
+    w = ibis.window(group_by=ev.customer_id, order_by=_ordered(ev))
+    ev = ev.mutate(next_ts=ev.ts.lead().over(w))
+    clicks = ev.filter(ev.event == "click")
+    gap = clicks.next_ts.epoch_seconds() - clicks.ts.epoch_seconds()
+    return clicks.mutate(nowhere=clicks.next_ts.isnull() | (gap > p.nowhere_minutes * 60))
+
+
+@kpi("journey.clicks_to_nowhere_rate", name="Clicks to nowhere", family=Family.JOURNEY,
+     unit=Unit.FRACTION, direction=Direction.LOWER)
+def clicks_to_nowhere_rate(t: Tables, p: Params) -> Computation:
+    """Clicks to nowhere = clicks followed by no other event of the same customer (impressions
+    aside) within the next 30 minutes / all clicks.
+
+    A click at the same instant as another event counts as followed by it. Rows per campaign.
+    """
+    c = nowhere_flags(t, p)
+    n = c.nowhere.cast("int64")
+    rows = c.group_by(campaign_id=c.campaign_id.fill_null("(none)")).aggregate(
+        clicks=c.count(), nowhere=n.sum()
+    )
+    rows = rows.mutate(nowhere_rate=safe_ratio(rows.nowhere, rows.clicks))
+    return Computation(value=safe_ratio(n.sum(), c.count()), rows=rows, order_by=("campaign_id",))
+
+
+def click_steps(t: Tables, p: Params):
+    """One row per click with a boolean column per step (each step requires the previous)."""
+    ev = active_events(t, p)
+    tx = in_period(t["transactions"], p)
+    wt = ibis.window(group_by=tx.customer_id, order_by=[tx.ts, tx.order_id])
+    tx = tx.mutate(next_tx=tx.ts.lead().over(wt))
+    null_ts = ibis.null().cast(ev.ts.type())
+    stream = ev.select(
+        customer_id=ev.customer_id, ts=ev.ts, event=ev.event, ev_ts=ev.ts,
+        deep_ts=ibis.ifelse(ev.event.isin(DEEP), ev.ts, null_ts),
+        referral_ts=ibis.ifelse(ev.event == "referral", ev.ts, null_ts),
+        tx_ts=null_ts, tx_next=null_ts,
+    ).union(
+        tx.select(
+            customer_id=tx.customer_id, ts=tx.ts, event=ibis.literal("purchase"), ev_ts=null_ts,
+            deep_ts=null_ts, referral_ts=null_ts, tx_ts=tx.ts, tx_next=tx.next_tx,
+        )
+    )
+    order = _ordered(stream)
+    w = ibis.window(group_by=stream.customer_id, order_by=order, rows=(0, None))
+    after = ibis.window(group_by=stream.customer_id, order_by=order, rows=(1, None))
+    stream = stream.mutate(
+        # the next event (purchases aside) in the same order nowhere_flags uses
+        next_event=stream.ev_ts.min().over(after),
+        next_deep=stream.deep_ts.min().over(w),
+        next_referral=stream.referral_ts.min().over(w),
+        next_tx=stream.tx_ts.min().over(w),
+        # purchases are in time order, so their successors are too: the smallest is the
+        # successor of the first purchase after the click
+        second_tx=stream.tx_next.min().over(w),
+    )
+    c = stream.filter(stream.event == "click")
+    c = c.mutate(day=day_index(c.ts))
+
+    cd = ev.select(customer_id=ev.customer_id, day=day_index(ev.ts)).distinct()
+    cd = cd.mutate(next_day=cd.day.lead().over(ibis.window(group_by=cd.customer_id, order_by=cd.day)))
+    c = c.left_join(cd, ["customer_id", "day"]).select(c, next_day=cd.next_day)
+
+    def within(col, days):
+        return col.notnull() & (col.epoch_seconds() - c.ts.epoch_seconds() <= days * 86400)
+
+    engaged = within(c.next_event, p.nowhere_minutes / (24 * 60))
+    value = engaged & within(c.next_deep, VALUE_DAYS)
+    relationship = value & c.next_day.notnull() & (c.next_day - c.day <= RETURN_DAYS)
+    revenue = relationship & within(c.next_tx, REVENUE_DAYS)
+    loyalty = revenue & (within(c.second_tx, LOYALTY_DAYS) | within(c.next_referral, LOYALTY_DAYS))
+    return c, dict(engaged=engaged, value=value, relationship=relationship, revenue=revenue,
+                   loyalty=loyalty)
+
+
+@kpi("journey.funnel", name="After-click journey", family=Family.JOURNEY, unit=Unit.FRACTION,
+     direction=Direction.HIGHER, requires=("events", "transactions"))
+def funnel(t: Tables, p: Params) -> Computation:
+    """The journey after the click: share of clicks that reach each step, each step requiring
+    the previous one.
+
+    click → engaged (another event within 30 minutes: not a click to nowhere) → value (a deep
+    interaction — save, share, download, signup… — within 7 days) → relationship (active again
+    on a later UTC day within 30 days) → revenue (a purchase within 30 days) → loyalty (a second
+    purchase or a referral within 90 days). Headline: share of clicks reaching "relationship".
+    """
+    c, steps = click_steps(t, p)
+    agg = c.aggregate(click=c.count(), **{k: v.cast("int64").sum() for k, v in steps.items()})
+    parts = [
+        agg.select(order=ibis.literal(i), step=ibis.literal(step), label=ibis.literal(label),
+                   clicks=agg[step].cast("int64"), total=agg.click)
+        for i, (step, label) in enumerate(STEPS)
+    ]
+    rows = parts[0]
+    for part in parts[1:]:
+        rows = rows.union(part)
+    rows = rows.mutate(share=safe_ratio(rows.clicks, rows.total)).drop("total")
+    value = safe_ratio(steps["relationship"].cast("int64").sum(), c.count())
+    return Computation(value=value, rows=rows, order_by=("order",),
+                       finish=lambda v, r: (v, r.drop(columns="order")))

@@ -1,0 +1,135 @@
+"""The commitment ladder: where each customer stands, month by month, and how they move.
+
+Stages, highest first; a customer takes the highest whose rule holds over the trailing window
+(the month and the two before it, about 90 days):
+
+- **advocate**: referred someone or shared (``referral``/``share`` events), or answered an NPS
+  survey with 9–10 (when ``responses`` exist);
+- **loyal**: has bought at least twice to date with a purchase in the window, or was active on
+  10 or more distinct days in the window (a habit);
+- **trusting**: a deep interaction (save, download, signup, subscribe, lead, review_read,
+  tutorial_view) or a purchase in the window;
+- **engaged**: any click, like, follow or visit in the window;
+- **aware**: only impressions in the window.
+
+Customers with no event at all in the window are not on the ladder that month.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from afterclick.kpis._common import DEEP, ENGAGED, EXPOSURE, day_index, events, in_period, period_index, safe_ratio
+from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.results import Direction, Family, Unit
+
+STAGES = ("aware", "engaged", "trusting", "loyal", "advocate")
+WINDOW_MONTHS = 3
+HABIT_DAYS = 10
+
+
+def customer_stages(t: Tables, p: Params):
+    """One row per (customer, month on the ladder): customer_id, idx, period, stage, rank."""
+    ev = events(t, p)
+    zero = ibis.literal(0).cast("int64")
+    sig = ev.select(
+        customer_id=ev.customer_id,
+        m=period_index(ev.ts, "month"),
+        day=ibis.ifelse(ev.event.isin(EXPOSURE), ibis.null().cast("int64"), day_index(ev.ts)),
+        imp=ev.event.isin(EXPOSURE).cast("int64"),
+        eng=ev.event.isin(ENGAGED).cast("int64"),
+        deep=ev.event.isin(DEEP).cast("int64"),
+        adv=ev.event.isin(("referral", "share")).cast("int64"),
+        buys=zero,
+    )
+    if "transactions" in t:
+        tx = in_period(t["transactions"], p)
+        sig = sig.union(tx.select(
+            customer_id=tx.customer_id, m=period_index(tx.ts, "month"), day=ibis.null().cast("int64"),
+            imp=zero, eng=zero, deep=zero, adv=zero, buys=ibis.literal(1).cast("int64"),
+        ))
+    if "responses" in t:
+        r = in_period(t["responses"], p)
+        r = r.filter((r.survey == "nps") & (r.score >= 9))
+        sig = sig.union(r.select(
+            customer_id=r.customer_id, m=period_index(r.ts, "month"), day=ibis.null().cast("int64"),
+            imp=zero, eng=zero, deep=zero, adv=ibis.literal(1).cast("int64"), buys=zero,
+        ))
+    cm = sig.group_by(["customer_id", "m"]).aggregate(
+        imp=sig.imp.sum(), eng=sig.eng.sum(), deep=sig.deep.sum(), adv=sig.adv.sum(),
+        buys=sig.buys.sum(), days=sig.day.nunique(),
+    )
+    cm = cm.mutate(bought_to_date=cm.buys.sum().over(
+        ibis.window(group_by=cm.customer_id, order_by=cm.m, rows=(None, 0))
+    ))
+    months = ev.select(idx=period_index(ev.ts, "month"), period=ev.ts.truncate("M")).distinct()
+    j = months.join(cm, [cm.m <= months.idx, cm.m > months.idx - WINDOW_MONTHS])
+    w = j.group_by([j.customer_id, j.idx, j.period]).aggregate(
+        eng=j.eng.sum(), deep=j.deep.sum(), adv=j.adv.sum(), buys=j.buys.sum(),
+        days=j.days.sum(), bought_to_date=j.bought_to_date.max(),
+    )
+    stage = ibis.cases(
+        (w.adv > 0, "advocate"),
+        (((w.bought_to_date >= 2) & (w.buys > 0)) | (w.days >= HABIT_DAYS), "loyal"),
+        ((w.deep > 0) | (w.buys > 0), "trusting"),
+        (w.eng > 0, "engaged"),
+        else_="aware",
+    )
+    rank = ibis.cases(*[(stage == s, i) for i, s in enumerate(STAGES)])
+    return w.select("customer_id", "idx", "period", stage=stage, rank=rank.cast("int64"))
+
+
+@kpi("ladder.commitment_ladder", name="Customers trusting or above", family=Family.LADDER,
+     unit=Unit.FRACTION, direction=Direction.HIGHER)
+def commitment_ladder(t: Tables, p: Params) -> Computation:
+    """Each month, how many customers stand on each rung: aware → engaged → trusting → loyal →
+    advocate (rules in the module docstring, over a trailing three-month window).
+
+    Rows: period, stage, customers, share of that month's ladder. Headline: the share at
+    trusting or above in the latest month.
+    """
+    cs = customer_stages(t, p)
+    counts = cs.group_by(["idx", "period", "stage", "rank"]).aggregate(customers=cs.count())
+    totals = cs.group_by("idx").aggregate(total=cs.count())
+    rows = counts.join(totals, "idx")
+    rows = rows.mutate(share=safe_ratio(rows.customers, rows.total))
+    latest = cs.filter(cs.idx == cs.idx.max().as_scalar())
+    value = safe_ratio((latest["rank"] >= 2).cast("int64").sum(), latest.count())
+    return Computation(
+        value=value, rows=rows.select("period", "stage", "rank", "customers", "share"),
+        order_by=("period", "rank"), finish=lambda v, r: (v, r.drop(columns="rank")),
+    )
+
+
+@kpi("ladder.movement", name="Net movement up the ladder", family=Family.LADDER, unit=Unit.COUNT,
+     direction=Direction.HIGHER)
+def movement(t: Tables, p: Params) -> Computation:
+    """How the ladder moves month to month: customers who moved up, down, stayed, joined or
+    dropped off (not on the ladder the month after).
+
+    Only consecutive months are compared. Headline: moved up − moved down in the latest month.
+    """
+    cs = customer_stages(t, p)
+    w = ibis.window(group_by=cs.customer_id, order_by=cs.idx)
+    cs = cs.mutate(prev_idx=cs.idx.lag().over(w), prev_rank=cs["rank"].lag().over(w),
+                   next_idx=cs.idx.lead().over(w))
+    consecutive = cs.prev_idx == cs.idx - 1
+    move = ibis.cases(
+        (~consecutive | cs.prev_idx.isnull(), "joined"),
+        (cs["rank"] > cs.prev_rank, "up"),
+        (cs["rank"] < cs.prev_rank, "down"),
+        else_="stayed",
+    )
+    cs = cs.mutate(move=move)
+    per = cs.group_by(["idx", "period"]).aggregate(
+        up=(cs.move == "up").cast("int64").sum(),
+        down=(cs.move == "down").cast("int64").sum(),
+        stayed=(cs.move == "stayed").cast("int64").sum(),
+        joined=(cs.move == "joined").cast("int64").sum(),
+    )
+    gone = cs.filter(cs.next_idx.isnull() | (cs.next_idx > cs.idx + 1))
+    dropped = gone.group_by(idx=gone.idx + 1).aggregate(dropped=gone.count())
+    rows = per.left_join(dropped, "idx").select(per, dropped=dropped.dropped.fill_null(0))
+    rows = rows.mutate(net_up=rows.up - rows.down)
+    latest = rows.filter(rows.idx == rows.idx.max().as_scalar())
+    return Computation(value=latest.net_up.max(), rows=rows.drop("idx"), order_by=("period",))

@@ -1,0 +1,280 @@
+"""Retention: are people coming back?
+
+"Active" means any event except an impression: a person did something. Cohorts are first-touch
+cohorts: the period of a customer's first active event.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from afterclick.kpis._common import (
+    DEEP,
+    active_events,
+    customer_periods,
+    data_bounds,
+    day_index,
+    in_period,
+    last_complete_period,
+    period_index,
+    safe_ratio,
+)
+from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.results import Direction, Family, Unit
+
+#: Which period the cohort headline reads: week 4 for weekly cohorts, month 3 for monthly.
+HEADLINE_PERIOD = {"week": 4, "month": 3}
+
+
+def cohort_matrix(t: Tables, p: Params, grain: str):
+    """Rows: cohort, period, cohort_size, active_on, active_on_or_after and the two rates."""
+    cp = customer_periods(t, p, grain)
+    first = cp.group_by("customer_id").aggregate(c_idx=cp.idx.min(), last_idx=cp.idx.max())
+    cohorts = cp.join(first, "customer_id").select(
+        "customer_id", "c_idx", "last_idx", "idx", "period"
+    )
+    starts = cohorts.filter(cohorts.idx == cohorts.c_idx).select(
+        "c_idx", cohort=cohorts.period
+    ).distinct()
+    act = cohorts.mutate(k=cohorts.idx - cohorts.c_idx)
+    on = act.group_by(["c_idx", "k"]).aggregate(active_on=act.customer_id.nunique())
+    sizes = first.group_by("c_idx").aggregate(cohort_size=first.customer_id.count())
+    reach_ = first.mutate(span=first.last_idx - first.c_idx).group_by(["c_idx", "span"]).aggregate(
+        n=first.customer_id.count()
+    )
+    end_idx = cp.aggregate(end_idx=cp.idx.max())
+    ks = on.select("k").distinct().filter(lambda s: s.k <= p.max_periods)
+    grid = sizes.cross_join(ks).cross_join(end_idx)
+    grid = grid.filter(grid.c_idx + grid.k <= grid.end_idx)
+    after = grid.join(reach_, [grid.c_idx == reach_.c_idx, reach_.span >= grid.k]).group_by(
+        [grid.c_idx, grid.k]
+    ).aggregate(active_on_or_after=reach_.n.sum())
+    m = (
+        grid.left_join(on, ["c_idx", "k"])
+        .select(grid.c_idx, grid.k, grid.cohort_size, active_on=on.active_on.fill_null(0))
+    )
+    m = m.left_join(after, ["c_idx", "k"]).select(
+        m.c_idx, m.k, m.cohort_size, m.active_on,
+        active_on_or_after=after.active_on_or_after.fill_null(0),
+    )
+    m = m.join(starts, "c_idx")
+    rows = m.select(
+        cohort=m.cohort,
+        period=m.k,
+        cohort_size=m.cohort_size,
+        active_on=m.active_on,
+        active_on_or_after=m.active_on_or_after,
+        retention_on=safe_ratio(m.active_on, m.cohort_size),
+        retention_on_or_after=safe_ratio(m.active_on_or_after, m.cohort_size),
+    )
+    k = HEADLINE_PERIOD[grain]
+    at_k = rows.filter(rows.period == k)
+    value = safe_ratio(at_k.active_on.sum(), at_k.cohort_size.sum())
+    return Computation(value=value, rows=rows, order_by=("cohort", "period"))
+
+
+@kpi("retention.cohort_weekly", name="Weekly cohort retention", family=Family.RETENTION,
+     unit=Unit.FRACTION, direction=Direction.HIGHER)
+def cohort_weekly(t: Tables, p: Params) -> Computation:
+    """First-touch weekly cohort retention, "on" and "on or after".
+
+    Cohort = the Monday week of a customer's first active event. For week k after it:
+    retention_on = customers active in week k / cohort size; retention_on_or_after = customers
+    active in week k or later / cohort size. Headline: week-4 "on" retention pooled over the
+    cohorts that have reached week 4.
+    """
+    return cohort_matrix(t, p, "week")
+
+
+@kpi("retention.cohort_monthly", name="Monthly cohort retention", family=Family.RETENTION,
+     unit=Unit.FRACTION, direction=Direction.HIGHER)
+def cohort_monthly(t: Tables, p: Params) -> Computation:
+    """First-touch monthly cohort retention, "on" and "on or after".
+
+    Cohort = the calendar month of a customer's first active event. For month k after it:
+    retention_on = active in month k / cohort size; retention_on_or_after = active in month k or
+    later / cohort size. Headline: month-3 "on" retention pooled over cohorts that reached it.
+    """
+    return cohort_matrix(t, p, "month")
+
+
+def lifecycle_counts(t: Tables, p: Params):
+    """Per period: new, returning, resurrecting, dormant counts and the quick ratio."""
+    cp = customer_periods(t, p)
+    w = ibis.window(group_by=cp.customer_id, order_by=cp.idx)
+    cp = cp.mutate(prev=cp.idx.lag().over(w), nxt=cp.idx.lead().over(w))
+    state = (
+        ibis.cases(
+            (cp.prev.isnull(), "new"),
+            (cp.prev == cp.idx - 1, "returning"),
+            else_="resurrecting",
+        )
+    )
+    cp = cp.mutate(state=state)
+    active = cp.group_by("idx").aggregate(
+        new=(cp.state == "new").sum(),
+        returning=(cp.state == "returning").sum(),
+        resurrecting=(cp.state == "resurrecting").sum(),
+    )
+    # Dormant in period i+1: active in i, not active in i+1.
+    gone = cp.filter(cp.nxt.isnull() | (cp.nxt > cp.idx + 1))
+    dormant = gone.group_by(idx=gone.idx + 1).aggregate(dormant=gone.customer_id.count())
+    periods = cp.select("idx", "period").distinct()
+    last = cp.aggregate(max_idx=cp.idx.max())
+    rows = (
+        periods.left_join(active, "idx")
+        .select(periods.idx, periods.period, active.new, active.returning, active.resurrecting)
+    )
+    rows = rows.left_join(dormant, "idx").select(
+        rows.idx, rows.period,
+        new=rows.new.fill_null(0), returning=rows.returning.fill_null(0),
+        resurrecting=rows.resurrecting.fill_null(0), dormant=dormant.dormant.fill_null(0),
+    )
+    rows = rows.cross_join(last).filter(lambda r: r.idx <= r.max_idx).drop("max_idx")
+    return rows.mutate(quick_ratio=safe_ratio(rows.new + rows.resurrecting, rows.dormant))
+
+
+def _latest_complete(rows, t: Tables, p: Params):
+    last = last_complete_period(t, p)
+    return rows.cross_join(last).filter(lambda r: r.idx == r.last_idx)
+
+
+@kpi("retention.lifecycle", name="Lifecycle quick ratio", family=Family.RETENTION, unit=Unit.RATIO,
+     direction=Direction.HIGHER)
+def lifecycle(t: Tables, p: Params) -> Computation:
+    """Lifecycle per period: new, returning, resurrecting, dormant; quick ratio.
+
+    For each period (week by default): new = first active this period; returning = active this
+    and the previous period; resurrecting = active this period, not the previous, not new;
+    dormant = active the previous period but not this one. Quick ratio = (new + resurrecting) /
+    dormant (> 1: the active base grows). Headline: the last complete period.
+    """
+    rows = lifecycle_counts(t, p)
+    value = _latest_complete(rows, t, p).quick_ratio.max()
+    return Computation(value=value, rows=rows.drop("idx"), order_by=("period",))
+
+
+@kpi("retention.returning_share", name="Returning share of active customers", family=Family.RETENTION,
+     unit=Unit.FRACTION, direction=Direction.HIGHER)
+def returning_share(t: Tables, p: Params) -> Computation:
+    """Returning share = (returning + resurrecting) / all active customers, per period.
+
+    The share of a period's active customers who had been active before. Headline: the last
+    complete period (week by default).
+    """
+    lc = lifecycle_counts(t, p)
+    rows = lc.select(
+        "idx", "period",
+        active=lc.new + lc.returning + lc.resurrecting,
+        returning_share=safe_ratio(lc.returning + lc.resurrecting, lc.new + lc.returning + lc.resurrecting),
+    )
+    value = _latest_complete(rows, t, p).returning_share.max()
+    return Computation(value=value, rows=rows.drop("idx"), order_by=("period",))
+
+
+@kpi("retention.repeat_visit_rate", name="Repeat-visit rate", family=Family.RETENTION,
+     unit=Unit.FRACTION, direction=Direction.HIGHER)
+def repeat_visit_rate(t: Tables, p: Params) -> Computation:
+    """Repeat-visit rate = visitors with ``visit`` events on 2+ distinct UTC days / all visitors.
+
+    Visitors are customers with at least one ``visit`` event. Rows: visitors by number of
+    distinct visit days (1, 2, 3, 4, 5+).
+    """
+    ev = in_period(t["events"], p)
+    ev = ev.filter(ev.event == "visit")
+    per = ev.group_by("customer_id").aggregate(days=day_index(ev.ts).nunique())
+    value = safe_ratio((per.days >= 2).sum(), per.count())
+    bucket = ibis.ifelse(per.days >= 5, "5+", per.days.cast("string"))
+    rows = per.group_by(visit_days=bucket).aggregate(visitors=per.count())
+    return Computation(value=value, rows=rows, order_by=("visit_days",))
+
+
+@kpi("retention.churn_rate", name="Churn (lapsed customers)", family=Family.RETENTION,
+     unit=Unit.FRACTION, direction=Direction.LOWER)
+def churn_rate(t: Tables, p: Params) -> Computation:
+    """Churn = customers with no activity in the last ``churn_days`` (90) / customers at risk.
+
+    At risk: customers whose first active event is at least ``churn_days`` before the latest
+    event in the data (so everyone counted had the chance to lapse). Rows per first-touch month.
+    """
+    ev = active_events(t, p)
+    per = ev.group_by("customer_id").aggregate(first_ts=ev.ts.min(), last_ts=ev.ts.max())
+    b = data_bounds(t, p)
+    per = per.cross_join(b)
+    end_s = per.data_end.epoch_seconds()
+    horizon = p.churn_days * 86400
+    per = per.filter(end_s - per.first_ts.epoch_seconds() >= horizon)
+    lapsed = ((end_s - per.last_ts.epoch_seconds()) > horizon).cast("int64")
+    per = per.mutate(lapsed=lapsed, cohort=per.first_ts.truncate("M"))
+    rows = per.group_by("cohort").aggregate(at_risk=per.count(), lapsed=per.lapsed.sum())
+    rows = rows.mutate(churn_rate=safe_ratio(rows.lapsed, rows.at_risk))
+    return Computation(value=safe_ratio(per.lapsed.sum(), per.count()), rows=rows, order_by=("cohort",))
+
+
+@kpi("retention.stickiness", name="Stickiness (DAU/MAU)", family=Family.RETENTION, unit=Unit.FRACTION,
+     direction=Direction.HIGHER)
+def stickiness(t: Tables, p: Params) -> Computation:
+    """Stickiness = average daily active customers / monthly active customers, per month.
+
+    DAU averaged over the month's days that have any activity; MAU = distinct active customers in
+    the calendar month. 1/30 ≈ people come once a month; 1 = every day. Headline: the last
+    complete month.
+    """
+    ev = active_events(t, p)
+    month_of_day = ev.select(
+        customer_id=ev.customer_id, day=day_index(ev.ts), idx=period_index(ev.ts, "month"),
+        month=ev.ts.truncate("M"),
+    ).distinct()
+    per_month = month_of_day.group_by(["idx", "month"]).aggregate(
+        customer_days=month_of_day.count(),
+        days=month_of_day.day.nunique(),
+        mau=month_of_day.customer_id.nunique(),
+    )
+    rows = per_month.mutate(dau=per_month.customer_days.cast("float64") / per_month.days)
+    rows = rows.mutate(stickiness=safe_ratio(rows.dau, rows.mau))
+    last = last_complete_period(t, p, "month")
+    value = rows.cross_join(last).filter(lambda r: r.idx == r.last_idx).stickiness.max()
+    return Computation(
+        value=value, rows=rows.select("month", "dau", "mau", "stickiness"), order_by=("month",)
+    )
+
+
+@kpi("retention.active_days_per_week", name="Active days per active week", family=Family.RETENTION,
+     unit=Unit.RATIO, direction=Direction.HIGHER)
+def active_days_per_week(t: Tables, p: Params) -> Computation:
+    """Active days per week = mean distinct active days over customer-weeks with any activity.
+
+    1 = people drop in once a week; 7 = daily habit. Rows per week.
+    """
+    ev = active_events(t, p)
+    cw = ev.select(customer_id=ev.customer_id, week=ev.ts.truncate("W"), day=day_index(ev.ts)).distinct()
+    per = cw.group_by(["customer_id", "week"]).aggregate(days=cw.count())
+    rows = per.group_by("week").aggregate(active_customers=per.count(), active_days=per.days.mean())
+    return Computation(value=per.days.mean(), rows=rows, order_by=("week",))
+
+
+@kpi("retention.engaged_non_buyers", name="Engaged non-buyers", family=Family.RETENTION, unit=Unit.COUNT,
+     direction=Direction.HIGHER, requires=("events", "transactions"))
+def engaged_non_buyers(t: Tables, p: Params) -> Computation:
+    """Engaged non-buyers: customers with a deep interaction (save, share, download, signup…) or
+    active on 2+ distinct days, who have never bought.
+
+    Relationships that revenue alone does not show. Rows: engaged customers split by buyer /
+    non-buyer, with the share.
+    """
+    ev = active_events(t, p)
+    per = ev.group_by("customer_id").aggregate(
+        deep=ev.event.isin(DEEP).sum(), days=day_index(ev.ts).nunique()
+    )
+    engaged = per.filter((per.deep > 0) | (per.days >= 2))
+    tx = in_period(t["transactions"], p, "ts")
+    buyers = tx.select("customer_id").distinct().mutate(bought=ibis.literal(1))
+    j = engaged.left_join(buyers, "customer_id").select(
+        engaged.customer_id, is_buyer=buyers.bought.notnull()
+    )
+    rows = j.group_by(group=ibis.ifelse(j.is_buyer, "engaged buyers", "engaged non-buyers")).aggregate(
+        customers=j.count()
+    )
+    total = rows.customers.sum().as_scalar()
+    rows = rows.mutate(share=rows.customers.cast("float64") / total)
+    return Computation(value=(~j.is_buyer).sum(), rows=rows, order_by=("group",))

@@ -1,0 +1,73 @@
+"""Trust, its behavioural side: how long people stay and how often they come back to look."""
+
+from __future__ import annotations
+
+from afterclick.kpis._common import safe_ratio, sessions
+from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.results import Direction, Family, Unit
+
+
+def _per_month(s):
+    return s.group_by(month=s.start.truncate("M")).aggregate(
+        sessions=s.count(),
+        median_s=s.duration_s.median(),
+        p75_s=s.duration_s.quantile(0.75),
+    )
+
+
+@kpi("trust.session_duration_median", name="Session duration (median)", family=Family.TRUST,
+     unit=Unit.SECONDS, direction=Direction.HIGHER)
+def session_duration_median(t: Tables, p: Params) -> Computation:
+    """Median session duration, in seconds; rows per month with the p75.
+
+    Sessions come from ``session_id`` where the source has one, else from a 30-minute gap
+    between a customer's active events. A session's duration is the sum of its events'
+    ``duration_s`` where measured, else the time from its first to its last event (so one-event
+    sessions without a measured duration count as 0 s).
+    """
+    s = sessions(t, p)
+    return Computation(value=s.duration_s.median(), rows=_per_month(s), order_by=("month",))
+
+
+@kpi("trust.session_duration_p75", name="Session duration (75th percentile)", family=Family.TRUST,
+     unit=Unit.SECONDS, direction=Direction.HIGHER)
+def session_duration_p75(t: Tables, p: Params) -> Computation:
+    """75th percentile of session duration, in seconds (sessions as for the median).
+
+    The p75 shows whether a committed minority stays long even when the median is short.
+    """
+    s = sessions(t, p)
+    return Computation(value=s.duration_s.quantile(0.75), rows=_per_month(s), order_by=("month",))
+
+
+@kpi("trust.visits_per_visitor", name="Visits per visitor", family=Family.TRUST, unit=Unit.RATIO,
+     direction=Direction.HIGHER)
+def visits_per_visitor(t: Tables, p: Params) -> Computation:
+    """Visits per visitor = sessions with at least one ``visit`` event / distinct visitors.
+
+    A "visit" in the web-analytics sense is a session; visitors are the customers with one.
+    Rows per month.
+    """
+    s = sessions(t, p)
+    v = s.filter(s.visits > 0)
+    rows = v.group_by(month=v.start.truncate("M")).aggregate(
+        visits=v.count(), visitors=v.customer_id.nunique()
+    )
+    rows = rows.mutate(visits_per_visitor=safe_ratio(rows.visits, rows.visitors))
+    return Computation(
+        value=safe_ratio(v.count(), v.customer_id.nunique()), rows=rows, order_by=("month",)
+    )
+
+
+@kpi("trust.pages_per_session", name="Pages per session", family=Family.TRUST, unit=Unit.RATIO,
+     direction=Direction.HIGHER)
+def pages_per_session(t: Tables, p: Params) -> Computation:
+    """Pages per session = ``visit`` events / sessions that have at least one visit.
+
+    Depth of a visit: people who trust a brand read on. Rows per month.
+    """
+    s = sessions(t, p)
+    v = s.filter(s.visits > 0)
+    rows = v.group_by(month=v.start.truncate("M")).aggregate(pages=v.visits.sum(), sessions=v.count())
+    rows = rows.mutate(pages_per_session=safe_ratio(rows.pages, rows.sessions))
+    return Computation(value=safe_ratio(v.visits.sum(), v.count()), rows=rows, order_by=("month",))

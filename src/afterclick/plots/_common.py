@@ -1,0 +1,153 @@
+"""Shared look and helpers of the plots: palette, base layout, safe labels, column checks.
+
+Relationship metrics are drawn in teal, vanity metrics (impressions, clicks, CTR) in grey, and
+losses (dormant customers, the "clicks but no commitment" quadrant) in a muted red.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from afterclick.results import KPIResult
+
+FONT = (
+    'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, '
+    '"Noto Sans", "Liberation Sans", sans-serif'
+)
+
+INK = "#1f2933"
+MUTED = "#616e7c"
+VANITY = "#9aa5b1"  # grey: attention, not relationship
+GRID = "#e9edf1"
+TEAL = "#0f766e"  # relationship
+TEAL_LIGHT = "#5eb8a8"
+LOSS = "#c8553d"  # dormant, clicks to nowhere
+LOSS_FILL = "rgba(200, 85, 61, 0.07)"
+ACCENT = "#3d405b"  # secondary-axis lines (quick ratio)
+
+#: aware → advocate, light to deep; "aware" is grey because awareness alone is attention.
+LADDER_COLOURS = {
+    "aware": "#cfd6dd",
+    "engaged": "#a7dbd0",
+    "trusting": "#5eb8a8",
+    "loyal": "#1f8a7a",
+    "advocate": "#0b524a",
+}
+EXTRA_COLOURS = ("#8c7ae6", "#e1a43a", "#6c8ebf", "#b0759a")
+
+#: White to teal; used by the retention heatmap.
+RETENTION_SCALE = [
+    [0.0, "#ffffff"],
+    [0.15, "#e3f3ef"],
+    [0.4, "#9fd6ca"],
+    [0.7, "#3e9f8f"],
+    [1.0, "#0b524a"],
+]
+
+
+def label(value: Any) -> str:
+    """Text from data, made literal for plotly.js.
+
+    plotly.js renders a small HTML subset (``<b>``, ``<a href>``, ``<br>``…) in every text it
+    draws and decodes ``&lt;``/``&gt;``/``&amp;``, so escaping these three shows data text
+    exactly as written and never as markup.
+    """
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def require(result: KPIResult, columns: Iterable[str]) -> pd.DataFrame:
+    """The result's rows, after checking it was computed and carries the columns a plot needs."""
+    if not result.ok:
+        raise ValueError(f"cannot plot {result.id}: it was {result.status.value} ({result.reason or 'no reason given'})")
+    if result.rows is None:
+        raise ValueError(f"cannot plot {result.id}: it has no rows")
+    missing = [c for c in columns if c not in result.rows.columns]
+    if missing:
+        raise ValueError(f"cannot plot {result.id}: required column(s) {missing} missing from its rows")
+    return result.rows.copy()
+
+
+def base_layout(**overrides: Any) -> dict[str, Any]:
+    """A quiet layout: system fonts, light grid, legend on top, no plotly template."""
+    layout: dict[str, Any] = dict(
+        template="none",
+        font=dict(family=FONT, size=13, color=INK),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin=dict(l=64, r=24, t=48, b=56),
+        hoverlabel=dict(bgcolor="white", bordercolor="#cbd2d9", font=dict(family=FONT, size=12, color=INK)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, bgcolor="rgba(0,0,0,0)"),
+        autosize=True,
+        height=440,
+    )
+    layout.update(overrides)
+    return layout
+
+
+def axis(title: str | None = None, **kw: Any) -> dict[str, Any]:
+    ax: dict[str, Any] = dict(
+        showgrid=True, gridcolor=GRID, zeroline=False, linecolor="#cbd2d9", showline=True,
+        ticks="outside", tickcolor="#cbd2d9", ticklen=4, automargin=True,
+    )
+    if title is not None:
+        ax["title"] = dict(text=title, font=dict(size=12, color=kw.pop("title_color", MUTED)))
+    ax.update(kw)
+    return ax
+
+
+def message_figure(text: str, height: int = 200) -> go.Figure:
+    """A blank figure that says why there is nothing to draw."""
+    fig = go.Figure()
+    fig.update_layout(**base_layout(height=height, xaxis=dict(visible=False), yaxis=dict(visible=False)))
+    fig.add_annotation(text=label(text), x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font=dict(size=14, color=MUTED))
+    return fig
+
+
+def to_list(series: pd.Series) -> list[Any]:
+    """Plain JSON-ready values (None for missing), so figures never carry NaN or numpy scalars."""
+    out = []
+    for v in series.tolist():
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            out.append(None)
+        elif hasattr(v, "item"):
+            out.append(v.item())
+        else:
+            out.append(v)
+    return out
+
+
+def period_word(timestamps: pd.Series, params: dict[str, Any] | None = None) -> str:
+    """'week', 'month' or 'period': from the KPI's ``grain`` parameter, else from the spacing."""
+    grain = (params or {}).get("grain")
+    if grain in ("week", "month"):
+        return grain
+    ts = pd.to_datetime(pd.Series(timestamps).dropna().drop_duplicates()).sort_values()
+    if len(ts) < 2:
+        return "period"
+    step = ts.diff().dropna().dt.days.median()
+    if 6 <= step <= 8:
+        return "week"
+    if 27 <= step <= 32:
+        return "month"
+    if 0.5 <= step <= 1.5:
+        return "day"
+    return "period"
+
+
+def date_labels(timestamps: pd.Series, word: str) -> list[str]:
+    ts = pd.to_datetime(pd.Series(timestamps))
+    fmt = "%b %Y" if word == "month" else "%d %b %Y"
+    return [t.strftime(fmt) if not pd.isna(t) else "" for t in ts]
+
+
+def naive_utc(series: pd.Series) -> pd.Series:
+    """Timestamps as naive UTC for plotting (plotly draws tz-aware values as strings with offsets)."""
+    s = pd.to_datetime(series, utc=True)
+    return s.dt.tz_convert("UTC").dt.tz_localize(None)

@@ -1,0 +1,144 @@
+"""Clicks vs commitment: each campaign's click-through rate against the share of its customers kept."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from afterclick.plots._common import (
+    LOSS, LOSS_FILL, MUTED, TEAL, VANITY, axis, base_layout, label, message_figure, require, to_list,
+)
+from afterclick.results import KPIResult
+
+COLUMNS = ("name", "ctr", "retention_90d")
+_HOVER_COLUMNS = (
+    "channel", "objective", "impressions", "clicks", "acquired", "eligible", "retained",
+    "revenue", "revenue_per_customer", "spend",
+)
+MAX_LABELS = 25
+
+
+def overall_rates(rows: pd.DataFrame) -> tuple[float | None, float | None]:
+    """Pooled CTR (Σ clicks / Σ impressions) and 90-day retention (Σ retained / Σ eligible).
+
+    Pooled, not averaged, so a tiny campaign does not move the reference lines; falls back to
+    the median of the per-campaign rates when the counts are absent.
+    """
+
+    def pooled(num: str, den: str, rate: str) -> float | None:
+        if num in rows and den in rows:
+            n, d = pd.to_numeric(rows[num]).sum(), pd.to_numeric(rows[den]).sum()
+            if d and d > 0:
+                return float(n / d)
+        vals = pd.to_numeric(rows[rate], errors="coerce").dropna()
+        return float(vals.median()) if len(vals) else None
+
+    return pooled("clicks", "impressions", "ctr"), pooled("retained", "eligible", "retention_90d")
+
+
+def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
+    """Scatter of CTR (x, vanity) against 90-day retention (y, relationship), one bubble per campaign.
+
+    Bubble area follows revenue per acquired customer. The shaded lower-right quadrant holds the
+    campaigns with above-average CTR and below-average retention: clicks but no commitment.
+    """
+    rows = require(result, COLUMNS)
+    if rows.empty:
+        return message_figure("No campaigns in this period.")
+    rows["ctr"] = pd.to_numeric(rows["ctr"], errors="coerce")
+    rows["retention_90d"] = pd.to_numeric(rows["retention_90d"], errors="coerce")
+    x_ref, y_ref = overall_rates(rows)
+    shown = rows.dropna(subset=["ctr", "retention_90d"]).reset_index(drop=True)
+    left_out = len(rows) - len(shown)
+    if shown.empty:
+        return message_figure("No campaign has both a click-through rate and customers 90 days on yet.")
+
+    if "revenue_per_customer" in shown:
+        rpc = pd.to_numeric(shown["revenue_per_customer"], errors="coerce").fillna(0).clip(lower=0)
+    else:
+        rpc = pd.Series(0.0, index=shown.index)
+    top = float(rpc.max()) if len(rpc) else 0.0
+    sizes = [14 + 34 * math.sqrt(v / top) if top > 0 else 18 for v in rpc]
+
+    no_commitment = (
+        (shown["ctr"] >= x_ref) & (shown["retention_90d"] < y_ref)
+        if x_ref is not None and y_ref is not None
+        else pd.Series(False, index=shown.index)
+    )
+    colours = [LOSS if flag else TEAL for flag in no_commitment]
+
+    hover_cols = [c for c in _HOVER_COLUMNS if c in shown.columns]
+    custom = []
+    for _, r in shown.iterrows():
+        custom.append([label(r["name"])] + [_hover_value(c, r[c]) for c in hover_cols])
+    lines = ["<b>%{customdata[0]}</b>", "CTR %{x:.1%} · kept 90 days on %{y:.1%}"]
+    for i, c in enumerate(hover_cols, start=1):
+        lines.append(f"{c.replace('_', ' ')}: %{{customdata[{i}]}}")
+    names = [label(n) for n in shown["name"]]
+    text = names
+    if len(shown) > MAX_LABELS:  # label the leaders on either axis; the rest on hover
+        k = MAX_LABELS // 2
+        keep = set(shown["ctr"].nlargest(k).index) | set(shown["retention_90d"].nlargest(k).index)
+        text = [n if i in keep else "" for i, n in enumerate(names)]
+
+    fig = go.Figure(
+        go.Scatter(
+            x=to_list(shown["ctr"]),
+            y=to_list(shown["retention_90d"]),
+            mode="markers+text",
+            text=text,
+            textposition="top center",
+            textfont=dict(size=12, color="#3e4c59"),
+            marker=dict(size=sizes, color=colours, opacity=0.82, line=dict(width=1, color="white")),
+            customdata=custom,
+            hovertemplate="<br>".join(lines) + "<extra></extra>",
+            showlegend=False,
+            cliponaxis=False,
+        )
+    )
+    x_max = max(float(shown["ctr"].max()) * 1.18, (x_ref or 0) * 1.3, 0.005)
+    y_max = min(max(float(shown["retention_90d"].max()) * 1.18, (y_ref or 0) * 1.3, 0.05), 1.05)
+    if x_ref is not None and y_ref is not None:
+        fig.add_shape(type="rect", x0=x_ref, x1=x_max, y0=0, y1=y_ref, fillcolor=LOSS_FILL,
+                      line=dict(width=0), layer="below")
+        fig.add_annotation(x=x_max, y=0, xanchor="right", yanchor="bottom", showarrow=False,
+                           text="Clicks, but no commitment", font=dict(size=12, color=LOSS))
+    if x_ref is not None:
+        fig.add_vline(x=x_ref, line=dict(color=VANITY, width=1, dash="dot"))
+        fig.add_annotation(x=x_ref, y=y_max, yanchor="top", xanchor="left", showarrow=False,
+                           text=f" all campaigns: {x_ref:.1%} CTR", font=dict(size=11, color=MUTED))
+    if y_ref is not None:
+        fig.add_hline(y=y_ref, line=dict(color=TEAL, width=1, dash="dot"))
+        fig.add_annotation(x=0, y=y_ref, xanchor="left", yanchor="bottom", showarrow=False,
+                           text=f"all campaigns: {y_ref:.0%} kept", font=dict(size=11, color=TEAL))
+    if left_out:
+        fig.add_annotation(
+            x=1, y=-0.16, xref="paper", yref="paper", xanchor="right", showarrow=False,
+            font=dict(size=11, color=MUTED),
+            text=f"{left_out} campaign{'s' if left_out != 1 else ''} not shown: no impressions or no customers 90 days on yet",
+        )
+    fig.update_layout(
+        **base_layout(
+            height=480,
+            margin=dict(l=72, r=32, t=28, b=72),
+            xaxis=axis("Click-through rate (clicks ÷ impressions): attention", tickformat=".1%",
+                       range=[0, x_max], title_color=VANITY),
+            yaxis=axis("Customers still active 90 days on: commitment", tickformat=".0%",
+                       range=[0, y_max], title_color=TEAL),
+        )
+    )
+    return fig
+
+
+def _hover_value(column: str, value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    if isinstance(value, str):
+        return label(value)
+    if column in ("revenue_per_customer", "spend", "revenue"):
+        return f"{float(value):,.2f}"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{float(value):,.2f}"

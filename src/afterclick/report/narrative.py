@@ -1,0 +1,214 @@
+"""Plain-English sentences derived from the results, one per chart.
+
+Every sentence is built from a result's rows and names nothing the rows do not contain; the
+report shows each beside its chart, where the definitions of its numbers are at hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+import pandas as pd
+
+from afterclick.report.format import format_percent, format_when
+from afterclick.results import KPIResult
+
+#: Campaigns with fewer customers old enough to judge are left out of the "who kept the most"
+#: comparison (a campaign that kept 3 of 3 customers is not a finding) unless none has this many.
+MIN_ELIGIBLE = 20
+
+Narrator = Callable[[KPIResult, Mapping[str, KPIResult]], "str | None"]
+
+
+def _pct(v: float) -> str:
+    """Retention-style percent: whole numbers, one decimal below 1%."""
+    return format_percent(v, 1 if 0 < abs(v) < 0.01 else 0)
+
+
+def _rows(result: KPIResult | None, *columns: str) -> pd.DataFrame | None:
+    if result is None or not result.ok or result.rows is None or result.rows.empty:
+        return None
+    if any(c not in result.rows.columns for c in columns):
+        return None
+    return result.rows
+
+
+def _int(v: object) -> int:
+    v = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+    return 0 if pd.isna(v) else int(v)
+
+
+def _period_word(result: KPIResult, timestamps: pd.Series) -> str:
+    from afterclick.plots._common import period_word  # one rule for charts and sentences
+
+    return period_word(timestamps, result.params)
+
+
+def clicks_vs_commitment(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """The headline: the campaign with the highest CTR against the one that kept the most customers.
+
+    e.g. "Spring Giveaway won the highest click-through rate (8.1%) but kept only 4% of its
+    customers 90 days on; Care Guide Series, with a modest 1.3% CTR, kept 52%."
+    """
+    rows = _rows(result, "name", "ctr", "retention_90d")
+    if rows is None:
+        return None
+    d = rows.assign(
+        ctr=pd.to_numeric(rows["ctr"], errors="coerce"),
+        retention_90d=pd.to_numeric(rows["retention_90d"], errors="coerce"),
+        _clicks=pd.to_numeric(rows["clicks"], errors="coerce") if "clicks" in rows else 0,
+        _eligible=pd.to_numeric(rows["eligible"], errors="coerce").fillna(0) if "eligible" in rows else MIN_ELIGIBLE,
+    )
+    with_ctr = d.dropna(subset=["ctr"])
+    judged = d.dropna(subset=["retention_90d"])
+    if not judged.empty:
+        floor = min(MIN_ELIGIBLE, float(judged["_eligible"].max()))
+        judged = judged[judged["_eligible"] >= floor]
+    keeper = None if judged.empty else judged.sort_values(
+        ["retention_90d", "_eligible"], ascending=False, kind="stable").iloc[0]
+    if with_ctr.empty:
+        if keeper is None:
+            return None
+        return f"{keeper['name']} kept the most customers 90 days on ({_pct(keeper['retention_90d'])})."
+    clicker = with_ctr.sort_values(["ctr", "_clicks"], ascending=False, kind="stable").iloc[0]
+    ctr = format_percent(clicker["ctr"], 1)
+    if keeper is None:
+        return (f"{clicker['name']} won the highest click-through rate ({ctr}); no campaign's customers "
+                "are 90 days on yet, so commitment cannot be judged.")
+    if keeper.name == clicker.name:  # .name is the row label here, not the campaign name
+        return (f"{clicker['name']} won both the highest click-through rate ({ctr}) and the best 90-day "
+                f"retention ({_pct(clicker['retention_90d'])}): attention and commitment together.")
+    median_ctr = float(with_ctr["ctr"].median())
+    modest = "a modest" if pd.notna(keeper["ctr"]) and keeper["ctr"] <= median_ctr else "a"
+    keeper_ctr = (f", with {modest} {format_percent(keeper['ctr'], 1)} CTR," if pd.notna(keeper["ctr"]) else "")
+    if pd.isna(clicker["retention_90d"]):
+        return (f"{clicker['name']} won the highest click-through rate ({ctr}), but none of its customers "
+                f"are 90 days on yet; {keeper['name']}{keeper_ctr} kept {_pct(keeper['retention_90d'])}.")
+    only = "only " if clicker["retention_90d"] < keeper["retention_90d"] else ""
+    return (f"{clicker['name']} won the highest click-through rate ({ctr}) but kept {only}"
+            f"{_pct(clicker['retention_90d'])} of its customers 90 days on; "
+            f"{keeper['name']}{keeper_ctr} kept {_pct(keeper['retention_90d'])}.")
+
+
+#: Stages that count as a relationship on the ladder (the KPI's value uses the same cut).
+RELATIONSHIP_STAGES = ("trusting", "loyal", "advocate")
+
+
+def commitment_ladder(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    rows = _rows(result, "period", "stage", "share")
+    if rows is None:
+        return None
+    period = pd.to_datetime(rows["period"], utc=True)
+    up = rows.assign(_period=period, _up=rows["stage"].isin(RELATIONSHIP_STAGES) * pd.to_numeric(rows["share"]))
+    by_period = up.groupby("_period")["_up"].sum().sort_index()
+    word = _period_word(result, period)
+    last_at, last = by_period.index[-1], by_period.iloc[-1]
+    lead = (f"In the {word} starting {format_when(last_at, with_time=False)}, {_pct(last)} of customers "
+            "stood at trusting or above")
+    if len(by_period) < 2:
+        return lead + "."
+    first_at, first = by_period.index[0], by_period.iloc[0]
+    change = "up from" if last > first else "down from" if last < first else "the same as"
+    return f"{lead}, {change} {_pct(first)} in the {word} starting {format_when(first_at, with_time=False)}."
+
+
+def cohort_retention(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    rows = _rows(result, "cohort", "period", "cohort_size", "retention_on")
+    if rows is None:
+        return None
+    word = _period_word(result, pd.to_datetime(rows["cohort"], utc=True))
+    d = rows.assign(period=pd.to_numeric(rows["period"]), cohort_size=pd.to_numeric(rows["cohort_size"]),
+                    retention_on=pd.to_numeric(rows["retention_on"], errors="coerce")).dropna(subset=["retention_on"])
+
+    def pooled(p: int) -> tuple[float | None, int]:
+        at = d[d["period"] == p]
+        size = at["cohort_size"].sum()
+        return (None, 0) if size <= 0 else (float((at["retention_on"] * at["cohort_size"]).sum() / size), len(at))
+
+    first, n = pooled(1)
+    if first is None:
+        return None
+    later = sorted(p for p in d["period"].unique() if p > 1)
+    plural = "s" if n != 1 else ""
+    sentence = (f"Across {n} cohort{plural} old enough, {_pct(first)} of new customers were active again in "
+                f"the {word} after their first touch")
+    if later:
+        p = int(later[-1])
+        last, m = pooled(p)
+        if last is not None:
+            sentence += f", and {_pct(last)} in {word} {p} ({m} cohort{'s' if m != 1 else ''})"
+    return sentence + "."
+
+
+def lifecycle(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    rows = _rows(result, "period", "new", "resurrecting", "dormant", "quick_ratio")
+    if rows is None:
+        return None
+    rows = rows.sort_values("period")
+    last = rows.iloc[-1]
+    word = _period_word(result, pd.to_datetime(rows["period"], utc=True))
+    new, back, gone = (_int(last[c]) for c in ("new", "resurrecting", "dormant"))
+    lead = (f"In the {word} starting {format_when(last['period'], with_time=False)}, {new:,} new and {back:,} "
+            f"resurrected customers came in while {gone:,} went dormant")
+    qr = pd.to_numeric(pd.Series([last["quick_ratio"]]), errors="coerce").iloc[0]
+    if pd.isna(qr):
+        return lead + (": nobody lapsed, so the quick ratio is undefined." if gone == 0 else ".")
+    trend = "growing" if qr > 1 else "shrinking" if qr < 1 else "holding steady"
+    return f"{lead}: a quick ratio of {qr:.2f}, so the active base is {trend}."
+
+
+def funnel(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    rows = _rows(result, "step", "clicks", "share")
+    if rows is None:
+        return None
+    by_step = {str(r["step"]): r for _, r in rows.iterrows()}
+    if "click" not in by_step:
+        return None
+    total = int(pd.to_numeric(by_step["click"]["clicks"]))
+    parts = [f"Of {total:,} clicks"]
+    reached = [f"{_pct(float(by_step[s]['share']))} reached {word}" for s, word in
+               (("relationship", "a relationship"), ("revenue", "revenue")) if s in by_step]
+    sentence = parts[0] + (", " + " and ".join(reached) if reached else "")
+    nowhere = (context or {}).get("journey.clicks_to_nowhere_rate")
+    if nowhere is not None and nowhere.ok and nowhere.value is not None:
+        sentence += f"; {_pct(nowhere.value)} led nowhere"
+    return sentence + "."
+
+
+#: Sentence writers by KPI id; a family with a chart adds its sentence here.
+NARRATIVES: dict[str, Narrator] = {
+    "campaigns.clicks_vs_commitment": clicks_vs_commitment,
+    "ladder.commitment_ladder": commitment_ladder,
+    "retention.cohort_weekly": cohort_retention,
+    "retention.cohort_monthly": cohort_retention,
+    "retention.lifecycle": lifecycle,
+    "journey.funnel": funnel,
+}
+
+
+def sentence(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """The sentence for one result, or None when it has none (or nothing to say)."""
+    fn = NARRATIVES.get(result.id)
+    if fn is None or not result.ok:
+        return None
+    return fn(result, context or {})
+
+
+def sentences(results: Iterable[KPIResult]) -> dict[str, str]:
+    """KPI id → sentence for every result that has one."""
+    results = list(results)
+    context = {r.id: r for r in results}
+    out = {}
+    for r in results:
+        s = sentence(r, context)
+        if s:
+            out[r.id] = s
+    return out
+
+
+def headline(results: Iterable[KPIResult]) -> str | None:
+    """The report's one-sentence headline: clicks vs commitment."""
+    for r in results:
+        if r.id == "campaigns.clicks_vs_commitment":
+            return sentence(r)
+    return None

@@ -1,0 +1,141 @@
+"""Typed results: what a KPI (or later a model or test) hands to the report, CLI and exports.
+
+Rendering takes these, never raw tables. A result always carries its status: computed, or
+skipped / failed with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+class Status(StrEnum):
+    COMPUTED = "computed"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class Family(StrEnum):
+    """KPI families of DESIGN.md, in the order the report and the scorecard show them."""
+
+    CAMPAIGNS = "campaigns"  # clicks vs commitment: the headline
+    LADDER = "ladder"
+    REACH = "reach"
+    RETENTION = "retention"
+    TRUST = "trust"
+    JOURNEY = "journey"
+    RESONANCE = "resonance"
+    COGNITIVE = "cognitive"
+    COMMUNITY = "community"
+    ADVOCACY = "advocacy"
+    VALUE = "value"
+
+    @property
+    def title(self) -> str:
+        return _FAMILY_TITLES[self]
+
+
+_FAMILY_TITLES = {
+    Family.CAMPAIGNS: "Clicks vs commitment",
+    Family.LADDER: "Commitment ladder",
+    Family.REACH: "Reach (vanity metrics, in context)",
+    Family.RETENTION: "Retention",
+    Family.TRUST: "Trust",
+    Family.JOURNEY: "After the click",
+    Family.RESONANCE: "Emotional resonance",
+    Family.COGNITIVE: "Cognitive engagement",
+    Family.COMMUNITY: "Community",
+    Family.ADVOCACY: "Advocacy and satisfaction",
+    Family.VALUE: "Customer value",
+}
+
+
+class Unit(StrEnum):
+    FRACTION = "fraction"  # 0..1, shown as a percentage
+    COUNT = "count"
+    RATIO = "ratio"
+    SECONDS = "seconds"
+    DAYS = "days"
+    CURRENCY = "currency"
+    SCORE = "score"
+
+
+class Direction(StrEnum):
+    HIGHER = "higher"  # higher is better
+    LOWER = "lower"
+    NEUTRAL = "neutral"  # context, not a goal (e.g. impressions)
+
+
+@dataclass(frozen=True)
+class KPIResult:
+    """The outcome of one KPI over one period.
+
+    ``value`` is the headline number (a fraction for rates, never a percentage) or ``None``;
+    ``rows`` is its breakdown (cohorts, campaigns, periods…) or ``None``; ``ci`` an optional
+    (low, high) interval of ``value``.
+    """
+
+    id: str
+    name: str
+    family: Family
+    unit: Unit
+    direction: Direction
+    definition: str
+    status: Status
+    reason: str | None = None
+    value: float | None = None
+    ci: tuple[float, float] | None = None
+    rows: pd.DataFrame | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.COMPUTED
+
+    def to_record(self, with_rows: bool = True) -> dict[str, Any]:
+        """A JSON-ready dict (rates stay fractions, timestamps become ISO strings)."""
+        rec: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "family": self.family.value,
+            "unit": self.unit.value,
+            "direction": self.direction.value,
+            "status": self.status.value,
+            "reason": self.reason,
+            "value": _jsonable(self.value),
+            "ci": None if self.ci is None else [_jsonable(v) for v in self.ci],
+            "definition": self.definition,
+            "params": {k: _jsonable(v) for k, v in self.params.items()},
+        }
+        if with_rows:
+            rec["rows"] = records(self.rows)
+        return rec
+
+
+def records(df: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """DataFrame → list of JSON-safe dicts (NaN → None, timestamps → ISO 8601)."""
+    if df is None:
+        return []
+    return [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, (pd.Timestamp, datetime, date)):
+        return None if pd.isna(v) else v.isoformat()
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float):
+        return None if math.isnan(v) or math.isinf(v) else v
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v

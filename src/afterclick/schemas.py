@@ -1,0 +1,217 @@
+"""The canonical tables every source is mapped onto, and the event vocabulary.
+
+Only ``events`` is required; every KPI declares the tables it needs and is skipped,
+with its reason, when one is missing. Timestamps are UTC, ids are strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import ibis
+import ibis.expr.datatypes as dt
+
+
+class EventClass(StrEnum):
+    """How deep an interaction goes; the journey and the ladder are built on it."""
+
+    EXPOSURE = "exposure"
+    SHALLOW = "shallow"
+    VISIT = "visit"
+    DEEP = "deep"
+    OTHER = "other"
+
+
+#: Canonical event names and their class. Names outside this vocabulary are kept
+#: (and reported at ingest) and count as ``EventClass.OTHER``.
+EVENT_VOCABULARY: dict[str, EventClass] = {
+    "impression": EventClass.EXPOSURE,
+    "click": EventClass.SHALLOW,
+    "like": EventClass.SHALLOW,
+    "follow": EventClass.SHALLOW,
+    "visit": EventClass.VISIT,
+    "save": EventClass.DEEP,
+    "share": EventClass.DEEP,
+    "download": EventClass.DEEP,
+    "signup": EventClass.DEEP,
+    "subscribe": EventClass.DEEP,
+    "lead": EventClass.DEEP,
+    "referral": EventClass.DEEP,
+    "review_read": EventClass.DEEP,
+    "tutorial_view": EventClass.DEEP,
+}
+
+
+def events_of(cls: EventClass) -> tuple[str, ...]:
+    """Canonical event names of one class, in a stable order."""
+    return tuple(name for name, c in EVENT_VOCABULARY.items() if c is cls)
+
+
+MESSAGE_KINDS = ("comment", "reply", "dm", "review", "mention", "community_post", "support")
+CONTENT_KINDS = (
+    "post", "article", "guide", "tutorial", "video", "newsletter", "product_page",
+    "review", "comparison", "podcast", "webinar",
+)
+CAMPAIGN_OBJECTIVES = ("awareness", "engagement", "conversion", "retention")
+
+#: Survey score ranges accepted at ingest (inclusive); other surveys must lie in 0..100.
+SURVEY_RANGES: dict[str, tuple[float, float]] = {
+    "nps": (0, 10),
+    "csat": (1, 5),
+    "ces": (1, 7),
+}
+DEFAULT_SURVEY_RANGE = (0.0, 100.0)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One canonical table: its columns, which are required, and its natural key."""
+
+    name: str
+    schema: ibis.Schema
+    required: tuple[str, ...]
+    key: tuple[str, ...]
+    #: Timestamp columns (parsed as UTC at ingest).
+    timestamps: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.schema.names)
+
+    @property
+    def optional(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c not in self.required)
+
+
+_TS = dt.Timestamp(timezone="UTC")
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec(
+            "events",
+            ibis.schema(
+                {
+                    "customer_id": dt.string,
+                    "ts": _TS,
+                    "event": dt.string,
+                    "channel": dt.string,
+                    "campaign_id": dt.string,
+                    "content_id": dt.string,
+                    "session_id": dt.string,
+                    "duration_s": dt.float64,
+                    "value": dt.float64,
+                }
+            ),
+            required=("customer_id", "ts", "event"),
+            # events have no id of their own: an identical row twice is a duplicate
+            key=("customer_id", "ts", "event", "channel", "campaign_id", "content_id", "session_id"),
+            timestamps=("ts",),
+        ),
+        TableSpec(
+            "transactions",
+            ibis.schema(
+                {
+                    "order_id": dt.string,
+                    "customer_id": dt.string,
+                    "ts": _TS,
+                    "amount": dt.float64,
+                    "campaign_id": dt.string,
+                }
+            ),
+            required=("order_id", "customer_id", "ts", "amount"),
+            key=("order_id",),
+            timestamps=("ts",),
+        ),
+        TableSpec(
+            "messages",
+            ibis.schema(
+                {
+                    "message_id": dt.string,
+                    "author_id": dt.string,
+                    "ts": _TS,
+                    "text": dt.string,
+                    "kind": dt.string,
+                    "content_id": dt.string,
+                    "parent_id": dt.string,
+                    "is_brand": dt.boolean,
+                }
+            ),
+            required=("message_id", "author_id", "ts", "text"),
+            key=("message_id",),
+            timestamps=("ts",),
+        ),
+        TableSpec(
+            "responses",
+            ibis.schema(
+                {
+                    "response_id": dt.string,
+                    "customer_id": dt.string,
+                    "ts": _TS,
+                    "survey": dt.string,
+                    "score": dt.float64,
+                    "comment": dt.string,
+                    "touchpoint": dt.string,
+                }
+            ),
+            required=("response_id", "customer_id", "ts", "survey", "score"),
+            key=("response_id",),
+            timestamps=("ts",),
+        ),
+        TableSpec(
+            "content",
+            ibis.schema(
+                {
+                    "content_id": dt.string,
+                    "kind": dt.string,
+                    "title": dt.string,
+                    "published_at": _TS,
+                    "campaign_id": dt.string,
+                    "topic": dt.string,
+                }
+            ),
+            required=("content_id",),
+            key=("content_id",),
+            timestamps=("published_at",),
+        ),
+        TableSpec(
+            "campaigns",
+            ibis.schema(
+                {
+                    "campaign_id": dt.string,
+                    "name": dt.string,
+                    "channel": dt.string,
+                    "objective": dt.string,
+                    "start": _TS,
+                    "end": _TS,
+                    "spend": dt.float64,
+                }
+            ),
+            required=("campaign_id",),
+            key=("campaign_id",),
+            timestamps=("start", "end"),
+        ),
+        TableSpec(
+            "customers",
+            ibis.schema(
+                {
+                    "customer_id": dt.string,
+                    "segment": dt.string,
+                    "acquisition_campaign_id": dt.string,
+                    "region": dt.string,
+                    "plan": dt.string,
+                }
+            ),
+            required=("customer_id",),
+            key=("customer_id",),
+        ),
+    )
+}
+
+TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
+
+
+def empty_table(name: str) -> ibis.Table:
+    """An unbound Ibis table of a canonical schema (for building expressions offline)."""
+    return ibis.table(TABLES[name].schema, name=name)

@@ -1,0 +1,155 @@
+"""The workspace: a store, the KPI registry and the parameters of a review, in one object.
+
+    >>> import afterclick
+    >>> ws = afterclick.open("brand.duckdb")          # doctest: +SKIP
+    >>> ws.kpi("retention.repeat_visit_rate").value  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from afterclick.kpis import REGISTRY
+from afterclick.kpis.base import KPI, Params, Tables
+from afterclick.results import KPIResult, Status
+from afterclick.store import Store
+
+
+class Workspace:
+    """Compute KPIs over a store's canonical tables (any Ibis backend)."""
+
+    def __init__(self, store: Store, params: Params | None = None):
+        self.store = store
+        self.params = params or Params()
+        self._tables: Tables | None = None
+
+    # -- data ----------------------------------------------------------------------------
+    @property
+    def tables(self) -> Tables:
+        if self._tables is None:
+            self._tables = Tables(self.store.tables())
+        return self._tables
+
+    def refresh(self) -> None:
+        """Forget cached table handles (after an ingest)."""
+        self._tables = None
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A canonical table as pandas (for notebooks; KPIs never do this)."""
+        return self.tables[name].execute()
+
+    # -- KPIs ----------------------------------------------------------------------------
+    def kpi(self, kpi_id: str, **params: Any) -> KPIResult:
+        """Compute one KPI; keyword arguments override the workspace parameters."""
+        return self._run(REGISTRY[kpi_id], self.params.with_(**params) if params else self.params)
+
+    def kpis(
+        self,
+        ids: Iterable[str] | None = None,
+        *,
+        family: str | None = None,
+        progress: Callable[[KPI, int, int], None] | None = None,
+    ) -> list[KPIResult]:
+        """Compute several KPIs (all by default, or one family), in registry order."""
+        chosen = [REGISTRY[i] for i in ids] if ids is not None else list(REGISTRY)
+        if family:
+            chosen = [k for k in chosen if k.family.value == family]
+        out = []
+        for i, k in enumerate(chosen):
+            if progress:
+                progress(k, i, len(chosen))
+            out.append(self._run(k, self.params))
+        return out
+
+    def scorecard(self, family: str | None = None) -> pd.DataFrame:
+        """One row per headline KPI: id, name, family, value, unit, status, reason."""
+        results = self.kpis(family=family)
+        return pd.DataFrame(
+            [
+                {"id": r.id, "name": r.name, "family": r.family.value, "value": r.value,
+                 "unit": r.unit.value, "direction": r.direction.value, "status": r.status.value,
+                 "reason": r.reason}
+                for r in results
+                if REGISTRY[r.id].headline
+            ]
+        )
+
+    def missing_tables(self, k: KPI) -> list[str]:
+        return [name for name in k.requires if name not in self.tables]
+
+    def _run(self, k: KPI, p: Params) -> KPIResult:
+        base = dict(id=k.id, name=k.name, family=k.family, unit=k.unit, direction=k.direction,
+                    definition=k.definition, params=_param_record(p))
+        missing = self.missing_tables(k)
+        if missing:
+            reason = "needs table " + " and ".join(missing) + " (not ingested)"
+            return KPIResult(**base, status=Status.SKIPPED, reason=reason)
+        started = time.perf_counter()
+        try:
+            comp = k.compute(self.tables, p)
+            value = None if comp.value is None else _scalar(self.store.con.execute(comp.value))
+            rows = None
+            if comp.rows is not None:
+                rows = self.store.con.execute(comp.rows)
+                if comp.order_by:
+                    rows = rows.sort_values(list(comp.order_by), kind="stable").reset_index(drop=True)
+            if comp.finish is not None:
+                value, rows = comp.finish(value, rows)
+        except Exception as exc:  # one KPI failing must not sink the report
+            return KPIResult(**base, status=Status.FAILED, reason=_one_line(exc),
+                             elapsed_s=time.perf_counter() - started)
+        return KPIResult(**base, status=Status.COMPUTED, value=value, rows=rows,
+                         elapsed_s=time.perf_counter() - started)
+
+    # -- history -------------------------------------------------------------------------
+    def snapshot(self, results: list[KPIResult]) -> str:
+        """Store the headline values of a run, so trends survive re-runs; returns the run id."""
+        run_id = uuid.uuid4().hex[:12]
+        p = self.params
+        self.store.save_snapshots(
+            run_id,
+            (
+                {"kpi_id": r.id, "period_start": p.start, "period_end": p.end, "grain": p.grain,
+                 "status": r.status.value, "value": r.value,
+                 "ci_low": r.ci[0] if r.ci else None, "ci_high": r.ci[1] if r.ci else None,
+                 "params": r.params}
+                for r in results
+            ),
+        )
+        return run_id
+
+
+def _param_record(p: Params) -> dict[str, Any]:
+    return {k: v for k, v in p.as_dict().items() if v is not None}
+
+
+def _scalar(v: Any) -> float | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+
+
+def open(location: str | Path | ibis.BaseBackend | None = None, *, read_only: bool = False,
+         **params: Any) -> Workspace:
+    """Open a workspace on a DuckDB file (default ``afterclick.duckdb``), an Ibis URL or an Ibis
+    connection that already holds the canonical tables."""
+    if isinstance(location, ibis.BaseBackend):
+        store = Store(connection=location)
+    else:
+        store = Store(location, read_only=read_only)
+    return Workspace(store, Params(**params))
