@@ -97,7 +97,7 @@ class Workspace:
             value = None if comp.value is None else _scalar(self.store.con.execute(comp.value))
             rows = None
             if comp.rows is not None:
-                rows = self.store.con.execute(comp.rows)
+                rows = _utc(self.store.con.execute(comp.rows))
                 if comp.order_by:
                     rows = rows.sort_values(list(comp.order_by), kind="stable").reset_index(drop=True)
             if comp.finish is not None:
@@ -124,6 +124,14 @@ class Workspace:
             ),
         )
         return run_id
+
+
+def _utc(df: pd.DataFrame) -> pd.DataFrame:
+    """All times are UTC; some engines drop the zone when truncating, so put it back."""
+    for col in df.columns:
+        if pd.api.types.is_datetime64_dtype(df[col]) and getattr(df[col].dt, "tz", None) is None:
+            df[col] = df[col].dt.tz_localize("UTC")
+    return df
 
 
 def _param_record(p: Params) -> dict[str, Any]:

@@ -42,8 +42,9 @@ def cohort_matrix(t: Tables, p: Params, grain: str):
     reach_ = first.mutate(span=first.last_idx - first.c_idx).group_by(["c_idx", "span"]).aggregate(
         n=first.customer_id.count()
     )
-    end_idx = cp.aggregate(end_idx=cp.idx.max())
-    ks = on.select("k").distinct().filter(lambda s: s.k <= p.max_periods)
+    b = data_bounds(t, p)
+    end_idx = b.select(end_idx=period_index(b.data_end, grain))
+    ks = ibis.memtable({"k": list(range(p.max_periods + 1))})
     grid = sizes.cross_join(ks).cross_join(end_idx)
     grid = grid.filter(grid.c_idx + grid.k <= grid.end_idx)
     after = grid.join(reach_, [grid.c_idx == reach_.c_idx, reach_.span >= grid.k]).group_by(
@@ -118,9 +119,13 @@ def lifecycle_counts(t: Tables, p: Params):
     )
     # Dormant in period i+1: active in i, not active in i+1.
     gone = cp.filter(cp.nxt.isnull() | (cp.nxt > cp.idx + 1))
-    dormant = gone.group_by(idx=gone.idx + 1).aggregate(dormant=gone.customer_id.count())
-    periods = cp.select("idx", "period").distinct()
-    last = cp.aggregate(max_idx=cp.idx.max())
+    step = ibis.interval(weeks=1) if p.grain == "week" else ibis.interval(months=1)
+    gone = gone.mutate(idx=gone.idx + 1, period=gone.period + step)
+    dormant = gone.group_by("idx").aggregate(dormant=gone.customer_id.count())
+    # periods with activity, and those where someone went dormant (possibly nobody active)
+    periods = cp.select("idx", "period").union(gone.select("idx", "period"), distinct=True)
+    b = data_bounds(t, p)
+    last = b.select(max_idx=period_index(b.data_end, p.grain))
     rows = (
         periods.left_join(active, "idx")
         .select(periods.idx, periods.period, active.new, active.returning, active.resurrecting)

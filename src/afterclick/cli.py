@@ -1,0 +1,340 @@
+"""The ``afterclick`` command line."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from afterclick import __version__
+
+app = typer.Typer(
+    help=(
+        "afterclick measures what happens after the click: whether marketing builds relationships "
+        "(retention, trust, commitment, lifetime value) or just buys traffic.\n\n"
+        "Start with `afterclick demo` to see a report on a synthetic brand, then "
+        "`afterclick ingest YOUR_FOLDER --store brand.duckdb` and `afterclick report --store brand.duckdb`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+StoreOpt = Annotated[
+    Path, typer.Option("--store", "-s", help="The DuckDB file that holds the data (created by ingest).")
+]
+
+
+class Size(StrEnum):
+    small = "small"
+    medium = "medium"
+    large = "large"
+
+
+class Grain(StrEnum):
+    week = "week"
+    month = "month"
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    parquet = "parquet"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one plain line on stderr and leave with ``code``."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def friendly_errors():
+    from afterclick.ingest import IngestError, MappingError
+    from afterclick.store import StoreError
+
+    try:
+        yield
+    except (IngestError, MappingError, StoreError) as exc:
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        for line in lines[1:]:
+            err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        raise fail(lines[0]) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; the store is as it was before this command", 130) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+    )
+
+
+def _params(grain: Grain, start: datetime | None, end: datetime | None) -> dict:
+    def utc(d: datetime | None) -> datetime | None:
+        return None if d is None else (d if d.tzinfo else d.replace(tzinfo=UTC))
+
+    return {"grain": grain.value, "start": utc(start), "end": utc(end)}
+
+
+GrainOpt = Annotated[Grain, typer.Option(help="Period for cohorts, lifecycle and trends.")]
+StartOpt = Annotated[
+    datetime | None, typer.Option(help="Review period start (UTC, inclusive), e.g. 2026-01-01.")
+]
+EndOpt = Annotated[datetime | None, typer.Option(help="Review period end (UTC, exclusive).")]
+
+
+def _run_ingest(store, source: Path, mapping: Path | None):
+    from afterclick.ingest import ingest
+
+    with _progress() as bar:
+        task = bar.add_task("ingesting", total=None)
+
+        def report(msg: str, step: int, total: int) -> None:
+            bar.update(task, description=msg, completed=step, total=total)
+
+        return ingest(store, source, mapping, progress=report)
+
+
+def _print_ingest(summary) -> None:
+    table = Table(title=f"Ingest {summary.ingest_id} from {summary.source}", title_justify="left")
+    for col in ("table", "file", "read", "loaded", "already stored", "quarantined"):
+        table.add_column(col, justify="right" if col not in ("table", "file") else "left")
+    for f in summary.files:
+        table.add_row(f.table, Path(f.path).name, f"{f.rows_read:,}", f"{f.loaded:,}",
+                      f"{f.already_stored:,}", f"{f.quarantined:,}")
+    table.add_row("[b]total", "", f"[b]{summary.rows_read:,}", f"[b]{summary.loaded:,}",
+                  f"[b]{summary.already_stored:,}", f"[b]{summary.quarantined:,}")
+    out.print(table)
+    for f in summary.files:
+        name = Path(f.path).name
+        if f.note:
+            out.print(f"  {name}: {f.note}", highlight=False)
+        for reason, n in f.reasons.items():
+            out.print(f"  {name}: {n:,} row(s) quarantined: {reason}", highlight=False)
+        if f.unknown_events:
+            shown = ", ".join(f"{e} ({n:,})" for e, n in list(f.unknown_events.items())[:8])
+            more = len(f.unknown_events) - 8
+            out.print(f"  {name}: kept {sum(f.unknown_events.values()):,} event(s) with names outside the "
+                      f"vocabulary: {shown}{f' and {more} more' if more > 0 else ''}; map them with --mapping",
+                      highlight=False)
+        if f.ignored_columns:
+            out.print(f"  {name}: ignored column(s) not in the {f.table} table: {', '.join(f.ignored_columns)}",
+                      highlight=False)
+    for name in summary.ignored_files:
+        out.print(f"  ignored file {name}: not named after a canonical table", highlight=False)
+    status = "adds up" if summary.adds_up else "DOES NOT ADD UP"
+    out.print(f"{summary.rows_read:,} rows read = {summary.loaded:,} loaded + {summary.already_stored:,} "
+              f"already stored + {summary.quarantined:,} quarantined ({status}).", highlight=False)
+    if summary.quarantined:
+        out.print("See the reasons row by row with: afterclick quarantine --store STORE", highlight=False)
+
+
+def _compute(ws, ids=None, family=None):
+    with _progress() as bar:
+        task = bar.add_task("computing KPIs", total=None)
+
+        def report(k, i, n):
+            bar.update(task, description=f"computing {k.id}", completed=i, total=n)
+
+        results = ws.kpis(ids, family=family, progress=report)
+        bar.update(task, completed=len(results))
+    return results
+
+
+def _write_report(ws, results, path: Path, title: str) -> Path:
+    from afterclick.report import write_report
+
+    p = ws.params
+    meta = {
+        "store": ws.store.location, "period_start": p.start, "period_end": p.end,
+        "row_counts": ws.store.counts(), "generated_at": datetime.now(UTC), "version": __version__,
+    }
+    return write_report(path, results, title=title, meta=meta)
+
+
+@app.command()
+def ingest(
+    source: Annotated[Path, typer.Argument(help="A folder with one file per canonical table "
+                                           "(events.csv, transactions.parquet, messages.jsonl…), or one file.")],
+    store: StoreOpt = Path("afterclick.duckdb"),
+    mapping: Annotated[Path | None, typer.Option(
+        help="A TOML file that maps your file, column and event names onto the canonical ones "
+             "(see docs/mapping.md).")] = None,
+) -> None:
+    """Load CSV, Parquet or JSON-lines files into the store.
+
+    Every row is loaded, recognised as already stored, or quarantined with a reason; the summary
+    adds up. Re-running with the same files adds nothing twice. If anything fails, the store is
+    left exactly as it was.
+    """
+    from afterclick.store import Store
+
+    with friendly_errors():
+        with Store(store) as st:
+            summary = _run_ingest(st, source, mapping)
+    _print_ingest(summary)
+
+
+@app.command()
+def kpis(
+    store: StoreOpt = Path("afterclick.duckdb"),
+    format: Annotated[Format, typer.Option("--format", "-f", help="table (terminal), json (stdout), "
+                                           "csv or parquet (files in --out).")] = Format.table,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for csv/parquet/json files.")] = Path("kpis"),
+    kpi_id: Annotated[list[str] | None, typer.Option("--id", help="Only this KPI (repeatable).")] = None,
+    family: Annotated[str | None, typer.Option(help="Only this family, e.g. retention.")] = None,
+    grain: GrainOpt = Grain.week,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    list_only: Annotated[bool, typer.Option("--list", help="List the KPIs and their definitions.")] = False,
+    snapshot: Annotated[bool, typer.Option(help="Keep the headline values in the store's history.")] = True,
+) -> None:
+    """Compute the relationship KPIs and print or export them.
+
+    Rates are fractions (0.25 = 25%). A KPI whose tables are missing is listed as skipped with
+    the reason.
+    """
+    import afterclick
+    from afterclick.kpis import REGISTRY
+
+    if list_only:
+        table = Table("id", "name", "needs", "definition", show_lines=True)
+        for k in REGISTRY:
+            table.add_row(k.id, k.name, ", ".join(k.requires), k.summary)
+        out.print(table)
+        return
+    with friendly_errors():
+        if not store.exists():
+            raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
+        ws = afterclick.open(store, read_only=not snapshot, **_params(grain, start, end))
+        try:
+            results = _compute(ws, kpi_id or None, family)
+        except KeyError as exc:
+            raise fail(exc.args[0]) from None
+        if snapshot:
+            ws.snapshot(results)
+    from afterclick.export import results_json, write_results
+
+    if format is Format.json:
+        sys.stdout.write(results_json(results) + "\n")
+    elif format is Format.table:
+        table = Table("id", "name", "value", "status")
+        from afterclick.report.format import format_value
+
+        for r in results:
+            shown = format_value(r.value, r.unit) if r.ok else (r.reason or "")
+            table.add_row(r.id, r.name, shown, r.status.value)
+        out.print(table)
+    else:
+        paths = write_results(results, out_dir, format.value)
+        out.print(f"wrote {len(paths)} file(s) to {out_dir}/")
+
+
+@app.command()
+def report(
+    store: StoreOpt = Path("afterclick.duckdb"),
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the HTML file.")] = Path(
+        "afterclick-report.html"),
+    title: Annotated[str, typer.Option(help="The report's title.")] = "Relationship review",
+    grain: GrainOpt = Grain.week,
+    start: StartOpt = None,
+    end: EndOpt = None,
+) -> None:
+    """Write the review report: one self-contained HTML file with interactive charts, safe to e-mail."""
+    import afterclick
+
+    with friendly_errors():
+        if not store.exists():
+            raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
+        ws = afterclick.open(store, **_params(grain, start, end))
+        results = _compute(ws)
+        ws.snapshot(results)
+        path = _write_report(ws, results, out_path, title)
+    out.print(f"report written to {path} ({path.stat().st_size / 1e6:.1f} MB); open it in a browser.")
+
+
+@app.command()
+def demo(
+    size: Annotated[Size, typer.Option(help="small ≈ 200k events, medium ≈ 1M, large ≈ 10M.")] = Size.small,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same brand.")] = 7,
+    store: StoreOpt = Path("afterclick-demo.duckdb"),
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Where to write the report.")] = Path(
+        "afterclick-demo.html"),
+    keep_files: Annotated[Path | None, typer.Option(
+        help="Also keep the generated source files (Parquet) in this folder.")] = None,
+) -> None:
+    """Generate a synthetic brand (18 months, all seven tables), ingest it like real data, compute
+    every KPI and write the report.
+
+    The brand has planted truths (docs/demo.md): a campaign that wins clicks but keeps nobody, one
+    with modest clicks and loyal customers, a liked-but-empty post beside a guide people save.
+    The store is rebuilt from scratch each time.
+    """
+    import afterclick
+    from afterclick.demo import write_demo
+    from afterclick.store import Store
+
+    started = time.perf_counter()
+    with friendly_errors():
+        for suffix in ("", ".wal"):
+            Path(str(store) + suffix).unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory(prefix="afterclick-demo-") as tmp:
+            folder = keep_files or Path(tmp)
+            with err.status(f"generating the {size.value} demo brand (seed {seed})…"):
+                write_demo(folder, size=size.value, seed=seed)
+            with Store(store) as st:
+                summary = _run_ingest(st, folder, None)
+        _print_ingest(summary)
+        ws = afterclick.open(store)
+        results = _compute(ws)
+        ws.snapshot(results)
+        path = _write_report(ws, results, out_path, "Demo brand: relationship review")
+    computed = sum(r.ok for r in results)
+    out.print(f"{computed} of {len(results)} KPIs computed in {time.perf_counter() - started:.0f} s; "
+              f"store {store}; report written to {path}. Open it in a browser.", highlight=False)
+
+
+@app.command()
+def quarantine(
+    store: StoreOpt = Path("afterclick.duckdb"),
+    limit: Annotated[int, typer.Option(help="Show at most this many rows.")] = 50,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write all rows to this CSV file.")] = None,
+) -> None:
+    """Show the rows that ingest set aside, with the reason for each."""
+    from afterclick.store import Store
+
+    with friendly_errors():
+        with Store(store, read_only=True) as st:
+            q = st.quarantine()
+    if out_file:
+        q.to_csv(out_file, index=False)
+        out.print(f"wrote {len(q):,} rows to {out_file}")
+        return
+    table = Table("table", "file", "where", "reason", "raw")
+    for row in q.head(limit).itertuples():
+        table.add_row(row.table_name, Path(row.source_file).name, row.row_ref, row.reason, row.raw[:80])
+    out.print(table)
+    out.print(f"{len(q):,} quarantined row(s) in all.")
+
+
+@app.callback(invoke_without_command=True)
+def main(version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False) -> None:
+    if version:
+        out.print(f"afterclick {__version__}")
+        raise typer.Exit()

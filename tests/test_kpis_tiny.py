@@ -1,0 +1,238 @@
+"""Every KPI against values worked out by hand on the tiny brand of tinyworld.py.
+
+The derivations are in the comments beside each expectation; W-numbers are Monday weeks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+import afterclick
+from afterclick.kpis import REGISTRY
+from afterclick.results import Status
+from tinyworld import build_store
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    path = build_store(tmp_path_factory.mktemp("tiny"))
+    w = afterclick.open(path, read_only=True)
+    yield w
+    w.store.close()
+
+
+@pytest.fixture(scope="module")
+def ws_events_only(tmp_path_factory):
+    path = build_store(tmp_path_factory.mktemp("tiny_ev"), with_transactions=False)
+    w = afterclick.open(path, read_only=True)
+    yield w
+    w.store.close()
+
+
+def close(a, b):
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+
+
+# id -> headline value worked out by hand
+EXPECTED_VALUES = {
+    "reach.impressions": 5,  # A1, B1, C1, D1, D2
+    "reach.reach": 4,  # A, B, C, D saw an impression
+    "reach.clicks": 3,  # A, B, C clicked once each
+    "reach.ctr": 3 / 5,
+    "reach.likes": 1,
+    "reach.follows": 1,
+    # week-4 "on" retention over cohorts W0 (A,B), W1 (C), W4 (E), W9 (G): nobody active at +4
+    "retention.cohort_weekly": 0.0,
+    # month-3 over the January cohort (A, B, C): A is back in April
+    "retention.cohort_monthly": 1 / 3,
+    # W15 (last complete week; the data ends in W16): A resurrects, F goes dormant
+    "retention.lifecycle": 1.0,
+    "retention.returning_share": 1.0,  # W15: A is the only active customer and had been before
+    # visitors A (4 visit days), C (2), E (1), F (1), G (2)
+    "retention.repeat_visit_rate": 3 / 5,
+    # at risk (first active >= 90 days before 04-28 10:00): A, B, C; lapsed: B and C
+    "retention.churn_rate": 2 / 3,
+    # March (last complete month): G on 2 days, 1 customer -> DAU 1 / MAU 1
+    "retention.stickiness": 1.0,
+    # customer-weeks: A W0 (2 days), A W1, A W3, A W15, B W0, C W1, C W2, E W4, F W14, G W9 (2)
+    "retention.active_days_per_week": 12 / 10,
+    "retention.engaged_non_buyers": 1,  # G: two active days, never bought
+    # 14 sessions: 0,0,0,0,10,20,30,50,90,100,180,240,300,400 (s1 sums 60+120)
+    "trust.session_duration_median": 40.0,
+    "trust.session_duration_p75": 160.0,  # linear interpolation at position 9.75
+    "trust.visits_per_visitor": 10 / 5,
+    "trust.pages_per_session": 11 / 10,
+    "journey.clicks_to_nowhere_rate": 1 / 3,  # B's click is followed by nothing
+    "journey.funnel": 1 / 3,  # only A's click reaches "relationship"
+    "ladder.commitment_ladder": 1 / 5,  # April: A advocate; D aware; E, F, G engaged
+    "ladder.movement": 0,  # April: nobody moved up or down
+    "campaigns.clicks_vs_commitment": 1 / 3,  # eligible A, B, C; only A retained
+}
+
+
+def test_every_kpi_has_a_hand_computed_value():
+    assert set(EXPECTED_VALUES) == set(REGISTRY.ids())
+
+
+@pytest.mark.parametrize("kpi_id", sorted(EXPECTED_VALUES))
+def test_headline_value(ws, kpi_id):
+    r = ws.kpi(kpi_id)
+    assert r.status is Status.COMPUTED, r.reason
+    assert close(r.value, EXPECTED_VALUES[kpi_id]), (kpi_id, r.value, EXPECTED_VALUES[kpi_id])
+
+
+def rows(ws, kpi_id, *cols):
+    df = ws.kpi(kpi_id).rows
+    return [tuple(None if pd.isna(v) else v for v in rec) for rec in df[list(cols)].itertuples(index=False)]
+
+
+def test_ctr_per_channel(ws):
+    assert rows(ws, "reach.ctr", "channel", "impressions", "clicks", "ctr") == [
+        ("display", 2, 0, 0.0), ("email", 1, 1, 1.0), ("social", 2, 2, 1.0)
+    ]
+
+
+def test_likes_without_channel_are_grouped(ws):
+    assert rows(ws, "reach.likes", "channel", "events") == [("(none)", 1)]
+
+
+def test_weekly_cohort_matrix(ws):
+    df = ws.kpi("retention.cohort_weekly").rows
+    # cohorts W0, W1, W4 see 13, 13, 13 periods (0..12); W9 sees 8 (to W16); W14 sees 3
+    assert df.groupby("cohort").size().tolist() == [13, 13, 13, 8, 3]
+    w0 = df[df.cohort == pd.Timestamp("2025-01-06", tz="UTC")].set_index("period")
+    assert w0.cohort_size.unique().tolist() == [2]
+    assert w0.active_on.tolist() == [2, 1, 0, 1] + [0] * 9  # A back in W1 and W3
+    assert w0.active_on_or_after.tolist() == [2] + [1] * 12  # A is active again in W15
+    assert w0.retention_on[3] == 0.5
+    w1 = df[df.cohort == pd.Timestamp("2025-01-13", tz="UTC")].set_index("period")
+    assert w1.active_on.tolist()[:3] == [1, 1, 0]
+    assert w1.active_on_or_after.tolist()[:3] == [1, 1, 0]
+
+
+def test_monthly_cohort_matrix(ws):
+    got = rows(ws, "retention.cohort_monthly", "period", "cohort_size", "active_on", "active_on_or_after")
+    assert got == [
+        (0, 3, 3, 3), (1, 3, 1, 1), (2, 3, 0, 1), (3, 3, 1, 1),  # January: A, B, C
+        (0, 1, 1, 1), (1, 1, 0, 0), (2, 1, 0, 0),  # February: E
+        (0, 1, 1, 1), (1, 1, 0, 0),  # March: G
+        (0, 1, 1, 1),  # April: F
+    ]
+
+
+def test_lifecycle_rows(ws):
+    got = rows(ws, "retention.lifecycle", "period", "new", "returning", "resurrecting", "dormant", "quick_ratio")
+    w = {p.strftime("%m-%d"): rest for p, *rest in got}
+    assert w == {
+        "01-06": [2, 0, 0, 0, None],
+        "01-13": [1, 1, 0, 1, 1.0],  # C new, A returning, B dormant
+        "01-20": [0, 1, 0, 1, 0.0],  # C returning, A dormant
+        "01-27": [0, 0, 1, 1, 1.0],  # A resurrects (referral 02-01), C dormant
+        "02-03": [1, 0, 0, 1, 1.0],  # E new, A dormant
+        "02-10": [0, 0, 0, 1, 0.0],  # E dormant: a week with nobody active still shows
+        "03-10": [1, 0, 0, 0, None],
+        "03-17": [0, 0, 0, 1, 0.0],
+        "04-14": [1, 0, 0, 0, None],
+        "04-21": [0, 0, 1, 1, 1.0],
+        "04-28": [0, 0, 0, 1, 0.0],
+    }
+
+
+def test_monthly_lifecycle_uses_the_grain(ws):
+    r = ws.kpi("retention.lifecycle", grain="month")
+    got = {p.strftime("%m"): (n, ret, res, d) for p, n, ret, res, d in
+           rows_of(r.rows, "period", "new", "returning", "resurrecting", "dormant")}
+    # Jan: A, B, C new. Feb: A returning, E new; B, C dormant. Mar: G new; A, E dormant.
+    # Apr: A resurrects, F new, G dormant. Last complete month = March: (1 + 0) / 2.
+    assert got == {"01": (3, 0, 0, 0), "02": (1, 1, 0, 2), "03": (1, 0, 0, 2), "04": (1, 0, 1, 1)}
+    assert r.value == 0.5
+
+
+def rows_of(df, *cols):
+    return [tuple(rec) for rec in df[list(cols)].itertuples(index=False)]
+
+
+def test_repeat_visit_rows(ws):
+    assert rows(ws, "retention.repeat_visit_rate", "visit_days", "visitors") == [("1", 2), ("2", 2), ("4", 1)]
+
+
+def test_stickiness_rows(ws):
+    got = rows(ws, "retention.stickiness", "dau", "mau", "stickiness")
+    assert got == [(1.0, 3, 1 / 3), (1.0, 2, 0.5), (1.0, 1, 1.0), (1.0, 2, 0.5)]
+
+
+def test_churn_rows(ws):
+    assert rows(ws, "retention.churn_rate", "at_risk", "lapsed") == [(3, 2)]
+
+
+def test_engaged_non_buyers_rows(ws):
+    assert rows(ws, "retention.engaged_non_buyers", "group", "customers") == [
+        ("engaged buyers", 2), ("engaged non-buyers", 1)
+    ]
+
+
+def test_nowhere_per_campaign(ws):
+    assert rows(ws, "journey.clicks_to_nowhere_rate", "campaign_id", "clicks", "nowhere") == [
+        ("c1", 1, 0), ("c2", 2, 1)
+    ]
+
+
+def test_funnel_steps(ws):
+    # A: engaged (visit 5 min later), value (save), relationship (back 01-08), revenue (o1 on
+    # 01-14), loyalty (referral 26 days on). C: engaged, but the download comes 7 days 45 minutes
+    # after the click, outside the 7-day window. B: nowhere.
+    assert rows(ws, "journey.funnel", "step", "clicks") == [
+        ("click", 3), ("engaged", 2), ("value", 1), ("relationship", 1), ("revenue", 1), ("loyalty", 1)
+    ]
+
+
+def test_ladder_rows(ws):
+    got = rows(ws, "ladder.commitment_ladder", "period", "stage", "customers")
+    by = {}
+    for period, stage, n in got:
+        by.setdefault(period.strftime("%m"), {})[stage] = n
+    assert by == {
+        "01": {"aware": 1, "engaged": 1, "trusting": 2},  # D; B; A (save, bought) and C
+        "02": {"aware": 1, "engaged": 2, "trusting": 1, "advocate": 1},  # A referred someone
+        "03": {"aware": 1, "engaged": 3, "trusting": 1, "advocate": 1},
+        "04": {"aware": 1, "engaged": 3, "advocate": 1},  # B and C fell off the 3-month window
+    }
+
+
+def test_ladder_movement_rows(ws):
+    got = rows(ws, "ladder.movement", "up", "down", "stayed", "joined", "dropped")
+    assert got == [(0, 0, 0, 4, 0), (1, 0, 3, 1, 0), (0, 0, 5, 1, 0), (0, 0, 4, 1, 2)]
+
+
+def test_clicks_vs_commitment_rows(ws):
+    got = rows(ws, "campaigns.clicks_vs_commitment", "campaign_id", "name", "impressions", "clicks",
+               "acquired", "eligible", "retained", "revenue", "spend")
+    assert got == [("c1", "Flash", 3, 1, 1, 1, 1, 80.0, 100.0), ("c2", "Guides", 2, 2, 2, 2, 0, 20.0, 50.0)]
+    df = ws.kpi("campaigns.clicks_vs_commitment").rows.set_index("campaign_id")
+    assert df.loc["c2", "ctr"] == 1.0 and df.loc["c2", "retention_90d"] == 0.0
+    assert df.loc["c1", "ctr"] == 1 / 3 and df.loc["c1", "retention_90d"] == 1.0
+    assert df.loc["c2", "revenue_per_customer"] == 10.0
+
+
+def test_review_period_bounds_the_data(ws):
+    from datetime import datetime, timezone
+
+    r = ws.kpi("reach.impressions", start=datetime(2025, 1, 7, tzinfo=timezone.utc),
+               end=datetime(2025, 4, 28, tzinfo=timezone.utc))
+    assert r.value == 1  # only D1 (01-10) lies in [01-07, 04-28)
+
+
+def test_missing_table_skips_with_reason(ws_events_only):
+    r = ws_events_only.kpi("journey.funnel")
+    assert r.status is Status.SKIPPED
+    assert r.reason == "needs table transactions (not ingested)"
+    assert r.value is None and r.rows is None
+    # campaigns only *uses* transactions: it still runs, without revenue
+    c = ws_events_only.kpi("campaigns.clicks_vs_commitment")
+    assert c.status is Status.COMPUTED and c.rows.revenue.isna().all()
+    assert c.rows.name.tolist() == ["c1", "c2"]

@@ -1,0 +1,82 @@
+"""A hand-made tiny brand whose KPI values were worked out by hand (see test_kpis_tiny.py).
+
+Weeks start on Monday: W0 = 2025-01-06, W1 = 01-13, W2 = 01-20, W3 = 01-27, W4 = 02-03,
+W9 = 03-10, W14 = 04-14, W15 = 04-21, W16 = 04-28. The last event (D's impression) falls in W16
+and in April.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from afterclick.ingest import ingest
+from afterclick.store import Store
+
+# customer, ts, event, channel, campaign_id, session_id, duration_s
+EVENTS = [
+    ("A", "2025-01-06 09:00", "impression", "social", "c1", None, None),
+    ("A", "2025-01-06 10:00", "click", "social", "c1", None, None),
+    ("A", "2025-01-06 10:05", "visit", None, None, "s1", 60.0),
+    ("A", "2025-01-06 10:20", "visit", None, None, "s1", 120.0),
+    ("A", "2025-01-06 10:25", "save", None, None, "s1", None),
+    ("A", "2025-01-08 12:00", "visit", None, None, None, 30.0),
+    ("A", "2025-01-14 09:00", "visit", None, None, None, 300.0),
+    ("A", "2025-02-01 10:00", "referral", None, None, None, None),
+    ("A", "2025-04-21 09:00", "visit", None, None, None, 90.0),
+    ("B", "2025-01-06 11:00", "impression", "social", "c2", None, None),
+    ("B", "2025-01-07 08:00", "click", "social", "c2", None, None),
+    ("C", "2025-01-06 12:00", "impression", "email", "c2", None, None),
+    ("C", "2025-01-13 10:00", "click", "email", "c2", None, None),
+    ("C", "2025-01-13 10:10", "visit", None, None, None, 240.0),
+    ("C", "2025-01-13 10:11", "like", None, None, None, None),
+    ("C", "2025-01-20 10:00", "visit", None, None, None, 100.0),
+    ("C", "2025-01-20 10:45", "download", None, None, None, None),
+    ("D", "2025-01-10 10:00", "impression", "display", "c1", None, None),
+    ("D", "2025-04-28 10:00", "impression", "display", "c1", None, None),
+    ("E", "2025-02-03 10:00", "follow", "social", None, None, None),
+    ("E", "2025-02-03 10:00", "visit", None, None, None, 50.0),
+    ("F", "2025-04-14 09:00", "visit", None, None, None, 20.0),
+    ("G", "2025-03-10 09:00", "visit", None, None, None, 10.0),
+    ("G", "2025-03-11 09:00", "visit", None, None, None, 400.0),
+]
+
+TRANSACTIONS = [
+    ("o1", "A", "2025-01-14 09:30", 50.0),
+    ("o2", "A", "2025-04-21 09:30", 30.0),
+    ("o3", "C", "2025-01-20 11:00", 20.0),
+]
+
+CAMPAIGNS = [
+    ("c1", "Flash", "social", "awareness", 100.0),
+    ("c2", "Guides", "email", "engagement", 50.0),
+]
+
+
+def frames(with_transactions: bool = True) -> dict[str, pd.DataFrame]:
+    ev = pd.DataFrame(EVENTS, columns=["customer_id", "ts", "event", "channel", "campaign_id",
+                                       "session_id", "duration_s"])
+    ev["ts"] = pd.to_datetime(ev["ts"], utc=True)
+    out = {"events": ev}
+    if with_transactions:
+        tx = pd.DataFrame(TRANSACTIONS, columns=["order_id", "customer_id", "ts", "amount"])
+        tx["ts"] = pd.to_datetime(tx["ts"], utc=True)
+        out["transactions"] = tx
+        out["campaigns"] = pd.DataFrame(
+            CAMPAIGNS, columns=["campaign_id", "name", "channel", "objective", "spend"]
+        )
+    return out
+
+
+def build_store(folder: Path, with_transactions: bool = True) -> Path:
+    """Write the tiny brand as Parquet files and ingest them, like real data; returns the store."""
+    src = folder / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    for name, df in frames(with_transactions).items():
+        df.to_parquet(src / f"{name}.parquet", index=False)
+    path = folder / "tiny.duckdb"
+    with Store(path) as store:
+        summary = ingest(store, src)
+    assert summary.adds_up and summary.quarantined == 0
+    return path
