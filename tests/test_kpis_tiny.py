@@ -72,6 +72,8 @@ EXPECTED_VALUES = {
     "ladder.commitment_ladder": 1 / 5,  # April: A advocate; D aware; E, F, G engaged
     "ladder.movement": 0,  # April: nobody moved up or down
     "campaigns.clicks_vs_commitment": 1 / 3,  # eligible A, B, C; only A retained
+    # on content: deep = A's save and C's download of g1; shallow = two clicks and a like on p1
+    "resonance.depth_ratio": 2 / 3,
 }
 
 
@@ -236,3 +238,8 @@ def test_missing_table_skips_with_reason(ws_events_only):
     c = ws_events_only.kpi("campaigns.clicks_vs_commitment")
     assert c.status is Status.COMPUTED and c.rows.revenue.isna().all()
     assert c.rows.name.tolist() == ["c1", "c2"]
+
+
+def test_depth_ratio_per_content(ws):
+    assert rows(ws, "resonance.depth_ratio", "content_id", "shallow", "deep", "likes", "saves",
+                "downloads", "depth_ratio") == [("g1", 0, 2, 0, 1, 1, None), ("p1", 3, 0, 1, 0, 0, 0.0)]

@@ -14,32 +14,32 @@ import pandas as pd
 from afterclick.ingest import ingest
 from afterclick.store import Store
 
-# customer, ts, event, channel, campaign_id, session_id, duration_s
+# customer, ts, event, channel, campaign_id, session_id, duration_s, content_id
 EVENTS = [
-    ("A", "2025-01-06 09:00", "impression", "social", "c1", None, None),
-    ("A", "2025-01-06 10:00", "click", "social", "c1", None, None),
-    ("A", "2025-01-06 10:05", "visit", None, None, "s1", 60.0),
-    ("A", "2025-01-06 10:20", "visit", None, None, "s1", 120.0),
-    ("A", "2025-01-06 10:25", "save", None, None, "s1", None),
-    ("A", "2025-01-08 12:00", "visit", None, None, None, 30.0),
-    ("A", "2025-01-14 09:00", "visit", None, None, None, 300.0),
-    ("A", "2025-02-01 10:00", "referral", None, None, None, None),
-    ("A", "2025-04-21 09:00", "visit", None, None, None, 90.0),
-    ("B", "2025-01-06 11:00", "impression", "social", "c2", None, None),
-    ("B", "2025-01-07 08:00", "click", "social", "c2", None, None),
-    ("C", "2025-01-06 12:00", "impression", "email", "c2", None, None),
-    ("C", "2025-01-13 10:00", "click", "email", "c2", None, None),
-    ("C", "2025-01-13 10:10", "visit", None, None, None, 240.0),
-    ("C", "2025-01-13 10:11", "like", None, None, None, None),
-    ("C", "2025-01-20 10:00", "visit", None, None, None, 100.0),
-    ("C", "2025-01-20 10:45", "download", None, None, None, None),
-    ("D", "2025-01-10 10:00", "impression", "display", "c1", None, None),
-    ("D", "2025-04-28 10:00", "impression", "display", "c1", None, None),
-    ("E", "2025-02-03 10:00", "follow", "social", None, None, None),
-    ("E", "2025-02-03 10:00", "visit", None, None, None, 50.0),
-    ("F", "2025-04-14 09:00", "visit", None, None, None, 20.0),
-    ("G", "2025-03-10 09:00", "visit", None, None, None, 10.0),
-    ("G", "2025-03-11 09:00", "visit", None, None, None, 400.0),
+    ("A", "2025-01-06 09:00", "impression", "social", "c1", None, None, None),
+    ("A", "2025-01-06 10:00", "click", "social", "c1", None, None, "p1"),
+    ("A", "2025-01-06 10:05", "visit", None, None, "s1", 60.0, None),
+    ("A", "2025-01-06 10:20", "visit", None, None, "s1", 120.0, None),
+    ("A", "2025-01-06 10:25", "save", None, None, "s1", None, "g1"),
+    ("A", "2025-01-08 12:00", "visit", None, None, None, 30.0, None),
+    ("A", "2025-01-14 09:00", "visit", None, None, None, 300.0, None),
+    ("A", "2025-02-01 10:00", "referral", None, None, None, None, None),
+    ("A", "2025-04-21 09:00", "visit", None, None, None, 90.0, None),
+    ("B", "2025-01-06 11:00", "impression", "social", "c2", None, None, None),
+    ("B", "2025-01-07 08:00", "click", "social", "c2", None, None, "p1"),
+    ("C", "2025-01-06 12:00", "impression", "email", "c2", None, None, None),
+    ("C", "2025-01-13 10:00", "click", "email", "c2", None, None, None),
+    ("C", "2025-01-13 10:10", "visit", None, None, None, 240.0, None),
+    ("C", "2025-01-13 10:11", "like", None, None, None, None, "p1"),
+    ("C", "2025-01-20 10:00", "visit", None, None, None, 100.0, None),
+    ("C", "2025-01-20 10:45", "download", None, None, None, None, "g1"),
+    ("D", "2025-01-10 10:00", "impression", "display", "c1", None, None, None),
+    ("D", "2025-04-28 10:00", "impression", "display", "c1", None, None, None),
+    ("E", "2025-02-03 10:00", "follow", "social", None, None, None, None),
+    ("E", "2025-02-03 10:00", "visit", None, None, None, 50.0, None),
+    ("F", "2025-04-14 09:00", "visit", None, None, None, 20.0, None),
+    ("G", "2025-03-10 09:00", "visit", None, None, None, 10.0, None),
+    ("G", "2025-03-11 09:00", "visit", None, None, None, 400.0, None),
 ]
 
 TRANSACTIONS = [
@@ -56,7 +56,7 @@ CAMPAIGNS = [
 
 def frames(with_transactions: bool = True) -> dict[str, pd.DataFrame]:
     ev = pd.DataFrame(EVENTS, columns=["customer_id", "ts", "event", "channel", "campaign_id",
-                                       "session_id", "duration_s"])
+                                       "session_id", "duration_s", "content_id"])
     ev["ts"] = pd.to_datetime(ev["ts"], utc=True)
     out = {"events": ev}
     if with_transactions:

@@ -47,7 +47,7 @@ class StoreError(RuntimeError):
 
 def _duckdb_type(dtype: ibis.DataType) -> str:
     if dtype.is_timestamp():
-        return "TIMESTAMPTZ"
+        return "TIMESTAMP"  # UTC, see schemas._TS
     if dtype.is_floating():
         return "DOUBLE"
     if dtype.is_boolean():
@@ -89,6 +89,7 @@ class Store:
                 self.location = path
         if self.is_duckdb:
             self.raw.execute("SET TimeZone = 'UTC'")
+            self.raw.execute("SET enable_progress_bar = false")
             if not read_only:
                 self._ensure_schema()
 

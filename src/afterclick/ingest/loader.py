@@ -332,7 +332,7 @@ def _validate(con, task: _Task, raw_name: str, rej_name: str | None, typed_name:
         if col in spec.required:
             problems.append(f"CASE WHEN {raw} IS NULL THEN 'missing required value {label}' END")
         if dtype.is_timestamp():
-            typed = _parse_ts(raw, tm)
+            typed = f"timezone('UTC', {_parse_ts(raw, tm)})"  # UTC, stored without a zone
             problems.append(f"CASE WHEN {raw} IS NOT NULL AND ({typed}) IS NULL "
                             f"THEN 'unparsable timestamp in {label}' END")
         elif dtype.is_floating():

@@ -1,0 +1,240 @@
+"""Benchmark: the engine's KPIs against a plain pandas version and against a bare column scan.
+
+    python benchmarks/bench_kpis.py                 # large demo (~10M events)
+    python benchmarks/bench_kpis.py --size medium   # quicker
+
+Steps, all in this one script: build the demo brand (cached in --work), ingest it into a DuckDB
+store, then in separate child processes (so each one's peak memory is its own):
+  * engine  — every registered KPI through the workspace, timed one by one;
+  * scan    — for each KPI, the time DuckDB needs merely to read the columns that KPI reads
+              (found by walking its Ibis expression), as the floor no engine can beat;
+  * pandas  — benchmarks/pandas_kpis.py on the same data (load and compute timed apart), and a
+              check that its values equal the engine's.
+Results (with the machine described) go to benchmarks/results/kpis-<size>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+GOALS = {"engine_vs_scan_max": 3.0, "engine_vs_pandas_max": 1.0, "peak_rss_gb_max": 2.0}
+
+
+def machine() -> dict:
+    info = {"platform": platform.platform(), "python": platform.python_version(),
+            "cpus": os.cpu_count()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gb"] = round(int(line.split()[1]) / 1e6, 1)
+    except OSError:
+        pass
+    import duckdb
+    import ibis
+    import pandas
+
+    info |= {"duckdb": duckdb.__version__, "ibis": ibis.__version__, "pandas": pandas.__version__}
+    return info
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # KiB on Linux
+
+
+def build(size: str, seed: int, work: Path) -> Path:
+    from afterclick.demo import write_demo
+    from afterclick.ingest import ingest
+    from afterclick.store import Store
+
+    src, store = work / f"demo-{size}-{seed}", work / f"demo-{size}-{seed}.duckdb"
+    if not store.exists():
+        t = time.perf_counter()
+        write_demo(src, size=size, seed=seed)
+        print(f"generated {size} demo in {time.perf_counter() - t:.1f} s", flush=True)
+        t = time.perf_counter()
+        with Store(store) as st:
+            s = ingest(st, src)
+        print(f"ingested {s.loaded:,} rows in {time.perf_counter() - t:.1f} s", flush=True)
+    return store
+
+
+def columns_read(expr) -> dict[str, set[str]]:
+    """Base-table columns an Ibis expression reads."""
+    import ibis.expr.operations as ops
+
+    cols: dict[str, set[str]] = {}
+    for node in expr.op().find(ops.Field):
+        if isinstance(node.rel, ops.DatabaseTable):
+            cols.setdefault(node.rel.name, set()).add(node.name)
+    return cols
+
+
+def phase_engine(store: Path) -> dict:
+    import afterclick
+
+    ws = afterclick.open(store, read_only=True)
+    ws.kpis(["reach.impressions"])  # warm the connection and the catalogue
+    out, started = {}, time.perf_counter()
+    for r in ws.kpis():
+        out[r.id] = {"seconds": r.elapsed_s, "value": r.value, "status": r.status.value}
+    return {"kpis": out, "total_s": time.perf_counter() - started, "peak_rss_gb": peak_rss_gb()}
+
+
+def phase_scan(store: Path) -> dict:
+    import afterclick
+    from afterclick.kpis import REGISTRY
+
+    ws = afterclick.open(store, read_only=True)
+    con = ws.store.raw
+    out = {}
+    for k in REGISTRY:
+        comp = k.compute(ws.tables, ws.params)
+        cols: dict[str, set[str]] = {}
+        for e in (comp.value, comp.rows):
+            if e is not None:
+                for table, names in columns_read(e).items():
+                    cols.setdefault(table, set()).update(names)
+        t = time.perf_counter()
+        for table, names in cols.items():
+            reads = ", ".join(f'bit_xor(hash("{c}"))' for c in sorted(names))
+            con.execute(f'SELECT {reads} FROM "{table}"').fetchall()
+        out[k.id] = {"seconds": time.perf_counter() - t, "columns": {t_: sorted(c) for t_, c in cols.items()}}
+    return {"kpis": out, "peak_rss_gb": peak_rss_gb()}
+
+
+def phase_pandas(store: Path) -> dict:
+    sys.path.insert(0, str(HERE))
+    import duckdb
+    from pandas_kpis import BASELINES
+
+    t = time.perf_counter()
+    con = duckdb.connect(str(store), read_only=True)
+    con.execute("SET TimeZone = 'UTC'")
+    frames = {
+        "events": con.execute("SELECT customer_id, ts, event, session_id, duration_s FROM events").df(),
+        "customers": con.execute("SELECT customer_id, acquisition_campaign_id FROM customers").df(),
+    }
+    load_s = time.perf_counter() - t
+    out = {}
+    for kpi_id, (fn, needs) in BASELINES.items():
+        t = time.perf_counter()
+        value = fn(*[frames[n] for n in needs])
+        seconds = time.perf_counter() - t
+        if hasattr(value, "to_dict"):
+            value = {str(k): float(v) for k, v in value.to_dict().items()}
+        out[kpi_id] = {"seconds": seconds, "value": value}
+    return {"kpis": out, "load_s": load_s, "peak_rss_gb": peak_rss_gb()}
+
+
+def run_child(phase: str, store: Path) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--phase", phase, "--store", str(store)],
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def engine_values_for_check(store: Path) -> dict:
+    import afterclick
+
+    ws = afterclick.open(store, read_only=True)
+    rows = ws.kpi("campaigns.clicks_vs_commitment").rows
+    rows = rows[rows.eligible > 0].set_index("campaign_id")["retention_90d"].sort_index()
+    return {str(k): float(v) for k, v in rows.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", default="large", choices=["small", "medium", "large"])
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "afterclick-bench")
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--phase", choices=["engine", "scan", "pandas"], help=argparse.SUPPRESS)
+    ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.phase:
+        fn = {"engine": phase_engine, "scan": phase_scan, "pandas": phase_pandas}[args.phase]
+        print(json.dumps(fn(args.store), default=str))
+        return
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    store = build(args.size, args.seed, args.work)
+    print("timing the engine…", flush=True)
+    engine = run_child("engine", store)
+    print("timing bare column scans…", flush=True)
+    scan = run_child("scan", store)
+    print("timing pandas…", flush=True)
+    pandas_ = run_child("pandas", store)
+
+    import duckdb
+
+    with duckdb.connect(str(store), read_only=True) as con:
+        n_events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    per_kpi, agree = {}, {}
+    for kpi_id, e in engine["kpis"].items():
+        s = scan["kpis"][kpi_id]["seconds"]
+        row = {"engine_s": round(e["seconds"], 4), "scan_s": round(s, 4),
+               "engine_vs_scan": round(e["seconds"] / s, 2) if s else None}
+        if kpi_id in pandas_["kpis"]:
+            p = pandas_["kpis"][kpi_id]
+            row |= {"pandas_s": round(p["seconds"], 4),
+                    "pandas_vs_engine": round(p["seconds"] / e["seconds"], 2)}
+            theirs = p["value"]
+            ours = engine_values_for_check(store) if isinstance(theirs, dict) else e["value"]
+            if isinstance(theirs, dict):
+                same = set(theirs) == set(ours) and all(abs(theirs[c] - ours[c]) < 1e-9 for c in theirs)
+            else:
+                same = ours is not None and abs(theirs - ours) <= 1e-9 * max(1.0, abs(ours))
+            agree[kpi_id] = same
+        per_kpi[kpi_id] = row
+
+    engine_total = sum(e["seconds"] for e in engine["kpis"].values())
+    scan_total = sum(s["seconds"] for s in scan["kpis"].values())
+    common = [k for k in pandas_["kpis"]]
+    engine_common = sum(engine["kpis"][k]["seconds"] for k in common)
+    pandas_common = sum(pandas_["kpis"][k]["seconds"] for k in common)
+    summary = {
+        "engine_total_s": round(engine_total, 2),
+        "scan_total_s": round(scan_total, 2),
+        "engine_vs_scan": round(engine_total / scan_total, 2),
+        "pandas_kpis": common,
+        "engine_on_pandas_kpis_s": round(engine_common, 2),
+        "pandas_compute_s": round(pandas_common, 2),
+        "pandas_load_s": round(pandas_["load_s"], 2),
+        "pandas_vs_engine": round(pandas_common / engine_common, 2),
+        "pandas_with_load_vs_engine": round((pandas_common + pandas_["load_s"]) / engine_common, 2),
+        "engine_peak_rss_gb": round(engine["peak_rss_gb"], 2),
+        "pandas_peak_rss_gb": round(pandas_["peak_rss_gb"], 2),
+        "pandas_agrees_with_engine": agree,
+    }
+    summary["goals"] = {
+        "engine within 3x of scan": summary["engine_vs_scan"] <= GOALS["engine_vs_scan_max"],
+        "engine faster than pandas": summary["pandas_vs_engine"] > GOALS["engine_vs_pandas_max"],
+        "engine peak memory under 2 GB": summary["engine_peak_rss_gb"] < GOALS["peak_rss_gb_max"],
+    }
+    result = {"benchmark": "kpis", "size": args.size, "seed": args.seed, "events": n_events,
+              "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+              "summary": summary, "per_kpi": per_kpi}
+    out = args.out or HERE / "results" / f"kpis-{args.size}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+    print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    main()
