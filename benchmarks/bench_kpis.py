@@ -128,6 +128,7 @@ def phase_pandas(store: Path) -> dict:
         "events": con.execute("SELECT customer_id, ts, event, session_id, duration_s FROM events").df(),
         "customers": con.execute("SELECT customer_id, acquisition_campaign_id FROM customers").df(),
     }
+    frames["events"]["ts"] = frames["events"]["ts"].dt.tz_localize("UTC")  # stored as UTC, no zone
     load_s = time.perf_counter() - t
     out = {}
     for kpi_id, (fn, needs) in BASELINES.items():
@@ -142,7 +143,9 @@ def phase_pandas(store: Path) -> dict:
 
 def run_child(phase: str, store: Path) -> dict:
     proc = subprocess.run([sys.executable, __file__, "--phase", phase, "--store", str(store)],
-                          capture_output=True, text=True, check=True)
+                          capture_output=True, text=True)
+    if proc.returncode:
+        sys.exit(f"the {phase} phase failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 

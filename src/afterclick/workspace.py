@@ -34,11 +34,14 @@ class Workspace:
     @property
     def tables(self) -> Tables:
         if self._tables is None:
-            self._tables = Tables(self.store.tables())
+            # building blocks shared by several KPIs are computed once, as temporary tables
+            self._tables = Tables(self.store.tables(), materialize=lambda expr: expr.cache())
         return self._tables
 
     def refresh(self) -> None:
-        """Forget cached table handles (after an ingest)."""
+        """Forget cached tables and building blocks (after an ingest)."""
+        if self._tables is not None:
+            self._tables.release()
         self._tables = None
 
     def table(self, name: str) -> pd.DataFrame:

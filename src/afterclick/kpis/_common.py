@@ -57,12 +57,16 @@ def day_index(ts: ir.TimestampValue) -> ir.IntegerValue:
 def customer_periods(t: Tables, p: Params, grain: str | None = None) -> ir.Table:
     """Distinct (customer_id, idx, period) of activity, one row per active customer-period."""
     grain = grain or p.grain
-    ev = active_events(t, p)
-    return ev.select(
-        customer_id=ev.customer_id,
-        idx=period_index(ev.ts, grain),
-        period=period_start(ev.ts, grain),
-    ).distinct()
+
+    def build() -> ir.Table:
+        ev = active_events(t, p)
+        return ev.select(
+            customer_id=ev.customer_id,
+            idx=period_index(ev.ts, grain),
+            period=period_start(ev.ts, grain),
+        ).distinct()
+
+    return t.shared(("customer_periods", grain, p.start, p.end), build)
 
 
 def customer_days(t: Tables, p: Params) -> ir.Table:
@@ -79,8 +83,12 @@ def first_touch(t: Tables, p: Params) -> ir.Table:
 
 def data_bounds(t: Tables, p: Params) -> ir.Table:
     """A one-row table with the first and last event time in the period."""
-    ev = events(t, p)
-    return ev.aggregate(data_start=ev.ts.min(), data_end=ev.ts.max())
+
+    def build() -> ir.Table:
+        ev = events(t, p)
+        return ev.aggregate(data_start=ev.ts.min(), data_end=ev.ts.max())
+
+    return t.shared(("data_bounds", p.start, p.end), build)
 
 
 def last_complete_period(t: Tables, p: Params, grain: str | None = None) -> ir.Table:
@@ -102,6 +110,10 @@ def sessions(t: Tables, p: Params) -> ir.Table:
     convention). Duration is the sum of the source's ``duration_s`` where the session has any,
     else the time from its first to its last event.
     """
+    return t.shared(("sessions", p.session_gap_minutes, p.start, p.end), lambda: _sessions(t, p))
+
+
+def _sessions(t: Tables, p: Params) -> ir.Table:
     ev = active_events(t, p)
     w = ibis.window(group_by=ev.customer_id, order_by=[ev.ts, ev.event])
     gap_s = ev.ts.epoch_seconds() - ev.ts.lag().over(w).epoch_seconds()

@@ -51,10 +51,36 @@ class Params:
 
 
 class Tables(Mapping[str, ibis.Table]):
-    """The canonical tables available to a KPI (only those present and non-empty)."""
+    """The canonical tables available to a KPI (only those present and non-empty).
 
-    def __init__(self, tables: Mapping[str, ibis.Table]):
+    It also holds the building blocks several KPIs share (sessions, customer-periods, the data's
+    time bounds…): :meth:`shared` builds each once, and when the workspace passes
+    ``materialize`` (e.g. Ibis ``.cache()``), computes it once on the backend for every KPI.
+    """
+
+    def __init__(self, tables: Mapping[str, ibis.Table],
+                 materialize: Callable[[ibis.Table], ibis.Table] | None = None):
         self._tables = dict(tables)
+        self._materialize = materialize
+        self._shared: dict[Any, ibis.Table] = {}
+
+    def shared(self, key: Any, build: Callable[[], ibis.Table]) -> ibis.Table:
+        """The building block named ``key`` (include every parameter it depends on)."""
+        if key not in self._shared:
+            expr = build()
+            self._shared[key] = self._materialize(expr) if self._materialize else expr
+        return self._shared[key]
+
+    def release(self) -> None:
+        """Drop materialized building blocks (they live as temporary tables on the backend)."""
+        for expr in self._shared.values():
+            release = getattr(expr, "release", None)
+            if self._materialize and release:
+                try:
+                    release()
+                except Exception:  # already gone with its connection
+                    pass
+        self._shared.clear()
 
     def __getitem__(self, name: str) -> ibis.Table:
         try:

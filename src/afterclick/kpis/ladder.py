@@ -30,6 +30,10 @@ HABIT_DAYS = 10
 
 def customer_stages(t: Tables, p: Params):
     """One row per (customer, month on the ladder): customer_id, idx, period, stage, rank."""
+    return t.shared(("ladder", p.start, p.end), lambda: _customer_stages(t, p))
+
+
+def _customer_stages(t: Tables, p: Params):
     ev = events(t, p)
     zero = ibis.literal(0).cast("int64")
     sig = ev.select(
@@ -63,7 +67,12 @@ def customer_stages(t: Tables, p: Params):
         ibis.window(group_by=cm.customer_id, order_by=cm.m, rows=(None, 0))
     ))
     months = ev.select(idx=period_index(ev.ts, "month"), period=ev.ts.truncate("M")).distinct()
-    j = months.join(cm, [cm.m <= months.idx, cm.m > months.idx - WINDOW_MONTHS])
+    # each customer-month counts towards its own month and the next two: shifted copies and an
+    # equi-join, cheaper and more portable than a range join
+    shifted = cm.mutate(idx=cm.m)
+    for shift in range(1, WINDOW_MONTHS):
+        shifted = shifted.union(cm.mutate(idx=cm.m + shift))
+    j = shifted.join(months, "idx")
     w = j.group_by([j.customer_id, j.idx, j.period]).aggregate(
         eng=j.eng.sum(), deep=j.deep.sum(), adv=j.adv.sum(), buys=j.buys.sum(),
         days=j.days.sum(), bought_to_date=j.bought_to_date.max(),

@@ -101,6 +101,10 @@ def cohort_monthly(t: Tables, p: Params) -> Computation:
 
 def lifecycle_counts(t: Tables, p: Params):
     """Per period: new, returning, resurrecting, dormant counts and the quick ratio."""
+    return t.shared(("lifecycle", p.grain, p.start, p.end), lambda: _lifecycle_counts(t, p))
+
+
+def _lifecycle_counts(t: Tables, p: Params):
     cp = customer_periods(t, p)
     w = ibis.window(group_by=cp.customer_id, order_by=cp.idx)
     cp = cp.mutate(prev=cp.idx.lag().over(w), nxt=cp.idx.lead().over(w))

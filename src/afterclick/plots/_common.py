@@ -64,7 +64,8 @@ def label(value: Any) -> str:
 def require(result: KPIResult, columns: Iterable[str]) -> pd.DataFrame:
     """The result's rows, after checking it was computed and carries the columns a plot needs."""
     if not result.ok:
-        raise ValueError(f"cannot plot {result.id}: it was {result.status.value} ({result.reason or 'no reason given'})")
+        why = result.reason or "no reason given"
+        raise ValueError(f"cannot plot {result.id}: it was {result.status.value} ({why})")
     if result.rows is None:
         raise ValueError(f"cannot plot {result.id}: it has no rows")
     missing = [c for c in columns if c not in result.rows.columns]
@@ -124,30 +125,44 @@ def to_list(series: pd.Series) -> list[Any]:
 
 
 def period_word(timestamps: pd.Series, params: dict[str, Any] | None = None) -> str:
-    """'week', 'month' or 'period': from the KPI's ``grain`` parameter, else from the spacing."""
+    """'week', 'month', 'day' or 'period', read from the spacing of the timestamps.
+
+    The data decides first (a KPI may use months whatever the shared ``grain`` parameter
+    says); ``params["grain"]`` is the fallback when there is a single period.
+    """
+    ts = pd.to_datetime(pd.Series(timestamps).dropna().drop_duplicates(), utc=True).sort_values()
+    if len(ts) >= 2:
+        step = ts.diff().dropna().dt.total_seconds().median() / 86400
+        if 6 <= step <= 8:
+            return "week"
+        if 27 <= step <= 32:
+            return "month"
+        if 0.5 <= step <= 1.5:
+            return "day"
     grain = (params or {}).get("grain")
-    if grain in ("week", "month"):
+    if len(ts) < 2 and grain in ("week", "month", "day"):
         return grain
-    ts = pd.to_datetime(pd.Series(timestamps).dropna().drop_duplicates()).sort_values()
-    if len(ts) < 2:
-        return "period"
-    step = ts.diff().dropna().dt.days.median()
-    if 6 <= step <= 8:
-        return "week"
-    if 27 <= step <= 32:
-        return "month"
-    if 0.5 <= step <= 1.5:
-        return "day"
     return "period"
 
 
 def date_labels(timestamps: pd.Series, word: str) -> list[str]:
     ts = pd.to_datetime(pd.Series(timestamps))
     fmt = "%b %Y" if word == "month" else "%d %b %Y"
-    return [t.strftime(fmt) if not pd.isna(t) else "" for t in ts]
+    return [t.strftime(fmt).lstrip("0") if not pd.isna(t) else "" for t in ts]
 
 
 def naive_utc(series: pd.Series) -> pd.Series:
     """Timestamps as naive UTC for plotting (plotly draws tz-aware values as strings with offsets)."""
     s = pd.to_datetime(series, utc=True)
     return s.dt.tz_convert("UTC").dt.tz_localize(None)
+
+
+def period_ticks(periods: list, word: str, max_ticks: int = 16) -> dict[str, Any]:
+    """Ticks on the periods themselves ("2 Mar") when few enough; else plotly's own date ticks."""
+    if not periods or len(periods) > max_ticks:
+        return {}
+    ts = pd.to_datetime(pd.Series(periods))
+    fmt = "%b %Y" if word == "month" else "%d %b"
+    if word != "month" and ts.dt.year.nunique() > 1:
+        fmt = "%d %b %Y"
+    return {"tickmode": "array", "tickvals": list(ts), "ticktext": [t.strftime(fmt).lstrip("0") for t in ts]}

@@ -83,13 +83,16 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
         keep = set(shown["ctr"].nlargest(k).index) | set(shown["retention_90d"].nlargest(k).index)
         text = [n if i in keep else "" for i, n in enumerate(names)]
 
+    x_max = max(float(shown["ctr"].max()) * 1.18, (x_ref or 0) * 1.3, 0.005)
+    y_max = min(max(float(shown["retention_90d"].max()) * 1.18, (y_ref or 0) * 1.3, 0.05), 1.05)
     fig = go.Figure(
         go.Scatter(
             x=to_list(shown["ctr"]),
             y=to_list(shown["retention_90d"]),
             mode="markers+text",
             text=text,
-            textposition="top center",
+            textposition=_label_positions(to_list(shown["ctr"]), to_list(shown["retention_90d"]), sizes, text,
+                                          x_max, y_max),
             textfont=dict(size=12, color="#3e4c59"),
             marker=dict(size=sizes, color=colours, opacity=0.82, line=dict(width=1, color="white")),
             customdata=custom,
@@ -98,13 +101,12 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
             cliponaxis=False,
         )
     )
-    x_max = max(float(shown["ctr"].max()) * 1.18, (x_ref or 0) * 1.3, 0.005)
-    y_max = min(max(float(shown["retention_90d"].max()) * 1.18, (y_ref or 0) * 1.3, 0.05), 1.05)
+    notes = []
     if x_ref is not None and y_ref is not None:
         fig.add_shape(type="rect", x0=x_ref, x1=x_max, y0=0, y1=y_ref, fillcolor=LOSS_FILL,
                       line=dict(width=0), layer="below")
-        fig.add_annotation(x=x_max, y=0, xanchor="right", yanchor="bottom", showarrow=False,
-                           text="Clicks, but no commitment", font=dict(size=12, color=LOSS))
+        notes.append(f'<span style="color:{LOSS}">■ shaded: clicks but no commitment</span>')
+        notes.append("(CTR above and 90-day retention below all campaigns together)")
     if x_ref is not None:
         fig.add_vline(x=x_ref, line=dict(color=VANITY, width=1, dash="dot"))
         fig.add_annotation(x=x_ref, y=y_max, yanchor="top", xanchor="left", showarrow=False,
@@ -114,15 +116,17 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
         fig.add_annotation(x=0, y=y_ref, xanchor="left", yanchor="bottom", showarrow=False,
                            text=f"all campaigns: {y_ref:.0%} kept", font=dict(size=11, color=TEAL))
     if left_out:
-        fig.add_annotation(
-            x=1, y=-0.16, xref="paper", yref="paper", xanchor="right", showarrow=False,
-            font=dict(size=11, color=MUTED),
-            text=f"{left_out} campaign{'s' if left_out != 1 else ''} not shown: no impressions or no customers 90 days on yet",
-        )
+        notes.append(f"{left_out} campaign{'s' if left_out != 1 else ''} not shown: "
+                     "no impressions, or no customers 90 days on yet")
+    if notes:
+        fig.add_annotation(x=0, y=0, yshift=-52, xref="paper", yref="paper", xanchor="left", yanchor="top",
+                           align="left", showarrow=False, font=dict(size=11, color=MUTED), text="<br>".join(notes))
+    fig.add_annotation(x=0, y=1.01, xref="paper", yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
+                       text="Bubble size: revenue per acquired customer", font=dict(size=11, color=MUTED))
     fig.update_layout(
         **base_layout(
-            height=480,
-            margin=dict(l=72, r=32, t=28, b=72),
+            height=500,
+            margin=dict(l=72, r=32, t=36, b=60 + 16 * len(notes)),
             xaxis=axis("Click-through rate (clicks ÷ impressions): attention", tickformat=".1%",
                        range=[0, x_max], title_color=VANITY),
             yaxis=axis("Customers still active 90 days on: commitment", tickformat=".0%",
@@ -130,6 +134,44 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
         )
     )
     return fig
+
+
+#: Approximate plot area in pixels, for keeping labels apart (the chart is responsive, so roughly).
+_PLOT_W, _PLOT_H = 880.0, 380.0
+_POSITIONS = (("top center", 0, 1), ("bottom center", 0, -1), ("middle right", 1, 0), ("middle left", -1, 0),
+              ("top right", 1, 1), ("top left", -1, 1), ("bottom right", 1, -1), ("bottom left", -1, -1))
+
+
+def _label_positions(xs: list, ys: list, sizes: list[float], texts: list[str], x_max: float,
+                     y_max: float) -> list[str]:
+    """Greedy label placement: per bubble, the first side where its label hits no label or bubble."""
+    px = [(x / x_max * _PLOT_W, y / y_max * _PLOT_H) for x, y in zip(xs, ys)]
+    radii = [s / 2 for s in sizes]
+    placed: list[tuple[float, float, float, float]] = []
+    out = []
+
+    def overlaps(box: tuple[float, float, float, float], own: int) -> int:
+        x0, y0, x1, y1 = box
+        hits = sum(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in placed)
+        hits += sum(j != own and x0 - r < cx < x1 + r and y0 - r < cy < y1 + r
+                    for j, ((cx, cy), r) in enumerate(zip(px, radii)))
+        return hits + (x0 < 0 or x1 > _PLOT_W * 1.02 or y1 > _PLOT_H * 1.05)
+
+    for i, ((cx, cy), r, t) in enumerate(zip(px, radii, texts)):
+        w, h = 6.8 * len(t) + 4, 16.0
+        best: tuple[int, str, tuple[float, float, float, float]] | None = None
+        for name, dx, dy in _POSITIONS:
+            left = cx - w / 2 if dx == 0 else (cx + r + 2 if dx > 0 else cx - r - 2 - w)
+            bottom = cy - h / 2 if dy == 0 else (cy + r + 1 if dy > 0 else cy - r - 1 - h)
+            box = (left, bottom, left + w, bottom + h)
+            hits = overlaps(box, i)
+            if best is None or hits < best[0]:
+                best = (hits, name, box)
+            if hits == 0:
+                break
+        placed.append(best[2])
+        out.append(best[1])
+    return out
 
 
 def _hover_value(column: str, value: object) -> str:

@@ -38,13 +38,13 @@ def plot_funnel(result: KPIResult) -> go.Figure:
             x=to_list(rows["clicks"]),
             customdata=to_list(rows["share"]),
             texttemplate="%{x:,} · %{customdata:.1%}",
-            textposition="inside",
+            textposition="auto",
             textfont=dict(size=12),
             hovertemplate="%{y}<br>%{x:,} clicks (%{customdata:.1%} of all clicks)<extra></extra>",
             marker=dict(color=colours, line=dict(width=0)),
             connector=dict(fillcolor="#eef1f4", line=dict(width=0)),
         )
     )
-    fig.update_layout(**base_layout(height=max(300, 80 + 56 * len(rows)), margin=dict(l=24, r=24, t=16, b=24),
+    fig.update_layout(**base_layout(height=max(300, 80 + 56 * len(rows)), margin=dict(l=24, r=24, t=40, b=24),
                                     yaxis=dict(automargin=True), showlegend=False))
     return fig

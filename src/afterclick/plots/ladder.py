@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from afterclick.plots._common import (
-    EXTRA_COLOURS, LADDER_COLOURS, axis, base_layout, date_labels, label, message_figure, naive_utc,
+    EXTRA_COLOURS, LADDER_COLOURS, MUTED, axis, base_layout, label, message_figure, naive_utc, period_ticks,
     period_word, require, to_list,
 )
 from afterclick.results import KPIResult
@@ -38,7 +38,8 @@ def plot_commitment_ladder(result: KPIResult) -> go.Figure:
 
     fig = go.Figure()
     extra = iter(EXTRA_COLOURS * 4)
-    for stage in stage_order(rows["stage"]):
+    order = stage_order(rows["stage"])
+    for stage in order:
         colour = LADDER_COLOURS.get(stage) or next(extra)
         y = to_list(share[stage].fillna(0)) if stage in share else [0] * len(periods)
         n = to_list(customers[stage].fillna(0)) if stage in customers else [0] * len(periods)
@@ -54,15 +55,32 @@ def plot_commitment_ladder(result: KPIResult) -> go.Figure:
                                      fillcolor=colour))
         else:
             fig.add_trace(go.Bar(**common, marker=dict(color=colour, line=dict(width=0))))
+    menus = []
+    if "aware" in order and len(order) > 1:
+        # awareness alone often dwarfs the rungs that matter: one click shows the rest at scale
+        rest = share.drop(columns=["aware"], errors="ignore").fillna(0).sum(axis=1)
+        top = min(1.0, max(float(rest.max()) * 1.15, 0.02))
+        menus.append(dict(
+            type="buttons", direction="right", x=0, xanchor="left", y=1.02, yanchor="bottom",
+            pad=dict(t=0, b=6), bgcolor="#f5f7fa", bordercolor="#cbd2d9", font=dict(size=12), showactive=True,
+            buttons=[
+                dict(label="All customers", method="update",
+                     args=[{"visible": [True] * len(order)}, {"yaxis.range": [0, 1]}]),
+                dict(label="Engaged and above", method="update",
+                     args=[{"visible": [s != "aware" for s in order]}, {"yaxis.range": [0, top]}]),
+            ],
+        ))
     fig.update_layout(
         **base_layout(
+            updatemenus=menus,
             barmode="stack",
             hovermode="x unified",
-            legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, traceorder="reversed"),
+            legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02, traceorder="reversed",
+                        title=dict(text="stage", font=dict(size=11, color=MUTED))),
+            margin=dict(l=64, r=24, t=56, b=56),
             xaxis=axis(f"{word.capitalize()} starting", showgrid=False, hoverformat="%d %b %Y",
-                       **({"tickvals": list(pd.to_datetime(periods)), "ticktext": date_labels(pd.Series(periods), word)}
-                          if not as_area else {})),
-            yaxis=axis("Share of customers", tickformat=".0%", range=[0, 1]),
+                       **period_ticks(list(periods), word)),
+            yaxis=axis("Share of all customers on the ladder", tickformat=".0%", range=[0, 1]),
         )
     )
     return fig

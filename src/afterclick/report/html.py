@@ -127,6 +127,8 @@ def render_report(
     results = [_masked(r) if mask else r for r in results]
     by_id: dict[str, KPIResult] = {}
     for r in results:
+        if r.id in by_id:
+            warnings.warn(f"KPI {r.id} was given twice; the report shows the first", stacklevel=2)
         by_id.setdefault(r.id, r)
     sentences = narrative.sentences(by_id.values())
 
@@ -153,7 +155,6 @@ def render_report(
     context = {
         "title": title,
         "meta": _meta_view(meta),
-        "headline": sentences.get("campaigns.clicks_vs_commitment"),
         "charts": charts,
         "groups": groups,
         "not_measured": not_measured,
@@ -227,7 +228,7 @@ def _chip(result: KPIResult, meta: ReportMeta) -> dict[str, Any]:
         "name": result.name,
         "id": result.id,
         "value": format_value(result.value, result.unit, currency=meta.currency) if result.ok else "not measured",
-        "summary": _summary(result.definition),
+        "summary": _plain(_summary(result.definition)),
         "loss": result.direction is Direction.LOWER,
         "vanity": _is_vanity(result),
         "ok": result.ok,
@@ -251,7 +252,10 @@ def _kpi_view(result: KPIResult, meta: ReportMeta, max_rows: int, *, with_table:
         "direction": DIRECTION_HINTS[result.direction],
         "direction_key": result.direction.value,
         "definition": result.definition or "No definition was given for this KPI.",
-        "summary": _summary(result.definition),
+        "paragraphs": [_segments(p) for p in definition_paragraphs(result.definition)]
+        or [_segments("No definition was given for this KPI.")],
+        "summary_segments": _segments(_summary(result.definition)),
+        "summary": _plain(_summary(result.definition)),
         "vanity": _is_vanity(result),
         "charted": charted,
         "table": _table(result.rows, max_rows, meta) if with_table and max_rows > 0 else None,
@@ -278,7 +282,8 @@ def _meta_view(meta: ReportMeta) -> dict[str, Any]:
         "generated": format_when(generated, with_time=True),
         "version": meta.version or _afterclick_version(),
         "row_counts": [(str(t), format_cell(n, "count")) for t, n in meta.row_counts.items()],
-        "extra": [(str(k).replace("_", " "), v if isinstance(v, str) else format_cell(v)) for k, v in meta.extra.items()],
+        "extra": [(str(k).replace("_", " "), v if isinstance(v, str) else format_cell(v))
+                  for k, v in meta.extra.items()],
     }
 
 
@@ -296,16 +301,68 @@ def _masked(result: KPIResult) -> KPIResult:
     return replace(result, reason=mask_pii(result.reason), rows=rows)
 
 
+_LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)])\s+")
+_UNDERLINE = re.compile(r"^\s*[-=~]{3,}\s*$")
+
+
+def definition_paragraphs(text: str | None) -> list[str]:
+    """A docstring as paragraphs: hard-wrapped lines rejoined, list items and indented lines
+    (formulas) kept on their own line, numpydoc section underlines dropped."""
+    out = []
+    for block in re.split(r"\n\s*\n", (text or "").strip()):
+        raw = [ln.rstrip() for ln in block.splitlines() if ln.strip()]
+        lines = []
+        for ln in raw:
+            if _UNDERLINE.match(ln):  # a numpydoc heading: "Parameters" over "----------"
+                if lines and not lines[-1].endswith(":"):
+                    lines[-1] += ":"
+            else:
+                lines.append(ln)
+        merged: list[str] = []
+        for ln in lines:
+            keep = _LIST_ITEM.match(ln) or ln.startswith(("    ", "\t")) or ">>>" in ln
+            if merged and not keep and not merged[-1].endswith(":"):
+                merged[-1] += " " + ln.strip()
+            else:
+                merged.append(ln.strip() if not ln.startswith(("    ", "\t")) else ln.rstrip())
+        if merged:
+            out.append("\n".join(merged))
+    return out
+
+
 def _is_vanity(result: KPIResult) -> bool:
     return result.family in VANITY_FAMILIES or result.direction is Direction.NEUTRAL
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) or hasattr(v, "dtype") and v.dtype.kind in "iuf"
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, (int, float)) or (hasattr(v, "dtype") and v.dtype.kind in "iuf")
 
 
 def _summary(definition: str) -> str:
     return (definition or "").split("\n\n", 1)[0].replace("\n", " ").strip()
+
+
+_LITERAL = re.compile(r"``(.+?)``|`([^`]+)`")
+
+
+def _segments(text: str) -> list[dict[str, Any]]:
+    """Text split into plain and code parts (RST ``literal`` / `name` in docstrings); the
+    template escapes both and wraps code parts in <code>."""
+    out, pos = [], 0
+    for m in _LITERAL.finditer(text):
+        if m.start() > pos:
+            out.append({"text": text[pos:m.start()], "code": False})
+        out.append({"text": m.group(1) or m.group(2), "code": True})
+        pos = m.end()
+    if pos < len(text):
+        out.append({"text": text[pos:], "code": False})
+    return out
+
+
+def _plain(text: str) -> str:
+    return _LITERAL.sub(lambda m: m.group(1) or m.group(2), text)
 
 
 def _anchor(kpi_id: str) -> str:

@@ -128,15 +128,16 @@ def cohort_retention(result: KPIResult, context: Mapping[str, KPIResult] | None 
     first, n = pooled(1)
     if first is None:
         return None
-    later = sorted(p for p in d["period"].unique() if p > 1)
+    # a later period only when enough cohorts reach it to speak for more than one week's luck
+    enough = min(3, n)
+    later = [p for p in sorted(d["period"].unique()) if p > 1 and pooled(int(p))[1] >= enough]
     plural = "s" if n != 1 else ""
     sentence = (f"Across {n} cohort{plural} old enough, {_pct(first)} of new customers were active again in "
                 f"the {word} after their first touch")
     if later:
         p = int(later[-1])
         last, m = pooled(p)
-        if last is not None:
-            sentence += f", and {_pct(last)} in {word} {p} ({m} cohort{'s' if m != 1 else ''})"
+        sentence += f", and {_pct(last)} in {word} {p} ({m} cohort{'s' if m != 1 else ''})"
     return sentence + "."
 
 
@@ -144,8 +145,14 @@ def lifecycle(result: KPIResult, context: Mapping[str, KPIResult] | None = None)
     rows = _rows(result, "period", "new", "resurrecting", "dormant", "quick_ratio")
     if rows is None:
         return None
-    rows = rows.sort_values("period")
+    rows = rows.sort_values("period").reset_index(drop=True)
     last = rows.iloc[-1]
+    qrs = pd.to_numeric(rows["quick_ratio"], errors="coerce")
+    if result.value is not None and qrs.notna().any():
+        # the headline may be the last *complete* period: speak of the row it came from
+        match = (qrs - float(result.value)).abs()
+        if match.min() < 1e-9:
+            last = rows.iloc[int(match[::-1].idxmin())]
     word = _period_word(result, pd.to_datetime(rows["period"], utc=True))
     new, back, gone = (_int(last[c]) for c in ("new", "resurrecting", "dormant"))
     lead = (f"In the {word} starting {format_when(last['period'], with_time=False)}, {new:,} new and {back:,} "
