@@ -21,7 +21,7 @@ def ws(tmp_path_factory):
     path = build_store(tmp_path_factory.mktemp("tiny"))
     w = afterclick.open(path, read_only=True)
     yield w
-    w.store.close()
+    w.close()
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def ws_events_only(tmp_path_factory):
     path = build_store(tmp_path_factory.mktemp("tiny_ev"), with_transactions=False)
     w = afterclick.open(path, read_only=True)
     yield w
-    w.store.close()
+    w.close()
 
 
 def close(a, b):
@@ -243,3 +243,11 @@ def test_missing_table_skips_with_reason(ws_events_only):
 def test_depth_ratio_per_content(ws):
     assert rows(ws, "resonance.depth_ratio", "content_id", "shallow", "deep", "likes", "saves",
                 "downloads", "depth_ratio") == [("g1", 0, 2, 0, 1, 1, None), ("p1", 3, 0, 1, 0, 0, 0.0)]
+
+
+def test_acquisition_campaign_comes_from_customers_when_listed(tmp_path):
+    ws = afterclick.open(build_store(tmp_path, with_customers=True), read_only=True)
+    got = rows(ws, "campaigns.clicks_vs_commitment", "campaign_id", "acquired", "eligible", "retained", "revenue")
+    # c1: A (first click, not listed) and C (listed); c2: B is listed as organic -> nobody
+    assert got == [("c1", 2, 2, 1, 100.0), ("c2", 0, 0, 0, None)]
+    ws.close()

@@ -54,7 +54,12 @@ CAMPAIGNS = [
 ]
 
 
-def frames(with_transactions: bool = True) -> dict[str, pd.DataFrame]:
+#: customers listed in the customers table: B organic (no campaign), C credited to c1; A and the
+#: others are not listed, so their first campaign click decides.
+CUSTOMERS = [("B", None), ("C", "c1")]
+
+
+def frames(with_transactions: bool = True, with_customers: bool = False) -> dict[str, pd.DataFrame]:
     ev = pd.DataFrame(EVENTS, columns=["customer_id", "ts", "event", "channel", "campaign_id",
                                        "session_id", "duration_s", "content_id"])
     ev["ts"] = pd.to_datetime(ev["ts"], utc=True)
@@ -66,14 +71,16 @@ def frames(with_transactions: bool = True) -> dict[str, pd.DataFrame]:
         out["campaigns"] = pd.DataFrame(
             CAMPAIGNS, columns=["campaign_id", "name", "channel", "objective", "spend"]
         )
+    if with_customers:
+        out["customers"] = pd.DataFrame(CUSTOMERS, columns=["customer_id", "acquisition_campaign_id"])
     return out
 
 
-def build_store(folder: Path, with_transactions: bool = True) -> Path:
+def build_store(folder: Path, with_transactions: bool = True, with_customers: bool = False) -> Path:
     """Write the tiny brand as Parquet files and ingest them, like real data; returns the store."""
     src = folder / "src"
     src.mkdir(parents=True, exist_ok=True)
-    for name, df in frames(with_transactions).items():
+    for name, df in frames(with_transactions, with_customers).items():
         df.to_parquet(src / f"{name}.parquet", index=False)
     path = folder / "tiny.duckdb"
     with Store(path) as store:

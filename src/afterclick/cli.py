@@ -222,13 +222,13 @@ def kpis(
     with friendly_errors():
         if not store.exists():
             raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
-        ws = afterclick.open(store, read_only=not snapshot, **_params(grain, start, end))
-        try:
-            results = _compute(ws, kpi_id or None, family)
-        except KeyError as exc:
-            raise fail(exc.args[0]) from None
-        if snapshot:
-            ws.snapshot(results)
+        with afterclick.open(store, read_only=not snapshot, **_params(grain, start, end)) as ws:
+            try:
+                results = _compute(ws, kpi_id or None, family)
+            except KeyError as exc:
+                raise fail(exc.args[0]) from None
+            if snapshot:
+                ws.snapshot(results)
     from afterclick.export import results_json, write_results
 
     if format is Format.json:
@@ -262,10 +262,10 @@ def report(
     with friendly_errors():
         if not store.exists():
             raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
-        ws = afterclick.open(store, **_params(grain, start, end))
-        results = _compute(ws)
-        ws.snapshot(results)
-        path = _write_report(ws, results, out_path, title)
+        with afterclick.open(store, **_params(grain, start, end)) as ws:
+            results = _compute(ws)
+            ws.snapshot(results)
+            path = _write_report(ws, results, out_path, title)
     out.print(f"report written to {path} ({path.stat().st_size / 1e6:.1f} MB); open it in a browser.")
 
 
@@ -301,10 +301,10 @@ def demo(
             with Store(store) as st:
                 summary = _run_ingest(st, folder, None)
         _print_ingest(summary)
-        ws = afterclick.open(store)
-        results = _compute(ws)
-        ws.snapshot(results)
-        path = _write_report(ws, results, out_path, "Demo brand: relationship review")
+        with afterclick.open(store) as ws:
+            results = _compute(ws)
+            ws.snapshot(results)
+            path = _write_report(ws, results, out_path, "Demo brand: relationship review")
     computed = sum(r.ok for r in results)
     out.print(f"{computed} of {len(results)} KPIs computed in {time.perf_counter() - started:.0f} s; "
               f"store {store}; report written to {path}. Open it in a browser.", highlight=False)

@@ -44,6 +44,17 @@ class Workspace:
             self._tables.release()
         self._tables = None
 
+    def close(self) -> None:
+        """Drop the temporary building blocks and close the store."""
+        self.refresh()
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def table(self, name: str) -> pd.DataFrame:
         """A canonical table as pandas (for notebooks; KPIs never do this)."""
         return self.tables[name].execute()

@@ -12,8 +12,8 @@ from afterclick.results import Direction, Family, Unit
 def acquisitions(t: Tables, p: Params):
     """One row per customer: acquisition campaign_id, first active time, retained flag inputs.
 
-    The acquisition campaign is ``customers.acquisition_campaign_id`` where the source gives
-    it, else the campaign of the customer's first click that carries one.
+    The acquisition campaign is ``customers.acquisition_campaign_id`` for customers listed in
+    ``customers`` (empty there = organic), else the campaign of their first click carrying one.
     """
     ev = active_events(t, p)
     first = ev.group_by("customer_id").aggregate(first_ts=ev.ts.min(), last_ts=ev.ts.max())
@@ -23,10 +23,11 @@ def acquisitions(t: Tables, p: Params):
     first_click = clicks.filter(clicks.n == 0).select("customer_id", click_campaign=clicks.campaign_id)
     acq = first.left_join(first_click, "customer_id").select(first, first_click.click_campaign)
     if "customers" in t:
-        cu = t["customers"].select("customer_id", "acquisition_campaign_id")
+        cu = t["customers"].select("customer_id", "acquisition_campaign_id", known=ibis.literal(True))
         acq = acq.left_join(cu, "customer_id").select(
             acq.customer_id, acq.first_ts, acq.last_ts,
-            campaign_id=cu.acquisition_campaign_id.coalesce(acq.click_campaign),
+            # a listed customer without an acquisition campaign came organically
+            campaign_id=ibis.ifelse(cu.known.notnull(), cu.acquisition_campaign_id, acq.click_campaign),
         )
     else:
         acq = acq.select("customer_id", "first_ts", "last_ts", campaign_id=acq.click_campaign)
@@ -39,8 +40,8 @@ def clicks_vs_commitment(t: Tables, p: Params) -> Computation:
     """Per campaign, the attention it won beside the relationships it started.
 
     ctr = clicks / impressions on events carrying the campaign; acquired = customers whose
-    acquisition campaign it is (``customers.acquisition_campaign_id``, else the campaign of their
-    first click); eligible = acquired customers first active at least 90 days before the latest
+    acquisition campaign it is (``customers.acquisition_campaign_id`` for listed customers, else
+    the campaign of their first click); eligible = acquired customers first active at least 90 days before the latest
     event; retention_90d = eligible customers with any active (non-impression) event 90 or more
     days after their first / eligible; revenue_per_customer = all transaction amounts of the
     acquired customers / acquired. Headline: 90-day retention over all campaign-acquired customers.
