@@ -214,7 +214,10 @@ def kpis(
     from afterclick.kpis import REGISTRY
 
     if list_only:
-        table = Table("id", "name", "needs", "definition", show_lines=True)
+        table = Table(show_lines=True)
+        table.add_column("id", no_wrap=True)
+        for col in ("name", "needs", "definition"):
+            table.add_column(col)
         for k in REGISTRY:
             table.add_row(k.id, k.name, ", ".join(k.requires), k.summary)
         out.print(table)
@@ -234,7 +237,10 @@ def kpis(
     if format is Format.json:
         sys.stdout.write(results_json(results) + "\n")
     elif format is Format.table:
-        table = Table("id", "name", "value", "status")
+        table = Table()
+        table.add_column("id", no_wrap=True)
+        for col in ("name", "value", "status"):
+            table.add_column(col)
         from afterclick.report.format import format_value
 
         for r in results:
