@@ -54,31 +54,56 @@ def day_index(ts: ir.TimestampValue) -> ir.IntegerValue:
     return (ts.truncate("D").epoch_seconds() // 86400).cast("int64")
 
 
+def activity(t: Tables, p: Params) -> ir.Table:
+    """One row per customer and UTC day with any active event: the compact table most KPIs read.
+
+    Columns: customer_id, day_ts (the day, as a timestamp), day (days since 1970-01-01),
+    first_ts/last_ts (first and last active event that day), events, visits, engaged (clicks,
+    likes, follows, visits), deep, advocacy (referrals and shares).
+    """
+
+    def build() -> ir.Table:
+        ev = active_events(t, p)
+        a = ev.group_by(customer_id=ev.customer_id, day_ts=ev.ts.truncate("D")).aggregate(
+            first_ts=ev.ts.min(),
+            last_ts=ev.ts.max(),
+            events=ev.count(),
+            visits=(ev.event == "visit").cast("int64").sum(),
+            engaged=ev.event.isin(ENGAGED).cast("int64").sum(),
+            deep=ev.event.isin(DEEP).cast("int64").sum(),
+            advocacy=ev.event.isin(("referral", "share")).cast("int64").sum(),
+        )
+        return a.mutate(day=day_index(a.day_ts))
+
+    return t.shared(("activity", p.start, p.end), build)
+
+
 def customer_periods(t: Tables, p: Params, grain: str | None = None) -> ir.Table:
     """Distinct (customer_id, idx, period) of activity, one row per active customer-period."""
     grain = grain or p.grain
 
     def build() -> ir.Table:
-        ev = active_events(t, p)
-        return ev.select(
-            customer_id=ev.customer_id,
-            idx=period_index(ev.ts, grain),
-            period=period_start(ev.ts, grain),
+        a = activity(t, p)
+        return a.select(
+            customer_id=a.customer_id,
+            idx=period_index(a.day_ts, grain),
+            period=period_start(a.day_ts, grain),
         ).distinct()
 
     return t.shared(("customer_periods", grain, p.start, p.end), build)
 
 
-def customer_days(t: Tables, p: Params) -> ir.Table:
-    """Distinct (customer_id, day) of activity."""
-    ev = active_events(t, p)
-    return ev.select(customer_id=ev.customer_id, day=day_index(ev.ts)).distinct()
-
-
 def first_touch(t: Tables, p: Params) -> ir.Table:
-    """Per customer, the time of their first active (non-exposure) event and last one."""
-    ev = active_events(t, p)
-    return ev.group_by("customer_id").aggregate(first_ts=ev.ts.min(), last_ts=ev.ts.max())
+    """Per customer: first and last active (non-exposure) event, active days, deep interactions."""
+
+    def build() -> ir.Table:
+        a = activity(t, p)
+        return a.group_by("customer_id").aggregate(
+            first_ts=a.first_ts.min(), last_ts=a.last_ts.max(), days=a.count(),
+            visit_days=(a.visits > 0).cast("int64").sum(), deep=a.deep.sum(),
+        )
+
+    return t.shared(("first_touch", p.start, p.end), build)
 
 
 def data_bounds(t: Tables, p: Params) -> ir.Table:

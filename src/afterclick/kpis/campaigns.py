@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from afterclick.kpis._common import active_events, data_bounds, events, in_period, safe_ratio
+from afterclick.kpis._common import data_bounds, events, first_touch, in_period, safe_ratio
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -15,8 +15,8 @@ def acquisitions(t: Tables, p: Params):
     The acquisition campaign is ``customers.acquisition_campaign_id`` for customers listed in
     ``customers`` (empty there = organic), else the campaign of their first click carrying one.
     """
-    ev = active_events(t, p)
-    first = ev.group_by("customer_id").aggregate(first_ts=ev.ts.min(), last_ts=ev.ts.max())
+    first = first_touch(t, p).select("customer_id", "first_ts", "last_ts")
+    ev = events(t, p)
     clicks = ev.filter((ev.event == "click") & ev.campaign_id.notnull())
     w = ibis.window(group_by=clicks.customer_id, order_by=[clicks.ts, clicks.campaign_id])
     clicks = clicks.mutate(n=ibis.row_number().over(w))

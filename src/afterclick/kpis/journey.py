@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from afterclick.kpis._common import DEEP, EXPOSURE, active_events, day_index, events, in_period, safe_ratio
+from afterclick.kpis._common import DEEP, EXPOSURE, active_events, activity, day_index, events, in_period, safe_ratio
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -87,7 +87,7 @@ def click_steps(t: Tables, p: Params):
     c = stream.filter(stream.event == "click")
     c = c.mutate(day=day_index(c.ts))
 
-    cd = ev.select(customer_id=ev.customer_id, day=day_index(ev.ts)).distinct()
+    cd = activity(t, p).select("customer_id", "day")
     cd = cd.mutate(next_day=cd.day.lead().over(ibis.window(group_by=cd.customer_id, order_by=cd.day)))
     c = c.left_join(cd, ["customer_id", "day"]).select(c, next_day=cd.next_day)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ibis
 
-from afterclick.kpis._common import DEEP, ENGAGED, EXPOSURE, day_index, events, in_period, period_index, safe_ratio
+from afterclick.kpis._common import EXPOSURE, activity, events, in_period, period_index, safe_ratio
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -34,41 +34,43 @@ def customer_stages(t: Tables, p: Params):
 
 
 def _customer_stages(t: Tables, p: Params):
-    ev = events(t, p)
     zero = ibis.literal(0).cast("int64")
-    sig = ev.select(
-        customer_id=ev.customer_id,
-        m=period_index(ev.ts, "month"),
-        day=ibis.ifelse(ev.event.isin(EXPOSURE), ibis.null().cast("int64"), day_index(ev.ts)),
-        imp=ev.event.isin(EXPOSURE).cast("int64"),
-        eng=ev.event.isin(ENGAGED).cast("int64"),
-        deep=ev.event.isin(DEEP).cast("int64"),
-        adv=ev.event.isin(("referral", "share")).cast("int64"),
-        buys=zero,
+    one = ibis.literal(1).cast("int64")
+    a = activity(t, p)
+    sig = a.select(
+        customer_id=a.customer_id, m=period_index(a.day_ts, "month"), period=a.day_ts.truncate("M"),
+        imp=zero, eng=a.engaged, deep=a.deep, adv=a.advocacy, buys=zero, days=one,
     )
+    ev = events(t, p)
+    imp = ev.filter(ev.event.isin(EXPOSURE))
+    sig = sig.union(imp.select(
+        customer_id=imp.customer_id, m=period_index(imp.ts, "month"), period=imp.ts.truncate("M"),
+        imp=one, eng=zero, deep=zero, adv=zero, buys=zero, days=zero,
+    ).distinct())
     if "transactions" in t:
         tx = in_period(t["transactions"], p)
         sig = sig.union(tx.select(
-            customer_id=tx.customer_id, m=period_index(tx.ts, "month"), day=ibis.null().cast("int64"),
-            imp=zero, eng=zero, deep=zero, adv=zero, buys=ibis.literal(1).cast("int64"),
+            customer_id=tx.customer_id, m=period_index(tx.ts, "month"), period=tx.ts.truncate("M"),
+            imp=zero, eng=zero, deep=zero, adv=zero, buys=one, days=zero,
         ))
     if "responses" in t:
         r = in_period(t["responses"], p)
         r = r.filter((r.survey == "nps") & (r.score >= 9))
         sig = sig.union(r.select(
-            customer_id=r.customer_id, m=period_index(r.ts, "month"), day=ibis.null().cast("int64"),
-            imp=zero, eng=zero, deep=zero, adv=ibis.literal(1).cast("int64"), buys=zero,
+            customer_id=r.customer_id, m=period_index(r.ts, "month"), period=r.ts.truncate("M"),
+            imp=zero, eng=zero, deep=zero, adv=one, buys=zero, days=zero,
         ))
-    cm = sig.group_by(["customer_id", "m"]).aggregate(
-        imp=sig.imp.sum(), eng=sig.eng.sum(), deep=sig.deep.sum(), adv=sig.adv.sum(),
-        buys=sig.buys.sum(), days=sig.day.nunique(),
+    cm = sig.group_by(["customer_id", "m", "period"]).aggregate(
+        eng=sig.eng.sum(), deep=sig.deep.sum(), adv=sig.adv.sum(), buys=sig.buys.sum(),
+        days=sig.days.sum(),
     )
     cm = cm.mutate(bought_to_date=cm.buys.sum().over(
         ibis.window(group_by=cm.customer_id, order_by=cm.m, rows=(None, 0))
     ))
-    months = ev.select(idx=period_index(ev.ts, "month"), period=ev.ts.truncate("M")).distinct()
+    months = cm.select(idx=cm.m, period=cm.period).distinct()
     # each customer-month counts towards its own month and the next two: shifted copies and an
     # equi-join, cheaper and more portable than a range join
+    cm = cm.drop("period")
     shifted = cm.mutate(idx=cm.m)
     for shift in range(1, WINDOW_MONTHS):
         shifted = shifted.union(cm.mutate(idx=cm.m + shift))

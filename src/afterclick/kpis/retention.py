@@ -9,11 +9,10 @@ from __future__ import annotations
 import ibis
 
 from afterclick.kpis._common import (
-    DEEP,
-    active_events,
+    activity,
     customer_periods,
     data_bounds,
-    day_index,
+    first_touch,
     in_period,
     last_complete_period,
     period_index,
@@ -189,9 +188,8 @@ def repeat_visit_rate(t: Tables, p: Params) -> Computation:
     Visitors are customers with at least one ``visit`` event. Rows: visitors by number of
     distinct visit days (1, 2, 3, 4, 5+).
     """
-    ev = in_period(t["events"], p)
-    ev = ev.filter(ev.event == "visit")
-    per = ev.group_by("customer_id").aggregate(days=day_index(ev.ts).nunique())
+    ft = first_touch(t, p)
+    per = ft.filter(ft.visit_days > 0).select("customer_id", days=ft.visit_days)
     value = safe_ratio((per.days >= 2).sum(), per.count())
     bucket = ibis.ifelse(per.days >= 5, "5+", per.days.cast("string"))
     rows = per.group_by(visit_days=bucket).aggregate(visitors=per.count())
@@ -206,10 +204,7 @@ def churn_rate(t: Tables, p: Params) -> Computation:
     At risk: customers whose first active event is at least ``churn_days`` before the latest
     event in the data (so everyone counted had the chance to lapse). Rows per first-touch month.
     """
-    ev = active_events(t, p)
-    per = ev.group_by("customer_id").aggregate(first_ts=ev.ts.min(), last_ts=ev.ts.max())
-    b = data_bounds(t, p)
-    per = per.cross_join(b)
+    per = first_touch(t, p).cross_join(data_bounds(t, p))
     end_s = per.data_end.epoch_seconds()
     horizon = p.churn_days * 86400
     per = per.filter(end_s - per.first_ts.epoch_seconds() >= horizon)
@@ -229,11 +224,9 @@ def stickiness(t: Tables, p: Params) -> Computation:
     the calendar month. 1/30 ≈ people come once a month; 1 = every day. Headline: the last
     complete month.
     """
-    ev = active_events(t, p)
-    month_of_day = ev.select(
-        customer_id=ev.customer_id, day=day_index(ev.ts), idx=period_index(ev.ts, "month"),
-        month=ev.ts.truncate("M"),
-    ).distinct()
+    a = activity(t, p)
+    month_of_day = a.select("customer_id", "day", idx=period_index(a.day_ts, "month"),
+                            month=a.day_ts.truncate("M"))
     per_month = month_of_day.group_by(["idx", "month"]).aggregate(
         customer_days=month_of_day.count(),
         days=month_of_day.day.nunique(),
@@ -255,9 +248,8 @@ def active_days_per_week(t: Tables, p: Params) -> Computation:
 
     1 = people drop in once a week; 7 = daily habit. Rows per week.
     """
-    ev = active_events(t, p)
-    cw = ev.select(customer_id=ev.customer_id, week=ev.ts.truncate("W"), day=day_index(ev.ts)).distinct()
-    per = cw.group_by(["customer_id", "week"]).aggregate(days=cw.count())
+    a = activity(t, p)
+    per = a.group_by(["customer_id", a.day_ts.truncate("W").name("week")]).aggregate(days=a.count())
     rows = per.group_by("week").aggregate(active_customers=per.count(), active_days=per.days.mean())
     return Computation(value=per.days.mean(), rows=rows, order_by=("week",))
 
@@ -271,10 +263,7 @@ def engaged_non_buyers(t: Tables, p: Params) -> Computation:
     Relationships that revenue alone does not show. Rows: engaged customers split by buyer /
     non-buyer, with the share.
     """
-    ev = active_events(t, p)
-    per = ev.group_by("customer_id").aggregate(
-        deep=ev.event.isin(DEEP).sum(), days=day_index(ev.ts).nunique()
-    )
+    per = first_touch(t, p)
     engaged = per.filter((per.deep > 0) | (per.days >= 2))
     tx = in_period(t["transactions"], p, "ts")
     buyers = tx.select("customer_id").distinct().mutate(bought=ibis.literal(1))
