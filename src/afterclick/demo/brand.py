@@ -64,6 +64,8 @@ class Campaign:
     landing: tuple[str, ...]
     #: Weight of this campaign among the campaigns that bring existing customers back.
     return_weight: float = 1.0
+    #: Share of its clicks that bounce: no page ever follows (a "click to nowhere").
+    bounce: float = 0.06
 
 
 CLICK_BAIT_CAMPAIGN = "giveaway-monstera"
@@ -77,29 +79,32 @@ CAMPAIGNS: tuple[Campaign, ...] = (
         rate_mult=1.0, dropout_mult=1.0, spend_mult=1.0, learner_share=0.12,
         engagement_mult=1.0, landing=("ct-01", "ct-02", "ct-03", "ct-05", "ct-10", "ct-14"),
         return_weight=1.5,
+        bounce=0.06,
     ),
     Campaign(
         CLICK_BAIT_CAMPAIGN, "Win-a-Monstera giveaway", "social", "awareness",
         "2025-08-01", "2025-12-15", 6500.0,
         ctr=0.130, acquisition_weight=0.22, interest_days=10, conversion=0.07,
         rate_mult=0.45, dropout_mult=2.2, spend_mult=0.7, learner_share=0.02,
-        engagement_mult=0.6, landing=("ct-01",),
+        engagement_mult=0.4, landing=("ct-01",),
+        bounce=0.35,
     ),
     Campaign(
         RELATIONSHIP_CAMPAIGN, "Plant Care Academy (six-week e-mail course)", "email", "engagement",
         "2025-06-01", "2026-09-30", 2500.0,
-        ctr=0.028, acquisition_weight=0.12, interest_days=90, conversion=0.55,
-        rate_mult=1.9, dropout_mult=0.45, spend_mult=1.15, learner_share=0.55,
+        ctr=0.028, acquisition_weight=0.12, interest_days=80, conversion=0.5,
+        rate_mult=1.4, dropout_mult=0.6, spend_mult=1.15, learner_share=0.55,
         engagement_mult=1.5, landing=("ct-60", "ct-61", "ct-62", "ct-63", "ct-64", "ct-65", "ct-20"),
         return_weight=2.0,
+        bounce=0.03,
     ),
     Campaign(
         "display-retargeting", "Display retargeting", "display", "conversion",
         "2025-05-01", "2026-10-31", 5000.0,
-        ctr=0.011, acquisition_weight=0.07, interest_days=40, conversion=0.30,
+        ctr=0.018, acquisition_weight=0.07, interest_days=40, conversion=0.30,
         rate_mult=0.9, dropout_mult=1.1, spend_mult=1.0, learner_share=0.08,
         engagement_mult=0.9, landing=("ct-01", "ct-04", "ct-06", "ct-07", "ct-08", "ct-12"),
-        return_weight=2.0,
+        bounce=0.16,
     ),
     Campaign(
         "creator-collab", "Creator collab: Jungle at Home", "influencer", "awareness",
@@ -107,28 +112,32 @@ CAMPAIGNS: tuple[Campaign, ...] = (
         ctr=0.042, acquisition_weight=0.12, interest_days=40, conversion=0.18,
         rate_mult=0.9, dropout_mult=1.2, spend_mult=0.95, learner_share=0.12,
         engagement_mult=1.0, landing=("ct-14", "ct-04", "ct-05", "ct-42"),
+        bounce=0.1,
     ),
     Campaign(
-        "summer-flash-sale", "Summer flash sale (48 hours, twice)", "social", "conversion",
-        "2026-06-15", "2026-07-20", 3000.0,
-        ctr=0.052, acquisition_weight=0.07, interest_days=25, conversion=0.40,
+        "summer-sale", "Summer sale (social ads)", "social", "conversion",
+        "2026-05-25", "2026-06-30", 3000.0,
+        ctr=0.052, acquisition_weight=0.07, interest_days=60, conversion=0.40,
         rate_mult=0.8, dropout_mult=1.3, spend_mult=0.8, learner_share=0.04,
-        engagement_mult=0.8, landing=("ct-01", "ct-03", "ct-07", "ct-08", "ct-10"),
+        engagement_mult=1.0, landing=("ct-01", "ct-03", "ct-07", "ct-08", "ct-10"),
+        bounce=0.08,
     ),
     Campaign(
         "repot-video-series", "Repot Season video series", "video", "engagement",
         "2026-02-15", "2026-05-31", 4000.0,
-        ctr=0.036, acquisition_weight=0.06, interest_days=60, conversion=0.28,
-        rate_mult=1.2, dropout_mult=0.8, spend_mult=1.05, learner_share=0.35,
+        ctr=0.036, acquisition_weight=0.06, interest_days=50, conversion=0.28,
+        rate_mult=1.2, dropout_mult=0.8, spend_mult=1.05, learner_share=0.25,
         engagement_mult=1.2, landing=("ct-31", "ct-32", "ct-25", "ct-09"),
+        bounce=0.05,
     ),
     Campaign(
         "care-club-referral", "Care Club refer-a-friend push", "email", "retention",
         "2026-03-01", "2026-09-30", 1500.0,
-        ctr=0.058, acquisition_weight=0.05, interest_days=70, conversion=0.42,
-        rate_mult=1.3, dropout_mult=0.7, spend_mult=1.05, learner_share=0.20,
+        ctr=0.058, acquisition_weight=0.05, interest_days=70, conversion=0.35,
+        rate_mult=1.1, dropout_mult=0.7, spend_mult=1.05, learner_share=0.20,
         engagement_mult=1.1, landing=("ct-13",),
         return_weight=1.5,
+        bounce=0.04,
     ),
 )
 
@@ -137,7 +146,7 @@ ORGANIC = Campaign(
     "", "Organic", "organic", "", "2025-05-01", "2026-10-31", 0.0,
     ctr=1.0, acquisition_weight=0.10, interest_days=50, conversion=0.30,
     rate_mult=1.0, dropout_mult=1.0, spend_mult=1.0, learner_share=0.12,
-    engagement_mult=1.0, landing=("ct-01", "ct-02", "ct-40", "ct-41", "ct-20", "ct-42"),
+    engagement_mult=1.0, landing=("ct-01", "ct-02", "ct-40", "ct-41", "ct-20", "ct-42"), bounce=0.05,
 )
 
 
@@ -188,7 +197,7 @@ CONTENT: tuple[Content, ...] = (
     Content("ct-14", "product_page", "Pet-safe plant trio", "pet_safe", _PP, views=3, likes=2, comments=2),
     # --- guides (downloadable)
     Content(DEEP_GUIDE, "guide", "Overwatered? The complete rescue guide (printable PDF)", "watering",
-            "2025-07-08", views=5, likes=4, comments=28),
+            "2025-07-08", views=5, likes=2, comments=45),
     Content("ct-21", "guide", "Light, room by room: where each plant will actually thrive", "light",
             "2025-05-20", views=2.0, likes=6, comments=5),
     Content("ct-22", "guide", "The pest ID field guide", "pests", "2025-09-02", views=1.6, likes=5, comments=4),
@@ -261,33 +270,33 @@ CONTENT: tuple[Content, ...] = (
             "care-club-referral", views=0.5, likes=1, comments=1),
     # --- social posts
     Content(VIRAL_POST, "post", "Me: I don't need another plant. Also me, at the checkout (meme)", "humour",
-            "2025-11-17", likes=1500, comments=6, social_saves=0, social_shares=10),
+            "2025-11-17", likes=900, comments=4, social_saves=0, social_shares=10),
     Content("ct-71", "post", "GIVEAWAY: win a giant Monstera. Like, follow and tag a friend", "promotions",
-            "2025-08-01", CLICK_BAIT_CAMPAIGN, likes=520, comments=16, social_saves=2, social_shares=12),
+            "2025-08-01", CLICK_BAIT_CAMPAIGN, likes=312, comments=16, social_saves=2, social_shares=12),
     Content("ct-72", "post", "Giveaway week 2: a self-watering pot set is up for grabs", "promotions",
-            "2025-09-15", CLICK_BAIT_CAMPAIGN, likes=420, comments=12, social_saves=2, social_shares=8),
+            "2025-09-15", CLICK_BAIT_CAMPAIGN, likes=252, comments=12, social_saves=2, social_shares=8),
     Content("ct-73", "post", "Final giveaway: the ultimate plant care kit", "promotions",
-            "2025-11-03", CLICK_BAIT_CAMPAIGN, likes=480, comments=14, social_saves=2, social_shares=10),
-    Content("ct-74", "post", "Flash sale: 30% off everything green for 48 hours", "promotions",
-            "2026-06-15", "summer-flash-sale", likes=160, comments=6, social_saves=3, social_shares=6),
-    Content("ct-75", "post", "Flash sale, round two: last call", "promotions", "2026-07-13",
-            "summer-flash-sale", likes=110, comments=4, social_saves=2, social_shares=4),
+            "2025-11-03", CLICK_BAIT_CAMPAIGN, likes=288, comments=14, social_saves=2, social_shares=10),
+    Content("ct-74", "post", "Summer sale: 30% off everything green", "promotions",
+            "2026-05-25", "summer-sale", likes=96, comments=6, social_saves=3, social_shares=6),
+    Content("ct-75", "post", "Summer sale: last week, last call", "promotions", "2026-06-23",
+            "summer-sale", likes=66, comments=4, social_saves=2, social_shares=4),
     Content("ct-76", "post", "Jungle at Home picks her five favourite low-light plants", "light",
-            "2025-10-01", "creator-collab", likes=300, comments=14, social_saves=30, social_shares=15),
+            "2025-10-01", "creator-collab", likes=180, comments=14, social_saves=30, social_shares=15),
     Content("ct-77", "post", "Creator takeover: a tiny flat with sixty plants", "community",
-            "2025-12-05", "creator-collab", likes=340, comments=16, social_saves=25, social_shares=14),
+            "2025-12-05", "creator-collab", likes=204, comments=16, social_saves=25, social_shares=14),
     Content("ct-78", "post", "New arrivals: the calatheas are back", "plants", "2025-09-30",
-            likes=150, comments=8, social_saves=6, social_shares=3),
+            likes=90, comments=8, social_saves=6, social_shares=3),
     Content("ct-79", "post", "Which one would you rescue first? (poll)", "care_basics", "2026-01-12",
-            likes=120, comments=12, social_saves=3, social_shares=3),
+            likes=72, comments=12, social_saves=3, social_shares=3),
     Content("ct-80", "post", "Behind the scenes: packing 400 orders before the heatwave", "behind_the_scenes",
-            "2026-07-07", likes=140, comments=7, social_saves=2, social_shares=4),
+            "2026-07-07", likes=84, comments=7, social_saves=2, social_shares=4),
     Content("ct-81", "post", "Tip Tuesday: water less in winter", "seasonal", "2025-12-02",
-            likes=130, comments=6, social_saves=18, social_shares=6),
+            likes=78, comments=6, social_saves=18, social_shares=6),
     Content("ct-82", "post", "Customer corner: your shelfies", "community", "2026-04-21",
-            likes=210, comments=18, social_saves=5, social_shares=5),
+            likes=126, comments=18, social_saves=5, social_shares=5),
     Content("ct-83", "post", "Meet the team: Priya, our plant doctor", "behind_the_scenes", "2026-08-18",
-            likes=160, comments=10, social_saves=2, social_shares=3),
+            likes=96, comments=10, social_saves=2, social_shares=3),
 )
 
 #: The pages a visit can show besides content items (home, category, basket, checkout): no content_id.
