@@ -7,6 +7,7 @@ reading (``pyspark://``, ``postgres://``…); writing (ingest, snapshots) needs 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,9 @@ import pandas as pd
 from afterclick.schemas import TABLE_NAMES, TABLES
 
 DEFAULT_STORE = "afterclick.duckdb"
+#: DuckDB's working memory (it spills to disk beyond it); raise it with AFTERCLICK_MEMORY_LIMIT
+#: for big data on a big machine.
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 QUARANTINE = "ac_quarantine"
 INGEST_LOG = "ac_ingest_log"
@@ -90,6 +94,8 @@ class Store:
         if self.is_duckdb:
             self.raw.execute("SET TimeZone = 'UTC'")
             self.raw.execute("SET enable_progress_bar = false")
+            limit = os.environ.get("AFTERCLICK_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+            self.raw.execute(f"SET memory_limit = '{limit}'")
             if not read_only:
                 self._ensure_schema()
 

@@ -46,7 +46,10 @@ def period_index(ts: ir.TimestampValue, grain: str) -> ir.IntegerValue:
     """Consecutive integers per period: Monday weeks, or calendar months."""
     if grain == "week":
         return (ts.truncate("W").epoch_seconds() // SECONDS_PER_WEEK).cast("int64")
-    return (ts.year() * 12 + ts.month() - 1).cast("int64")
+    # Cast the parts, not the sum: Ibis types ``year() * 12`` as int64 already and drops a cast
+    # of the whole, while Spark computes it as a 32-bit INT, so a materialized building block
+    # read back from Spark would have an int32 ``idx`` that no longer unions with int64 ones.
+    return ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1
 
 
 def day_index(ts: ir.TimestampValue) -> ir.IntegerValue:

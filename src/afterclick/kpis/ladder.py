@@ -12,7 +12,9 @@ Stages, highest first; a customer takes the highest whose rule holds over the tr
 - **engaged**: any click, like, follow or visit in the window;
 - **aware**: only impressions in the window.
 
-Customers with no event at all in the window are not on the ladder that month.
+Customers with no event at all in the window are not on the ladder that month. People who only
+ever saw impressions are counted on the "aware" rung without a row each (there can be millions);
+the per-customer stages, and so the movement between rungs, cover everyone who did more.
 """
 
 from __future__ import annotations
@@ -29,8 +31,30 @@ HABIT_DAYS = 10
 
 
 def customer_stages(t: Tables, p: Params):
-    """One row per (customer, month on the ladder): customer_id, idx, period, stage, rank."""
+    """One row per (customer, month on the ladder) for customers with any active event,
+    transaction or survey answer in the window: customer_id, idx, period, stage, rank."""
     return t.shared(("ladder", p.start, p.end), lambda: _customer_stages(t, p))
+
+
+def impression_months(t: Tables, p: Params):
+    """Distinct (customer_id, m, period) months in which a customer saw an impression."""
+
+    def build():
+        ev = events(t, p)
+        imp = ev.filter(ev.event.isin(EXPOSURE))
+        return imp.select(customer_id=imp.customer_id, m=period_index(imp.ts, "month"),
+                          period=imp.ts.truncate("M")).distinct()
+
+    return t.shared(("impression_months", p.start, p.end), build)
+
+
+def ladder_months(t: Tables, p: Params):
+    """The months the ladder is drawn for: every month with any activity or impression."""
+    a = activity(t, p)
+    im = impression_months(t, p)
+    return a.select(idx=period_index(a.day_ts, "month"), period=a.day_ts.truncate("M").cast("timestamp")).union(
+        im.select(idx=im.m, period=im.period.cast("timestamp")), distinct=True
+    )
 
 
 def _customer_stages(t: Tables, p: Params):
@@ -38,42 +62,35 @@ def _customer_stages(t: Tables, p: Params):
     one = ibis.literal(1).cast("int64")
     a = activity(t, p)
     sig = a.select(
-        customer_id=a.customer_id, m=period_index(a.day_ts, "month"), period=a.day_ts.truncate("M"),
-        imp=zero, eng=a.engaged, deep=a.deep, adv=a.advocacy, buys=zero, days=one,
+        customer_id=a.customer_id, m=period_index(a.day_ts, "month"),
+        eng=a.engaged, deep=a.deep, adv=a.advocacy, buys=zero, days=one,
     )
-    ev = events(t, p)
-    imp = ev.filter(ev.event.isin(EXPOSURE))
-    sig = sig.union(imp.select(
-        customer_id=imp.customer_id, m=period_index(imp.ts, "month"), period=imp.ts.truncate("M"),
-        imp=one, eng=zero, deep=zero, adv=zero, buys=zero, days=zero,
-    ).distinct())
     if "transactions" in t:
         tx = in_period(t["transactions"], p)
         sig = sig.union(tx.select(
-            customer_id=tx.customer_id, m=period_index(tx.ts, "month"), period=tx.ts.truncate("M"),
-            imp=zero, eng=zero, deep=zero, adv=zero, buys=one, days=zero,
+            customer_id=tx.customer_id, m=period_index(tx.ts, "month"),
+            eng=zero, deep=zero, adv=zero, buys=one, days=zero,
         ))
     if "responses" in t:
         r = in_period(t["responses"], p)
         r = r.filter((r.survey == "nps") & (r.score >= 9))
         sig = sig.union(r.select(
-            customer_id=r.customer_id, m=period_index(r.ts, "month"), period=r.ts.truncate("M"),
-            imp=zero, eng=zero, deep=zero, adv=one, buys=zero, days=zero,
+            customer_id=r.customer_id, m=period_index(r.ts, "month"),
+            eng=zero, deep=zero, adv=one, buys=zero, days=zero,
         ))
-    cm = sig.group_by(["customer_id", "m", "period"]).aggregate(
+    cm = sig.group_by(["customer_id", "m"]).aggregate(
         eng=sig.eng.sum(), deep=sig.deep.sum(), adv=sig.adv.sum(), buys=sig.buys.sum(),
         days=sig.days.sum(),
     )
     cm = cm.mutate(bought_to_date=cm.buys.sum().over(
         ibis.window(group_by=cm.customer_id, order_by=cm.m, rows=(None, 0))
     ))
-    months = cm.select(idx=cm.m, period=cm.period).distinct()
     # each customer-month counts towards its own month and the next two: shifted copies and an
     # equi-join, cheaper and more portable than a range join
-    cm = cm.drop("period")
     shifted = cm.mutate(idx=cm.m)
     for shift in range(1, WINDOW_MONTHS):
         shifted = shifted.union(cm.mutate(idx=cm.m + shift))
+    months = ladder_months(t, p)
     j = shifted.join(months, "idx")
     w = j.group_by([j.customer_id, j.idx, j.period]).aggregate(
         eng=j.eng.sum(), deep=j.deep.sum(), adv=j.adv.sum(), buys=j.buys.sum(),
@@ -90,6 +107,39 @@ def _customer_stages(t: Tables, p: Params):
     return w.select("customer_id", "idx", "period", stage=stage, rank=rank.cast("int64"))
 
 
+def ladder_population(t: Tables, p: Params):
+    """Per month: everyone on the ladder (any event, transaction or survey answer in the window).
+
+    Counted without expanding each customer-month three times: a customer's month m covers the
+    months from m up to (not including) their next signal month, at most WINDOW_MONTHS of them,
+    so +1 at m and -1 at the end of that stretch, summed in month order, counts each person once.
+    """
+    a = activity(t, p)
+    im = impression_months(t, p)
+    cms = a.select("customer_id", m=period_index(a.day_ts, "month")).union(
+        im.select("customer_id", "m"), distinct=True
+    )
+    if "transactions" in t:
+        tx = in_period(t["transactions"], p)
+        cms = cms.union(tx.select("customer_id", m=period_index(tx.ts, "month")), distinct=True)
+    if "responses" in t:
+        r = in_period(t["responses"], p)
+        r = r.filter((r.survey == "nps") & (r.score >= 9))
+        cms = cms.union(r.select("customer_id", m=period_index(r.ts, "month")), distinct=True)
+    nxt = cms.m.lead().over(ibis.window(group_by=cms.customer_id, order_by=cms.m))
+    cover = ibis.ifelse(nxt.isnull() | (nxt - cms.m > WINDOW_MONTHS), WINDOW_MONTHS, nxt - cms.m)
+    cms = cms.mutate(stop=cms.m + cover)
+    months = ladder_months(t, p)
+    deltas = (
+        cms.select(idx=cms.m, d=ibis.literal(1).cast("int64"))
+        .union(cms.select(idx=cms.stop, d=ibis.literal(-1).cast("int64")))
+        .union(months.select("idx", d=ibis.literal(0).cast("int64")))
+    )
+    per = deltas.group_by("idx").aggregate(d=deltas.d.sum())
+    per = per.mutate(total=per.d.sum().over(ibis.window(order_by=per.idx, rows=(None, 0))))
+    return per.join(months, "idx").select("idx", "period", "total")
+
+
 @kpi("ladder.commitment_ladder", name="Customers trusting or above", family=Family.LADDER,
      unit=Unit.FRACTION, direction=Direction.HIGHER)
 def commitment_ladder(t: Tables, p: Params) -> Computation:
@@ -100,12 +150,23 @@ def commitment_ladder(t: Tables, p: Params) -> Computation:
     trusting or above in the latest month.
     """
     cs = customer_stages(t, p)
-    counts = cs.group_by(["idx", "period", "stage", "rank"]).aggregate(customers=cs.count())
-    totals = cs.group_by("idx").aggregate(total=cs.count())
-    rows = counts.join(totals, "idx")
+    counts = cs.group_by(["idx", "stage", "rank"]).aggregate(customers=cs.count())
+    active = cs.group_by("idx").aggregate(active=cs.count())
+    pop = ladder_population(t, p).left_join(active, "idx")
+    pop = pop.select(pop.idx, pop.period, pop.total, active=pop.active.fill_null(0))
+    # people on the ladder with no row of their own only saw impressions: the aware rung
+    only_seen = pop.select("idx", stage=ibis.literal("aware"), rank=ibis.literal(0).cast("int64"),
+                           customers=pop.total - pop.active)
+    counts = counts.union(only_seen).group_by(["idx", "stage", "rank"]).aggregate(
+        customers=lambda s: s.customers.sum()
+    )
+    rows = counts.join(pop, "idx")
+    rows = rows.filter(rows.customers > 0)
     rows = rows.mutate(share=safe_ratio(rows.customers, rows.total))
-    latest = cs.filter(cs.idx == cs.idx.max().as_scalar())
-    value = safe_ratio((latest["rank"] >= 2).cast("int64").sum(), latest.count())
+    latest = rows.filter(rows.idx == rows.idx.max().as_scalar())
+    value = safe_ratio(
+        ibis.ifelse(latest["rank"] >= 2, latest.customers, 0).sum(), latest.total.max()
+    )
     return Computation(
         value=value, rows=rows.select("period", "stage", "rank", "customers", "share"),
         order_by=("period", "rank"), finish=lambda v, r: (v, r.drop(columns="rank")),
@@ -118,7 +179,8 @@ def movement(t: Tables, p: Params) -> Computation:
     """How the ladder moves month to month: customers who moved up, down, stayed, joined or
     dropped off (not on the ladder the month after).
 
-    Only consecutive months are compared. Headline: moved up − moved down in the latest month.
+    Covers customers who did more than see impressions; only consecutive months are compared.
+    Headline: moved up − moved down in the latest month.
     """
     cs = customer_stages(t, p)
     w = ibis.window(group_by=cs.customer_id, order_by=cs.idx)

@@ -33,7 +33,6 @@ def depth_ratio(t: Tables, p: Params) -> Computation:
         saves=(ev.event == "save").cast("int64").sum(),
         downloads=(ev.event == "download").cast("int64").sum(),
         shares=(ev.event == "share").cast("int64").sum(),
-        people=ev.customer_id.nunique(),
     )
     rows = rows.filter((rows.shallow + rows.deep) > 0)
     rows = rows.mutate(depth_ratio=safe_ratio(rows.deep, rows.shallow))
