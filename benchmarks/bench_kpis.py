@@ -72,14 +72,36 @@ def build(size: str, seed: int, work: Path) -> Path:
     return store
 
 
-def columns_read(expr) -> dict[str, set[str]]:
-    """Base-table columns an Ibis expression reads."""
-    import ibis.expr.operations as ops
+def columns_read(backend, expr) -> dict[str, set[str]]:
+    """Columns of stored tables that DuckDB's plan for an Ibis expression scans (projected or
+    filtered on), read from ``EXPLAIN (FORMAT json)``."""
+    import re
 
+    import ibis
+
+    from afterclick.schemas import TABLES
+
+    backend._run_pre_execute_hooks(expr)  # registers in-memory tables the SQL refers to
+    sql = str(ibis.to_sql(expr, dialect="duckdb"))
+    plan = json.loads(backend.con.execute("EXPLAIN (FORMAT json) " + sql).fetchall()[0][1])
     cols: dict[str, set[str]] = {}
-    for node in expr.op().find(ops.Field):
-        if isinstance(node.rel, ops.DatabaseTable):
-            cols.setdefault(node.rel.name, set()).add(node.name)
+
+    def walk(node: dict) -> None:
+        info = node.get("extra_info") or {}
+        if isinstance(info, dict) and "Table" in info:
+            table = info["Table"].split(".")[-1].strip('"')
+            if table in TABLES:
+                found = cols.setdefault(table, set())
+                proj = info.get("Projections") or []
+                found.update(proj.split("\n") if isinstance(proj, str) else proj)
+                filters = info.get("Filters") or ""
+                filters = " ".join(filters) if isinstance(filters, list) else filters
+                found.update(c for c in TABLES[table].columns if re.search(rf"\b{c}\b", filters))
+        for child in node.get("children", []):
+            walk(child)
+
+    for root in plan:
+        walk(root)
     return cols
 
 
@@ -98,15 +120,19 @@ def phase_scan(store: Path) -> dict:
     import afterclick
     from afterclick.kpis import REGISTRY
 
+    from afterclick.kpis.base import Tables
+
     ws = afterclick.open(store, read_only=True)
     con = ws.store.raw
+    # unmaterialized: the columns of the stored tables each KPI's whole computation reads
+    tables = Tables(ws.store.tables())
     out = {}
     for k in REGISTRY:
-        comp = k.compute(ws.tables, ws.params)
+        comp = k.compute(tables, ws.params)
         cols: dict[str, set[str]] = {}
         for e in (comp.value, comp.rows):
             if e is not None:
-                for table, names in columns_read(e).items():
+                for table, names in columns_read(ws.store.con, e).items():
                     cols.setdefault(table, set()).update(names)
         t = time.perf_counter()
         for table, names in cols.items():

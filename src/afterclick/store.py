@@ -144,7 +144,7 @@ class Store:
             if n > 0:
                 t = self.con.table(name)
                 cols = [c for c in TABLES[name].columns if c in t.columns]
-                out[name] = t.select(cols)
+                out[name] = t if list(t.columns) == cols else t.select(cols)
         return out
 
     # -- bookkeeping ---------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from afterclick.kpis._common import DEEP, EXPOSURE, active_events, activity, day_index, events, in_period, safe_ratio
+from afterclick.kpis._common import DEEP, active_events, activity, day_index, in_period, safe_ratio
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -25,15 +25,53 @@ def _ordered(ev):
     return [ev.ts, ibis.ifelse(ev.event == "click", 0, 1), ev.event]
 
 
-def nowhere_flags(t: Tables, p: Params):
-    """One row per click event: customer_id, ts, campaign_id, channel, nowhere (bool)."""
-    ev = events(t, p)
-    ev = ev.filter(~ev.event.isin(EXPOSURE))
-    w = ibis.window(group_by=ev.customer_id, order_by=_ordered(ev))
-    ev = ev.mutate(next_ts=ev.ts.lead().over(w))
-    clicks = ev.filter(ev.event == "click")
-    gap = clicks.next_ts.epoch_seconds() - clicks.ts.epoch_seconds()
-    return clicks.mutate(nowhere=clicks.next_ts.isnull() | (gap > p.nowhere_minutes * 60))
+def clicks(t: Tables, p: Params):
+    """One row per click event, with what came after it: customer_id, ts, day, campaign_id,
+    next_event (the customer's next event, impressions and purchases aside), next_deep,
+    next_referral, next_tx and second_tx (the next purchase and the one after it; NULL without
+    transactions). Shared by the nowhere rate and the funnel: one ordered pass over the events.
+    """
+    return t.shared(("clicks", p.start, p.end), lambda: _clicks(t, p))
+
+
+def _clicks(t: Tables, p: Params):
+    ev = active_events(t, p)
+    # the next event after each click: a cheap lead over all active events…
+    ev = ev.mutate(next_event=ev.ts.lead().over(
+        ibis.window(group_by=ev.customer_id, order_by=_ordered(ev))
+    ))
+    # …then the costlier look-aheads over just the rows they need: clicks, deep events, purchases
+    ev = ev.filter(ev.event.isin(("click", *DEEP)))
+    null_ts = ibis.null().cast(ev.ts.type())
+    null_s = ibis.null().cast("string")
+    stream = ev.select(
+        customer_id=ev.customer_id, ts=ev.ts, event=ev.event, campaign_id=ev.campaign_id,
+        next_event=ibis.ifelse(ev.event == "click", ev.next_event, null_ts),
+        deep_ts=ibis.ifelse(ev.event.isin(DEEP), ev.ts, null_ts),
+        referral_ts=ibis.ifelse(ev.event == "referral", ev.ts, null_ts),
+        tx_ts=null_ts, tx_next=null_ts,
+    )
+    if "transactions" in t:
+        tx = in_period(t["transactions"], p)
+        wt = ibis.window(group_by=tx.customer_id, order_by=[tx.ts, tx.order_id])
+        tx = tx.mutate(next_tx=tx.ts.lead().over(wt))
+        stream = stream.union(tx.select(
+            customer_id=tx.customer_id, ts=tx.ts, event=ibis.literal("purchase"), campaign_id=null_s,
+            next_event=null_ts, deep_ts=null_ts, referral_ts=null_ts, tx_ts=tx.ts, tx_next=tx.next_tx,
+        ))
+    order = _ordered(stream)
+    w = ibis.window(group_by=stream.customer_id, order_by=order, rows=(0, None))
+    stream = stream.mutate(
+        next_deep=stream.deep_ts.min().over(w),
+        next_referral=stream.referral_ts.min().over(w),
+        next_tx=stream.tx_ts.min().over(w),
+        # purchases are in time order, so their successors are too: the smallest is the
+        # successor of the first purchase after the click
+        second_tx=stream.tx_next.min().over(w),
+    )
+    c = stream.filter(stream.event == "click")
+    return c.select("customer_id", "ts", "campaign_id", "next_event", "next_deep", "next_referral",
+                    "next_tx", "second_tx", day=day_index(c.ts))
 
 
 @kpi("journey.clicks_to_nowhere_rate", name="Clicks to nowhere", family=Family.JOURNEY,
@@ -44,8 +82,9 @@ def clicks_to_nowhere_rate(t: Tables, p: Params) -> Computation:
 
     A click at the same instant as another event counts as followed by it. Rows per campaign.
     """
-    c = nowhere_flags(t, p)
-    n = c.nowhere.cast("int64")
+    c = clicks(t, p)
+    gap = c.next_event.epoch_seconds() - c.ts.epoch_seconds()
+    n = (c.next_event.isnull() | (gap > p.nowhere_minutes * 60)).cast("int64")
     rows = c.group_by(campaign_id=c.campaign_id.fill_null("(none)")).aggregate(
         clicks=c.count(), nowhere=n.sum()
     )
@@ -55,38 +94,7 @@ def clicks_to_nowhere_rate(t: Tables, p: Params) -> Computation:
 
 def click_steps(t: Tables, p: Params):
     """One row per click with a boolean column per step (each step requires the previous)."""
-    ev = active_events(t, p)
-    tx = in_period(t["transactions"], p)
-    wt = ibis.window(group_by=tx.customer_id, order_by=[tx.ts, tx.order_id])
-    tx = tx.mutate(next_tx=tx.ts.lead().over(wt))
-    null_ts = ibis.null().cast(ev.ts.type())
-    stream = ev.select(
-        customer_id=ev.customer_id, ts=ev.ts, event=ev.event, ev_ts=ev.ts,
-        deep_ts=ibis.ifelse(ev.event.isin(DEEP), ev.ts, null_ts),
-        referral_ts=ibis.ifelse(ev.event == "referral", ev.ts, null_ts),
-        tx_ts=null_ts, tx_next=null_ts,
-    ).union(
-        tx.select(
-            customer_id=tx.customer_id, ts=tx.ts, event=ibis.literal("purchase"), ev_ts=null_ts,
-            deep_ts=null_ts, referral_ts=null_ts, tx_ts=tx.ts, tx_next=tx.next_tx,
-        )
-    )
-    order = _ordered(stream)
-    w = ibis.window(group_by=stream.customer_id, order_by=order, rows=(0, None))
-    after = ibis.window(group_by=stream.customer_id, order_by=order, rows=(1, None))
-    stream = stream.mutate(
-        # the next event (purchases aside) in the same order nowhere_flags uses
-        next_event=stream.ev_ts.min().over(after),
-        next_deep=stream.deep_ts.min().over(w),
-        next_referral=stream.referral_ts.min().over(w),
-        next_tx=stream.tx_ts.min().over(w),
-        # purchases are in time order, so their successors are too: the smallest is the
-        # successor of the first purchase after the click
-        second_tx=stream.tx_next.min().over(w),
-    )
-    c = stream.filter(stream.event == "click")
-    c = c.mutate(day=day_index(c.ts))
-
+    c = clicks(t, p)
     cd = activity(t, p).select("customer_id", "day")
     cd = cd.mutate(next_day=cd.day.lead().over(ibis.window(group_by=cd.customer_id, order_by=cd.day)))
     c = c.left_join(cd, ["customer_id", "day"]).select(c, next_day=cd.next_day)

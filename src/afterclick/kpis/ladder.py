@@ -107,37 +107,33 @@ def _customer_stages(t: Tables, p: Params):
     return w.select("customer_id", "idx", "period", stage=stage, rank=rank.cast("int64"))
 
 
-def ladder_population(t: Tables, p: Params):
-    """Per month: everyone on the ladder (any event, transaction or survey answer in the window).
+def seen_only(t: Tables, p: Params):
+    """Per month: people on the ladder only through impressions (no row in customer_stages).
 
-    Counted without expanding each customer-month three times: a customer's month m covers the
-    months from m up to (not including) their next signal month, at most WINDOW_MONTHS of them,
-    so +1 at m and -1 at the end of that stretch, summed in month order, counts each person once.
+    |seen in the window| − |seen in the window and active in it|. The first is counted without
+    expanding each customer-month three times: a month m in which a customer saw an impression
+    covers the months from m up to (not including) their next such month, at most
+    WINDOW_MONTHS of them, so +1 at m and −1 at the end of that stretch, summed in month order,
+    counts each person once.
     """
-    a = activity(t, p)
     im = impression_months(t, p)
-    cms = a.select("customer_id", m=period_index(a.day_ts, "month")).union(
-        im.select("customer_id", "m"), distinct=True
-    )
-    if "transactions" in t:
-        tx = in_period(t["transactions"], p)
-        cms = cms.union(tx.select("customer_id", m=period_index(tx.ts, "month")), distinct=True)
-    if "responses" in t:
-        r = in_period(t["responses"], p)
-        r = r.filter((r.survey == "nps") & (r.score >= 9))
-        cms = cms.union(r.select("customer_id", m=period_index(r.ts, "month")), distinct=True)
-    nxt = cms.m.lead().over(ibis.window(group_by=cms.customer_id, order_by=cms.m))
-    cover = ibis.ifelse(nxt.isnull() | (nxt - cms.m > WINDOW_MONTHS), WINDOW_MONTHS, nxt - cms.m)
-    cms = cms.mutate(stop=cms.m + cover)
+    nxt = im.m.lead().over(ibis.window(group_by=im.customer_id, order_by=im.m))
+    cover = ibis.ifelse(nxt.isnull() | (nxt - im.m > WINDOW_MONTHS), WINDOW_MONTHS, nxt - im.m)
+    im2 = im.mutate(stop=im.m + cover)
     months = ladder_months(t, p)
     deltas = (
-        cms.select(idx=cms.m, d=ibis.literal(1).cast("int64"))
-        .union(cms.select(idx=cms.stop, d=ibis.literal(-1).cast("int64")))
+        im2.select(idx=im2.m, d=ibis.literal(1).cast("int64"))
+        .union(im2.select(idx=im2.stop, d=ibis.literal(-1).cast("int64")))
         .union(months.select("idx", d=ibis.literal(0).cast("int64")))
     )
     per = deltas.group_by("idx").aggregate(d=deltas.d.sum())
-    per = per.mutate(total=per.d.sum().over(ibis.window(order_by=per.idx, rows=(None, 0))))
-    return per.join(months, "idx").select("idx", "period", "total")
+    per = per.mutate(seen=per.d.sum().over(ibis.window(order_by=per.idx, rows=(None, 0))))
+    cs = customer_stages(t, p)
+    both = cs.join(im, [cs.customer_id == im.customer_id, im.m <= cs.idx, im.m > cs.idx - WINDOW_MONTHS])
+    both = both.select(cs.customer_id, cs.idx).distinct()
+    overlap = both.group_by("idx").aggregate(active_seen=both.count())
+    out = per.join(months, "idx").left_join(overlap, "idx")
+    return out.select(out.idx, out.period, seen_only=out.seen - out.active_seen.fill_null(0))
 
 
 @kpi("ladder.commitment_ladder", name="Customers trusting or above", family=Family.LADDER,
@@ -151,15 +147,13 @@ def commitment_ladder(t: Tables, p: Params) -> Computation:
     """
     cs = customer_stages(t, p)
     counts = cs.group_by(["idx", "stage", "rank"]).aggregate(customers=cs.count())
-    active = cs.group_by("idx").aggregate(active=cs.count())
-    pop = ladder_population(t, p).left_join(active, "idx")
-    pop = pop.select(pop.idx, pop.period, pop.total, active=pop.active.fill_null(0))
-    # people on the ladder with no row of their own only saw impressions: the aware rung
-    only_seen = pop.select("idx", stage=ibis.literal("aware"), rank=ibis.literal(0).cast("int64"),
-                           customers=pop.total - pop.active)
-    counts = counts.union(only_seen).group_by(["idx", "stage", "rank"]).aggregate(
-        customers=lambda s: s.customers.sum()
-    )
+    extra = seen_only(t, p)
+    # people who only saw impressions stand on the aware rung
+    counts = counts.union(extra.select(
+        "idx", stage=ibis.literal("aware"), rank=ibis.literal(0).cast("int64"), customers=extra.seen_only
+    )).group_by(["idx", "stage", "rank"]).aggregate(customers=lambda s: s.customers.sum())
+    pop = counts.group_by("idx").aggregate(total=counts.customers.sum())
+    pop = pop.join(extra.select("idx", "period"), "idx")
     rows = counts.join(pop, "idx")
     rows = rows.filter(rows.customers > 0)
     rows = rows.mutate(share=safe_ratio(rows.customers, rows.total))
