@@ -52,6 +52,20 @@ def period_index(ts: ir.TimestampValue, grain: str) -> ir.IntegerValue:
     return ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1
 
 
+_EPOCH = ibis.timestamp("1970-01-01 00:00:00")
+
+
+def epoch_s(ts: ir.TimestampValue) -> ir.FloatingValue:
+    """Seconds since 1970-01-01 (UTC), microseconds kept: for differences between event times.
+
+    Not ``epoch_seconds()``: DuckDB's ``epoch`` keeps the fraction while Spark's
+    ``unix_timestamp`` drops it, so gaps and spans between sub-second times (a 30-minute gap
+    that is really 1800.4 s) came out differently. The exact microsecond count over 10**6 is the
+    same double on both, and bit for bit what DuckDB's ``epoch`` returns.
+    """
+    return ts.delta(_EPOCH, unit="microsecond").cast("float64") / 1_000_000
+
+
 def day_index(ts: ir.TimestampValue) -> ir.IntegerValue:
     """Days since 1970-01-01 (UTC)."""
     return (ts.truncate("D").epoch_seconds() // 86400).cast("int64")
@@ -144,18 +158,15 @@ def sessions(t: Tables, p: Params) -> ir.Table:
 def _sessions(t: Tables, p: Params) -> ir.Table:
     ev = active_events(t, p)
     w = ibis.window(group_by=ev.customer_id, order_by=[ev.ts, ev.event])
-    gap_s = ev.ts.epoch_seconds() - ev.ts.lag().over(w).epoch_seconds()
+    gap_s = epoch_s(ev.ts) - epoch_s(ev.ts.lag().over(w))
     ev = ev.mutate(
         _new=ibis.ifelse(gap_s.isnull() | (gap_s > p.session_gap_minutes * 60), 1, 0),
     )
     w2 = ibis.window(group_by=ev.customer_id, order_by=[ev.ts, ev.event], rows=(None, 0))
     ev = ev.mutate(_gap_session=ev._new.sum().over(w2))
-    ev = ev.mutate(
-        session=ibis.ifelse(
-            ev.session_id.isnull(), "gap:" + ev._gap_session.cast("string"), "id:" + ev.session_id
-        )
-    )
-    s = ev.group_by(["customer_id", "session"]).aggregate(
+    # group on (customer, source session id, gap session number): no key strings to build
+    ev = ev.mutate(gap_session=ibis.ifelse(ev.session_id.isnull(), ev._gap_session, ibis.null().cast("int64")))
+    s = ev.group_by(["customer_id", "session_id", "gap_session"]).aggregate(
         start=ev.ts.min(),
         end=ev.ts.max(),
         measured_s=ev.duration_s.sum(),
@@ -163,7 +174,7 @@ def _sessions(t: Tables, p: Params) -> ir.Table:
         visits=(ev.event == "visit").sum(),
         events=ev.count(),
     )
-    span = (s.end.epoch_seconds() - s.start.epoch_seconds()).cast("float64")
+    span = epoch_s(s.end) - epoch_s(s.start)
     return s.mutate(duration_s=ibis.ifelse(s.n_measured > 0, s.measured_s, span)).drop(
         "measured_s", "n_measured"
     )

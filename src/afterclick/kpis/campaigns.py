@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from afterclick.kpis._common import data_bounds, events, first_touch, in_period, safe_ratio
+from afterclick.kpis._common import data_bounds, epoch_s, events, first_touch, in_period, safe_ratio
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -54,9 +54,9 @@ def clicks_vs_commitment(t: Tables, p: Params) -> Computation:
     )
     acq = acquisitions(t, p).cross_join(data_bounds(t, p))
     horizon = p.retention_days * 86400
-    first_s = acq.first_ts.epoch_seconds()
-    eligible = (acq.data_end.epoch_seconds() - first_s) >= horizon
-    retained = eligible & ((acq.last_ts.epoch_seconds() - first_s) >= horizon)
+    first_s = epoch_s(acq.first_ts)
+    eligible = (epoch_s(acq.data_end) - first_s) >= horizon
+    retained = eligible & ((epoch_s(acq.last_ts) - first_s) >= horizon)
     acq = acq.mutate(eligible=eligible.cast("int64"), retained=retained.cast("int64"))
     if "transactions" in t:
         tx = in_period(t["transactions"], p)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from afterclick.kpis._common import DEEP, active_events, activity, day_index, in_period, safe_ratio
+from afterclick.kpis._common import DEEP, active_events, activity, day_index, epoch_s, in_period, safe_ratio
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -83,7 +83,7 @@ def clicks_to_nowhere_rate(t: Tables, p: Params) -> Computation:
     A click at the same instant as another event counts as followed by it. Rows per campaign.
     """
     c = clicks(t, p)
-    gap = c.next_event.epoch_seconds() - c.ts.epoch_seconds()
+    gap = epoch_s(c.next_event) - epoch_s(c.ts)
     n = (c.next_event.isnull() | (gap > p.nowhere_minutes * 60)).cast("int64")
     rows = c.group_by(campaign_id=c.campaign_id.fill_null("(none)")).aggregate(
         clicks=c.count(), nowhere=n.sum()
@@ -100,7 +100,7 @@ def click_steps(t: Tables, p: Params):
     c = c.left_join(cd, ["customer_id", "day"]).select(c, next_day=cd.next_day)
 
     def within(col, days):
-        return col.notnull() & (col.epoch_seconds() - c.ts.epoch_seconds() <= days * 86400)
+        return col.notnull() & (epoch_s(col) - epoch_s(c.ts) <= days * 86400)
 
     engaged = within(c.next_event, p.nowhere_minutes / (24 * 60))
     value = engaged & within(c.next_deep, VALUE_DAYS)

@@ -12,6 +12,7 @@ from afterclick.kpis._common import (
     activity,
     customer_periods,
     data_bounds,
+    epoch_s,
     first_touch,
     in_period,
     last_complete_period,
@@ -205,10 +206,10 @@ def churn_rate(t: Tables, p: Params) -> Computation:
     event in the data (so everyone counted had the chance to lapse). Rows per first-touch month.
     """
     per = first_touch(t, p).cross_join(data_bounds(t, p))
-    end_s = per.data_end.epoch_seconds()
+    end_s = epoch_s(per.data_end)
     horizon = p.churn_days * 86400
-    per = per.filter(end_s - per.first_ts.epoch_seconds() >= horizon)
-    lapsed = ((end_s - per.last_ts.epoch_seconds()) > horizon).cast("int64")
+    per = per.filter(end_s - epoch_s(per.first_ts) >= horizon)
+    lapsed = ((end_s - epoch_s(per.last_ts)) > horizon).cast("int64")
     per = per.mutate(lapsed=lapsed, cohort=per.first_ts.truncate("M"))
     rows = per.group_by("cohort").aggregate(at_risk=per.count(), lapsed=per.lapsed.sum())
     rows = rows.mutate(churn_rate=safe_ratio(rows.lapsed, rows.at_risk))
