@@ -56,11 +56,17 @@ def plot_commitment_ladder(result: KPIResult) -> go.Figure:
         else:
             fig.add_trace(go.Bar(**common, marker=dict(color=colour, line=dict(width=0))))
     menus = []
+    y_range = [0, 1]
     if "aware" in order and len(order) > 1:
         # awareness alone often dwarfs the rungs that matter: one click shows the rest at scale
         rest = share.drop(columns=["aware"], errors="ignore").fillna(0).sum(axis=1)
         top = min(1.0, max(float(rest.max()) * 1.15, 0.02))
-        menus.append(dict(
+        # where people who merely saw an ad are most of the ladder, open on the rungs above it
+        engaged_first = float(share["aware"].fillna(0).mean()) > 0.5
+        if engaged_first:
+            fig.update_traces(visible=False, selector=dict(name=label("aware")))
+            y_range = [0, top]
+        menus.append(dict(active=1 if engaged_first else 0,
             type="buttons", direction="right", x=0, xanchor="left", y=1.02, yanchor="bottom",
             pad=dict(t=0, b=6), bgcolor="#f5f7fa", bordercolor="#cbd2d9", font=dict(size=12), showactive=True,
             buttons=[
@@ -80,7 +86,7 @@ def plot_commitment_ladder(result: KPIResult) -> go.Figure:
             margin=dict(l=64, r=24, t=56, b=56),
             xaxis=axis(f"{word.capitalize()} starting", showgrid=False, hoverformat="%d %b %Y",
                        **period_ticks(list(periods), word)),
-            yaxis=axis("Share of all customers on the ladder", tickformat=".0%", range=[0, 1]),
+            yaxis=axis("Share of all customers on the ladder", tickformat=".0%", range=y_range),
         )
     )
     return fig
