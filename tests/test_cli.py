@@ -109,3 +109,20 @@ def test_list_shows_definitions():
     result = runner.invoke(app, ["kpis", "--list"])
     assert result.exit_code == 0
     assert "retention.repeat_visit_rate" in result.output
+
+
+def test_ingest_output_escapes_markup_in_data_and_leaves_no_store_on_failure(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "events.csv").write_text("customer_id,ts,event\nc1,2025-01-01T00:00:00Z,[/oops]\n"
+                                    "c2,not a time,[red]x\n", encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    result = runner.invoke(app, ["ingest", str(src), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "[/oops]" in result.output
+    q = runner.invoke(app, ["quarantine", "--store", str(store)])
+    assert q.exit_code == 0 and "[red]x" in q.output
+
+    missing = tmp_path / "new.duckdb"
+    bad = runner.invoke(app, ["ingest", str(tmp_path / "nowhere"), "--store", str(missing)])
+    assert bad.exit_code == 1 and not missing.exists()

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -112,32 +113,33 @@ def _run_ingest(store, source: Path, mapping: Path | None):
 
 
 def _print_ingest(summary) -> None:
-    table = Table(title=f"Ingest {summary.ingest_id} from {summary.source}", title_justify="left")
+    # everything shown below comes from the data: escape it so Rich never reads it as markup
+    table = Table(title=f"Ingest {summary.ingest_id} from {escape(str(summary.source))}", title_justify="left")
     for col in ("table", "file", "read", "loaded", "already stored", "quarantined"):
         table.add_column(col, justify="right" if col not in ("table", "file") else "left")
     for f in summary.files:
-        table.add_row(f.table, Path(f.path).name, f"{f.rows_read:,}", f"{f.loaded:,}",
+        table.add_row(f.table, escape(Path(f.path).name), f"{f.rows_read:,}", f"{f.loaded:,}",
                       f"{f.already_stored:,}", f"{f.quarantined:,}")
     table.add_row("[b]total", "", f"[b]{summary.rows_read:,}", f"[b]{summary.loaded:,}",
                   f"[b]{summary.already_stored:,}", f"[b]{summary.quarantined:,}")
     out.print(table)
     for f in summary.files:
-        name = Path(f.path).name
+        name = escape(Path(f.path).name)
         if f.note:
-            out.print(f"  {name}: {f.note}", highlight=False)
+            out.print(f"  {name}: {escape(f.note)}", highlight=False)
         for reason, n in f.reasons.items():
-            out.print(f"  {name}: {n:,} row(s) quarantined: {reason}", highlight=False)
+            out.print(f"  {name}: {n:,} row(s) quarantined: {escape(reason)}", highlight=False)
         if f.unknown_events:
-            shown = ", ".join(f"{e} ({n:,})" for e, n in list(f.unknown_events.items())[:8])
+            shown = ", ".join(f"{escape(e)} ({n:,})" for e, n in list(f.unknown_events.items())[:8])
             more = len(f.unknown_events) - 8
             out.print(f"  {name}: kept {sum(f.unknown_events.values()):,} event(s) with names outside the "
                       f"vocabulary: {shown}{f' and {more} more' if more > 0 else ''}; map them with --mapping",
                       highlight=False)
         if f.ignored_columns:
-            out.print(f"  {name}: ignored column(s) not in the {f.table} table: {', '.join(f.ignored_columns)}",
-                      highlight=False)
-    for name in summary.ignored_files:
-        out.print(f"  ignored file {name}: not named after a canonical table", highlight=False)
+            out.print(f"  {name}: ignored column(s) not in the {f.table} table: "
+                      f"{escape(', '.join(f.ignored_columns))}", highlight=False)
+    for ignored in summary.ignored_files:
+        out.print(f"  ignored file {escape(ignored)}: not named after a canonical table", highlight=False)
     status = "adds up" if summary.adds_up else "DOES NOT ADD UP"
     out.print(f"{summary.rows_read:,} rows read = {summary.loaded:,} loaded + {summary.already_stored:,} "
               f"already stored + {summary.quarantined:,} quarantined ({status}).", highlight=False)
@@ -185,9 +187,16 @@ def ingest(
     """
     from afterclick.store import Store
 
+    existed = store.exists()
     with friendly_errors():
-        with Store(store) as st:
-            summary = _run_ingest(st, source, mapping)
+        try:
+            with Store(store) as st:
+                summary = _run_ingest(st, source, mapping)
+        except BaseException:
+            if not existed:  # a failed first ingest leaves no empty store behind
+                for suffix in ("", ".wal"):
+                    Path(str(store) + suffix).unlink(missing_ok=True)
+            raise
     _print_ingest(summary)
 
 
@@ -334,7 +343,8 @@ def quarantine(
         return
     table = Table("table", "file", "where", "reason", "raw")
     for row in q.head(limit).itertuples():
-        table.add_row(row.table_name, Path(row.source_file).name, row.row_ref, row.reason, row.raw[:80])
+        table.add_row(row.table_name, escape(Path(row.source_file).name), escape(str(row.row_ref)),
+                      escape(str(row.reason)), escape((row.raw or "")[:80]))
     out.print(table)
     out.print(f"{len(q):,} quarantined row(s) in all.")
 
