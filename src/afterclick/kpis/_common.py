@@ -157,12 +157,13 @@ def sessions(t: Tables, p: Params) -> ir.Table:
 
 def _sessions(t: Tables, p: Params) -> ir.Table:
     ev = active_events(t, p)
-    w = ibis.window(group_by=ev.customer_id, order_by=[ev.ts, ev.event])
+    # ties on ts need no tie-break: tied events share a session whatever their order
+    w = ibis.window(group_by=ev.customer_id, order_by=ev.ts)
     gap_s = epoch_s(ev.ts) - epoch_s(ev.ts.lag().over(w))
     ev = ev.mutate(
         _new=ibis.ifelse(gap_s.isnull() | (gap_s > p.session_gap_minutes * 60), 1, 0),
     )
-    w2 = ibis.window(group_by=ev.customer_id, order_by=[ev.ts, ev.event], rows=(None, 0))
+    w2 = ibis.window(group_by=ev.customer_id, order_by=ev.ts, rows=(None, 0))
     ev = ev.mutate(_gap_session=ev._new.sum().over(w2))
     # group on (customer, source session id, gap session number): no key strings to build
     ev = ev.mutate(gap_session=ibis.ifelse(ev.session_id.isnull(), ev._gap_session, ibis.null().cast("int64")))

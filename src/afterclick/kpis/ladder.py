@@ -108,6 +108,11 @@ def _customer_stages(t: Tables, p: Params):
 
 
 def seen_only(t: Tables, p: Params):
+    """Per month (idx, period, seen_only): see _seen_only."""
+    return t.shared(("seen_only", p.start, p.end), lambda: _seen_only(t, p))
+
+
+def _seen_only(t: Tables, p: Params):
     """Per month: people on the ladder only through impressions (no row in customer_stages).
 
     |seen in the window| − |seen in the window and active in it|. The first is counted without
