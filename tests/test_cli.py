@@ -126,3 +126,11 @@ def test_ingest_output_escapes_markup_in_data_and_leaves_no_store_on_failure(tmp
     missing = tmp_path / "new.duckdb"
     bad = runner.invoke(app, ["ingest", str(tmp_path / "nowhere"), "--store", str(missing)])
     assert bad.exit_code == 1 and not missing.exists()
+
+
+def test_demo_never_overwrites_a_store_with_other_data(store, tmp_path):
+    before = store.read_bytes()
+    result = runner.invoke(app, ["demo", "--store", str(store), "--out", str(tmp_path / "d.html")])
+    assert result.exit_code == 1
+    assert "holds data that the demo did not make" in result.output
+    assert store.read_bytes() == before

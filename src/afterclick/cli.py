@@ -284,6 +284,19 @@ def report(
     out.print(f"report written to {path} ({path.stat().st_size / 1e6:.1f} MB); open it in a browser.")
 
 
+def _is_demo_store(path: Path, keep_files: Path | None) -> bool:
+    """True when every ingest into ``path`` came from a demo run (safe to rebuild)."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            sources = [s for (s,) in con.execute("SELECT DISTINCT source FROM ac_ingest_log").fetchall()]
+    except duckdb.Error:
+        return False  # not a store of ours, or unreadable: never delete it
+    demo_dirs = {str(keep_files)} if keep_files else set()
+    return all(Path(s).name.startswith("afterclick-demo-") or s in demo_dirs for s in sources)
+
+
 @app.command()
 def demo(
     size: Annotated[Size, typer.Option(help="small ≈ 200k events, medium ≈ 1M, large ≈ 10M.")] = Size.small,
@@ -299,7 +312,7 @@ def demo(
 
     The brand has planted truths (docs/demo.md): a campaign that wins clicks but keeps nobody, one
     with modest clicks and loyal customers, a liked-but-empty post beside a guide people save.
-    The store is rebuilt from scratch each time.
+    The demo store is rebuilt from scratch each time; a store holding other data is never touched.
     """
     import afterclick
     from afterclick.demo import write_demo
@@ -307,6 +320,9 @@ def demo(
 
     started = time.perf_counter()
     with friendly_errors():
+        if store.exists() and not _is_demo_store(store, keep_files):
+            raise fail(f"{store} holds data that the demo did not make; the demo rebuilds its store "
+                       "from scratch, so choose another --store (or delete that file yourself)")
         for suffix in ("", ".wal"):
             Path(str(store) + suffix).unlink(missing_ok=True)
         with tempfile.TemporaryDirectory(prefix="afterclick-demo-") as tmp:

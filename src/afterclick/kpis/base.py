@@ -39,6 +39,10 @@ class Params:
     churn_days: int = 90
     max_periods: int = 12
 
+    def __post_init__(self) -> None:
+        if self.grain not in ("week", "month"):
+            raise ValueError(f"grain must be 'week' or 'month', not {self.grain!r}")
+
     def with_(self, **changes: Any) -> Params:
         return replace(self, **changes)
 

@@ -13,12 +13,13 @@ def acquisitions(t: Tables, p: Params):
     """One row per customer: acquisition campaign_id, first active time, retained flag inputs.
 
     The acquisition campaign is ``customers.acquisition_campaign_id`` for customers listed in
-    ``customers`` (empty there = organic), else the campaign of their first click carrying one.
+    ``customers`` (empty there = organic), else the campaign of their first click (none: organic).
     """
     first = first_touch(t, p).select("customer_id", "first_ts", "last_ts")
     ev = events(t, p)
-    clicks = ev.filter((ev.event == "click") & ev.campaign_id.notnull())
-    w = ibis.window(group_by=clicks.customer_id, order_by=[clicks.ts, clicks.campaign_id])
+    clicks = ev.filter(ev.event == "click")
+    # the first click decides, campaign or not (NULLs sort alike on every engine this way)
+    w = ibis.window(group_by=clicks.customer_id, order_by=[clicks.ts, clicks.campaign_id.fill_null("")])
     clicks = clicks.mutate(n=ibis.row_number().over(w))
     first_click = clicks.filter(clicks.n == 0).select("customer_id", click_campaign=clicks.campaign_id)
     acq = first.left_join(first_click, "customer_id").select(first, first_click.click_campaign)

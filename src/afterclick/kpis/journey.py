@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import ibis
 
-from afterclick.kpis._common import DEEP, active_events, activity, day_index, epoch_s, in_period, safe_ratio
+from afterclick.kpis._common import (
+    DEEP,
+    active_events,
+    activity,
+    data_bounds,
+    day_index,
+    epoch_s,
+    in_period,
+    safe_ratio,
+)
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -75,15 +84,22 @@ def _clicks(t: Tables, p: Params):
                     "next_tx", "second_tx", day=day_index(c.ts))
 
 
+def eligible_clicks(t: Tables, p: Params, window_s: float):
+    """Clicks old enough to have had the whole window before the latest event in the data."""
+    c = clicks(t, p).cross_join(data_bounds(t, p))
+    return c.filter(epoch_s(c.data_end) - epoch_s(c.ts) >= window_s).drop("data_start", "data_end")
+
+
 @kpi("journey.clicks_to_nowhere_rate", name="Clicks to nowhere", family=Family.JOURNEY,
      unit=Unit.FRACTION, direction=Direction.LOWER)
 def clicks_to_nowhere_rate(t: Tables, p: Params) -> Computation:
     """Clicks to nowhere = clicks followed by no other event of the same customer (impressions
     aside) within the next 30 minutes / all clicks.
 
-    A click at the same instant as another event counts as followed by it. Rows per campaign.
+    A click at the same instant as another event counts as followed by it; clicks in the last
+    30 minutes of the data are left out. Rows per campaign.
     """
-    c = clicks(t, p)
+    c = eligible_clicks(t, p, p.nowhere_minutes * 60)
     gap = epoch_s(c.next_event) - epoch_s(c.ts)
     n = (c.next_event.isnull() | (gap > p.nowhere_minutes * 60)).cast("int64")
     rows = c.group_by(campaign_id=c.campaign_id.fill_null("(none)")).aggregate(
@@ -95,7 +111,7 @@ def clicks_to_nowhere_rate(t: Tables, p: Params) -> Computation:
 
 def click_steps(t: Tables, p: Params):
     """One row per click with a boolean column per step (each step requires the previous)."""
-    c = clicks(t, p)
+    c = eligible_clicks(t, p, LOYALTY_DAYS * 86400)
     cd = activity(t, p).select("customer_id", "day")
     cd = cd.mutate(next_day=cd.day.lead().over(ibis.window(group_by=cd.customer_id, order_by=cd.day)))
     c = c.left_join(cd, ["customer_id", "day"]).select(c, next_day=cd.next_day)
@@ -112,7 +128,7 @@ def click_steps(t: Tables, p: Params):
                    loyalty=loyalty)
 
 
-@kpi("journey.funnel", name="After-click journey", family=Family.JOURNEY, unit=Unit.FRACTION,
+@kpi("journey.funnel", name="Clicks that grew into a relationship", family=Family.JOURNEY, unit=Unit.FRACTION,
      direction=Direction.HIGHER, requires=("events", "transactions"))
 def funnel(t: Tables, p: Params) -> Computation:
     """The journey after the click: share of clicks that reach each step, each step requiring
@@ -121,7 +137,9 @@ def funnel(t: Tables, p: Params) -> Computation:
     click → engaged (another event within 30 minutes: not a click to nowhere) → value (a deep
     interaction — save, share, download, signup… — within 7 days) → relationship (active again
     on a later UTC day within 30 days) → revenue (a purchase within 30 days) → loyalty (a second
-    purchase or a referral within 90 days). Headline: share of clicks reaching "relationship".
+    purchase or a referral within 90 days). Only clicks at least 90 days before the latest event
+    count, so every click had the time to reach every step. Headline: share of clicks reaching
+    "relationship".
     """
     c, steps = click_steps(t, p)
     agg = c.aggregate(click=c.count(), **{k: v.cast("int64").sum() for k, v in steps.items()})

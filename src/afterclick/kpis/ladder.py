@@ -21,7 +21,15 @@ from __future__ import annotations
 
 import ibis
 
-from afterclick.kpis._common import EXPOSURE, activity, events, in_period, period_index, safe_ratio
+from afterclick.kpis._common import (
+    EXPOSURE,
+    activity,
+    events,
+    in_period,
+    last_complete_period,
+    period_index,
+    safe_ratio,
+)
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -144,11 +152,14 @@ def _seen_only(t: Tables, p: Params):
 @kpi("ladder.commitment_ladder", name="Customers trusting or above", family=Family.LADDER,
      unit=Unit.FRACTION, direction=Direction.HIGHER)
 def commitment_ladder(t: Tables, p: Params) -> Computation:
-    """Each month, how many customers stand on each rung: aware → engaged → trusting → loyal →
-    advocate (rules in the module docstring, over a trailing three-month window).
+    """Share of customers at trusting or above; each month, how many stand on each rung.
 
-    Rows: period, stage, customers, share of that month's ladder. Headline: the share at
-    trusting or above in the latest month.
+    Rungs over a trailing three-month window, highest rule first: advocate = referred someone or
+    shared, or answered NPS 9–10; loyal = bought twice or more to date with a purchase in the
+    window, or active on 10+ days in it; trusting = a deep interaction (save, download, signup,
+    subscribe, lead, review_read, tutorial_view) or a purchase; engaged = a click, like, follow
+    or visit; aware = only impressions. Rows: period, stage, customers, share of that month's
+    ladder. Headline: the share at trusting or above in the last complete month.
     """
     cs = customer_stages(t, p)
     counts = cs.group_by(["idx", "stage", "rank"]).aggregate(customers=cs.count())
@@ -162,7 +173,7 @@ def commitment_ladder(t: Tables, p: Params) -> Computation:
     rows = counts.join(pop, "idx")
     rows = rows.filter(rows.customers > 0)
     rows = rows.mutate(share=safe_ratio(rows.customers, rows.total))
-    latest = rows.filter(rows.idx == rows.idx.max().as_scalar())
+    latest = rows.cross_join(last_complete_period(t, p, "month")).filter(lambda r: r.idx == r.last_idx)
     value = safe_ratio(
         ibis.ifelse(latest["rank"] >= 2, latest.customers, 0).sum(), latest.total.max()
     )
@@ -179,7 +190,7 @@ def movement(t: Tables, p: Params) -> Computation:
     dropped off (not on the ladder the month after).
 
     Covers customers who did more than see impressions; only consecutive months are compared.
-    Headline: moved up − moved down in the latest month.
+    Headline: moved up − moved down in the last complete month.
     """
     cs = customer_stages(t, p)
     w = ibis.window(group_by=cs.customer_id, order_by=cs.idx)
@@ -203,5 +214,5 @@ def movement(t: Tables, p: Params) -> Computation:
     dropped = gone.group_by(idx=gone.idx + 1).aggregate(dropped=gone.count())
     rows = per.left_join(dropped, "idx").select(per, dropped=dropped.dropped.fill_null(0))
     rows = rows.mutate(net_up=rows.up - rows.down)
-    latest = rows.filter(rows.idx == rows.idx.max().as_scalar())
+    latest = rows.cross_join(last_complete_period(t, p, "month")).filter(lambda r: r.idx == r.last_idx)
     return Computation(value=latest.net_up.max(), rows=rows.drop("idx"), order_by=("period",))

@@ -42,11 +42,11 @@ def cohort_matrix(t: Tables, p: Params, grain: str):
     reach_ = first.mutate(span=first.last_idx - first.c_idx).group_by(["c_idx", "span"]).aggregate(
         n=first.customer_id.count()
     )
-    b = data_bounds(t, p)
-    end_idx = b.select(end_idx=period_index(b.data_end, grain))
+    # only complete periods: the one holding the latest event is still filling up
+    end_idx = last_complete_period(t, p, grain)
     ks = ibis.memtable({"k": list(range(p.max_periods + 1))})
     grid = sizes.cross_join(ks).cross_join(end_idx)
-    grid = grid.filter(grid.c_idx + grid.k <= grid.end_idx)
+    grid = grid.filter(grid.c_idx + grid.k <= grid.last_idx)
     after = grid.join(reach_, [grid.c_idx == reach_.c_idx, reach_.span >= grid.k]).group_by(
         [grid.c_idx, grid.k]
     ).aggregate(active_on_or_after=reach_.n.sum())
@@ -74,27 +74,28 @@ def cohort_matrix(t: Tables, p: Params, grain: str):
     return Computation(value=value, rows=rows, order_by=("cohort", "period"))
 
 
-@kpi("retention.cohort_weekly", name="Weekly cohort retention", family=Family.RETENTION,
+@kpi("retention.cohort_weekly", name="Week-4 retention (weekly cohorts)", family=Family.RETENTION,
      unit=Unit.FRACTION, direction=Direction.HIGHER)
 def cohort_weekly(t: Tables, p: Params) -> Computation:
     """First-touch weekly cohort retention, "on" and "on or after".
 
     Cohort = the Monday week of a customer's first active event. For week k after it:
     retention_on = customers active in week k / cohort size; retention_on_or_after = customers
-    active in week k or later / cohort size. Headline: week-4 "on" retention pooled over the
-    cohorts that have reached week 4.
+    active in week k or later / cohort size. Only complete weeks are shown (not the one holding
+    the latest event). Headline: week-4 "on" retention pooled over the cohorts that reached it.
     """
     return cohort_matrix(t, p, "week")
 
 
-@kpi("retention.cohort_monthly", name="Monthly cohort retention", family=Family.RETENTION,
+@kpi("retention.cohort_monthly", name="Month-3 retention (monthly cohorts)", family=Family.RETENTION,
      unit=Unit.FRACTION, direction=Direction.HIGHER)
 def cohort_monthly(t: Tables, p: Params) -> Computation:
     """First-touch monthly cohort retention, "on" and "on or after".
 
     Cohort = the calendar month of a customer's first active event. For month k after it:
     retention_on = active in month k / cohort size; retention_on_or_after = active in month k or
-    later / cohort size. Headline: month-3 "on" retention pooled over cohorts that reached it.
+    later / cohort size. Only complete months are shown. Headline: month-3 "on" retention pooled
+    over the cohorts that reached it.
     """
     return cohort_matrix(t, p, "month")
 
@@ -259,7 +260,7 @@ def active_days_per_week(t: Tables, p: Params) -> Computation:
      direction=Direction.HIGHER, requires=("events", "transactions"))
 def engaged_non_buyers(t: Tables, p: Params) -> Computation:
     """Engaged non-buyers: customers with a deep interaction (save, share, download, signup…) or
-    active on 2+ distinct days, who have never bought.
+    active on 2+ distinct days, who have not bought (in the review period).
 
     Relationships that revenue alone does not show. Rows: engaged customers split by buyer /
     non-buyer, with the share.

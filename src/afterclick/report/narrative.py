@@ -16,6 +16,8 @@ from afterclick.results import KPIResult
 #: Campaigns with fewer customers old enough to judge are left out of the "who kept the most"
 #: comparison (a campaign that kept 3 of 3 customers is not a finding) unless none has this many.
 MIN_ELIGIBLE = 20
+#: Fewest impressions for a campaign's CTR to count in the headline sentence (unless none has).
+MIN_IMPRESSIONS = 100
 
 Narrator = Callable[[KPIResult, Mapping[str, KPIResult]], "str | None"]
 
@@ -60,6 +62,10 @@ def clicks_vs_commitment(result: KPIResult, context: Mapping[str, KPIResult] | N
         _eligible=pd.to_numeric(rows["eligible"], errors="coerce").fillna(0) if "eligible" in rows else MIN_ELIGIBLE,
     )
     with_ctr = d.dropna(subset=["ctr"])
+    if not with_ctr.empty and "impressions" in rows:
+        # a CTR from a handful of impressions is noise: judge attention only on enough exposure
+        imps = pd.to_numeric(rows.loc[with_ctr.index, "impressions"], errors="coerce").fillna(0)
+        with_ctr = with_ctr[imps >= min(MIN_IMPRESSIONS, float(imps.max()))]
     judged = d.dropna(subset=["retention_90d"])
     if not judged.empty:
         floor = min(MIN_ELIGIBLE, float(judged["_eligible"].max()))
@@ -75,7 +81,7 @@ def clicks_vs_commitment(result: KPIResult, context: Mapping[str, KPIResult] | N
     if keeper is None:
         return (f"{clicker['name']} won the highest click-through rate ({ctr}); no campaign's customers "
                 "are 90 days on yet, so commitment cannot be judged.")
-    if keeper.name == clicker.name:  # .name is the row label here, not the campaign name
+    if keeper.name == clicker.name and keeper["retention_90d"] > 0:  # .name is the row label
         return (f"{clicker['name']} won both the highest click-through rate ({ctr}) and the best 90-day "
                 f"retention ({_pct(clicker['retention_90d'])}): attention and commitment together.")
     median_ctr = float(with_ctr["ctr"].median())
