@@ -41,7 +41,8 @@ def cohort_weekly(ev: pd.DataFrame, k: int = 4) -> float:
     cw["k"] = (cw["week"] - cw["cohort"]).dt.days // 7
     sizes = cw[cw["k"] == 0].groupby("cohort").size()
     end_week = _weeks(pd.Series([ev["ts"].max()]))[0]
-    reached = sizes[sizes.index + pd.Timedelta(weeks=k) <= end_week]
+    last_complete = end_week - pd.Timedelta(weeks=1)  # the week holding the latest event is partial
+    reached = sizes[sizes.index + pd.Timedelta(weeks=k) <= last_complete]
     active_k = cw[(cw["k"] == k) & cw["cohort"].isin(reached.index)].groupby("cohort").size()
     return active_k.sum() / reached.sum()
 
@@ -90,7 +91,8 @@ def clicks_to_nowhere_rate(ev: pd.DataFrame, minutes: int = 30) -> float:
     a = a.assign(click_first=(a["event"] != "click").astype(int))
     a = a.sort_values(["customer_id", "ts", "click_first", "event"], kind="stable")
     nxt = a.groupby("customer_id")["ts"].shift(-1)
-    clicks = a["event"] == "click"
+    # clicks in the last 30 minutes of the data have not had their chance yet
+    clicks = (a["event"] == "click") & (a["ts"] <= ev["ts"].max() - pd.Timedelta(minutes=minutes))
     gap = (nxt - a["ts"]).dt.total_seconds()
     nowhere = nxt.isna() | (gap > minutes * 60)
     return float(nowhere[clicks].mean())
