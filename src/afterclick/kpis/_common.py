@@ -157,6 +157,8 @@ def sessions(t: Tables, p: Params) -> ir.Table:
 
 def _sessions(t: Tables, p: Params) -> ir.Table:
     ev = active_events(t, p)
+    # only the columns sessions need: windows carry every input column through their sort
+    ev = ev.select("customer_id", "ts", "event", "session_id", "duration_s")
     # ties on ts need no tie-break: tied events share a session whatever their order
     w = ibis.window(group_by=ev.customer_id, order_by=ev.ts)
     gap_s = epoch_s(ev.ts) - epoch_s(ev.ts.lag().over(w))

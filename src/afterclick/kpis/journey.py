@@ -45,7 +45,7 @@ def clicks(t: Tables, p: Params):
 
 
 def _clicks(t: Tables, p: Params):
-    ev = active_events(t, p)
+    ev = active_events(t, p).select("customer_id", "ts", "event", "campaign_id")
     # the next event after each click: a cheap lead over all active events…
     ev = ev.mutate(next_event=ev.ts.lead().over(
         ibis.window(group_by=ev.customer_id, order_by=_ordered(ev))
