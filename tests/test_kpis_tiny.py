@@ -246,7 +246,7 @@ def test_missing_table_skips_with_reason(ws_events_only):
 
 def test_depth_ratio_per_content(ws):
     assert rows(ws, "resonance.depth_ratio", "content_id", "shallow", "deep", "likes", "saves",
-                "downloads", "depth_ratio") == [("g1", 0, 2, 0, 1, 1, None), ("p1", 3, 0, 1, 0, 0, 0.0)]
+                "downloads", "depth_ratio") == [("p1", 3, 0, 1, 0, 0, 0.0), ("g1", 0, 2, 0, 1, 1, None)]
 
 
 def test_acquisition_campaign_comes_from_customers_when_listed(tmp_path):

@@ -113,7 +113,9 @@ class Workspace:
             if comp.rows is not None:
                 rows = _utc(self.store.con.execute(comp.rows))
                 if comp.order_by:
-                    rows = rows.sort_values(list(comp.order_by), kind="stable").reset_index(drop=True)
+                    cols = [c.lstrip("-") for c in comp.order_by]
+                    ascending = [not c.startswith("-") for c in comp.order_by]
+                    rows = rows.sort_values(cols, ascending=ascending, kind="stable").reset_index(drop=True)
             if comp.finish is not None:
                 value, rows = comp.finish(value, rows)
         except Exception as exc:  # one KPI failing must not sink the report

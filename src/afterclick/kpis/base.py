@@ -111,7 +111,8 @@ class Computation:
     value: ibis.Scalar | None = None
     rows: ibis.Table | None = None
     finish: Callable[[float | None, pd.DataFrame | None], tuple[float | None, pd.DataFrame | None]] | None = None
-    #: How to order the executed rows (expressions may lose order across backends).
+    #: How to order the executed rows (expressions may lose order across backends); a leading
+    #: "-" sorts that column descending.
     order_by: tuple[str, ...] = ()
 
 

@@ -40,4 +40,5 @@ def depth_ratio(t: Tables, p: Params) -> Computation:
         c = t["content"]
         rows = rows.left_join(c, "content_id").select(rows, title=c.title, kind=c.kind)
     value = safe_ratio(deep.sum(), shallow.sum())
-    return Computation(value=value, rows=rows, order_by=("content_id",))
+    # the most-liked first, so a report's first rows show the vanity leaders beside their depth
+    return Computation(value=value, rows=rows, order_by=("-likes", "-deep", "content_id"))
