@@ -112,7 +112,7 @@ def _run_ingest(store, source: Path, mapping: Path | None):
         return ingest(store, source, mapping, progress=report)
 
 
-def _print_ingest(summary) -> None:
+def _print_ingest(summary, store: Path) -> None:
     # everything shown below comes from the data: escape it so Rich never reads it as markup
     table = Table(title=f"Ingest {summary.ingest_id} from {escape(str(summary.source))}", title_justify="left")
     for col in ("table", "file", "read", "loaded", "already stored", "quarantined"):
@@ -144,7 +144,8 @@ def _print_ingest(summary) -> None:
     out.print(f"{summary.rows_read:,} rows read = {summary.loaded:,} loaded + {summary.already_stored:,} "
               f"already stored + {summary.quarantined:,} quarantined ({status}).", highlight=False)
     if summary.quarantined:
-        out.print("See the reasons row by row with: afterclick quarantine --store STORE", highlight=False)
+        out.print(f"See the reasons row by row with: afterclick quarantine --store {escape(str(store))}",
+                  highlight=False)
 
 
 def _compute(ws, ids=None, family=None):
@@ -197,7 +198,7 @@ def ingest(
                 for suffix in ("", ".wal"):
                     Path(str(store) + suffix).unlink(missing_ok=True)
             raise
-    _print_ingest(summary)
+    _print_ingest(summary, store)
 
 
 @app.command()
@@ -331,7 +332,7 @@ def demo(
                 write_demo(folder, size=size.value, seed=seed)
             with Store(store) as st:
                 summary = _run_ingest(st, folder, None)
-        _print_ingest(summary)
+        _print_ingest(summary, store)
         with afterclick.open(store) as ws:
             results = _compute(ws)
             ws.snapshot(results)
