@@ -139,6 +139,12 @@ def last_complete_period(t: Tables, p: Params, grain: str | None = None) -> ir.T
     return b.select(last_idx=period_index(b.data_end, grain or p.grain) - 1)
 
 
+def in_last_complete_period(rows: ir.Table, t: Tables, p: Params, grain: str | None = None) -> ir.Table:
+    """The rows (keyed by a period ``idx``) of the last complete period: headline values read it."""
+    last = last_complete_period(t, p, grain)
+    return rows.cross_join(last).filter(lambda r: r.idx == r.last_idx).drop("last_idx")
+
+
 def safe_ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     """num / den, NULL (never NaN or an error) when den is 0."""
     return ibis.ifelse(den == 0, ibis.null(), num.cast("float64") / den.cast("float64"))

@@ -25,8 +25,8 @@ from afterclick.kpis._common import (
     EXPOSURE,
     activity,
     events,
+    in_last_complete_period,
     in_period,
-    last_complete_period,
     period_index,
     safe_ratio,
 )
@@ -173,7 +173,7 @@ def commitment_ladder(t: Tables, p: Params) -> Computation:
     rows = counts.join(pop, "idx")
     rows = rows.filter(rows.customers > 0)
     rows = rows.mutate(share=safe_ratio(rows.customers, rows.total))
-    latest = rows.cross_join(last_complete_period(t, p, "month")).filter(lambda r: r.idx == r.last_idx)
+    latest = in_last_complete_period(rows, t, p, "month")
     value = safe_ratio(
         ibis.ifelse(latest["rank"] >= 2, latest.customers, 0).sum(), latest.total.max()
     )
@@ -214,5 +214,5 @@ def movement(t: Tables, p: Params) -> Computation:
     dropped = gone.group_by(idx=gone.idx + 1).aggregate(dropped=gone.count())
     rows = per.left_join(dropped, "idx").select(per, dropped=dropped.dropped.fill_null(0))
     rows = rows.mutate(net_up=rows.up - rows.down)
-    latest = rows.cross_join(last_complete_period(t, p, "month")).filter(lambda r: r.idx == r.last_idx)
+    latest = in_last_complete_period(rows, t, p, "month")
     return Computation(value=latest.net_up.max(), rows=rows.drop("idx"), order_by=("period",))

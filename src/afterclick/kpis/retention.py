@@ -14,6 +14,7 @@ from afterclick.kpis._common import (
     data_bounds,
     epoch_s,
     first_touch,
+    in_last_complete_period,
     in_period,
     last_complete_period,
     period_index,
@@ -144,11 +145,6 @@ def _lifecycle_counts(t: Tables, p: Params):
     return rows.mutate(quick_ratio=safe_ratio(rows.new + rows.resurrecting, rows.dormant))
 
 
-def _latest_complete(rows, t: Tables, p: Params):
-    last = last_complete_period(t, p)
-    return rows.cross_join(last).filter(lambda r: r.idx == r.last_idx)
-
-
 @kpi("retention.lifecycle", name="Lifecycle quick ratio", family=Family.RETENTION, unit=Unit.RATIO,
      direction=Direction.HIGHER)
 def lifecycle(t: Tables, p: Params) -> Computation:
@@ -160,7 +156,7 @@ def lifecycle(t: Tables, p: Params) -> Computation:
     dormant (> 1: the active base grows). Headline: the last complete period.
     """
     rows = lifecycle_counts(t, p)
-    value = _latest_complete(rows, t, p).quick_ratio.max()
+    value = in_last_complete_period(rows, t, p).quick_ratio.max()
     return Computation(value=value, rows=rows.drop("idx"), order_by=("period",))
 
 
@@ -178,7 +174,7 @@ def returning_share(t: Tables, p: Params) -> Computation:
         active=lc.new + lc.returning + lc.resurrecting,
         returning_share=safe_ratio(lc.returning + lc.resurrecting, lc.new + lc.returning + lc.resurrecting),
     )
-    value = _latest_complete(rows, t, p).returning_share.max()
+    value = in_last_complete_period(rows, t, p).returning_share.max()
     return Computation(value=value, rows=rows.drop("idx"), order_by=("period",))
 
 
@@ -236,8 +232,7 @@ def stickiness(t: Tables, p: Params) -> Computation:
     )
     rows = per_month.mutate(dau=per_month.customer_days.cast("float64") / per_month.days)
     rows = rows.mutate(stickiness=safe_ratio(rows.dau, rows.mau))
-    last = last_complete_period(t, p, "month")
-    value = rows.cross_join(last).filter(lambda r: r.idx == r.last_idx).stickiness.max()
+    value = in_last_complete_period(rows, t, p, "month").stickiness.max()
     return Computation(
         value=value, rows=rows.select("month", "dau", "mau", "stickiness"), order_by=("month",)
     )
