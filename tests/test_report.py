@@ -597,3 +597,14 @@ def test_ladder_offers_a_view_without_aware():
     all_, rest = fig.layout.updatemenus[0].buttons
     assert list(rest.args[0]["visible"]) == [False, True, True, True, True]
     assert rest.args[1]["yaxis.range"][1] < 1
+
+
+def test_ladder_sentence_speaks_of_the_month_its_headline_reads():
+    from dataclasses import replace
+
+    from afterclick.report import narrative
+
+    # the KPI's headline is the last complete period (here 9 Mar: 25%), not the partial latest one
+    sentence = narrative.commitment_ladder(replace(ladder(), value=0.25))
+    assert sentence.startswith("In the week starting 9 Mar 2026, 25% of customers stood at trusting")
+    assert sentence.endswith("up from 20% in the week starting 2 Mar 2026.")

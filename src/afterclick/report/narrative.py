@@ -108,10 +108,15 @@ def commitment_ladder(result: KPIResult, context: Mapping[str, KPIResult] | None
     up = rows.assign(_period=period, _up=rows["stage"].isin(RELATIONSHIP_STAGES) * pd.to_numeric(rows["share"]))
     by_period = up.groupby("_period")["_up"].sum().sort_index()
     word = _period_word(result, period)
-    last_at, last = by_period.index[-1], by_period.iloc[-1]
+    # speak of the period the headline number reads (the KPI skips a month still filling up)
+    at = len(by_period) - 1
+    if result.value is not None:
+        matches = [i for i, v in enumerate(by_period) if abs(v - result.value) < 1e-9]
+        at = matches[-1] if matches else at
+    last_at, last = by_period.index[at], by_period.iloc[at]
     lead = (f"In the {word} starting {format_when(last_at, with_time=False)}, {_pct(last)} of customers "
             "stood at trusting or above")
-    if len(by_period) < 2:
+    if at == 0:
         return lead + "."
     first_at, first = by_period.index[0], by_period.iloc[0]
     change = "up from" if last > first else "down from" if last < first else "the same as"
