@@ -34,8 +34,11 @@ class Family(StrEnum):
     RESONANCE = "resonance"
     COGNITIVE = "cognitive"
     COMMUNITY = "community"
+    CONTENT = "content"
     ADVOCACY = "advocacy"
     VALUE = "value"
+    ATTRIBUTION = "attribution"
+    SIGNALS = "signals"  # early signals of a budding relationship
 
     @property
     def title(self) -> str:
@@ -52,8 +55,11 @@ _FAMILY_TITLES = {
     Family.RESONANCE: "Emotional resonance",
     Family.COGNITIVE: "Cognitive engagement",
     Family.COMMUNITY: "Community",
+    Family.CONTENT: "Content value",
     Family.ADVOCACY: "Advocacy and satisfaction",
     Family.VALUE: "Customer value",
+    Family.ATTRIBUTION: "Attribution",
+    Family.SIGNALS: "Early signals of a relationship",
 }
 
 
@@ -95,6 +101,9 @@ class KPIResult:
     rows: pd.DataFrame | None = None
     params: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    #: Caveats a reader must see beside the number, in plain words ("only 12 answers in
+    #: March: too few to read", "association, not cause", "CSAT rose while NPS fell").
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -114,6 +123,7 @@ class KPIResult:
             "ci": None if self.ci is None else [_jsonable(v) for v in self.ci],
             "definition": self.definition,
             "params": {k: _jsonable(v) for k, v in self.params.items()},
+            "notes": list(self.notes),
         }
         if with_rows:
             rec["rows"] = records(self.rows)

@@ -214,6 +214,14 @@ TABLES: dict[str, TableSpec] = {
 
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 
+#: Tables afterclick derives from the canonical ones and keeps in the store (e.g. one text score
+#: per message, computed once and reused), with how a person gets them when they are missing.
+#: A KPI may require them like a canonical table; the workspace brings them up to date first
+#: (see ``afterclick.workspace.register_preparer``).
+DERIVED_TABLES: dict[str, str] = {
+    "text_scores": "scored from the messages and survey comments",
+}
+
 
 def empty_table(name: str) -> ibis.Table:
     """An unbound Ibis table of a canonical schema (for building expressions offline)."""

@@ -16,7 +16,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from afterclick.schemas import TABLE_NAMES, TABLES
+from afterclick.schemas import DERIVED_TABLES, TABLE_NAMES, TABLES
 
 DEFAULT_STORE = "afterclick.duckdb"
 #: DuckDB's working memory (it spills to disk beyond it); raise it with AFTERCLICK_MEMORY_LIMIT
@@ -145,6 +145,12 @@ class Store:
                 t = self.con.table(name)
                 cols = [c for c in TABLES[name].columns if c in t.columns]
                 out[name] = t if list(t.columns) == cols else t.select(cols)
+        existing = set(self.con.list_tables())
+        for name in DERIVED_TABLES:
+            if name in existing:
+                t = self.con.table(name)
+                if int(t.count().execute()) > 0:
+                    out[name] = t
         return out
 
     # -- bookkeeping ---------------------------------------------------------------------

@@ -17,9 +17,21 @@ import ibis
 import pandas as pd
 
 from afterclick.kpis import REGISTRY
-from afterclick.kpis.base import KPI, Params, Tables
+from afterclick.kpis.base import KPI, Outcome, Params, Tables
 from afterclick.results import KPIResult, Status
+from afterclick.schemas import DERIVED_TABLES
 from afterclick.store import Store
+
+
+Preparer = Callable[["Workspace"], None]
+#: Derived table name -> the function that brings it up to date in the store (e.g. scores the
+#: messages not yet scored). Registered by the package that owns the derived table.
+PREPARERS: dict[str, Preparer] = {}
+
+
+def register_preparer(table: str, fn: Preparer) -> None:
+    """Declare how the workspace fills the derived table ``table`` before a KPI needs it."""
+    PREPARERS[table] = fn
 
 
 class Workspace:
@@ -29,6 +41,7 @@ class Workspace:
         self.store = store
         self.params = params or Params()
         self._tables: Tables | None = None
+        self._prepared: set[str] = set()
 
     # -- data ----------------------------------------------------------------------------
     @property
@@ -95,17 +108,38 @@ class Workspace:
             ]
         )
 
+    def prepare(self, k: KPI) -> None:
+        """Bring the derived tables ``k`` reads up to date (once per workspace)."""
+        for name in (*k.requires, *k.uses):
+            if name in DERIVED_TABLES and name not in self._prepared and name in PREPARERS:
+                self._prepared.add(name)
+                PREPARERS[name](self)
+                self.refresh_table(name)
+
+    def refresh_table(self, name: str) -> None:
+        """Re-read one table from the store (after a preparer wrote to it)."""
+        fresh = self.store.tables()
+        if self._tables is not None:
+            self._tables.replace(name, fresh.get(name))
+
     def missing_tables(self, k: KPI) -> list[str]:
         return [name for name in k.requires if name not in self.tables]
 
     def _run(self, k: KPI, p: Params) -> KPIResult:
         base = dict(id=k.id, name=k.name, family=k.family, unit=k.unit, direction=k.direction,
                     definition=k.definition, params=_param_record(p))
+        started = time.perf_counter()
+        try:
+            self.prepare(k)
+        except Exception as exc:
+            return KPIResult(**base, status=Status.FAILED, reason=_one_line(exc),
+                             elapsed_s=time.perf_counter() - started)
         missing = self.missing_tables(k)
         if missing:
-            reason = "needs table " + " and ".join(missing) + " (not ingested)"
+            reason = "needs " + " and ".join(
+                f"table {m} (not ingested)" if m not in DERIVED_TABLES else f"{m} ({DERIVED_TABLES[m]})"
+                for m in missing)
             return KPIResult(**base, status=Status.SKIPPED, reason=reason)
-        started = time.perf_counter()
         try:
             comp = k.compute(self.tables, p)
             value = None if comp.value is None else _scalar(self.store.con.execute(comp.value))
@@ -116,13 +150,18 @@ class Workspace:
                     cols = [c.lstrip("-") for c in comp.order_by]
                     ascending = [not c.startswith("-") for c in comp.order_by]
                     rows = rows.sort_values(cols, ascending=ascending, kind="stable").reset_index(drop=True)
+            ci, notes = None, ()
             if comp.finish is not None:
-                value, rows = comp.finish(value, rows)
+                done = comp.finish(value, rows)
+                if isinstance(done, Outcome):
+                    value, rows, ci, notes = done.value, done.rows, done.ci, tuple(done.notes)
+                else:
+                    value, rows = done
         except Exception as exc:  # one KPI failing must not sink the report
             return KPIResult(**base, status=Status.FAILED, reason=_one_line(exc),
                              elapsed_s=time.perf_counter() - started)
-        return KPIResult(**base, status=Status.COMPUTED, value=value, rows=rows,
-                         elapsed_s=time.perf_counter() - started)
+        return KPIResult(**base, status=Status.COMPUTED, value=_scalar(value), rows=rows, ci=ci,
+                         notes=notes, elapsed_s=time.perf_counter() - started)
 
     # -- history -------------------------------------------------------------------------
     def snapshot(self, results: list[KPIResult]) -> str:

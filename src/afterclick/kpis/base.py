@@ -18,7 +18,7 @@ import ibis
 import pandas as pd
 
 from afterclick.results import Direction, Family, Unit
-from afterclick.schemas import TABLE_NAMES
+from afterclick.schemas import DERIVED_TABLES, TABLE_NAMES
 
 Grain = Literal["week", "month"]
 
@@ -67,6 +67,16 @@ class Tables(Mapping[str, ibis.Table]):
         self._tables = dict(tables)
         self._materialize = materialize
         self._shared: dict[Any, ibis.Table] = {}
+        self._memo: dict[Any, Any] = {}
+
+    def memo(self, key: Any, build: Callable[[], Any]) -> Any:
+        """A Python-side result several KPIs share (e.g. a fitted CLV model), built once.
+
+        For ``Computation.finish`` steps only: KPI expressions stay pure Ibis.
+        """
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     def shared(self, key: Any, build: Callable[[], ibis.Table]) -> ibis.Table:
         """The building block named ``key`` (include every parameter it depends on)."""
@@ -85,6 +95,14 @@ class Tables(Mapping[str, ibis.Table]):
                 except Exception:  # already gone with its connection
                     pass
         self._shared.clear()
+        self._memo.clear()
+
+    def replace(self, name: str, table: ibis.Table | None) -> None:
+        """Swap in a fresh copy of one table (``None`` removes it); building blocks stay."""
+        if table is None:
+            self._tables.pop(name, None)
+        else:
+            self._tables[name] = table
 
     def __getitem__(self, name: str) -> ibis.Table:
         try:
@@ -100,17 +118,31 @@ class Tables(Mapping[str, ibis.Table]):
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """What a ``finish`` step may return instead of ``(value, rows)``: also an interval and notes."""
+
+    value: float | None = None
+    rows: pd.DataFrame | None = None
+    ci: tuple[float, float] | None = None
+    notes: tuple[str, ...] = ()
+
+
+FinishFn = Callable[[float | None, "pd.DataFrame | None"], "tuple[float | None, pd.DataFrame | None] | Outcome"]
+
+
+@dataclass(frozen=True)
 class Computation:
     """What a KPI's compute function returns.
 
     ``value`` is a scalar expression (the headline), ``rows`` a table expression (the breakdown).
     ``finish`` optionally post-processes the executed results in Python: for models that fit on
-    a summary the engine computed (CLV, text scores), never for work the engine can do.
+    a summary the engine computed (CLV, text scores) and for statistics (intervals), never for
+    work the engine can do. It returns ``(value, rows)`` or an :class:`Outcome`.
     """
 
     value: ibis.Scalar | None = None
     rows: ibis.Table | None = None
-    finish: Callable[[float | None, pd.DataFrame | None], tuple[float | None, pd.DataFrame | None]] | None = None
+    finish: FinishFn | None = None
     #: How to order the executed rows (expressions may lose order across backends); a leading
     #: "-" sorts that column descending.
     order_by: tuple[str, ...] = ()
@@ -150,7 +182,7 @@ class Registry:
     def add(self, kpi: KPI) -> KPI:
         if kpi.id in self._kpis:
             raise ValueError(f"KPI id {kpi.id!r} is registered twice")
-        unknown = [t for t in (*kpi.requires, *kpi.uses) if t not in TABLE_NAMES]
+        unknown = [t for t in (*kpi.requires, *kpi.uses) if t not in TABLE_NAMES and t not in DERIVED_TABLES]
         if unknown:
             raise ValueError(f"KPI {kpi.id!r} needs unknown table(s) {unknown}")
         if not kpi.id.startswith(kpi.family.value + "."):

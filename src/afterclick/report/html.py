@@ -137,6 +137,13 @@ def render_report(
         if kpi_id in by_id:
             charts.append(_chart_view(by_id[kpi_id], plot_fn, n, by_id, sentences, meta, max_rows))
     charted = {c["kpi"]["id"] for c in charts}
+    # charts sit in one section per family, families in Family order, PLOTS order within
+    sections = []
+    for family in Family:
+        members = [c for c in charts if c["kpi"]["family"] == family.value]
+        if members:
+            sections.append({"family": family.value, "title": family.title,
+                             "anchor": f"section-{family.value}", "charts": members})
 
     groups = []
     for family in Family:
@@ -156,6 +163,7 @@ def render_report(
         "title": title,
         "meta": _meta_view(meta),
         "charts": charts,
+        "sections": sections,
         "groups": groups,
         "not_measured": not_measured,
         "counts": {
@@ -243,6 +251,8 @@ def _kpi_view(result: KPIResult, meta: ReportMeta, max_rows: int, *, with_table:
         "anchor": _anchor(result.id),
         "name": result.name,
         "family_title": result.family.title,
+        "family": result.family.value,
+        "notes": [mask_pii(n) for n in result.notes],
         "status": result.status.value,
         "ok": result.ok,
         "reason": result.reason,
