@@ -6,20 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from afterclick.plots._common import (
-    EXTRA_COLOURS,
-    GRID,
-    INK,
-    LOSS,
-    MUTED,
-    TEAL,
-    TEAL_LIGHT,
-    VANITY,
-    axis,
-    base_layout,
-    label,
-    message_figure,
-    require,
-    to_list,
+    EXTRA_COLOURS, GRID, INK, LOSS, MUTED, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label, message_figure,
+    require, to_list,
 )
 from afterclick.results import KPIResult
 
