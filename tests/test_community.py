@@ -241,3 +241,22 @@ def test_demo_ugc_creators_and_network(demo_ws, demo_messages):
     assert (net["members_connected"] <= net["participants"]).all()
     levels = result(demo_ws, "community.engagement_levels").rows
     assert levels["members"].sum() > 0 and levels.loc[levels["level"] == 1, "members"].iloc[0] > 0
+
+
+def test_cli_lists_the_community_family(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from afterclick.cli import app
+
+    path = make_store(tmp_path, THREADS, EVENTS)
+    out = CliRunner().invoke(app, ["kpis", "--store", str(path), "--family", "community", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    got = {r["id"]: r for r in json.loads(out.output)}
+    assert set(got) == {
+        "community.active_participants", "community.repeat_participants", "community.ugc_creators",
+        "community.member_reply_share", "community.brand_response_rate", "community.time_to_first_response",
+        "community.engagement_levels", "community.reply_network",
+    }
+    assert got["community.member_reply_share"]["value"] == 0.5 and got["community.reply_network"]["value"] == 3

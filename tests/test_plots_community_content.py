@@ -76,3 +76,18 @@ def test_the_report_has_a_community_and_a_content_section(results):
     for kpi_id in IDS:
         assert 'data-kpi="' + kpi_id + '"' in html
     assert "association, not cause" in html.lower()
+
+
+def test_sentences_follow_the_rows(results):
+    from afterclick.report.narrative import sentences
+
+    said = sentences(results.values())
+    rep = results["community.member_reply_share"].rows
+    share = rep["member_to_member"].sum() / rep["replies"].sum()
+    assert f"{share:.0%}" in said["community.member_reply_share"]
+    assert f"{rep['replies'].sum():,}" in said["community.member_reply_share"]
+    assert "Me: I don't need another plant" in said["content.value"].split(";")[0]
+    assert "rescue guide" in said["content.value"].split(";")[1]
+    ev = results["content.engaged_vs_not"]
+    assert f"{abs(ev.value) * 100:.0f} points" in said["content.engaged_vs_not"]
+    assert "not proof" in said["content.engaged_vs_not"]
