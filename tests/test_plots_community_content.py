@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -53,7 +54,11 @@ def test_engaged_vs_not_whiskers_are_the_intervals(results):
     r = results["content.engaged_vs_not"]
     fig = PLOTS["content.engaged_vs_not"](r)
     trace = fig.data[0]
-    shown = r.rows.dropna(subset=["retention_diff"]).head(25).iloc[::-1].reset_index(drop=True)
+    rows = r.rows.dropna(subset=["retention_diff"])
+    # the any-content row, then the 24 items most people engaged with, by difference (top down)
+    items = rows.iloc[1:].nlargest(24, "engaged").sort_values("retention_diff", ascending=False)
+    shown = pd.concat([rows.iloc[:1], items]).iloc[::-1].reset_index(drop=True)
+    assert len(trace.x) == 25 and rows["retention_diff"].min() < 0 < rows["retention_diff"].max()
     assert list(trace.x) == pytest.approx(shown["retention_diff"].tolist())
     assert list(trace.error_x.array) == pytest.approx((shown["retention_diff_high"] - shown["retention_diff"]).tolist())
     assert list(trace.error_x.arrayminus) == pytest.approx((shown["retention_diff"] - shown["retention_diff_low"]).tolist())

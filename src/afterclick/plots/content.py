@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from afterclick.kpis.content import ANY_CONTENT
 from afterclick.plots._common import (
     EXTRA_COLOURS, GRID, INK, LOSS, MUTED, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label, message_figure,
     require, to_list,
@@ -113,10 +114,15 @@ def plot_engaged_vs_not(result: KPIResult) -> go.Figure:
     rows = rows.dropna(subset=["retention_diff"])
     if rows.empty:
         return message_figure("Too few people engaged with any item to compare.")
-    rows = rows.head(MAX_ITEMS).iloc[::-1].reset_index(drop=True)
+    # the items most people engaged with (whatever their difference), then ranked by it
+    first = rows[rows["content_id"] == ANY_CONTENT]
+    items = rows[rows["content_id"] != ANY_CONTENT]
+    items = items.loc[pd.to_numeric(items["engaged"]).nlargest(MAX_ITEMS - len(first)).index]
+    items = items.sort_values("retention_diff", ascending=False, kind="stable")
+    rows = pd.concat([first, items]).iloc[::-1].reset_index(drop=True)
     d = pd.to_numeric(rows["retention_diff"])
     lo, hi = pd.to_numeric(rows["retention_diff_low"]), pd.to_numeric(rows["retention_diff_high"])
-    names = [f"<b>{_name(r)}</b>" if r["content_id"] == "(any content)" else _name(r) for _, r in rows.iterrows()]
+    names = [f"<b>{_name(r)}</b>" if r["content_id"] == ANY_CONTENT else _name(r) for _, r in rows.iterrows()]
     colours = [TEAL if low > 0 else (LOSS if high < 0 else VANITY) for low, high in zip(lo, hi, strict=True)]
     fig = go.Figure(go.Scatter(
         x=to_list(d), y=names, mode="markers",
@@ -131,11 +137,12 @@ def plot_engaged_vs_not(result: KPIResult) -> go.Figure:
         showlegend=False,
     ))
     fig.add_vline(x=0, line=dict(color=INK, width=1))
-    span = max(abs(float(lo.min())), abs(float(hi.max())), 0.05)
+    left, right = min(float(lo.min()), 0.0), max(float(hi.max()), 0.0)
+    pad = max(right - left, 0.05) * 0.06
     fig.update_layout(**base_layout(
         height=max(320, 90 + 26 * len(rows)), margin=dict(l=24, r=24, t=40, b=56),
-        xaxis=axis("Difference in 90-day retention, engaged minus comparable (points)", tickformat="+.0%",
-                   range=[-span * 1.1, span * 1.1], zeroline=False),
+        xaxis=axis("Difference in 90-day retention, engaged minus comparable (percentage points)",
+                   tickformat="+.0%", range=[left - pad, right + pad], zeroline=False),
         yaxis=axis(None, showgrid=True, gridcolor=GRID, type="category"),
     ))
     fig.add_annotation(x=1, y=0, xref="paper", yref="paper", xanchor="right", yanchor="bottom",
