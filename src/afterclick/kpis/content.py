@@ -186,7 +186,7 @@ def _population(t: Tables, p: Params) -> ir.Table:
     return pop
 
 
-@kpi("content.engaged_vs_not", name="Retention of content-engaged people vs comparable others",
+@kpi("content.engaged_vs_not", name="Retention difference: content-engaged vs comparable people",
      family=Family.CONTENT, unit=Unit.FRACTION, direction=Direction.HIGHER,
      uses=("content", "transactions"))
 def engaged_vs_not(t: Tables, p: Params) -> Computation:
