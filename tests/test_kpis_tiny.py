@@ -75,11 +75,24 @@ EXPECTED_VALUES = {
     "campaigns.clicks_vs_commitment": 1 / 3,  # eligible A, B, C; only A retained
     # on content: deep = A's save and C's download of g1; shallow = two clicks and a like on p1
     "resonance.depth_ratio": 2 / 3,
+    # deep / (shallow + deep) on content: the save and the download against two clicks and a like
+    "content.value": 2 / 5,
+    # only A and C engaged with content (fewer than 20 people): no comparison to make
+    "content.engaged_vs_not": None,
+}
+
+#: KPIs that need tables the tiny brand does not have, with the module checking them by hand.
+CHECKED_ELSEWHERE = {
+    **{k: "tests/test_community.py" for k in (
+        "community.active_participants", "community.repeat_participants", "community.ugc_creators",
+        "community.member_reply_share", "community.brand_response_rate",
+        "community.time_to_first_response", "community.engagement_levels", "community.reply_network")},
+    "content.goal_attainment": "tests/test_content.py",
 }
 
 
 def test_every_kpi_has_a_hand_computed_value():
-    assert set(EXPECTED_VALUES) == set(REGISTRY.ids())
+    assert set(EXPECTED_VALUES) | set(CHECKED_ELSEWHERE) == set(REGISTRY.ids())
 
 
 @pytest.mark.parametrize("kpi_id", sorted(EXPECTED_VALUES))

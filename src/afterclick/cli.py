@@ -135,6 +135,10 @@ def _print_ingest(summary, store: Path) -> None:
             out.print(f"  {name}: kept {sum(f.unknown_events.values()):,} event(s) with names outside the "
                       f"vocabulary: {shown}{f' and {more} more' if more > 0 else ''}; map them with --mapping",
                       highlight=False)
+        if f.unknown_goals:
+            shown = ", ".join(f"{escape(e)} ({n:,})" for e, n in list(f.unknown_goals.items())[:8])
+            out.print(f"  {name}: kept {sum(f.unknown_goals.values()):,} content item(s) whose goal is not an "
+                      f"event name afterclick knows: {shown}", highlight=False)
         if f.ignored_columns:
             out.print(f"  {name}: ignored column(s) not in the {f.table} table: "
                       f"{escape(', '.join(f.ignored_columns))}", highlight=False)
