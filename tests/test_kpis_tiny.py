@@ -275,7 +275,8 @@ def test_attribution_by_hand(ws):
     assert set(df.model) == {"first_touch", "last_touch", "linear", "position_based", "markov", "shapley"}
     for _, g in df.groupby("model"):
         assert rows_of(g, "channel", "journeys") == [("email", 1), ("social", 2)]
-        assert g[["conversions", "value"]].to_numpy().tolist() == pytest.approx([[1, 20], [1, 50]], rel=1e-12)
+        assert g.conversions.tolist() == pytest.approx([1, 1], rel=1e-12)
+        assert g.value.tolist() == pytest.approx([20, 50], rel=1e-12)
     m = df[df.model == "markov"].set_index("channel")
     assert m.removal_effect.tolist() == pytest.approx([0.5, 0.5])
     camp = ws.kpi("attribution.campaigns").rows
