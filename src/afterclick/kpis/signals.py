@@ -110,7 +110,8 @@ def leading_indicators(t: Tables, p: Params) -> Computation:
     Cohort: customers first active (non-impression event) at least 180 days before the data
     end. Features: did each event (and a purchase) in the first 14 days, as 0/1, standardised.
     Outcome: any active event between day 90 and day 180. Model: L2-regularised logistic
-    regression (C = 1); rank = slope per standard deviation with 95% Wald intervals. Headline:
+    regression (C = 1); slope per standard deviation with its 95% Wald interval, ranked by the
+    interval's lower end (what the data are sure of). Headline:
     AUC on the latest 30% of customers by first-touch time, the model fitted on the earlier 70%,
     with the Hanley-McNeil (1982) interval.
     """

@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 import plotly.graph_objects as go
 
+from afterclick.plots.attribution import plot_attribution
 from afterclick.plots.campaigns import plot_clicks_vs_commitment
 from afterclick.plots.journey import plot_funnel
 from afterclick.plots.ladder import plot_commitment_ladder
 from afterclick.plots.retention import plot_lifecycle, plot_retention_heatmap
+from afterclick.plots.signals import plot_leading_indicators
 from afterclick.results import KPIResult
 
 PlotFn = Callable[[KPIResult], go.Figure]
@@ -26,6 +28,12 @@ PLOTS: dict[str, PlotFn] = {
     "retention.cohort_monthly": plot_retention_heatmap,
     "retention.lifecycle": plot_lifecycle,
     "journey.funnel": plot_funnel,
+    "attribution.channels": plot_attribution,
+    "attribution.campaigns": plot_attribution,
+    "attribution.relationship": plot_attribution,
+    "attribution.relationship_campaigns": plot_attribution,
+    "signals.leading_indicators": plot_leading_indicators,
+    "signals.value_indicators": plot_leading_indicators,
 }
 
 
@@ -47,4 +55,6 @@ __all__ = [
     "plot_funnel",
     "plot_lifecycle",
     "plot_retention_heatmap",
+    "plot_attribution",
+    "plot_leading_indicators",
 ]
