@@ -156,3 +156,53 @@ def test_no_conversions_is_an_error_not_nan():
 def test_unknown_model_named():
     with pytest.raises(ValueError, match="unknown attribution model"):
         A.attribute(read("tiny_input.csv"), models=("markov", "magic"))
+
+
+# ------------------------------------------------------------------- the chart
+
+def test_attribution_chart_draws_every_model_and_escapes_names():
+    from afterclick.kpis.attribution import credit
+    from afterclick.plots import plot
+    from afterclick.results import Direction, Family, KPIResult, Status, Unit
+
+    touches = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "c", "c"], "position": [0, 1, 0, 0, 1],
+        "key": ["<b>x</b>", "email", "email", "search", "email"],
+        "converted": [1, 1, 0, 1, 1], "value": [10.0, 10.0, 0.0, 4.0, 4.0],
+    })
+    rows = credit(touches, label="channel", with_value=True)
+    result = KPIResult(id="attribution.channels", name="n", family=Family.ATTRIBUTION, unit=Unit.FRACTION,
+                       direction=Direction.HIGHER, definition="d", status=Status.COMPUTED, value=2 / 3, rows=rows)
+    fig = plot(result)
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [t.name for t in bars] == ["First touch", "Last touch", "Linear", "Position-based", "Markov", "Shapley"]
+    assert "&lt;b&gt;x&lt;/b&gt;" in bars[0].x and "<b>x</b>" not in bars[0].x
+    # groups ordered by Markov credit: email (in all three journeys) first
+    assert bars[0].x[0] == "email"
+    diamonds = [t for t in fig.data if t.type == "scatter"]
+    assert len(diamonds) == 1 and diamonds[0].yaxis == "y2"
+    assert sum(bars[4].y) == pytest.approx(1.0)
+
+
+def test_long_paths_take_the_sorting_route_and_agree():
+    # 40 touches over 5 channels do not fit one int64 key per row: the rows are sorted instead
+    rng = np.random.default_rng(0)
+    rows = []
+    for j in range(60):
+        length = 40 if j % 2 else 3
+        chans = rng.choice(["a", "b", "c", "d", "e"], size=length) if j % 4 != 1 else ["a"] * length
+        rows += [dict(journey_id=j, position=k, channel=c, converted=j % 3 == 0, value=5.0) for k, c in enumerate(chans)]
+    touches = pd.DataFrame(rows).astype({"converted": int})
+    agg = A.aggregate_paths(touches)
+    assert agg.total_conversions.sum() + agg.total_null.sum() == 60
+    assert agg.loc[agg.path == " > ".join(["a"] * 40), "total_null"].iloc[0] + \
+        agg.loc[agg.path == " > ".join(["a"] * 40), "total_conversions"].iloc[0] == 15
+    by_hand = touches.sort_values(["journey_id", "position"]).groupby("journey_id").channel.agg(" > ".join)
+    assert sorted(agg.path) == sorted(by_hand.unique())
+
+
+def test_separator_inside_a_name_is_refused_when_writing_strings():
+    touches = pd.DataFrame({"journey_id": [1], "position": [0], "channel": ["a > b"], "converted": [1], "value": [1.0]})
+    assert A.journey_paths(touches).channels.tolist() == ["a > b"]  # fine without strings
+    with pytest.raises(ValueError, match="contains the path separator"):
+        A.aggregate_paths(touches)

@@ -109,3 +109,18 @@ def test_bad_input_gives_one_clear_line(kwargs, message):
     with pytest.raises(ValueError) as err:
         leading_indicators(planted(), **kwargs)
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_indicator_chart_ranks_top_first_and_shows_auc():
+    from afterclick.plots import plot
+    from afterclick.results import Direction, Family, KPIResult, Status, Unit
+
+    li = leading_indicators(planted(), ["like", "guide", "visit"])
+    result = KPIResult(id="signals.leading_indicators", name="n", family=Family.SIGNALS, unit=Unit.SCORE,
+                       direction=Direction.HIGHER, definition="d", status=Status.COMPUTED, value=li.auc,
+                       ci=li.auc_ci, rows=li.table)
+    fig = plot(result)
+    (dots,) = fig.data
+    assert list(dots.y)[-1] == "guide"  # drawn bottom-up: the top rank is the last category
+    assert dots.marker.color[-1] != dots.marker.color[0]  # guide clears 1, like does not
+    assert any(f"AUC on later cohorts {li.auc:.2f}" in a.text for a in fig.layout.annotations)

@@ -5,8 +5,9 @@
 
 Heuristics (first, last, linear, position-based), the exact Markov-chain removal effect and
 simplified Shapley all read the aggregated path format (``path`` with " > ",
-``total_conversions``, ``total_conversion_value``, ``total_null``); :func:`aggregate_paths`
-builds it from one row per touch.
+``total_conversions``, ``total_conversion_value``, ``total_null``) or a :class:`PathSet`;
+:func:`journey_paths` builds the latter from one row per touch (:func:`aggregate_paths`, the
+former).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pandas as pd
 
 from afterclick.attribution.heuristics import HEURISTICS, heuristic, heuristics
 from afterclick.attribution.markov import markov
-from afterclick.attribution.paths import PathSet, aggregate_paths, check_paths, parse_paths
+from afterclick.attribution.paths import PathSet, aggregate_paths, check_paths, journey_paths, parse_paths, paths_frame
 from afterclick.attribution.shapley import shapley
 
 MODELS = (*HEURISTICS, "markov", "shapley")
@@ -38,4 +39,4 @@ def attribute(paths: pd.DataFrame | PathSet, models: tuple[str, ...] = MODELS) -
 
 
 __all__ = ["HEURISTICS", "MODELS", "PathSet", "aggregate_paths", "attribute", "check_paths", "heuristic",
-           "heuristics", "markov", "parse_paths", "shapley"]
+           "heuristics", "journey_paths", "markov", "parse_paths", "paths_frame", "shapley"]

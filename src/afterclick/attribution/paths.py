@@ -112,7 +112,7 @@ def credit_frame(ps: PathSet, conversions: np.ndarray, value: np.ndarray | None,
     return out
 
 
-def aggregate_paths(
+def journey_paths(
     touches: pd.DataFrame,
     *,
     journey: str = "journey_id",
@@ -120,15 +120,14 @@ def aggregate_paths(
     order: str | None = "position",
     converted: str = "converted",
     value: str | None = "value",
-    sep: str = SEP,
-) -> pd.DataFrame:
-    """One row per touch → the aggregated path format (one row per distinct path).
+) -> PathSet:
+    """One row per touch → the distinct paths with their outcomes, as a :class:`PathSet`.
 
     ``touches`` has a journey id, the touch's channel (or campaign, content…), a column to order
-    the touches by (``None``: rows are already in order), and per journey ``converted``
-    (0/1, repeated on each of its touches) and optionally ``value`` (the conversion's value).
-    Identical paths are found on integer codes, journeys grouped by length, so strings are
-    built once per distinct path, never per journey.
+    the touches by (``None``: rows are already in order, each journey's rows together), and per
+    journey ``converted`` (0/1, repeated on each of its touches) and optionally ``value`` (the
+    conversion's value). Identical paths are found on integer codes, journeys grouped by
+    length: no string is built per journey, and channel names may hold any character.
     """
     need = [journey, channel, converted] + [c for c in (order, value) if c]
     missing = [c for c in need if c not in touches.columns]
@@ -139,13 +138,12 @@ def aggregate_paths(
     df = touches
     if order is not None:
         df = df.sort_values([journey, order], kind="stable")
-    names, ch = np.unique(df[channel].astype(str).to_numpy(), return_inverse=True)
-    clash = [n for n in names if sep.strip() and sep.strip() in n]
-    if clash:
-        raise ValueError(f"touches: channel {clash[0]!r} contains the path separator {sep.strip()!r}; rename it")
-    keys = df[journey].to_numpy()
+    # hash-based codes (pd.factorize), renumbered so codes follow the sorted channel names
+    ch, names = pd.factorize(df[channel].astype(str), sort=True)
+    names = np.asarray(names, dtype=object)
+    keys, distinct = pd.factorize(df[journey])
     jstart = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1]))) if len(keys) else np.zeros(0, int)
-    if len(jstart) != len(pd.unique(keys)):
+    if len(jstart) != len(distinct):
         raise ValueError("touches: with order=None the rows of each journey must be contiguous")
     jlen = np.diff(np.append(jstart, len(df)))
     conv = df[converted].to_numpy(dtype=float)[jstart]
@@ -154,23 +152,58 @@ def aggregate_paths(
     val = df[value].to_numpy(dtype=float)[jstart] if value else None
     if val is not None:
         val = np.where(conv == 1, np.nan_to_num(val, nan=0.0), 0.0)
-    rows: list[pd.DataFrame] = []
+    paths, conv_out, val_out, null_out = [], [], [], []
     for length in np.unique(jlen):
         sel = np.flatnonzero(jlen == length)
-        idx = jstart[sel][:, None] + np.arange(length)[None, :]
-        mat = ch[idx]
-        uniq, inverse = np.unique(mat, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        mat = ch[jstart[sel][:, None] + np.arange(length)[None, :]]
+        uniq, inverse = _unique_rows(mat, len(names))
         n = len(uniq)
-        part = pd.DataFrame({
-            PATH: [sep.join(names[r]) for r in uniq],
-            CONVERSIONS: np.bincount(inverse, weights=conv[sel], minlength=n),
-            VALUE: np.bincount(inverse, weights=val[sel], minlength=n) if val is not None else 0.0,
-            NULL: np.bincount(inverse, weights=1.0 - conv[sel], minlength=n),
-        })
-        rows.append(part)
-    out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        {PATH: pd.Series(dtype=str), CONVERSIONS: [], VALUE: [], NULL: []})
-    if val is None:
-        out = out.drop(columns=VALUE)
+        paths.append(uniq.ravel())
+        conv_out.append(np.bincount(inverse, weights=conv[sel], minlength=n))
+        null_out.append(np.bincount(inverse, weights=1.0 - conv[sel], minlength=n))
+        if val is not None:
+            val_out.append(np.bincount(inverse, weights=val[sel], minlength=n))
+    lengths = np.concatenate([np.full(len(c), L) for c, L in zip(conv_out, np.unique(jlen), strict=True)]) \
+        if conv_out else np.zeros(0, dtype=np.int64)
+    cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0))
+    return PathSet(channels=names.astype(str), codes=cat(paths).astype(np.int64),
+                   starts=np.concatenate(([0], np.cumsum(lengths))).astype(np.int64),
+                   conversions=cat(conv_out), value=cat(val_out) if val is not None else None,
+                   null=cat(null_out))
+
+
+def _unique_rows(mat: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of an integer matrix and each row's index among them: one int64 key per
+    row and a hash table when the keys fit, else a (slower) sort of the rows."""
+    length = mat.shape[1]
+    if length * np.log2(max(base, 2)) < 62:
+        weights = np.int64(max(base, 2)) ** np.arange(length - 1, -1, -1, dtype=np.int64)
+        inverse, keys = pd.factorize(mat.astype(np.int64) @ weights)
+        some = np.zeros(len(keys), dtype=np.int64)
+        some[inverse] = np.arange(len(inverse))  # any row of a key will do: they are equal
+        return mat[some], inverse
+    uniq, inverse = np.unique(mat, axis=0, return_inverse=True)
+    return uniq, inverse.ravel()
+
+
+def paths_frame(ps: PathSet, *, sep: str = SEP) -> pd.DataFrame:
+    """A :class:`PathSet` in the aggregated path format, one row per path, sorted by path."""
+    clash = [n for n in ps.channels if sep.strip() and sep.strip() in n]
+    if clash:
+        raise ValueError(f"channel {clash[0]!r} contains the path separator {sep.strip()!r}; rename it "
+                         "or choose another sep")
+    names = ps.channels.astype(object)
+    out = pd.DataFrame({
+        PATH: [sep.join(names[ps.codes[a:b]]) for a, b in zip(ps.starts[:-1], ps.starts[1:], strict=True)],
+        CONVERSIONS: ps.conversions,
+        **({VALUE: ps.value} if ps.value is not None else {}),
+        NULL: ps.null,
+    })
     return out.sort_values(PATH, kind="stable").reset_index(drop=True)
+
+
+def aggregate_paths(touches: pd.DataFrame, *, sep: str = SEP, **columns: str | None) -> pd.DataFrame:
+    """One row per touch → the aggregated path format (``path``, ``total_conversions``,
+    ``total_conversion_value``, ``total_null``): :func:`journey_paths`, then strings once per
+    distinct path. ``columns`` name the touch columns as in :func:`journey_paths`."""
+    return paths_frame(journey_paths(touches, **columns), sep=sep)

@@ -95,11 +95,8 @@ def credit(rows: pd.DataFrame, *, label: str, with_value: bool) -> pd.DataFrame:
     """Executed touch rows → every model's credit per key, long: model, ``label`` (channel or
     campaign_id), journeys (that touched it), conversions, share (of all conversions),
     per_journey (conversions / journeys), value, removal_effect."""
-    paths = attr.aggregate_paths(rows, journey="customer_id", channel="key", order="position",
-                                 converted="converted", value="value")
-    if not with_value:
-        paths = paths.drop(columns="total_conversion_value")
-    ps = attr.parse_paths(paths)
+    ps = attr.journey_paths(rows, journey="customer_id", channel="key", order="position",
+                            converted="converted", value="value" if with_value else None)
     out = attr.attribute(ps)
     touched = rows.drop_duplicates(["customer_id", "key"]).key.value_counts()
     total = ps.conversions.sum()

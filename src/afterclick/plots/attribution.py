@@ -9,7 +9,7 @@ from afterclick.results import KPIResult
 
 MODEL_NAMES = {
     "first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
-    "position_based": "Position-based", "markov": "Markov (removal effect)", "shapley": "Shapley",
+    "position_based": "Position-based", "markov": "Markov", "shapley": "Shapley",
 }
 #: Single-touch rules in greys (the click-centred view), multi-touch models in teals.
 MODEL_COLOURS = {

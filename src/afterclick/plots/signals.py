@@ -36,9 +36,11 @@ def plot_leading_indicators(result: KPIResult) -> go.Figure:
             auc += f" (95% {result.ci[0]:.2f}-{result.ci[1]:.2f})"
         fig.add_annotation(text=label(auc), x=1, y=1.06, xref="paper", yref="paper", showarrow=False,
                            xanchor="right", font=dict(size=12, color=MUTED))
+    low, high = float(rows["or_low"].min()), float(rows["or_high"].max())
+    ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if low / 2 <= v <= high * 2]
     fig.update_layout(**base_layout(
         height=max(280, 80 + 32 * len(rows)),
-        xaxis=axis(title, type="log"),
+        xaxis=axis(title, type="log", tickmode="array", tickvals=ticks, ticktext=[f"{v:g}×" for v in ticks]),
         yaxis=axis(None, showgrid=False),
         margin=dict(l=24, r=24, t=56, b=56),
     ))
