@@ -124,3 +124,23 @@ def test_indicator_chart_ranks_top_first_and_shows_auc():
     assert list(dots.y)[-1] == "guide"  # drawn bottom-up: the top rank is the last category
     assert dots.marker.color[-1] != dots.marker.color[0]  # guide clears 1, like does not
     assert any(f"AUC on later cohorts {li.auc:.2f}" in a.text for a in fig.layout.annotations)
+
+
+def test_sentences_name_the_top_indicator_and_the_relationship_leader():
+    from afterclick.kpis.attribution import credit
+    from afterclick.report.narrative import sentence
+    from afterclick.results import Direction, Family, KPIResult, Status, Unit
+
+    li = leading_indicators(planted(), ["like", "guide", "visit"])
+    common = dict(name="n", unit=Unit.SCORE, direction=Direction.HIGHER, definition="d", status=Status.COMPUTED)
+    r = KPIResult(id="signals.leading_indicators", family=Family.SIGNALS, value=li.auc, rows=li.table, **common)
+    text = sentence(r)
+    assert text.startswith("Customers who did guide in their first 14 days had ")
+    assert f"AUC {li.auc:.2f}" in text
+    touches = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "position": [0, 0, 0, 0],
+                            "key": ["academy", "academy", "giveaway", "giveaway"],
+                            "converted": [1, 1, 1, 0], "value": [0.0] * 4})
+    rel = KPIResult(id="attribution.relationship_campaigns", family=Family.ATTRIBUTION,
+                    rows=credit(touches, label="campaign_id", with_value=False), **common)
+    assert sentence(rel) == ("Per journey it touched, academy brings the most customers still active 90 days on "
+                             "(1.00 under the Markov model) and giveaway the fewest (0.50).")

@@ -84,7 +84,10 @@ def _indicators(t: Tables, p: Params, outcome: str, what: str) -> Computation:
         rows = rows.sort_values(["first_ts", "customer_id"], kind="stable")
         spend = "spend_180" if rows.spend_180.notna().any() else None
         features = [b for b in BEHAVIOURS if not (b == "purchase" and "transactions" not in t)]
-        li = fit_indicators(rows, features, outcome=outcome, time="first_ts", spend=spend)
+        try:
+            li = fit_indicators(rows, features, outcome=outcome, time="first_ts", spend=spend)
+        except ValueError as exc:  # too few customers or outcomes to fit: say so beside no number
+            return Outcome(None, None, notes=(str(exc).removeprefix("leading_indicators: ").capitalize(),))
         table = li.table.rename(columns={"rate_doers": f"{outcome}_doers", "rate_others": f"{outcome}_others"})
         start = pd.Timestamp(li.test_from).strftime("%Y-%m-%d")
         notes = [
