@@ -206,3 +206,29 @@ def test_separator_inside_a_name_is_refused_when_writing_strings():
     assert A.journey_paths(touches).channels.tolist() == ["a > b"]  # fine without strings
     with pytest.raises(ValueError, match="contains the path separator"):
         A.aggregate_paths(touches)
+
+
+def test_relationship_journeys_carry_predicted_lifetime_value_when_the_store_has_it():
+    """The plug for the customer-value models: a ``clv`` table with ``predicted_clv`` per customer
+    becomes the value the relationship models share out."""
+    import ibis
+
+    from afterclick.kpis.attribution import LIFETIME_VALUE_COLUMN, LIFETIME_VALUE_TABLE, relationship_journeys
+    from afterclick.kpis.base import Params, Tables
+
+    t0 = pd.Timestamp("2025-01-01")
+    ev = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "z"],
+        "ts": [t0, t0 + pd.Timedelta(days=100), t0 + pd.Timedelta(days=1), t0 + pd.Timedelta(days=200)],
+        "event": ["click", "visit", "click", "visit"],
+        "channel": ["email", None, "social", None],
+        "campaign_id": pd.Series([None] * 4, dtype="string"),
+    })
+    clv = pd.DataFrame({"customer_id": ["a"], LIFETIME_VALUE_COLUMN: [321.5]})
+    con = ibis.duckdb.connect()
+    tables = Tables({"events": con.create_table("events", ev), LIFETIME_VALUE_TABLE: con.create_table("clv", clv)})
+    rows = con.execute(relationship_journeys(tables, Params(), "channel")).sort_values("customer_id")
+    assert rows[["customer_id", "key", "converted", "value"]].to_dict("records") == [
+        {"customer_id": "a", "key": "email", "converted": 1, "value": 321.5},  # stayed, CLV known
+        {"customer_id": "b", "key": "social", "converted": 0, "value": 0.0},   # left, no CLV
+    ]

@@ -67,3 +67,17 @@ def test_first_purchase_credit_adds_up(demo_ws):
     totals = r.rows.groupby("model").conversions.sum()
     assert totals.max() - totals.min() < 1e-9
     assert r.rows.groupby("model").share.sum().tolist() == pytest.approx([1.0] * len(MODELS))
+
+
+def test_report_has_attribution_and_signals_sections_with_their_charts(demo_ws):
+    from afterclick.plots import PLOTS
+    from afterclick.report import render_report
+
+    ids = [k for k in PLOTS if k.startswith(("attribution.", "signals."))]
+    assert len(ids) == 6
+    results = demo_ws.kpis(ids)
+    html = render_report(results, title="t")
+    for kpi_id in ids:
+        assert 'id="kpi-' + kpi_id.replace(".", "-").replace("_", "-") + '"' in html
+    assert "Attribution" in html and "Early signals of a relationship" in html
+    assert "tutorial_view in their first 14 days" in html
