@@ -232,3 +232,10 @@ def test_relationship_journeys_carry_predicted_lifetime_value_when_the_store_has
         {"customer_id": "a", "key": "email", "converted": 1, "value": 321.5},  # stayed, CLV known
         {"customer_id": "b", "key": "social", "converted": 0, "value": 0.0},   # left, no CLV
     ]
+
+
+def test_zero_value_is_zero_credit_not_an_error():
+    paths = pd.DataFrame({"path": ["a > b", "b"], "total_conversions": [1, 1], "total_conversion_value": [0.0, 0.0],
+                          "total_null": [3, 1]})
+    m = A.markov(paths)
+    assert m.value.tolist() == [0.0, 0.0] and m.conversions.sum() == pytest.approx(2)

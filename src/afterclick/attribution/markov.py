@@ -92,10 +92,13 @@ def markov(paths: pd.DataFrame | PathSet) -> pd.DataFrame:
     conv = total * re / re.sum()
     extra: dict[str, np.ndarray] = {"removal_effect": re}
     value = None
-    if ps.value is not None:
+    if ps.value is not None and ps.value.sum() > 0:
         end_value = np.bincount(ps.last, weights=ps.value, minlength=len(ps.channels))
         mean_value = np.divide(end_value, to_conv, out=np.zeros_like(end_value), where=to_conv > 0)
         _, re_v = removal_effects(s, q, r * mean_value)
         value = ps.value.sum() * re_v / re_v.sum()
         extra["removal_effect_value"] = re_v
+    elif ps.value is not None:  # conversions worth nothing: no value to share out
+        value = np.zeros(len(ps.channels))
+        extra["removal_effect_value"] = np.zeros(len(ps.channels))
     return credit_frame(ps, conv, value, **extra)
