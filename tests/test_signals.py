@@ -91,7 +91,7 @@ def test_planted_indicator_ranks_first_with_its_odds_ratio():
     assert 0.55 < li.auc < 0.75 and li.auc_ci[0] < li.auc < li.auc_ci[1]
     assert t.loc["guide", "spend_doers"] > t.loc["guide", "spend_others"]
     assert list(li.table["rank"]) == [1, 2, 3]
-    assert li.table.ci_low.is_monotonic_decreasing  # ranked by what the data are sure of
+    assert li.table.or_low.is_monotonic_decreasing  # ranked by what the data are sure of
 
 
 def test_time_split_uses_later_customers_for_the_test():

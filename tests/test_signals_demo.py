@@ -25,7 +25,7 @@ def test_planted_early_signal_ranks_first(indicators):
     assert top["indicator"] == EARLY_SIGNAL_EVENT
     assert top["ci_low"] > 0 and top["or_low"] > 1
     # clearly ahead, not a coin toss with the runner-up
-    assert top["ci_low"] > 1.3 * indicators.rows.iloc[1]["ci_low"]
+    assert top["or_low"] > 1.5 * indicators.rows.iloc[1]["or_low"]
     assert top["retained_doers"] > 2 * top["retained_others"]
     assert top["spend_doers"] > 3 * top["spend_others"]
 

@@ -103,7 +103,8 @@ def _indicators(t: Tables, p: Params, outcome: str, what: str) -> Computation:
     return Computation(value=None, rows=summary, finish=finish)
 
 
-_COMMON = dict(family=Family.SIGNALS, unit=Unit.SCORE, direction=Direction.HIGHER, uses=("transactions",))
+# the AUC reads best with two decimals, as ratios are shown
+_COMMON = dict(family=Family.SIGNALS, unit=Unit.RATIO, direction=Direction.HIGHER, uses=("transactions",))
 
 
 @kpi("signals.leading_indicators", name="Leading indicators of a relationship", **_COMMON)
@@ -113,8 +114,8 @@ def leading_indicators(t: Tables, p: Params) -> Computation:
     Cohort: customers first active (non-impression event) at least 180 days before the data
     end. Features: did each event (and a purchase) in the first 14 days, as 0/1, standardised.
     Outcome: any active event between day 90 and day 180. Model: L2-regularised logistic
-    regression (C = 1); slope per standard deviation with its 95% Wald interval, ranked by the
-    interval's lower end (what the data are sure of). Headline:
+    regression (C = 1), 95% Wald intervals; ranked by the lower end of each behaviour's odds-ratio
+    interval (doing it vs not, others held fixed: what the data are sure of). Headline:
     AUC on the latest 30% of customers by first-touch time, the model fitted on the earlier 70%,
     with the Hanley-McNeil (1982) interval.
     """

@@ -1,9 +1,9 @@
 """Rank early behaviours by how well they predict a later outcome, validated on later cohorts.
 
 Features are presence flags (did the customer do X in their first days?), standardised so the
-slopes of an L2-regularised logistic regression are comparable; behaviours are ranked by the
-lower end of the 95% interval of their slope per standard deviation (the evidence that they
-matter, not only the estimate). Time-based validation: the model is fitted on the earliest
+penalty of an L2-regularised logistic regression treats them alike; behaviours are ranked by
+the lower end of the 95% interval of their odds ratio (doing it vs not, the others held fixed):
+the evidence that they matter, not only the estimate. Time-based validation: the model is fitted on the earliest
 ``train_share`` of customers by first-touch time and scored (AUC) on the later ones, the way it
 would be used; the reported slopes and intervals come from a fit on everyone.
 """
@@ -51,7 +51,7 @@ def leading_indicators(
     ``spend`` column described beside each indicator. Features done by fewer than ``min_doers``
     customers, or left undone by fewer than that, are dropped (listed in ``dropped``).
 
-    Returns a table with one row per indicator, best first (highest ``ci_low``): rank, indicator, doers, doer_share,
+    Returns a table with one row per indicator, best first (highest ``or_low``): rank, indicator, doers, doer_share,
     coef (log-odds per standard deviation) with ci_low/ci_high (95% Wald), odds_ratio (doing
     it vs not, other behaviours held fixed) with or_low/or_high, the outcome's rate among doers
     and others, and mean spend of doers and others when ``spend`` is given.
@@ -105,10 +105,12 @@ def leading_indicators(
         money = df[spend].fillna(0).to_numpy(dtype=float)
         table["spend_doers"] = [money[d].mean() for d in did.T]
         table["spend_others"] = [money[~d].mean() for d in did.T]
-    # rank on the low end of the interval: a behaviour ranks high only when the data are sure it
-    # matters, so a large but uncertain slope (one behaviour nearly standing for another, like a
-    # visit for a click) does not outrank a clear one
-    table = table.sort_values(["ci_low", "indicator"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    # rank on the low end of the odds ratio's interval: what doing it is surely worth. The odds
+    # ratio (doing vs not), not the slope per standard deviation, because a common behaviour's
+    # SD is larger and would inflate its slope; the low end, so that a large but uncertain
+    # effect (one behaviour nearly standing for another, like a visit for a click) does not
+    # outrank a clear one
+    table = table.sort_values(["or_low", "indicator"], ascending=[False, True], kind="stable").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return LeadingIndicators(table=table, auc=auc, auc_ci=ci, n_train=n_train, n_test=len(df) - n_train,
                              test_from=df[time].iloc[n_train], dropped=dropped)
