@@ -239,3 +239,36 @@ def test_zero_value_is_zero_credit_not_an_error():
                           "total_null": [3, 1]})
     m = A.markov(paths)
     assert m.value.tolist() == [0.0, 0.0] and m.conversions.sum() == pytest.approx(2)
+
+
+# ------------------------------------------------------------------- the command line
+
+def test_cli_attribution_writes_the_exact_markov_table(tmp_path):
+    from typer.testing import CliRunner
+
+    from afterclick.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "credit.csv"
+    res = runner.invoke(app, ["attribution", str(DATA / "input_paths.csv"), "--model", "markov", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out).set_index("channel").sort_index()
+    r = ref("sim", "exact_markov_and_shapley")
+    close(got.removal_effect, r.removal_effect_exact)
+    close(got.value, r.markov_value_exact)
+    everything = runner.invoke(app, ["attribution", str(DATA / "tiny_input.csv")])
+    assert everything.exit_code == 0 and "shapley" in everything.output and "position" in everything.output
+    assert "--model" in runner.invoke(app, ["attribution", "--help"]).output
+
+
+def test_cli_attribution_bad_file_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from afterclick.cli import app
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("channel_name,total_conversions\nemail,3\n")
+    res = CliRunner().invoke(app, ["attribution", str(bad)])
+    assert res.exit_code == 1
+    assert "required column(s) ['path'] missing" in res.output
+    assert CliRunner().invoke(app, ["attribution", str(tmp_path / "none.csv")]).exit_code == 1
