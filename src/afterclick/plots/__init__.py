@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import plotly.graph_objects as go
 
+from afterclick.plots.attribution import plot_attribution
 from afterclick.plots.campaigns import plot_clicks_vs_commitment
 from afterclick.plots.community import (
     plot_engagement_levels,
@@ -22,6 +23,7 @@ from afterclick.plots.content import plot_content_quadrant, plot_engaged_vs_not,
 from afterclick.plots.journey import plot_funnel
 from afterclick.plots.ladder import plot_commitment_ladder
 from afterclick.plots.retention import plot_lifecycle, plot_retention_heatmap
+from afterclick.plots.signals import plot_leading_indicators
 from afterclick.results import KPIResult
 
 PlotFn = Callable[[KPIResult], go.Figure]
@@ -40,6 +42,12 @@ PLOTS: dict[str, PlotFn] = {
     "content.value": plot_content_quadrant,
     "content.goal_attainment": plot_goal_attainment,
     "content.engaged_vs_not": plot_engaged_vs_not,
+    "attribution.channels": plot_attribution,
+    "attribution.campaigns": plot_attribution,
+    "attribution.relationship": plot_attribution,
+    "attribution.relationship_campaigns": plot_attribution,
+    "signals.leading_indicators": plot_leading_indicators,
+    "signals.value_indicators": plot_leading_indicators,
 }
 
 
@@ -68,4 +76,6 @@ __all__ = [
     "plot_content_quadrant",
     "plot_goal_attainment",
     "plot_engaged_vs_not",
+    "plot_attribution",
+    "plot_leading_indicators",
 ]

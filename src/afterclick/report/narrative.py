@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
+from afterclick.report import narrative_signals
 from afterclick.report.format import format_percent, format_when
 from afterclick.results import KPIResult
 
@@ -249,6 +250,12 @@ NARRATIVES: dict[str, Narrator] = {
     "community.member_reply_share": member_replies,
     "content.value": content_depth,
     "content.engaged_vs_not": engaged_vs_not,
+    "attribution.channels": narrative_signals.attribution_credit,
+    "attribution.campaigns": narrative_signals.attribution_credit,
+    "attribution.relationship": narrative_signals.attribution_relationship,
+    "attribution.relationship_campaigns": narrative_signals.attribution_relationship,
+    "signals.leading_indicators": narrative_signals.leading_indicators,
+    "signals.value_indicators": narrative_signals.leading_indicators,
 }
 
 
