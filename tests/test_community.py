@@ -148,50 +148,56 @@ def test_monthly_grain(ws):
     assert table(r.rows, "participants") == [(8,)]  # alice bob carol dave frank gina hank ivan
 
 
-def end_minus(days: float) -> str:
-    return str(pd.Timestamp("2025-03-31 12:00") - pd.Timedelta(days=days))
-
-
 LEVEL_MESSAGES = [
-    # pat: 2 posts in each of the three 30-day windows: 30 points, present in 3 -> advocate
-    *[(f"p{i}{k}", "pat", end_minus(d), "community_post", None, False, None)
-      for i, d in enumerate((0, 35, 65)) for k in range(2)],
-    # quinn: 10 points in two windows -> contributor
-    ("q1", "quinn", end_minus(5), "community_post", None, False, None),
-    ("q2", "quinn", end_minus(35), "community_post", None, False, None),
-    # ria: 10 points, all in one window -> only a participant
-    ("r1", "ria", end_minus(5), "community_post", None, False, None),
-    ("r2", "ria", end_minus(6), "community_post", None, False, None),
-    # sam: a comment 100 days ago (too old) and a mention (2) -> observer
-    ("s1", "sam", end_minus(100), "comment", None, False, None),
-    ("s2", "sam", end_minus(10), "mention", None, False, None),
+    # pat: two posts a month in January, February and March: 30 points over March's window
+    # (January-March), present in all three months -> advocate in March
+    *[(f"p{m}{k}", "pat", f"2025-0{m}-15 10:0{k}", "community_post", None, False, None)
+      for m in (1, 2, 3) for k in range(2)],
+    # quinn: a post in February and in March: 10 points in two months -> contributor in March
+    ("q1", "quinn", "2025-02-10 10:00", "community_post", None, False, None),
+    ("q2", "quinn", "2025-03-10 10:00", "community_post", None, False, None),
+    # ria: 10 points, all in March -> only a participant
+    ("r1", "ria", "2025-03-20 10:00", "community_post", None, False, None),
+    ("r2", "ria", "2025-03-21 10:00", "community_post", None, False, None),
+    # sam: a comment in December (outside March's window) and a mention in March -> observer
+    ("s1", "sam", "2024-12-05 10:00", "comment", None, False, None),
+    ("s2", "sam", "2025-03-05 10:00", "mention", None, False, None),
     # the brand and private messages never count
-    ("b1", "brand", end_minus(1), "reply", "p00", True, None),
-    ("d1", "vic", end_minus(3), "dm", None, False, None),
+    ("b1", "brand", "2025-03-16 10:00", "reply", "p30", True, None),
+    ("d1", "vic", "2025-03-17 10:00", "dm", None, False, None),
 ]
 LEVEL_EVENTS = [
-    ("tom", end_minus(20), "save"),  # 1 point -> observer
-    ("uma", end_minus(20), "like"),  # likes weigh nothing
-    ("uma", end_minus(21), "visit"),
+    ("tom", "2025-03-12 10:00", "save"),  # 1 point -> observer
+    ("uma", "2025-03-12 10:00", "like"),  # likes and visits weigh nothing
+    ("uma", "2025-03-13 10:00", "visit"),
+    ("zoe", "2025-04-02 10:00", "visit"),  # the latest event: April is incomplete
 ]
 
 
 def test_engagement_levels(tmp_path):
     with afterclick.open(make_store(tmp_path, LEVEL_MESSAGES, LEVEL_EVENTS), read_only=True) as w:
         r = result(w, "community.engagement_levels")
-    assert table(r.rows, "level", "name", "members") == [
-        (1, "advocates", 1), (2, "contributors", 1), (3, "participants", 1), (4, "observers", 2),
-    ]
-    assert list(r.rows["share"]) == [0.2, 0.2, 0.2, 0.4]
-    assert r.value == 2  # pat and quinn
+    rows = r.rows.assign(month=r.rows["period"].dt.strftime("%Y-%m"))
+    by_month = {m: g["members"].tolist() for m, g in rows.groupby("month")}  # levels 1, 2, 3, 4
+    assert by_month == {
+        "2024-12": [0, 0, 0, 1],  # sam's comment (2)
+        "2025-01": [0, 0, 1, 1],  # pat 10 in one month: participant; sam's comment still in the window
+        "2025-02": [0, 1, 1, 1],  # pat 20 over two months: contributor; quinn 5; sam 2
+        "2025-03": [1, 1, 1, 2],  # pat 30 over three: advocate; quinn 10 over two; ria 10 in one; sam, tom
+        "2025-04": [0, 2, 1, 2],  # the window February-April: pat 20 and quinn 10 in two months
+    }
+    march = rows[rows["month"] == "2025-03"]
+    assert march["name"].tolist() == ["advocates", "contributors", "participants", "observers"]
+    assert march["share"].tolist() == [0.2, 0.2, 0.2, 0.4]
+    assert r.value == 2  # March, the last complete month: pat and quinn
 
 
 def test_levels_in_the_threads(ws):
     r = result(ws, "community.engagement_levels")
-    # everything within one 30-day window (presence 1): alice 5+3+3+2 (share), bob 3+5, carol 2+3,
+    # everything in January, present one month: alice 5+3+3+2 (her share), bob 3+5, carol 2+3,
     # dave 3+3, frank 3, gina 5+3, hank 3 -> participants; ivan's mention (2) -> observer
     assert table(r.rows, "members") == [(0,), (0,), (7,), (1,)]
-    assert r.value == 0
+    assert r.value is None  # January holds the latest event: no complete month yet
 
 
 # ------------------------------------------------------------------------------ the demo
@@ -239,8 +245,10 @@ def test_demo_ugc_creators_and_network(demo_ws, demo_messages):
     assert (net["members_connected"] > 0).mean() > 0.9
     assert (net["largest_group"] <= net["members_connected"]).all()
     assert (net["members_connected"] <= net["participants"]).all()
-    levels = result(demo_ws, "community.engagement_levels").rows
-    assert levels["members"].sum() > 0 and levels.loc[levels["level"] == 1, "members"].iloc[0] > 0
+    levels = result(demo_ws, "community.engagement_levels")
+    last = levels.rows[levels.rows["period"] == levels.rows["period"].max()]
+    assert last.loc[last["level"] == 1, "members"].iloc[0] > 0  # advocates exist
+    assert levels.value > 0
 
 
 def test_cli_lists_the_community_family(tmp_path):

@@ -68,7 +68,9 @@ def test_engaged_vs_not_whiskers_are_the_intervals(results):
 def test_levels_and_replies_keep_their_totals(results):
     lv = results["community.engagement_levels"]
     fig = PLOTS["community.engagement_levels"](lv)
-    assert list(fig.data[0].x) == lv.rows.sort_values("level")["members"].tolist()
+    assert [t.name for t in fig.data] == ["1 · advocates", "2 · contributors", "3 · participants", "4 · observers"]
+    assert sum(sum(t.y) for t in fig.data) == lv.rows["members"].sum()
+    assert list(fig.data[0].y) == lv.rows[lv.rows["level"] == 1].sort_values("period")["members"].tolist()
     rep = results["community.member_reply_share"]
     fig = PLOTS["community.member_reply_share"](rep)
     assert sum(sum(t.y) for t in fig.data) == rep.rows["replies"].sum()

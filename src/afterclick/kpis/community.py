@@ -18,8 +18,10 @@ import pandas as pd
 
 from afterclick.kpis._common import (
     DEEP,
+    data_bounds,
     epoch_s,
     events,
+    in_last_complete_period,
     in_period,
     last_complete_period,
     period_index,
@@ -38,8 +40,7 @@ MESSAGE_WEIGHTS = {"community_post": 5, "reply": 3, "review": 3, "comment": 2, "
 #: A public message of another (or no) kind.
 OTHER_MESSAGE_WEIGHT = 1
 EVENT_WEIGHTS = {"referral": 3, "share": 2, **{e: 1 for e in DEEP if e not in ("referral", "share")}}
-LEVEL_DAYS = 90
-LEVEL_WINDOWS = 3  # presence: active in how many of the three 30-day windows
+LEVEL_WINDOWS = 3  # the month and the two before; presence: months of the three with activity
 #: (level, name, minimum weighted activity, minimum presence), highest first.
 LEVELS = (
     (1, "advocates", 30, 3),
@@ -257,44 +258,53 @@ def _weighted_activity(t: Tables, p: Params) -> ir.Table:
 
 @_kpi("community.engagement_levels", "Community core (Orbit levels 1-2)", Unit.COUNT)
 def engagement_levels(t: Tables, p: Params) -> Computation:
-    """Orbit-style engagement levels over the last 90 days: advocates, contributors, participants,
-    observers; headline = members in levels 1 and 2 (the core).
+    """Orbit-style engagement levels per month: advocates, contributors, participants, observers;
+    headline = members in levels 1 and 2 (the core) in the last complete month.
 
     Weighted activity (after Orbit's "love" score): public messages count community_post 5,
-    reply 3, review 3, comment 2, mention 2, other kinds 1 (DMs and support 0: private); events,
-    count referral 3, share 2, other deep interactions 1 (likes, clicks and visits
-    0). Presence = how many of the three 30-day windows before the latest weighted message or
-    event hold weighted activity. Level 1 advocates: score ≥ 30 and presence 3; level 2 contributors:
-    ≥ 10 and presence ≥ 2; level 3 participants: ≥ 3; level 4 observers: any weighted activity.
-    Rows: every level with its members and share.
+    reply 3, review 3, comment 2, mention 2, other kinds 1 (DMs and support 0: private); events
+    count referral 3, share 2, other deep interactions 1 (likes, clicks and visits 0). For each
+    month, over the trailing window of that month and the two before (about 90 days, as the
+    ladder): score = weighted activity, presence = months of the three with any. Level 1
+    advocates: score ≥ 30 and presence 3; level 2 contributors: ≥ 10 and presence ≥ 2; level 3
+    participants: ≥ 3; level 4 observers: any weighted activity. Rows: every month and level with
+    its members and share of the month's members.
     """
     acts = _weighted_activity(t, p)
-    end = acts.aggregate(end_s=epoch_s(acts.ts.max()))
-    a = acts.cross_join(end)
-    age = a.end_s - epoch_s(a.ts)
-    a = a.mutate(win=(age / (86400 * LEVEL_DAYS / LEVEL_WINDOWS)).floor().cast("int64"))
-    a = a.filter((a.win >= 0) & (a.win < LEVEL_WINDOWS) & (a.weight > 0))
-    per = a.group_by("person").aggregate(score=a.weight.sum(), presence=a.win.nunique())
+    acts = acts.filter(acts.weight > 0)
+    pm = acts.group_by(person=acts.person, m=period_index(acts.ts, "month"),
+                       month=acts.ts.truncate("M")).aggregate(score=acts.weight.sum())
+    # each person-month counts in its own window and in the next two months' windows
+    spread = [pm.select("person", "score", idx=pm.m + k, period=pm.month + ibis.interval(months=k))
+              for k in range(LEVEL_WINDOWS)]
+    win = spread[0].union(spread[1], distinct=False)
+    for more in spread[2:]:
+        win = win.union(more, distinct=False)
+    b = data_bounds(t, p)
+    win = win.cross_join(b.select(max_idx=period_index(b.data_end, "month")))
+    win = win.filter(win.idx <= win.max_idx)
+    per = win.group_by(["person", "idx", "period"]).aggregate(score=win.score.sum(), presence=win.count())
     level = ibis.cases(
         *(((per.score >= lo) & (per.presence >= pres), lv) for lv, _, lo, pres in LEVELS[:-1]),
         else_=LEVELS[-1][0],
     )
     per = per.mutate(level=level)
-    counts = per.group_by("level").aggregate(members=per.count())
+    counts = per.group_by(["idx", "level"]).aggregate(members=per.count())
+    months = per.group_by(["idx", "period"]).aggregate(total=per.count())
     levels = ibis.memtable({
         "level": [lv for lv, *_ in LEVELS],
         "name": [n for _, n, *_ in LEVELS],
-        "min_score": [float(s) for *_, s, _ in LEVELS],
+        "min_score": [float(sc) for *_, sc, _ in LEVELS],
         "min_presence": [pr for *_, pr in LEVELS],
     })
-    rows = levels.left_join(counts, "level").select(
-        levels.level, levels.name, levels.min_score, levels.min_presence,
-        members=counts.members.fill_null(0),
+    grid = months.cross_join(levels)
+    rows = grid.left_join(counts, [grid.idx == counts.idx, grid.level == counts.level]).select(
+        grid.idx, grid.period, grid.level, grid.name, grid.min_score, grid.min_presence,
+        members=counts.members.fill_null(0), share=safe_ratio(counts.members.fill_null(0), grid.total),
     )
-    total = per.count().as_scalar()
-    rows = rows.mutate(share=safe_ratio(rows.members, total))
-    value = (per.level <= 2).cast("int64").sum()
-    return Computation(value=value, rows=rows, order_by=("level",))
+    core = rows.filter(rows.level <= 2)
+    value = in_last_complete_period(core, t, p, "month").members.sum()
+    return Computation(value=value, rows=rows.drop("idx"), order_by=("period", "level"))
 
 
 @_kpi("community.reply_network", "Largest connected group of members", Unit.COUNT)

@@ -26,7 +26,7 @@ from afterclick.results import KPIResult
 
 PARTICIPANT_COLUMNS = ("period", "participants", "new_participants", "repeat_participants", "ugc_creators")
 REPLY_COLUMNS = ("period", "replies", "member_to_member", "brand_replies")
-LEVEL_COLUMNS = ("level", "name", "members", "share")
+LEVEL_COLUMNS = ("period", "level", "name", "members", "share")
 NETWORK_COLUMNS = ("period", "participants", "members_connected", "largest_group", "groups")
 #: Orbit 1 (advocates) darkest, orbit 4 (observers) lightest.
 _LEVEL_COLOURS = {1: LADDER_COLOURS["advocate"], 2: LADDER_COLOURS["loyal"], 3: LADDER_COLOURS["trusting"],
@@ -93,24 +93,25 @@ def plot_member_replies(result: KPIResult) -> go.Figure:
 
 
 def plot_engagement_levels(result: KPIResult) -> go.Figure:
-    """Members per Orbit-style level, advocates (1) on top, each bar labelled with its share."""
+    """Members per Orbit-style level, month by month: advocates (1, darkest) at the bottom of
+    each bar, observers (4, lightest) on top."""
     rows = require(result, LEVEL_COLUMNS)
-    if rows.empty or pd.to_numeric(rows["members"]).fillna(0).sum() == 0:
-        return message_figure("Nobody was active in the community in the last 90 days.")
-    rows = rows.sort_values("level").reset_index(drop=True)
-    names = [f"{int(lv)} · {label(n)}" for lv, n in zip(rows["level"], rows["name"], strict=True)]
-    colours = [_LEVEL_COLOURS.get(int(lv), EXTRA_COLOURS[0]) for lv in rows["level"]]
-    fig = go.Figure(go.Bar(
-        y=names, x=to_list(rows["members"]), orientation="h", customdata=to_list(rows["share"]),
-        marker=dict(color=colours, line=dict(width=0)), texttemplate="%{x:,} · %{customdata:.0%}",
-        textposition="auto", hovertemplate="%{y}: %{x:,} members (%{customdata:.1%})<extra></extra>",
-    ))
-    fig.update_layout(**base_layout(
-        height=300, showlegend=False, margin=dict(l=24, r=24, t=32, b=48),
-        xaxis=axis("Members (weighted activity in the last 90 days)", tickformat=","),
-        yaxis=axis(None, autorange="reversed", showgrid=False, type="category"),
-    ))
-    return fig
+    rows["members"] = pd.to_numeric(rows["members"], errors="coerce").fillna(0)
+    if rows.empty or rows["members"].sum() == 0:
+        return message_figure("Nobody was active in the community in this period.")
+    rows["period"] = naive_utc(rows["period"])
+    rows = rows.sort_values(["period", "level"]).reset_index(drop=True)
+    x = sorted(rows["period"].unique())
+    fig = go.Figure()
+    for lv, g in rows.groupby("level", sort=True):
+        name = f"{int(lv)} · {label(g['name'].iloc[0])}"
+        g = g.set_index("period").reindex(x)
+        fig.add_trace(go.Bar(
+            x=x, y=to_list(g["members"].fillna(0)), name=name, customdata=to_list(g["share"]),
+            marker=dict(color=_LEVEL_COLOURS.get(int(lv), EXTRA_COLOURS[0]), line=dict(width=0)),
+            hovertemplate=f"{name}: %{{y:,}} (%{{customdata:.0%}})<extra></extra>",
+        ))
+    return _time_layout(fig, x, "month", "Members (trailing three months)", barmode="stack", bargap=0.25)
 
 
 def plot_reply_network(result: KPIResult) -> go.Figure:
