@@ -454,7 +454,9 @@ def test_currency_symbol_or_code():
 
 def test_plots_registry_covers_the_charted_kpis():
     assert set(PLOTS) == {"campaigns.clicks_vs_commitment", "ladder.commitment_ladder", "retention.cohort_weekly",
-                          "retention.cohort_monthly", "retention.lifecycle", "journey.funnel"}
+                          "retention.cohort_monthly", "retention.lifecycle", "journey.funnel",
+                          "value.predicted_clv", "value.probability_alive", "value.campaign_ltv_credit",
+                          "value.holdout_check"}
     assert all(isinstance(PLOTS[r.id](r), go.Figure) for r in sample_results() if r.id in PLOTS)
 
 

@@ -49,7 +49,7 @@ RATE_TOL = 1e-12
 # ------------------------------------------------------------------------------ KPIs under test
 
 #: Families whose every KPI must agree on Spark (a KPI added to one of them is checked too).
-PARITY_FAMILIES = ("retention", "ladder", "reach", "trust", "journey", "campaigns", "resonance")
+PARITY_FAMILIES = ("retention", "ladder", "reach", "trust", "journey", "campaigns", "resonance", "value")
 #: These must be among them, whatever else is registered.
 REQUIRED = (
     "retention.cohort_weekly", "retention.cohort_monthly", "retention.lifecycle",
@@ -74,6 +74,7 @@ PARAM_CASES = (
     ("trust.session_duration_median", dict(PERIOD, session_gap_minutes=10)),
     ("journey.funnel", PERIOD),
     ("reach.ctr", PERIOD),
+    ("value.campaign_ltv_credit", PERIOD),
 )
 
 

@@ -12,9 +12,9 @@ collapsed with weights) and raises :class:`ConvergenceError` with advice instead
 from afterclick.clv._fit import ConvergenceError, FitInfo
 from afterclick.clv.beta_geo import BetaGeo
 from afterclick.clv.gamma_gamma import GammaGamma
-from afterclick.clv.lifetime_value import WEEKS_PER_MONTH, expected_clv
+from afterclick.clv.lifetime_value import WEEKS_PER_MONTH, expected_clv, expected_value_by_period
 from afterclick.clv.pareto_nbd import ParetoNBD
-from afterclick.clv.rfm import UNITS, calibration_and_holdout, rfm_expr, rfm_summary
+from afterclick.clv.rfm import UNITS, calibration_and_holdout, holdout_expr, rfm_expr, rfm_summary
 from afterclick.clv.shifted_beta_geo import ShiftedBetaGeometric, survival_summary
 
 __all__ = [
@@ -28,6 +28,8 @@ __all__ = [
     "ShiftedBetaGeometric",
     "calibration_and_holdout",
     "expected_clv",
+    "expected_value_by_period",
+    "holdout_expr",
     "rfm_expr",
     "rfm_summary",
     "survival_summary",

@@ -84,8 +84,7 @@ class _Data:
         d_r_x = digamma(r + xs) - digamma(r) + np.log(alpha)
         d_a_x = digamma(a + b) - digamma(a + b + xs)
         d_b_x = digamma(b + xs) - digamma(b) + d_a_x
-        with np.errstate(divide="ignore"):
-            lb_x = np.log(b + xs - 1)  # -inf at x = 0 (and b = 1), masked below
+        lb_x = np.log(np.where(xs > 0, b + xs - 1, 1.0))  # x = 0 rows have no A4 term
         # A3 (still alive at T) and A4 (dropped out after the last purchase, x > 0 only)
         la_T = np.log(alpha + self.Ts)[self.Ti]
         la_t = np.log(alpha + self.ts)[self.ti]

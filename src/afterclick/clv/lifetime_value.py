@@ -28,7 +28,7 @@ class PurchaseModel(Protocol):
 WEEKS_PER_MONTH = 4.348125
 
 
-def expected_clv(
+def expected_value_by_period(
     purchases: PurchaseModel,
     spend: GammaGamma,
     summary: pd.DataFrame,
@@ -36,10 +36,10 @@ def expected_clv(
     period_length: float = WEEKS_PER_MONTH,
     discount_rate: float = 0.01,
 ) -> np.ndarray:
-    """Discounted expected value of each customer over the next ``periods`` periods.
+    """Discounted expected value of each customer in each of the next ``periods`` periods.
 
-    ``period_length`` is one period in the summary's time unit (a month in weeks by default);
-    ``discount_rate`` is per period (1% a month ≈ 12.7% a year).
+    A (customers × periods) array; its row sums are :func:`expected_clv`, its cumulative sums
+    the value recovered by each period (for payback).
     """
     require_columns(summary, ("frequency", "recency", "T", "monetary_value"), "expected_clv")
     if periods < 1 or period_length <= 0 or discount_rate < 0:
@@ -48,10 +48,20 @@ def expected_clv(
     t = summary["recency"].to_numpy(float)
     T = summary["T"].to_numpy(float)
     order_value = spend.expected_order_value(x, summary["monetary_value"].to_numpy(float))
-    total = np.zeros(len(summary))
+    out = np.zeros((len(summary), periods))
     before = np.zeros(len(summary))
     for i in range(1, periods + 1):
         now = purchases.expected_purchases(i * period_length, x, t, T)
-        total += (now - before) * order_value / (1 + discount_rate) ** i
+        out[:, i - 1] = (now - before) * order_value / (1 + discount_rate) ** i
         before = now
-    return total
+    return out
+
+
+def expected_clv(purchases: PurchaseModel, spend: GammaGamma, summary: pd.DataFrame, periods: int = 12,
+                 period_length: float = WEEKS_PER_MONTH, discount_rate: float = 0.01) -> np.ndarray:
+    """Discounted expected value of each customer over the next ``periods`` periods.
+
+    ``period_length`` is one period in the summary's time unit (a month in weeks by default);
+    ``discount_rate`` is per period (1% a month ≈ 12.7% a year).
+    """
+    return expected_value_by_period(purchases, spend, summary, periods, period_length, discount_rate).sum(axis=1)

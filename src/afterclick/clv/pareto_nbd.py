@@ -100,7 +100,8 @@ class _Data:
         with np.errstate(divide="ignore"):
             b2 = (lt + lk)[self.i_t] + np.log(-np.expm1(gap))
         B1 = b1[self.i_T]
-        return lt, lT, gap, B1, b2, np.logaddexp(B1, b2)
+        with np.errstate(invalid="ignore"):  # NaN far out on a line search: the optimiser backs off
+            return lt, lT, gap, B1, b2, np.logaddexp(B1, b2)
 
     def ll(self, r, alpha, s, beta) -> float:
         ll_x = gammaln(r + self.xs) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)

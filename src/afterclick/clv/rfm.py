@@ -24,7 +24,7 @@ UNITS = {"D": 1.0, "W": 7.0, "M": 30.436875, "Y": 365.2425}
 _EPOCH = ibis.timestamp("1970-01-01 00:00:00")
 
 
-def _day(ts: ir.TimestampValue) -> ir.IntegerValue:
+def day_number(ts: ir.TimestampValue) -> ir.IntegerValue:
     """Whole UTC days since 1970-01-01 (portable: DuckDB and Spark agree)."""
     return ts.truncate("D").delta(_EPOCH, unit="day").cast("int64")
 
@@ -38,40 +38,69 @@ def _unit_days(unit: str) -> float:
 
 def purchase_days(tx: ir.Table) -> ir.Table:
     """One row per customer and purchase day: customer_id, day (days since 1970), amount (summed)."""
-    return tx.group_by(customer_id=tx.customer_id, day=_day(tx.ts)).aggregate(amount=tx.amount.sum())
+    return tx.group_by(customer_id=tx.customer_id, day=day_number(tx.ts)).aggregate(amount=tx.amount.sum())
 
 
-def rfm_expr(tx: ir.Table, end: ir.TimestampScalar | datetime, unit: str = "W") -> ir.Table:
+def end_days(end: ir.Table | ir.TimestampScalar | datetime) -> ir.Table:
+    """A one-row table holding ``end_day`` (days since 1970) from a time, or a table that has it."""
+    if isinstance(end, ir.Table):
+        return end.select("end_day")
+    return ibis.memtable({"one": [1]}).select(end_day=day_number(ibis.literal(end)))
+
+
+def rfm_expr(tx: ir.Table, end: ir.Table | ir.TimestampScalar | datetime, unit: str = "W") -> ir.Table:
     """The RFM summary of transactions (customer_id, ts, amount) up to ``end`` (inclusive day).
 
-    Columns: customer_id, frequency, recency, T, monetary_value, first_day, revenue (all
-    amounts, first purchase included), orders (rows of ``tx``). Pure Ibis.
+    ``end`` is a time, or a one-row table with an ``end_day`` column (days since 1970), so an
+    engine-side bound (the latest event) needs no round trip. Columns: customer_id, frequency,
+    recency, T, monetary_value, first_day, revenue (all amounts), first_revenue (the first
+    purchase day's), orders (rows of ``tx``). Pure Ibis.
     """
     k = _unit_days(unit)
-    end_day = _day(ibis.literal(end) if not isinstance(end, ir.Expr) else end)
-    tx = tx.filter(_day(tx.ts) <= end_day)
-    orders = tx.group_by("customer_id").aggregate(orders=tx.count())
-    d = purchase_days(tx)
+    tx = tx.mutate(day=day_number(tx.ts)).cross_join(end_days(end))
+    tx = tx.filter(tx.day <= tx.end_day)
+    d = tx.group_by(["customer_id", "day", "end_day"]).aggregate(amount=tx.amount.sum(), orders=tx.count())
     d = d.mutate(first_day=d.day.min().over(group_by=d.customer_id))
     s = d.group_by("customer_id").aggregate(
         first_day=d.first_day.max(),
         last_day=d.day.max(),
+        end_day=d.end_day.max(),
         days=d.count(),
+        orders=d.orders.sum(),
         revenue=d.amount.sum(),
-        repeat_revenue=ibis.ifelse(d.day > d.first_day, d.amount, 0.0).sum(),
+        first_revenue=ibis.ifelse(d.day == d.first_day, d.amount, 0.0).sum(),
     )
-    s = s.join(orders, "customer_id")
     frequency = s.days - 1
     return s.select(
         "customer_id",
         frequency=frequency.cast("float64"),
         recency=(s.last_day - s.first_day).cast("float64") / k,
-        T=(end_day - s.first_day).cast("float64") / k,
-        monetary_value=ibis.ifelse(frequency > 0, s.repeat_revenue / frequency.cast("float64"), 0.0),
+        T=(s.end_day - s.first_day).cast("float64") / k,
+        monetary_value=ibis.ifelse(frequency > 0, (s.revenue - s.first_revenue) / frequency.cast("float64"), 0.0),
         first_day=s.first_day,
         revenue=s.revenue.cast("float64"),
+        first_revenue=s.first_revenue.cast("float64"),
         orders=s.orders,
     )
+
+
+def holdout_expr(tx: ir.Table, calibration: ir.Table | datetime, observation_end: ir.Table | datetime,
+                 unit: str = "W") -> ir.Table:
+    """The RFM summary up to ``calibration`` beside the purchase days after it, to ``observation_end``.
+
+    Both bounds are times or one-row tables with ``end_day``. Adds frequency_holdout,
+    holdout_revenue and duration_holdout (in ``unit``) to :func:`rfm_expr`'s columns.
+    """
+    cal = rfm_expr(tx, calibration, unit)
+    bounds = end_days(calibration).select(cal_day="end_day").cross_join(end_days(observation_end))
+    d = purchase_days(tx).cross_join(bounds)
+    d = d.filter((d.day > d.cal_day) & (d.day <= d.end_day))
+    hold = d.group_by("customer_id").aggregate(frequency_holdout=d.count(), holdout_revenue=d.amount.sum())
+    j = cal.left_join(hold, "customer_id").select(
+        cal, frequency_holdout=hold.frequency_holdout.fill_null(0).cast("float64"),
+        holdout_revenue=hold.holdout_revenue.fill_null(0.0),
+    ).cross_join(bounds)
+    return j.mutate(duration_holdout=(j.end_day - j.cal_day).cast("float64") / _unit_days(unit)).drop("cal_day", "end_day")
 
 
 def _table(transactions: pd.DataFrame, customer_id: str, ts: str, amount: str) -> ir.Table:
@@ -106,8 +135,7 @@ def rfm_summary(
     """
     t = _table(transactions, customer_id, ts, amount)
     end = pd.Timestamp(observation_end) if observation_end is not None else pd.to_datetime(transactions[ts]).max()
-    out = _execute(rfm_expr(t, end.to_pydatetime(), unit))
-    return out.drop(columns=["first_day"])
+    return _execute(rfm_expr(t, end.to_pydatetime(), unit)).drop(columns=["first_day"])
 
 
 def calibration_and_holdout(
@@ -130,17 +158,6 @@ def calibration_and_holdout(
     if obs_end <= cal_end:
         raise ValueError(f"observation_end ({obs_end.date()}) must come after calibration_end ({cal_end.date()})")
     t = _table(transactions, customer_id, ts, amount)
-    cal = rfm_expr(t, cal_end.to_pydatetime(), unit)
-    d = purchase_days(t)
-    cal_day, obs_day = _day(ibis.literal(cal_end.to_pydatetime())), _day(ibis.literal(obs_end.to_pydatetime()))
-    d = d.filter((d.day > cal_day) & (d.day <= obs_day))
-    hold = d.group_by("customer_id").aggregate(frequency_holdout=d.count(), holdout_revenue=d.amount.sum())
-    j = cal.left_join(hold, "customer_id").select(
-        cal, frequency_holdout=hold.frequency_holdout.fill_null(0).cast("float64"),
-        holdout_revenue=hold.holdout_revenue.fill_null(0.0),
-    )
-    j = j.mutate(
-        monetary_value_holdout=ibis.ifelse(j.frequency_holdout > 0, j.holdout_revenue / j.frequency_holdout, 0.0),
-        duration_holdout=(obs_day - cal_day).cast("float64") / _unit_days(unit),
-    )
-    return _execute(j.drop("holdout_revenue", "first_day"))
+    j = holdout_expr(t, cal_end.to_pydatetime(), obs_end.to_pydatetime(), unit)
+    j = j.mutate(monetary_value_holdout=ibis.ifelse(j.frequency_holdout > 0, j.holdout_revenue / j.frequency_holdout, 0.0))
+    return _execute(j.drop("holdout_revenue", "first_day", "first_revenue"))

@@ -15,6 +15,9 @@ from afterclick.plots.campaigns import plot_clicks_vs_commitment
 from afterclick.plots.journey import plot_funnel
 from afterclick.plots.ladder import plot_commitment_ladder
 from afterclick.plots.retention import plot_lifecycle, plot_retention_heatmap
+from afterclick.plots.value import (
+    plot_campaign_credit, plot_holdout_check, plot_probability_alive_matrix, plot_value_distribution,
+)
 from afterclick.results import KPIResult
 
 PlotFn = Callable[[KPIResult], go.Figure]
@@ -26,6 +29,10 @@ PLOTS: dict[str, PlotFn] = {
     "retention.cohort_monthly": plot_retention_heatmap,
     "retention.lifecycle": plot_lifecycle,
     "journey.funnel": plot_funnel,
+    "value.predicted_clv": plot_value_distribution,
+    "value.probability_alive": plot_probability_alive_matrix,
+    "value.campaign_ltv_credit": plot_campaign_credit,
+    "value.holdout_check": plot_holdout_check,
 }
 
 
@@ -47,4 +54,8 @@ __all__ = [
     "plot_funnel",
     "plot_lifecycle",
     "plot_retention_heatmap",
+    "plot_campaign_credit",
+    "plot_holdout_check",
+    "plot_probability_alive_matrix",
+    "plot_value_distribution",
 ]
