@@ -192,6 +192,7 @@ def test_expected_clv_by_hand():
     two = clv.expected_clv(bg, gg, s, periods=2, period_length=4.0, discount_rate=0.1)[0]
     e1, e2 = (float(bg.expected_purchases(v, 2, 8.0, 10.0)) for v in (4.0, 8.0))
     assert two == pytest.approx(30.0 * (e1 / 1.1 + (e2 - e1) / 1.21))
+    assert bg.expected_clv(gg, s, periods=2, period_length=4.0, discount_rate=0.1)[0] == pytest.approx(two)
 
 
 def test_rfm_summary_by_hand():

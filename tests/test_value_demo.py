@@ -61,3 +61,12 @@ def test_value_section_in_the_report(ws, tmp_path):
     assert "Customer value" in html
     for kpi_id in ("value.predicted_clv", "value.probability_alive", "value.campaign_ltv_credit", "value.holdout_check"):
         assert f'data-kpi="{kpi_id}"' in html
+
+
+def test_report_sentence_names_the_relationship_and_the_click_bait(credit):
+    from afterclick.report.narrative import sentence
+
+    text = sentence(credit)
+    names = credit.rows.set_index("campaign_id").name
+    assert text.startswith(f"Counting lifetime value, {names[RELATIONSHIP_CAMPAIGN]} earns")
+    assert f"; {names[CLICK_BAIT_CAMPAIGN]} earns" in text and "less than its spend" in text

@@ -177,3 +177,27 @@ def test_value_charts_draw_the_results(cdnow, tiny):
     assert isinstance(credit, go.Figure)
     assert [t.name for t in credit.data] == ["first sale", "lifetime value", "spend"]
     assert sorted(credit.data[0].x) == [20.0, 50.0]
+
+
+# -- the per-customer export -------------------------------------------------------------------
+def test_cli_clv_exports_one_row_per_customer(cdnow, tmp_path):
+    from typer.testing import CliRunner
+
+    from afterclick.cli import app
+
+    ws, _ = cdnow
+    store = ws.store.location
+    runner = CliRunner()
+    for name in ("customers.csv", "customers.parquet"):
+        out = tmp_path / name
+        result = runner.invoke(app, ["clv", "--store", str(store), "--out", str(out), "--end", "1997-10-01"])
+        assert result.exit_code == 0, result.output
+        df = pd.read_csv(out, dtype={"customer_id": str}) if name.endswith("csv") else pd.read_parquet(out)
+        assert len(df) == 2357 and df.customer_id.is_unique
+        assert {"customer_id", "frequency", "recency", "T", "monetary_value", "p_alive", "purchases_12m",
+                "clv_12m", "clv_lifetime"} <= set(df.columns)
+        assert "wrote 2,357 customers" in result.output
+    bad = runner.invoke(app, ["clv", "--store", str(store), "--out", str(tmp_path / "x.xlsx")])
+    assert bad.exit_code != 0 and ".csv or .parquet" in bad.output
+    help_ = runner.invoke(app, ["clv", "--help"])
+    assert "one row per customer" in help_.output

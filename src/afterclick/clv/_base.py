@@ -73,3 +73,13 @@ class PurchaseModel(Model):
         """Total log-likelihood of ``summary`` under ``params`` (default: the fitted ones)."""
         d = self._data(*(summary[c].to_numpy(float) for c in RFM_COLUMNS), np.ones(len(summary)))
         return -float(d.neg_ll(np.log(self._p(params)))[0])
+
+    def expected_clv(self, spend: Model, summary: pd.DataFrame, periods: int = 12,
+                     period_length: float | None = None, discount_rate: float = 0.01) -> np.ndarray:
+        """Discounted expected value of each customer over ``periods`` periods (a month each by
+        default, for a summary in weeks), with ``spend`` a fitted Gamma-Gamma model; see
+        :func:`afterclick.clv.expected_clv`."""
+        from afterclick.clv.lifetime_value import WEEKS_PER_MONTH, expected_clv
+
+        return expected_clv(self, spend, summary, periods, period_length or WEEKS_PER_MONTH,  # type: ignore[arg-type]
+                            discount_rate)
