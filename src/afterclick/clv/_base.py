@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from afterclick.clv._fit import FitInfo, check_inputs, maximize, require_columns, weighted_unique
+from afterclick.clv._fit import ConvergenceError, FitInfo, check_inputs, maximize, require_columns, weighted_unique
 
 RFM_COLUMNS = ("frequency", "recency", "T")
 
@@ -63,6 +63,10 @@ class PurchaseModel(Model):
             i = int(np.flatnonzero(t > T + 1e-9)[0])
             raise ValueError(f"{self.name}: recency must not exceed T (row {i}: {t[i]} > {T[i]})")
         w = summary[weights].to_numpy(float) if weights else None
+        if not np.any((x > 0) & (w > 0 if w is not None else True)):
+            # without a single repeat purchase, dropout cannot be told from a low purchase rate
+            raise ConvergenceError(f"{self.name} cannot be fitted: no customer bought twice in the summary; "
+                                   "try a longer period or more customers")
         u, w = weighted_unique({"x": x, "t": t, "T": T}, w)
         data = self._data(u["x"], u["t"], u["T"], w)
         self.params, self.info = maximize(self.name, self.param_names, data.neg_ll, self._start(u["T"], w),
