@@ -88,6 +88,18 @@ EXPECTED_VALUES = {
     # nobody was first active 180 days before the data end: no outcome to predict yet
     "signals.leading_indicators": None,
     "signals.value_indicators": None,
+    # orders: A o1, o2; C o3 -> 3 orders / 2 buyers; (50 + 30 + 20) / 3; A bought on 2 days, C on 1
+    "value.purchase_frequency": 3 / 2,
+    "value.average_order_value": 100 / 3,
+    "value.repeat_purchase_rate": 1 / 2,
+    "value.historical_revenue_per_customer": 100 / 2,
+    # two buyers are too few to fit a lifetime-value model: no value, a note says why
+    "value.predicted_clv": None,
+    "value.predicted_clv_by_segment": None,
+    "value.probability_alive": None,
+    "value.campaign_ltv_credit": None,
+    "value.engaged_non_buyer_value": None,
+    "value.holdout_check": None,
 }
 
 #: KPIs that need tables the tiny brand does not have, with the module checking them by hand.

@@ -50,7 +50,7 @@ RATE_TOL = 1e-12
 
 #: Families whose every KPI must agree on Spark (a KPI added to one of them is checked too).
 PARITY_FAMILIES = ("retention", "ladder", "reach", "trust", "journey", "campaigns", "resonance",
-                   "community", "content", "attribution", "signals")
+                   "community", "content", "attribution", "signals", "value")
 #: These must be among them, whatever else is registered.
 REQUIRED = (
     "retention.cohort_weekly", "retention.cohort_monthly", "retention.lifecycle",
@@ -82,6 +82,7 @@ PARAM_CASES = (
     ("content.goal_attainment", PERIOD),
     ("attribution.channels", PERIOD),
     ("attribution.relationship_campaigns", PERIOD),
+    ("value.campaign_ltv_credit", PERIOD),
 )
 
 

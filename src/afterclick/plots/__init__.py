@@ -24,6 +24,9 @@ from afterclick.plots.journey import plot_funnel
 from afterclick.plots.ladder import plot_commitment_ladder
 from afterclick.plots.retention import plot_lifecycle, plot_retention_heatmap
 from afterclick.plots.signals import plot_leading_indicators
+from afterclick.plots.value import (
+    plot_campaign_credit, plot_holdout_check, plot_probability_alive_matrix, plot_value_distribution,
+)
 from afterclick.results import KPIResult
 
 PlotFn = Callable[[KPIResult], go.Figure]
@@ -48,6 +51,10 @@ PLOTS: dict[str, PlotFn] = {
     "attribution.relationship_campaigns": plot_attribution,
     "signals.leading_indicators": plot_leading_indicators,
     "signals.value_indicators": plot_leading_indicators,
+    "value.predicted_clv": plot_value_distribution,
+    "value.probability_alive": plot_probability_alive_matrix,
+    "value.campaign_ltv_credit": plot_campaign_credit,
+    "value.holdout_check": plot_holdout_check,
 }
 
 
@@ -78,4 +85,8 @@ __all__ = [
     "plot_engaged_vs_not",
     "plot_attribution",
     "plot_leading_indicators",
+    "plot_campaign_credit",
+    "plot_holdout_check",
+    "plot_probability_alive_matrix",
+    "plot_value_distribution",
 ]

@@ -239,6 +239,40 @@ def engaged_vs_not(result: KPIResult, context: Mapping[str, KPIResult] | None = 
             f"{hi * 100:+.0f}); an association, not proof that the content caused it.")
 
 
+def campaign_credit(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """The campaign with the most lifetime value beside the one with the least per buyer.
+
+    e.g. "Counting lifetime value, Plant Care Academy earns 94,764 (465 per buyer, 38× its spend)
+    from a first sale of 10,175; Win-a-Monstera giveaway earns 2,460 (85 per buyer), less than its
+    spend of 6,500."
+    """
+    rows = _rows(result, "name", "first_sale", "lifetime_value", "lifetime_per_buyer")
+    if rows is None:
+        return None
+    d = rows.assign(**{c: pd.to_numeric(rows[c], errors="coerce")
+                       for c in ("first_sale", "lifetime_value", "lifetime_per_buyer")})
+    d = d.dropna(subset=["lifetime_value", "lifetime_per_buyer"])
+    if len(d) < 2:
+        return None
+    best, worst = d.loc[d["lifetime_value"].idxmax()], d.loc[d["lifetime_per_buyer"].idxmin()]
+
+    def spend_part(r: pd.Series, sep: str) -> str:
+        spend = pd.to_numeric(pd.Series([r.get("spend")]), errors="coerce").iloc[0]
+        if pd.isna(spend) or spend <= 0:
+            return ""
+        if r["lifetime_value"] >= spend:
+            return f"{sep}{r['lifetime_value'] / spend:.0f}× its spend"
+        return f"{sep}less than its spend of {spend:,.0f}"
+
+    sentence = (f"Counting lifetime value, {best['name']} earns {best['lifetime_value']:,.0f} "
+                f"({best['lifetime_per_buyer']:,.0f} per buyer{spend_part(best, ', ')}) from a first sale of "
+                f"{best['first_sale']:,.0f}")
+    if worst["name"] != best["name"]:
+        sentence += (f"; {worst['name']} earns {worst['lifetime_value']:,.0f} ({worst['lifetime_per_buyer']:,.0f} "
+                     f"per buyer){spend_part(worst, ', ')}")
+    return sentence + "."
+
+
 #: Sentence writers by KPI id; a family with a chart adds its sentence here.
 NARRATIVES: dict[str, Narrator] = {
     "campaigns.clicks_vs_commitment": clicks_vs_commitment,
@@ -256,6 +290,7 @@ NARRATIVES: dict[str, Narrator] = {
     "attribution.relationship_campaigns": narrative_signals.attribution_relationship,
     "signals.leading_indicators": narrative_signals.leading_indicators,
     "signals.value_indicators": narrative_signals.leading_indicators,
+    "value.campaign_ltv_credit": campaign_credit,
 }
 
 

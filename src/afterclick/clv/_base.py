@@ -1,0 +1,89 @@
+"""What every CLV model shares: parameters, fit information, and the purchase models' fit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from afterclick.clv._fit import ConvergenceError, FitInfo, check_inputs, maximize, require_columns, weighted_unique
+
+RFM_COLUMNS = ("frequency", "recency", "T")
+
+
+class Model:
+    """``params`` (a dict, empty until fitted) and ``info`` (how the fit went)."""
+
+    name = "model"
+    param_names: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.params: dict[str, float] = {}
+        self.info: FitInfo | None = None
+
+    def _p(self, params: dict[str, float] | None = None) -> np.ndarray:
+        if params is None:
+            if not self.params:
+                raise RuntimeError(f"{self.name}: call .fit(summary) before predicting")
+            params = self.params
+        return np.array([params[n] for n in self.param_names], dtype=float)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items()) or "not fitted"
+        return f"<{type(self).__name__} {shown}>"
+
+
+class PurchaseModel(Model):
+    """A buy-till-you-die model fitted on frequency, recency and T (BG/NBD, Pareto/NBD).
+
+    Subclasses give ``_data`` (weighted rows → object with ``neg_ll(log_params)``), ``_start``
+    and ``advice``.
+    """
+
+    advice = ""
+    #: Starting values; those named in ``time_scaled`` (time scales such as α, β) are multiplied
+    #: by the mean T, so a summary in days starts as well as one in weeks.
+    start: tuple[float, ...] = ()
+    time_scaled: tuple[str, ...] = ()
+
+    def _data(self, x: np.ndarray, t: np.ndarray, T: np.ndarray, w: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def _start(self, T: np.ndarray, w: np.ndarray) -> np.ndarray:
+        span = max(float(np.average(T, weights=w)), 1e-3)
+        return np.array([v * span if n in self.time_scaled else v for n, v in zip(self.param_names, self.start)])
+
+    def fit(self, summary: pd.DataFrame, weights: str | None = None) -> PurchaseModel:
+        """Maximum likelihood over ``summary`` (frequency, recency, T; optional weight column)."""
+        require_columns(summary, RFM_COLUMNS, self.name)
+        x, t, T = (summary[c].to_numpy(float) for c in RFM_COLUMNS)
+        check_inputs(self.name, frequency=x, recency=t, T=T)
+        if np.any(t > T + 1e-9):
+            i = int(np.flatnonzero(t > T + 1e-9)[0])
+            raise ValueError(f"{self.name}: recency must not exceed T (row {i}: {t[i]} > {T[i]})")
+        w = summary[weights].to_numpy(float) if weights else None
+        if not np.any((x > 0) & (w > 0 if w is not None else True)):
+            # without a single repeat purchase, dropout cannot be told from a low purchase rate
+            raise ConvergenceError(f"{self.name} cannot be fitted: no customer bought twice in the summary; "
+                                   "try a longer period or more customers")
+        u, w = weighted_unique({"x": x, "t": t, "T": T}, w)
+        data = self._data(u["x"], u["t"], u["T"], w)
+        self.params, self.info = maximize(self.name, self.param_names, data.neg_ll, self._start(u["T"], w),
+                                          float(w.sum()), len(w), advice=self.advice)
+        return self
+
+    def log_likelihood(self, summary: pd.DataFrame, params: dict[str, float] | None = None) -> float:
+        """Total log-likelihood of ``summary`` under ``params`` (default: the fitted ones)."""
+        d = self._data(*(summary[c].to_numpy(float) for c in RFM_COLUMNS), np.ones(len(summary)))
+        return -float(d.neg_ll(np.log(self._p(params)))[0])
+
+    def expected_clv(self, spend: Model, summary: pd.DataFrame, periods: int = 12,
+                     period_length: float | None = None, discount_rate: float = 0.01) -> np.ndarray:
+        """Discounted expected value of each customer over ``periods`` periods (a month each by
+        default, for a summary in weeks), with ``spend`` a fitted Gamma-Gamma model; see
+        :func:`afterclick.clv.expected_clv`."""
+        from afterclick.clv.lifetime_value import WEEKS_PER_MONTH, expected_clv
+
+        return expected_clv(self, spend, summary, periods, period_length or WEEKS_PER_MONTH,  # type: ignore[arg-type]
+                            discount_rate)

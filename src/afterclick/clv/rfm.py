@@ -1,0 +1,163 @@
+"""Recency-frequency-monetary summaries: the one-row-per-customer input of the CLV models.
+
+The summary is an Ibis expression (:func:`rfm_expr`), so the KPIs compute it on the store's own
+backend (DuckDB, Spark…) and only the small summary reaches NumPy; :func:`rfm_summary` and
+:func:`calibration_and_holdout` run the same expression on a pandas table for notebooks and tests.
+
+Conventions of the CDNOW literature (and the ``lifetimes`` package): purchases on the same UTC
+day count as one; ``frequency`` = purchase days after the first; ``recency`` = time from the
+first to the last purchase day; ``T`` = time from the first purchase day to the end of
+observation; ``monetary_value`` = mean amount of the repeat purchase days (0 without any).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+#: Days per time unit: day, week, month (mean Gregorian month), year.
+UNITS = {"D": 1.0, "W": 7.0, "M": 30.436875, "Y": 365.2425}
+
+_EPOCH = ibis.timestamp("1970-01-01 00:00:00")
+
+
+def day_number(ts: ir.TimestampValue) -> ir.IntegerValue:
+    """Whole UTC days since 1970-01-01 (portable: DuckDB and Spark agree)."""
+    return ts.truncate("D").delta(_EPOCH, unit="day").cast("int64")
+
+
+def _unit_days(unit: str) -> float:
+    try:
+        return UNITS[unit]
+    except KeyError:
+        raise ValueError(f"time unit must be one of {', '.join(UNITS)} (day, week, month, year), not {unit!r}") from None
+
+
+def purchase_days(tx: ir.Table) -> ir.Table:
+    """One row per customer and purchase day: customer_id, day (days since 1970), amount (summed)."""
+    return tx.group_by(customer_id=tx.customer_id, day=day_number(tx.ts)).aggregate(amount=tx.amount.sum())
+
+
+def end_days(end: ir.Table | ir.TimestampScalar | datetime) -> ir.Table:
+    """A one-row table holding ``end_day`` (days since 1970) from a time, or a table that has it."""
+    if isinstance(end, ir.Table):
+        return end.select("end_day")
+    return ibis.memtable({"one": [1]}).select(end_day=day_number(ibis.literal(end)))
+
+
+def rfm_expr(tx: ir.Table, end: ir.Table | ir.TimestampScalar | datetime, unit: str = "W") -> ir.Table:
+    """The RFM summary of transactions (customer_id, ts, amount) up to ``end`` (inclusive day).
+
+    ``end`` is a time, or a one-row table with an ``end_day`` column (days since 1970), so an
+    engine-side bound (the latest event) needs no round trip. Columns: customer_id, frequency,
+    recency, T, monetary_value, first_day, revenue (all amounts), first_revenue (the first
+    purchase day's), orders (rows of ``tx``). Pure Ibis.
+    """
+    k = _unit_days(unit)
+    tx = tx.mutate(day=day_number(tx.ts)).cross_join(end_days(end))
+    tx = tx.filter(tx.day <= tx.end_day)
+    d = tx.group_by(["customer_id", "day", "end_day"]).aggregate(amount=tx.amount.sum(), orders=tx.count())
+    d = d.mutate(first_day=d.day.min().over(group_by=d.customer_id))
+    s = d.group_by("customer_id").aggregate(
+        first_day=d.first_day.max(),
+        last_day=d.day.max(),
+        end_day=d.end_day.max(),
+        days=d.count(),
+        orders=d.orders.sum(),
+        revenue=d.amount.sum(),
+        first_revenue=ibis.ifelse(d.day == d.first_day, d.amount, 0.0).sum(),
+    )
+    frequency = s.days - 1
+    return s.select(
+        "customer_id",
+        frequency=frequency.cast("float64"),
+        recency=(s.last_day - s.first_day).cast("float64") / k,
+        T=(s.end_day - s.first_day).cast("float64") / k,
+        monetary_value=ibis.ifelse(frequency > 0, (s.revenue - s.first_revenue) / frequency.cast("float64"), 0.0),
+        first_day=s.first_day,
+        revenue=s.revenue.cast("float64"),
+        first_revenue=s.first_revenue.cast("float64"),
+        orders=s.orders,
+    )
+
+
+def holdout_expr(tx: ir.Table, calibration: ir.Table | datetime, observation_end: ir.Table | datetime,
+                 unit: str = "W") -> ir.Table:
+    """The RFM summary up to ``calibration`` beside the purchase days after it, to ``observation_end``.
+
+    Both bounds are times or one-row tables with ``end_day``. Adds frequency_holdout,
+    holdout_revenue and duration_holdout (in ``unit``) to :func:`rfm_expr`'s columns.
+    """
+    cal = rfm_expr(tx, calibration, unit)
+    bounds = end_days(calibration).select(cal_day="end_day").cross_join(end_days(observation_end))
+    d = purchase_days(tx).cross_join(bounds)
+    d = d.filter((d.day > d.cal_day) & (d.day <= d.end_day))
+    hold = d.group_by("customer_id").aggregate(frequency_holdout=d.count(), holdout_revenue=d.amount.sum())
+    j = cal.left_join(hold, "customer_id").select(
+        cal, frequency_holdout=hold.frequency_holdout.fill_null(0).cast("float64"),
+        holdout_revenue=hold.holdout_revenue.fill_null(0.0),
+    ).cross_join(bounds)
+    return j.mutate(duration_holdout=(j.end_day - j.cal_day).cast("float64") / _unit_days(unit)).drop("cal_day", "end_day")
+
+
+def _table(transactions: pd.DataFrame, customer_id: str, ts: str, amount: str) -> ir.Table:
+    missing = [c for c in (customer_id, ts, amount) if c not in transactions.columns]
+    if missing:
+        raise ValueError(f"rfm_summary: required column(s) {missing} missing from the transactions "
+                         f"(it has {list(transactions.columns)})")
+    df = pd.DataFrame({
+        "customer_id": transactions[customer_id].astype(str),
+        "ts": pd.to_datetime(transactions[ts]).astype("datetime64[us]"),
+        "amount": pd.to_numeric(transactions[amount]).astype(float),
+    })
+    return ibis.memtable(df)
+
+
+def _execute(expr: ir.Table) -> pd.DataFrame:
+    return ibis.duckdb.connect().execute(expr).sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def rfm_summary(
+    transactions: pd.DataFrame,
+    observation_end: datetime | date | str | None = None,
+    unit: str = "W",
+    *,
+    customer_id: str = "customer_id",
+    ts: str = "ts",
+    amount: str = "amount",
+) -> pd.DataFrame:
+    """Per customer: frequency, recency, T, monetary_value (time in ``unit``: D, W, M or Y).
+
+    ``observation_end`` defaults to the last transaction's day; later transactions are ignored.
+    """
+    t = _table(transactions, customer_id, ts, amount)
+    end = pd.Timestamp(observation_end) if observation_end is not None else pd.to_datetime(transactions[ts]).max()
+    return _execute(rfm_expr(t, end.to_pydatetime(), unit)).drop(columns=["first_day"])
+
+
+def calibration_and_holdout(
+    transactions: pd.DataFrame,
+    calibration_end: datetime | date | str,
+    observation_end: datetime | date | str,
+    unit: str = "W",
+    *,
+    customer_id: str = "customer_id",
+    ts: str = "ts",
+    amount: str = "amount",
+) -> pd.DataFrame:
+    """The RFM summary up to ``calibration_end`` beside what happened after it.
+
+    Customers first buying by ``calibration_end`` only. Extra columns: frequency_holdout
+    (purchase days in the holdout), monetary_value_holdout (their mean amount, 0 without any),
+    duration_holdout (its length in ``unit``).
+    """
+    cal_end, obs_end = pd.Timestamp(calibration_end), pd.Timestamp(observation_end)
+    if obs_end <= cal_end:
+        raise ValueError(f"observation_end ({obs_end.date()}) must come after calibration_end ({cal_end.date()})")
+    t = _table(transactions, customer_id, ts, amount)
+    j = holdout_expr(t, cal_end.to_pydatetime(), obs_end.to_pydatetime(), unit)
+    j = j.mutate(monetary_value_holdout=ibis.ifelse(j.frequency_holdout > 0, j.holdout_revenue / j.frequency_holdout, 0.0))
+    return _execute(j.drop("holdout_revenue", "first_day", "first_revenue"))

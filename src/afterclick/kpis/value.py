@@ -1,0 +1,448 @@
+"""Customer value: what a relationship is worth, and which campaigns started the valuable ones.
+
+The per-customer RFM summary is pure Ibis (it runs on the store's backend); the CLV models
+(BG/NBD for purchases, Gamma-Gamma for spend; ``afterclick.clv``) are fitted once per workspace
+in the ``finish`` steps, on the executed summary, and shared by every value KPI through
+``tables.memo``. Time unit: weeks; the observation ends on the day of the latest event.
+"""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from afterclick import clv
+from afterclick.clv.rfm import day_number
+from afterclick.kpis._common import data_bounds, first_touch, in_period, safe_ratio
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
+from afterclick.kpis.campaigns import acquisitions
+from afterclick.results import Direction, Family, Unit
+
+#: Predicted value horizon (months), and the horizon credited to campaigns as "lifetime".
+HORIZON_MONTHS = 12
+LIFETIME_MONTHS = 36
+#: Discount rate per month (1% ≈ 12.7% a year).
+MONTHLY_DISCOUNT = 0.01
+#: Holdout length for the model check: 26 weeks, or half the data when it spans under a year.
+HOLDOUT_DAYS = 182
+VALUE = ("events", "transactions")
+
+
+def _ends(t: Tables, p: Params):
+    b = data_bounds(t, p)
+    return b.select(end_day=day_number(b.data_end))
+
+
+def customer_value(t: Tables, p: Params):
+    """One row per buyer and per campaign-acquired customer: the RFM summary (weeks) to the
+    latest event, revenue, first_revenue, orders, segment and acquisition campaign_id."""
+
+    def build():
+        tx = in_period(t["transactions"], p)
+        rfm = clv.rfm_expr(tx, _ends(t, p), "W")
+        acq = acquisitions(t, p).select("customer_id", "campaign_id")
+        ids = rfm.select("customer_id").union(acq.select("customer_id"), distinct=True)
+        rows = ids.left_join(rfm, "customer_id").select(ids.customer_id, *[rfm[c] for c in rfm.columns if c != "customer_id"])
+        rows = rows.left_join(acq, "customer_id").select(rows, acq.campaign_id)
+        if "customers" in t:
+            cu = t["customers"].select("customer_id", "segment")
+            rows = rows.left_join(cu, "customer_id").select(rows, cu.segment)
+        else:
+            rows = rows.mutate(segment=ibis.null().cast("string"))
+        return rows.mutate(orders=rows.orders.fill_null(0), revenue=rows.revenue.fill_null(0.0),
+                           first_revenue=rows.first_revenue.fill_null(0.0))
+
+    return t.shared(("value_customers", p.start, p.end), build)
+
+
+def _buyers(rows: pd.DataFrame) -> pd.DataFrame:
+    """The buyers, in customer order, their RFM inputs rounded to 1e-6: engines sum amounts in
+    different orders (last-bit differences), and the fit must not depend on which one ran."""
+    b = rows[rows["orders"] > 0].sort_values("customer_id").reset_index(drop=True)
+    cols = ["frequency", "recency", "T", "monetary_value"]
+    b[cols] = b[cols].astype(float).round(6)
+    return b
+
+
+def fit_purchases(summary: pd.DataFrame) -> clv.BetaGeo | clv.ParetoNBD:
+    """BG/NBD; Pareto/NBD when BG/NBD cannot converge (e.g. its dropout runs to a boundary)."""
+    try:
+        return clv.BetaGeo().fit(summary)
+    except clv.ConvergenceError as bg_failed:
+        try:
+            return clv.ParetoNBD().fit(summary)
+        except clv.ConvergenceError:
+            raise bg_failed from None
+
+
+#: Below these counts a lifetime-value model says nothing worth reading: the KPI reports it.
+MIN_BUYERS, MIN_REPEAT_BUYERS = 10, 3
+
+
+def too_few(summary: pd.DataFrame) -> str | None:
+    """Why the buyers in ``summary`` are too few to fit a model, or None when they suffice."""
+    n, repeat = len(summary), int((summary["frequency"] > 0).sum())
+    if n < MIN_BUYERS or repeat < MIN_REPEAT_BUYERS:
+        return (f"only {n} buyer(s), {repeat} of them repeat buyers: too few to fit a lifetime-value model "
+                f"(needs {MIN_BUYERS} buyers and {MIN_REPEAT_BUYERS} repeat buyers)")
+    return None
+
+
+def _models(t: Tables, p: Params, rows: pd.DataFrame) -> tuple[clv.BetaGeo | clv.ParetoNBD, clv.GammaGamma] | str:
+    """The purchase model and Gamma-Gamma fitted on the buyers, once per workspace and period,
+    or the reason there are too few buyers to fit them."""
+
+    def fit():
+        buyers = _buyers(rows)
+        return too_few(buyers) or (fit_purchases(buyers), clv.GammaGamma().fit(buyers))
+
+    return t.memo(("value_models", p.start, p.end), fit)
+
+
+def predictions(t: Tables, p: Params, rows: pd.DataFrame) -> pd.DataFrame:
+    """Per buyer: p_alive, purchases_12m, order_value, clv_12m, and the 36 discounted monthly
+    values (``month_1``…) the campaign credit and payback read."""
+
+    def build():
+        models = _models(t, p, rows)
+        if isinstance(models, str):
+            return None, None
+        bg, gg = models
+        buyers = _buyers(rows)
+        x, r, T = buyers["frequency"], buyers["recency"], buyers["T"]
+        months = clv.expected_value_by_period(bg, gg, buyers, LIFETIME_MONTHS, clv.WEEKS_PER_MONTH, MONTHLY_DISCOUNT)
+        out = pd.DataFrame({
+            "customer_id": buyers["customer_id"],
+            "p_alive": bg.probability_alive(x, r, T),
+            "purchases_12m": bg.expected_purchases(HORIZON_MONTHS * clv.WEEKS_PER_MONTH, x, r, T),
+            "order_value": gg.expected_order_value(x, buyers["monetary_value"]),
+            "clv_12m": months[:, :HORIZON_MONTHS].sum(axis=1),
+            "clv_lifetime": months.sum(axis=1),
+        })
+        return out, months
+
+    return t.memo(("value_predictions", p.start, p.end), build)
+
+
+def _model_notes(t: Tables, p: Params, rows: pd.DataFrame) -> tuple[str, ...]:
+    models = _models(t, p, rows)
+    if isinstance(models, str):
+        return (models,)
+    bg, gg = models
+    fmt = ", ".join(f"{k}={v:.3g}" for k, v in bg.params.items())
+    gfmt = ", ".join(f"{k}={v:.3g}" for k, v in gg.params.items())
+    return (f"{bg.name} ({fmt}; weeks) and Gamma-Gamma ({gfmt}) fitted on {int(bg.info.customers):,} buyers; "
+            f"value discounted at {MONTHLY_DISCOUNT:.0%} a month, gross revenue (no margin).",)
+
+
+# -- descriptive value, pure Ibis --------------------------------------------------------------
+@kpi("value.purchase_frequency", name="Purchase frequency (orders per buyer)", family=Family.VALUE,
+     unit=Unit.RATIO, direction=Direction.HIGHER, requires=VALUE)
+def purchase_frequency(t: Tables, p: Params) -> Computation:
+    """Purchase frequency = orders / buying customers in the period.
+
+    Rows: buyers by number of orders (1, 2, 3, 4, 5+), with their share.
+    """
+    tx = in_period(t["transactions"], p)
+    per = tx.group_by("customer_id").aggregate(orders=tx.count())
+    bucket = ibis.ifelse(per.orders >= 5, "5+", per.orders.cast("string"))
+    rows = per.group_by(orders=bucket).aggregate(buyers=per.count())
+    rows = rows.mutate(share=rows.buyers.cast("float64") / rows.buyers.sum().as_scalar())
+    return Computation(value=safe_ratio(per.orders.sum(), per.count()), rows=rows, order_by=("orders",))
+
+
+@kpi("value.average_order_value", name="Average order value", family=Family.VALUE, unit=Unit.CURRENCY,
+     direction=Direction.HIGHER, requires=VALUE)
+def average_order_value(t: Tables, p: Params) -> Computation:
+    """Average order value = Σ amount / number of orders, in the period. Rows per month."""
+    tx = in_period(t["transactions"], p)
+    rows = tx.group_by(month=tx.ts.truncate("M")).aggregate(orders=tx.count(), revenue=tx.amount.sum())
+    rows = rows.mutate(average_order_value=safe_ratio(rows.revenue, rows.orders))
+    return Computation(value=safe_ratio(tx.amount.sum(), tx.count()), rows=rows, order_by=("month",))
+
+
+@kpi("value.repeat_purchase_rate", name="Repeat-purchase rate", family=Family.VALUE, unit=Unit.FRACTION,
+     direction=Direction.HIGHER, requires=VALUE)
+def repeat_purchase_rate(t: Tables, p: Params) -> Computation:
+    """Repeat-purchase rate = buyers who bought on 2+ distinct days / all buyers.
+
+    Orders on the same UTC day count once (the CLV models' convention). Rows per month of the
+    first purchase: buyers, repeat buyers, rate (recent months have had less time to repeat).
+    """
+    tx = in_period(t["transactions"], p)
+    s = tx.group_by("customer_id").aggregate(cohort=tx.ts.min().truncate("M"), days=day_number(tx.ts).nunique())
+    s = s.mutate(repeat=(s.days >= 2).cast("int64"))
+    rows = s.group_by("cohort").aggregate(buyers=s.count(), repeat_buyers=s.repeat.sum())
+    rows = rows.mutate(repeat_purchase_rate=safe_ratio(rows.repeat_buyers, rows.buyers))
+    return Computation(value=safe_ratio(s.repeat.sum(), s.count()), rows=rows, order_by=("cohort",))
+
+
+@kpi("value.historical_revenue_per_customer", name="Revenue per customer to date", family=Family.VALUE,
+     unit=Unit.CURRENCY, direction=Direction.HIGHER, requires=VALUE, uses=("customers",))
+def historical_revenue_per_customer(t: Tables, p: Params) -> Computation:
+    """Historical revenue per customer = Σ amount / buying customers, in the period.
+
+    Rows per segment (``customers.segment``; "unknown" when absent): buyers, revenue, revenue
+    per buyer.
+    """
+    tx = in_period(t["transactions"], p)
+    per = tx.group_by("customer_id").aggregate(revenue=tx.amount.sum())
+    if "customers" in t:
+        cu = t["customers"].select("customer_id", "segment")
+        per = per.left_join(cu, "customer_id").select(per, segment=cu.segment.fill_null("unknown"))
+    else:
+        per = per.mutate(segment=ibis.literal("unknown"))
+    rows = per.group_by("segment").aggregate(buyers=per.count(), revenue=per.revenue.sum())
+    rows = rows.mutate(revenue_per_buyer=safe_ratio(rows.revenue, rows.buyers))
+    return Computation(value=safe_ratio(per.revenue.sum(), per.count()), rows=rows, order_by=("-revenue", "segment"))
+
+
+# -- model-based value --------------------------------------------------------------------------
+@kpi("value.predicted_clv", name="Predicted 12-month value per customer", family=Family.VALUE,
+     unit=Unit.CURRENCY, direction=Direction.HIGHER, requires=VALUE, uses=("customers",))
+def predicted_clv(t: Tables, p: Params) -> Computation:
+    """Predicted 12-month value per buyer = mean over buyers of E[purchases] × E[order value],
+    month by month, discounted at 1% a month.
+
+    E[purchases] from a BG/NBD model (Fader, Hardie & Lee 2005) and E[order value] from a
+    Gamma-Gamma model (Fader & Hardie 2013), both fitted on the buyers' RFM summary in weeks.
+    Rows: one per buyer (frequency, recency, T, monetary_value, revenue, p_alive,
+    purchases_12m, order_value, clv_12m, segment, campaign_id), highest value first.
+    """
+    rows = customer_value(t, p)
+
+    def finish(_value, rows):
+        pred, _ = predictions(t, p, rows)
+        if pred is None:
+            return Outcome(None, None, notes=_model_notes(t, p, rows))
+        out = _buyers(rows).drop(columns=["first_day"]).merge(pred, on="customer_id")
+        out = out.sort_values(["clv_12m", "customer_id"], ascending=[False, True]).reset_index(drop=True)
+        return Outcome(float(out["clv_12m"].mean()), out, notes=_model_notes(t, p, rows))
+
+    return Computation(rows=rows, finish=finish, order_by=("customer_id",))
+
+
+@kpi("value.predicted_clv_by_segment", name="Predicted 12-month value by segment", family=Family.VALUE,
+     unit=Unit.CURRENCY, direction=Direction.HIGHER, requires=VALUE, uses=("customers",), headline=False)
+def predicted_clv_by_segment(t: Tables, p: Params) -> Computation:
+    """Predicted 12-month value per buyer in each segment (``customers.segment``).
+
+    Rows: segment, buyers, revenue per buyer to date, predicted 12-month value per buyer, the
+    segment's total predicted value and mean probability alive. Headline: the best segment's
+    predicted value per buyer. Models as in ``value.predicted_clv``.
+    """
+    rows = customer_value(t, p)
+
+    def finish(_value, rows):
+        pred, _ = predictions(t, p, rows)
+        if pred is None:
+            return Outcome(None, None, notes=_model_notes(t, p, rows))
+        b = _buyers(rows).merge(pred, on="customer_id")
+        b["segment"] = b["segment"].fillna("unknown")
+        out = b.groupby("segment", as_index=False).agg(
+            buyers=("customer_id", "size"), revenue_per_buyer=("revenue", "mean"),
+            clv_12m_per_buyer=("clv_12m", "mean"), clv_12m_total=("clv_12m", "sum"), p_alive=("p_alive", "mean"),
+        ).sort_values(["clv_12m_per_buyer", "segment"], ascending=[False, True]).reset_index(drop=True)
+        return Outcome(float(out["clv_12m_per_buyer"].max()), out, notes=_model_notes(t, p, rows))
+
+    return Computation(rows=rows, finish=finish, order_by=("customer_id",))
+
+
+#: Bins of the probability-alive matrix: frequency 0..F, recency in whole weeks.
+MATRIX_MAX_FREQUENCY = 20
+
+
+@kpi("value.probability_alive", name="Probability alive (mean over buyers)", family=Family.VALUE,
+     unit=Unit.FRACTION, direction=Direction.HIGHER, requires=VALUE, uses=("customers",))
+def probability_alive(t: Tables, p: Params) -> Computation:
+    """Probability a buyer is still "alive" (will buy again), averaged over buyers.
+
+    BG/NBD: P(alive | x, t_x, T) = 1 / (1 + 1[x>0] · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x)). Rows:
+    the recency × frequency matrix for a buyer observed as long as the longest-standing one
+    (T = max T): frequency (repeat purchase days, 0..20), recency (weeks from first to last
+    purchase), p_alive, and how many buyers fall in that cell.
+    """
+    rows = customer_value(t, p)
+
+    def finish(_value, rows):
+        pred, _ = predictions(t, p, rows)
+        if pred is None:
+            return Outcome(None, None, notes=_model_notes(t, p, rows))
+        bg, _ = _models(t, p, rows)
+        b = _buyers(rows)
+        T = float(b["T"].max())
+        top = int(min(MATRIX_MAX_FREQUENCY, max(b["frequency"].max(), 1)))
+        weeks = np.arange(0, int(np.floor(T)) + 1, dtype=float)
+        grid = pd.DataFrame([(f, w) for f in range(top + 1) for w in weeks if f > 0 or w == 0],
+                            columns=["frequency", "recency"])
+        grid["p_alive"] = bg.probability_alive(grid["frequency"], grid["recency"], np.full(len(grid), T))
+        cells = b.assign(frequency=b["frequency"].clip(upper=top), recency=np.floor(b["recency"]))
+        counts = cells.groupby(["frequency", "recency"]).size().rename("customers").reset_index()
+        grid = grid.merge(counts, on=["frequency", "recency"], how="left").fillna({"customers": 0})
+        grid["customers"] = grid["customers"].astype("int64")
+        grid["T"] = T
+        return Outcome(float(pred["p_alive"].mean()), grid, notes=_model_notes(t, p, rows))
+
+    return Computation(rows=rows, finish=finish, order_by=("customer_id",))
+
+
+@kpi("value.campaign_ltv_credit", name="Campaign credit: lifetime value vs first sale", family=Family.VALUE,
+     unit=Unit.RATIO, direction=Direction.HIGHER, requires=VALUE, uses=("customers", "campaigns"))
+def campaign_ltv_credit(t: Tables, p: Params) -> Computation:
+    """Each campaign credited with the lifetime value of the customers it acquired, beside their
+    first sale.
+
+    Acquisition as in ``campaigns.clicks_vs_commitment``. first_sale = the acquired customers'
+    first purchase day's revenue; lifetime_value = their revenue to date + predicted value of the
+    next 36 months (BG/NBD × Gamma-Gamma, 1% a month discount; customers who never bought add
+    nothing). Where ``spend`` is known: roi_first_sale = first_sale / spend − 1, roi_lifetime =
+    lifetime_value / spend − 1, cac = spend / acquired buyers, ltv_to_cac = lifetime value per
+    buyer / cac, payback_months = months of predicted value needed (after revenue to date) to
+    cover the spend (0: already covered; empty: not within 36 months). Headline: Σ lifetime value
+    / Σ first-sale revenue over all campaigns.
+    """
+    # every buyer (the models fit on all of them), credited below only where a campaign acquired them
+    rows = customer_value(t, p)
+    if "campaigns" in t:
+        c = t["campaigns"]
+        rows = rows.left_join(c, "campaign_id").select(rows, name=c.name.coalesce(rows.campaign_id), spend=c.spend)
+    else:
+        rows = rows.mutate(name=rows.campaign_id, spend=ibis.null().cast("float64"))
+
+    def finish(_value, rows):
+        pred, months = predictions(t, p, rows)
+        if pred is None:  # too few buyers for a model: first sales and revenue to date only
+            pred, months = pd.DataFrame({"customer_id": [], "clv_12m": []}), np.full((0, LIFETIME_MONTHS), np.nan)
+        future = pd.DataFrame(months, columns=[f"m{i}" for i in range(1, LIFETIME_MONTHS + 1)])
+        future["customer_id"] = pred["customer_id"].to_numpy()
+        future["clv_12m"] = pred["clv_12m"].to_numpy()
+        r = rows[rows["campaign_id"].notna()].merge(future, on="customer_id", how="left")
+        if len(future):
+            r = r.fillna({c: 0.0 for c in future.columns if c != "customer_id"})
+        g = r.groupby("campaign_id", as_index=False)
+        out = g.agg(name=("name", "first"), spend=("spend", "first"), acquired=("customer_id", "size"),
+                    buyers=("orders", lambda s: int((s > 0).sum())), first_sale=("first_revenue", "sum"),
+                    revenue_to_date=("revenue", "sum"), predicted_12m=("clv_12m", lambda s: s.sum(min_count=1)))
+        monthly = g[[f"m{i}" for i in range(1, LIFETIME_MONTHS + 1)]].sum(min_count=1)
+        cum = monthly.drop(columns="campaign_id").to_numpy().cumsum(axis=1)
+        out["predicted_future"] = cum[:, -1]
+        out["lifetime_value"] = out["revenue_to_date"] + out["predicted_future"]
+        out["lifetime_per_buyer"] = out["lifetime_value"] / out["buyers"].where(out["buyers"] > 0)
+        spend = out["spend"].where(out["spend"] > 0)
+        out["roi_first_sale"] = out["first_sale"] / spend - 1
+        out["roi_lifetime"] = out["lifetime_value"] / spend - 1
+        out["cac"] = spend / out["buyers"].where(out["buyers"] > 0)
+        out["ltv_to_cac"] = out["lifetime_per_buyer"] / out["cac"]
+        out["payback_months"] = [_payback(s, rev, c) for s, rev, c in zip(spend, out["revenue_to_date"], cum)]
+        out["lifetime_to_first_sale"] = out["lifetime_value"] / out["first_sale"].where(out["first_sale"] > 0)
+        out = out.sort_values(["lifetime_value", "revenue_to_date", "campaign_id"], ascending=[False, False, True],
+                              na_position="last").reset_index(drop=True)
+        total_first, total_life = out["first_sale"].sum(), out["lifetime_value"].sum(min_count=1)
+        value = float(total_life / total_first) if total_first > 0 and total_life == total_life else None
+        return Outcome(value, out, notes=_model_notes(t, p, rows))
+
+    return Computation(rows=rows, finish=finish, order_by=("customer_id",))
+
+
+def _payback(spend: float, revenue: float, cumulative: np.ndarray) -> float | None:
+    if spend != spend:  # unknown spend
+        return None
+    if revenue >= spend:
+        return 0.0
+    if np.isnan(cumulative).any():  # no model: nothing predicted
+        return None
+    reached = np.flatnonzero(revenue + cumulative >= spend)
+    return float(reached[0] + 1) if len(reached) else None
+
+
+@kpi("value.engaged_non_buyer_value", name="Value of engaged non-buyers", family=Family.VALUE,
+     unit=Unit.CURRENCY, direction=Direction.HIGHER, requires=VALUE)
+def engaged_non_buyer_value(t: Tables, p: Params) -> Computation:
+    """Expected value of engaged non-buyers = engaged non-buyers × conversion rate of engaged
+    people so far × (mean first order + predicted 12-month repeat value of a new buyer).
+
+    Engaged: a deep interaction or active on 2+ days (as ``retention.engaged_non_buyers``).
+    Conversion = engaged buyers / engaged people; the new buyer's repeat value = E[X(12
+    months)] of the BG/NBD model × the Gamma-Gamma mean order value, discounted monthly. An
+    estimate that assumes today's non-buyers convert as earlier engaged people did. Rows: engaged
+    buyers and engaged non-buyers with their counts and value per person.
+    """
+    ft = first_touch(t, p)
+    engaged = ft.filter((ft.deep > 0) | (ft.days >= 2)).select("customer_id", engaged=ibis.literal(1))
+    rows = customer_value(t, p)
+    rows = rows.outer_join(engaged, "customer_id").select(
+        customer_id=rows.customer_id.coalesce(engaged.customer_id),
+        frequency=rows.frequency, recency=rows.recency, T=rows.T, monetary_value=rows.monetary_value,
+        orders=rows.orders.fill_null(0), revenue=rows.revenue.fill_null(0.0),
+        first_revenue=rows.first_revenue.fill_null(0.0), engaged=engaged.engaged.fill_null(0),
+    )
+
+    def finish(_value, rows):
+        models = _models(t, p, rows)
+        if isinstance(models, str):
+            return Outcome(None, None, notes=(models,))
+        bg, gg = models
+        e = rows[rows["engaged"] == 1]
+        buyers_e = e[e["orders"] > 0]
+        n_e, n_buy = len(e), len(buyers_e)
+        if n_e == 0:
+            return Outcome(None, None, notes=("no engaged customers in the period",))
+        conversion = n_buy / n_e
+        first_order = float(_buyers(rows)["first_revenue"].mean())
+        steps = np.arange(1, HORIZON_MONTHS + 1) * clv.WEEKS_PER_MONTH
+        cum = bg.expected_purchases_new(steps)
+        repeat_value = float(np.sum(np.diff(np.r_[0.0, cum]) * gg.population_mean()
+                                    / (1 + MONTHLY_DISCOUNT) ** np.arange(1, HORIZON_MONTHS + 1)))
+        per_person = conversion * (first_order + repeat_value)
+        out = pd.DataFrame({
+            "group": ["engaged buyers", "engaged non-buyers"],
+            "customers": [n_buy, n_e - n_buy],
+            "revenue_per_customer": [float(buyers_e["revenue"].mean()) if n_buy else None, 0.0],
+            "expected_value_per_customer": [None, per_person],
+            "expected_value": [None, per_person * (n_e - n_buy)],
+        })
+        notes = (f"Assumes {conversion:.0%} of engaged non-buyers buy (the share of engaged people who have), "
+                 f"spending a first order of {first_order:,.2f} and {repeat_value:,.2f} of repeat value "
+                 f"in 12 months.",)
+        return Outcome(per_person * (n_e - n_buy), out, notes=notes)
+
+    return Computation(rows=rows, finish=finish, order_by=("customer_id",))
+
+
+@kpi("value.holdout_check", name="CLV model check: predicted vs actual purchases", family=Family.VALUE,
+     unit=Unit.RATIO, direction=Direction.NEUTRAL, requires=VALUE, headline=False)
+def holdout_check(t: Tables, p: Params) -> Computation:
+    """Holdout check = predicted / actual repeat purchase days in the last 26 weeks (half the
+    data when it spans under a year), from a BG/NBD model fitted on the weeks before.
+
+    1 means the model foresaw exactly as many purchases as happened. Rows per calibration
+    frequency (0..7+): buyers, mean predicted and mean actual purchase days in the holdout.
+    """
+    tx = in_period(t["transactions"], p)
+    ends = _ends(t, p)
+    start = tx.aggregate(start_ts=tx.ts.min())
+    b = ends.cross_join(start.select(start_day=day_number(start.start_ts)))
+    span = b.end_day - b.start_day
+    hold = ibis.ifelse(span >= 2 * HOLDOUT_DAYS, HOLDOUT_DAYS, span // 2)
+    cal = b.select(end_day=(b.end_day - hold).cast("int64"))
+    rows = clv.holdout_expr(tx, cal, ends, "W")
+    rows = rows.select("customer_id", "frequency", "recency", "T", "frequency_holdout", "duration_holdout")
+
+    def finish(_value, rows):
+        if rows is None or too_few(rows):
+            return Outcome(None, None, notes=(too_few(rows) if rows is not None else "no purchases", ))
+        model = t.memo(("value_holdout_model", p.start, p.end), lambda: fit_purchases(rows))
+        pred = model.expected_purchases(rows["duration_holdout"], rows["frequency"], rows["recency"], rows["T"])
+        d = pd.DataFrame({"frequency": rows["frequency"].clip(upper=7).astype(int), "predicted": pred,
+                          "actual": rows["frequency_holdout"]})
+        out = d.groupby("frequency", as_index=False).agg(buyers=("actual", "size"), predicted=("predicted", "mean"),
+                                                         actual=("actual", "mean"))
+        out["frequency"] = out["frequency"].map(lambda f: "7+" if f >= 7 else str(f))
+        weeks = float(rows["duration_holdout"].iloc[0])
+        actual = float(d["actual"].sum())
+        notes = (f"{model.name} fitted on the weeks before a {weeks:.0f}-week holdout: predicted {d['predicted'].sum():,.0f} "
+                 f"repeat purchase days, {actual:,.0f} happened.",)
+        return Outcome(float(d["predicted"].sum() / actual) if actual > 0 else None, out, notes=notes)
+
+    return Computation(rows=rows, finish=finish, order_by=("customer_id",))
