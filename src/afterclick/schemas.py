@@ -228,6 +228,7 @@ TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 #: (see ``afterclick.workspace.register_preparer``).
 DERIVED_TABLES: dict[str, str] = {
     "text_scores": "scored from the messages and survey comments",
+    "clv": "predicted per customer by the lifetime-value models from transactions",
 }
 
 

@@ -216,3 +216,9 @@ def open(location: str | Path | ibis.BaseBackend | None = None, *, read_only: bo
     else:
         store = Store(location, read_only=read_only)
     return Workspace(store, Params(**params))
+
+
+# Derived tables the KPI families provide (a package owning one may also register on import).
+from afterclick.kpis.value import prepare_clv  # noqa: E402
+
+register_preparer("clv", prepare_clv)

@@ -446,3 +446,28 @@ def holdout_check(t: Tables, p: Params) -> Computation:
         return Outcome(float(d["predicted"].sum() / actual) if actual > 0 else None, out, notes=notes)
 
     return Computation(rows=rows, finish=finish, order_by=("customer_id",))
+
+
+# -- the derived table ``clv`` ----------------------------------------------------------------
+#: Columns of the derived table: per buyer, probability alive, 12-month and lifetime value.
+CLV_COLUMNS = ("customer_id", "p_alive", "clv_12m", "predicted_clv")
+
+
+def prepare_clv(ws) -> int:
+    """Fill the derived table ``clv`` (one row per buyer; see ``CLV_COLUMNS``) for ``ws``'s period.
+
+    Other families read predicted lifetime value from it (relationship attribution credits
+    ``predicted_clv``, the discounted 36-month value). It is a temporary table, rebuilt per
+    workspace from the same fitted models as the value KPIs, so the store itself is unchanged.
+    Returns the number of customers (0 without transactions or with too few buyers to fit).
+    """
+    t, p = ws.tables, ws.params
+    if "transactions" not in t:
+        return 0
+    rows = ws.store.con.execute(customer_value(t, p))
+    preds, _ = predictions(t, p, rows)
+    if preds is None:
+        return 0
+    df = preds.rename(columns={"clv_lifetime": "predicted_clv"})[list(CLV_COLUMNS)]
+    ws.store.con.create_table("clv", df, temp=True, overwrite=True)
+    return len(df)
