@@ -96,3 +96,25 @@ def test_memo_builds_once_per_workspace(ws):
     ws.refresh()
     ws._run(_kpi(compute), ws.params)
     assert built == [1, 1]
+
+
+def test_a_preparer_may_hand_back_an_in_memory_table(ws, monkeypatch):
+    name = next(iter(DERIVED_TABLES))
+    monkeypatch.setitem(ws_module.PREPARERS, name,
+                        lambda w: ibis.memtable(pd.DataFrame({"customer_id": ["a", "b"], "score": [0.25, 0.5]})))
+    r = ws._run(_kpi(lambda t, p: Computation(value=t[name].score.sum()), requires=("events", name)), ws.params)
+    assert r.status is Status.COMPUTED and r.value == 0.75
+    assert name not in ws.store.con.list_tables()  # nothing written to the store
+
+
+def test_relationship_attribution_credits_predicted_lifetime_value(demo_ws):
+    """The value models' per-buyer predictions reach relationship attribution through ``clv``."""
+    r = demo_ws.kpi("attribution.relationship")
+    assert r.ok, r.reason
+    assert "clv" in demo_ws.tables
+    preds = demo_ws.tables["clv"].execute()
+    assert len(preds) > 100 and (preds["predicted_clv"] >= 0).all()
+    shapley = r.rows[r.rows["model"] == "shapley"]
+    # every model shares out the predicted value of the retained customers, and only theirs
+    assert 0 < shapley["value"].sum() <= preds["predicted_clv"].sum() + 1e-6
+    assert not any("lifetime value" in n and "not" in n for n in r.notes)

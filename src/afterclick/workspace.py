@@ -23,9 +23,10 @@ from afterclick.schemas import DERIVED_TABLES
 from afterclick.store import Store
 
 
-Preparer = Callable[["Workspace"], None]
-#: Derived table name -> the function that brings it up to date in the store (e.g. scores the
-#: messages not yet scored). Registered by the package that owns the derived table.
+Preparer = Callable[["Workspace"], "ibis.Table | None"]
+#: Derived table name -> the function that brings it up to date: either in the store (e.g.
+#: scores the messages not yet scored; returns None) or by returning an Ibis table the workspace
+#: uses for the session (e.g. per-customer predictions). Registered by the package that owns it.
 PREPARERS: dict[str, Preparer] = {}
 
 
@@ -113,8 +114,11 @@ class Workspace:
         for name in (*k.requires, *k.uses):
             if name in DERIVED_TABLES and name not in self._prepared and name in PREPARERS:
                 self._prepared.add(name)
-                PREPARERS[name](self)
-                self.refresh_table(name)
+                made = PREPARERS[name](self)
+                if isinstance(made, ibis.Table):  # computed in memory, not stored
+                    self.tables.replace(name, made)
+                else:  # written to the store
+                    self.refresh_table(name)
 
     def refresh_table(self, name: str) -> None:
         """Re-read one table from the store (after a preparer wrote to it)."""

@@ -453,21 +453,21 @@ def holdout_check(t: Tables, p: Params) -> Computation:
 CLV_COLUMNS = ("customer_id", "p_alive", "clv_12m", "predicted_clv")
 
 
-def prepare_clv(ws) -> int:
-    """Fill the derived table ``clv`` (one row per buyer; see ``CLV_COLUMNS``) for ``ws``'s period.
+def prepare_clv(ws) -> ibis.Table | None:
+    """The derived table ``clv`` (one row per buyer; see ``CLV_COLUMNS``) for ``ws``'s period.
 
     Other families read predicted lifetime value from it (relationship attribution credits
-    ``predicted_clv``, the discounted 36-month value). It is a temporary table, rebuilt per
-    workspace from the same fitted models as the value KPIs, so the store itself is unchanged.
-    Returns the number of customers (0 without transactions or with too few buyers to fit).
+    ``predicted_clv``, the discounted 36-month value). It is an in-memory table handed to the
+    workspace, rebuilt per workspace from the same fitted models as the value KPIs (so the
+    store is unchanged and every backend can join it); None without transactions or with too
+    few buyers to fit a model.
     """
     t, p = ws.tables, ws.params
     if "transactions" not in t:
-        return 0
+        return None
     rows = ws.store.con.execute(customer_value(t, p))
     preds, _ = predictions(t, p, rows)
     if preds is None:
-        return 0
+        return None
     df = preds.rename(columns={"clv_lifetime": "predicted_clv"})[list(CLV_COLUMNS)]
-    ws.store.con.create_table("clv", df, temp=True, overwrite=True)
-    return len(df)
+    return ibis.memtable(df.reset_index(drop=True))
