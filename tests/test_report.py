@@ -608,3 +608,28 @@ def test_ladder_sentence_speaks_of_the_month_its_headline_reads():
     sentence = narrative.commitment_ladder(replace(ladder(), value=0.25))
     assert sentence.startswith("In the week starting 9 Mar 2026, 25% of customers stood at trusting")
     assert sentence.endswith("up from 20% in the week starting 2 Mar 2026.")
+
+
+def test_charts_sit_in_one_section_per_family_and_the_toc_links_them(html):
+    # the headline chart opens the report without a section heading of its own
+    titles = re.findall(r'<h2 class="section-title" id="section-([a-z]+)">', html)
+    assert titles == ["ladder", "retention", "journey"]
+    assert 'href="#section-retention"' in html
+    # each chart comes after its section heading
+    assert html.index('id="section-retention"') < html.index('id="kpi-retention-cohort-weekly"') \
+        < html.index('id="section-journey"') < html.index('id="kpi-journey-funnel"')
+
+
+def test_notes_are_shown_escaped_and_masked():
+    note = f"only 12 answers from ann@example.com {XSS}: too few to read"
+    r = replace_notes(kpi("retention.churn_rate", Family.RETENTION, value=0.2), (note,))
+    page = render_report([r], title="t")
+    assert "too few to read" in page
+    assert "ann@example.com" not in page
+    assert "<script>alert(1)" not in page
+
+
+def replace_notes(result: KPIResult, notes: tuple[str, ...]) -> KPIResult:
+    from dataclasses import replace
+
+    return replace(result, notes=notes)
