@@ -216,3 +216,8 @@ def open(location: str | Path | ibis.BaseBackend | None = None, *, read_only: bo
     else:
         store = Store(location, read_only=read_only)
     return Workspace(store, Params(**params))
+
+
+# Packages that own a derived table register its preparer on import; imported here, after
+# ``register_preparer`` exists, because the KPI modules load before this module finishes.
+import afterclick.text.store  # noqa: E402,F401  (text_scores)
