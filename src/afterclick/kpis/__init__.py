@@ -1,6 +1,7 @@
 """The KPI registry. Importing this package registers every family."""
 
 from afterclick.kpis import campaigns, journey, ladder, reach, resonance, retention, trust  # noqa: F401
+from afterclick.kpis import advocacy  # noqa: F401
 from afterclick.kpis.base import KPI, REGISTRY, Computation, Outcome, Params, Tables, kpi
 
 __all__ = ["KPI", "REGISTRY", "Computation", "Outcome", "Params", "Tables", "kpi"]

@@ -23,6 +23,8 @@ import pandas as pd
 from afterclick.text.signals import SIGNALS, signal_probabilities
 
 COLUMNS = ("sentiment", *SIGNALS, "thoughtful")
+#: The scorer whose stored scores the KPIs read.
+DEFAULT_SCORER = "default-1"
 #: Score in chunks this big, so a progress bar can move and memory stays flat.
 CHUNK = 10_000
 
@@ -38,7 +40,7 @@ class Scorer(Protocol):
 class DefaultScorer:
     """VADER compound sentiment + pattern signals; fast (several thousand texts a second)."""
 
-    name = "default-1"
+    name = DEFAULT_SCORER
 
     def __init__(self) -> None:
         self._vader = _vader()

@@ -7,6 +7,7 @@ that reads ``text_scores`` (registered on import of this module).
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 
 from afterclick.text.scoring import COLUMNS, DefaultScorer, score_texts
@@ -19,6 +20,10 @@ PROGRESS_FROM = 5_000
 
 _DDL = ("text_id VARCHAR, source VARCHAR, scorer VARCHAR, "
         + ", ".join(f"{c} DOUBLE" for c in COLUMNS))
+#: The table's columns: the id of the scored row, its table ("messages" or "responses"), the
+#: scorer's name and version, then the scores.
+SCHEMA = ibis.schema({"text_id": "string", "source": "string", "scorer": "string",
+                      **{c: "float64" for c in COLUMNS}})
 
 
 def unscored(ws, scorer_name: str) -> pd.DataFrame:

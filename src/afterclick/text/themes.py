@@ -34,7 +34,7 @@ ASPECTS: dict[str, str] = {
                r"phone|call(?:ed)?|replacement|refund|helpful|people to deal|questions",
     "product": r"quality|healthy|leaf|leaves|thriving|lush|rooted|stems?|soil|dead|died|damaged|snapped|"
                r"wilt\w*|smaller|bigger|photo|broken|faulty|size|fit",
-    "packaging": r"packag\w*|packed|box|wrapp?\w*|plastic|recycl\w*|paper|cardboard",
+    "packaging": r"packag\w*|packed|wrapp?\w*|plastic|recycl\w*|paper|cardboard",
     "price": r"prices?|pricing|expensive|cheap|costs?|value for money|pricey|overpriced",
 }
 
