@@ -11,9 +11,11 @@ from collections.abc import Callable
 
 import plotly.graph_objects as go
 
+from afterclick.plots.advocacy import plot_csat_over_time, plot_drivers, plot_nps_over_time, plot_themes
 from afterclick.plots.campaigns import plot_clicks_vs_commitment
 from afterclick.plots.journey import plot_funnel
 from afterclick.plots.ladder import plot_commitment_ladder
+from afterclick.plots.resonance import plot_content_resonance
 from afterclick.plots.retention import plot_lifecycle, plot_retention_heatmap
 from afterclick.results import KPIResult
 
@@ -26,6 +28,11 @@ PLOTS: dict[str, PlotFn] = {
     "retention.cohort_monthly": plot_retention_heatmap,
     "retention.lifecycle": plot_lifecycle,
     "journey.funnel": plot_funnel,
+    "resonance.content_resonance": plot_content_resonance,
+    "advocacy.nps": plot_nps_over_time,
+    "advocacy.csat": plot_csat_over_time,
+    "advocacy.themes": plot_themes,
+    "advocacy.drivers": plot_drivers,
 }
 
 
@@ -47,4 +54,9 @@ __all__ = [
     "plot_funnel",
     "plot_lifecycle",
     "plot_retention_heatmap",
+    "plot_nps_over_time",
+    "plot_csat_over_time",
+    "plot_themes",
+    "plot_drivers",
+    "plot_content_resonance",
 ]
