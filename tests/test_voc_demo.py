@@ -104,5 +104,6 @@ def test_report_shows_the_voice_of_the_customer(ws, themes):
     # quotes are in the page, escaped; nothing raw from the data opens a tag
     quote = themes.rows["examples"].iloc[0].split(" | ")[0]
     assert quote.replace("'", "&#39;").replace('"', "&#34;") in html or quote in html
+    assert "NPS was" in html  # the sentence beside the chart
     assert "<script>alert" not in html
     assert not re.search(r"[\w.]+@example\.(com|org|net)", html)
