@@ -100,15 +100,28 @@ def bench_default(data, labelled) -> dict:
     return res
 
 
-def embed_all(data, labelled) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
+def embed_all(data, labelled, cache: Path | None) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
+    """Embeddings of both files and the labelled set; ``cache`` keeps them between runs (the
+    encoder is slow on a CPU), keyed by a hash of the texts."""
+    import hashlib
+
     from afterclick.text.semantic import encoder
 
+    key = hashlib.sha256("\x00".join([*(t for df in data.values() for t in df["text"]), *labelled["text"]])
+                         .encode()).hexdigest()[:16]
+    if cache is not None and cache.exists():
+        with np.load(cache) as z:
+            if str(z["key"]) == key:
+                return {k: z[k] for k in data}, z["labelled"], float(z["speed"])
     enc = encoder()
     t = time.perf_counter()
     emb = {k: enc.encode(df["text"].tolist()) for k, df in data.items()}
     n = sum(len(df) for df in data.values())
     speed = n / (time.perf_counter() - t)
-    return emb, enc.encode(labelled["text"].tolist()), speed
+    lab = enc.encode(labelled["text"].tolist())
+    if cache is not None:
+        np.savez(cache, key=key, labelled=lab, speed=speed, **emb)
+    return emb, lab, speed
 
 
 def cv_ridge(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -134,11 +147,14 @@ def cv_logistic(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return pred
 
 
-def bench_semantic(data, labelled, fit_heads: bool) -> dict:
-    from afterclick.text import SIGNALS
+def bench_semantic(data, labelled, fit_heads: bool, cache: Path | None) -> dict:
+    from afterclick.text import SIGNALS, score_texts
+    from afterclick.text.semantic import sentiment_features, signal_features
 
-    emb, lab, speed = embed_all(data, labelled)
-    X = np.vstack([emb[k] for k in data])
+    emb, lab_emb, speed = embed_all(data, labelled, cache)
+    vader = {k: score_texts(df["text"])["sentiment"].to_numpy() for k, df in data.items()}
+    rules = score_texts(labelled["text"])
+    X = np.vstack([sentiment_features(emb[k], vader[k]) for k in data])
     y = np.concatenate([data[k]["target"].to_numpy() for k in data])
     # stratify on corpus and class so every fold holds both corpora and all three classes
     source = np.concatenate([[i] * len(data[k]) for i, k in enumerate(data)])
@@ -149,22 +165,17 @@ def bench_semantic(data, labelled, fit_heads: bool) -> dict:
         part = pred[start:start + len(df)]
         start += len(df)
         res["sentiment"][k] = sentiment_scores(part, df["target"].to_numpy())
-    probs = pd.DataFrame({"thoughtful": _rules_thoughtful(labelled)})
+    probs = pd.DataFrame({"thoughtful": rules["thoughtful"]})
+    feats = {s: signal_features(lab_emb, rules[s].to_numpy()) for s in SIGNALS}
     for s in SIGNALS:
-        probs[s] = cv_logistic(lab, labelled[s].to_numpy())
+        probs[s] = cv_logistic(feats[s], labelled[s].to_numpy())
     res["signals"] = signal_scores(probs, labelled)
     if fit_heads:
-        write_heads(X, y, lab, labelled)
+        write_heads(X, y, feats, labelled)
     return res
 
 
-def _rules_thoughtful(labelled: pd.DataFrame) -> np.ndarray:
-    from afterclick.text import score_texts
-
-    return score_texts(labelled["text"])["thoughtful"].to_numpy()
-
-
-def write_heads(X, y, lab, labelled) -> Path:
+def write_heads(X, y, feats, labelled) -> Path:
     from sklearn.linear_model import LogisticRegression, RidgeCV
 
     from afterclick.text import SIGNALS
@@ -173,7 +184,7 @@ def write_heads(X, y, lab, labelled) -> Path:
     r = RidgeCV(alphas=np.logspace(-2, 3, 12)).fit(X, y)
     heads = {"sentiment_w": r.coef_.astype(np.float32), "sentiment_b": np.array([r.intercept_], dtype=np.float32)}
     for s in SIGNALS:
-        m = LogisticRegression(C=4.0, max_iter=2000).fit(lab, labelled[s].to_numpy())
+        m = LogisticRegression(C=4.0, max_iter=2000).fit(feats[s], labelled[s].to_numpy())
         heads[f"{s}_w"] = m.coef_[0].astype(np.float32)
         heads[f"{s}_b"] = m.intercept_.astype(np.float32)
     path = ROOT / "src" / "afterclick" / "text" / HEADS
@@ -185,6 +196,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--fit-heads", action="store_true", help="fit and write the semantic tier's heads")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "text.json")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="keep the semantic embeddings in this .npz between runs (e.g. /tmp/emb.npz)")
     args = ap.parse_args()
     data, labelled = load(), pd.read_csv(LABELLED)
     scorers = {"default": bench_default(data, labelled)}
@@ -194,7 +207,7 @@ def main() -> None:
     except ImportError:
         scorers["semantic"] = {"skipped": "the semantic extra is not installed"}
     else:
-        scorers["semantic"] = bench_semantic(data, labelled, args.fit_heads)
+        scorers["semantic"] = bench_semantic(data, labelled, args.fit_heads, args.cache)
     result = {"benchmark": "text", "when": datetime.now(UTC).isoformat(timespec="seconds"),
               "machine": machine(), "load_average_1_5_15": [round(x, 2) for x in __import__("os").getloadavg()],
               "published_vader": {"tweets_r": 0.881, "reviews_r": 0.565}, "scorers": scorers}

@@ -7,10 +7,11 @@ safetensors; nothing is downloaded at run time). The encoder is the BERT forward
 sentence-transformers configuration says), so no torch and no onnxruntime are needed.
 
 Heads (``semantic_heads.npz``, built by ``benchmarks/bench_text.py --fit-heads``):
-sentiment is a ridge regression on the embeddings trained on the human ratings shipped with VADER
-(Hutto & Gilbert 2014, MIT licence; the benchmark reports its 10-fold cross-validated scores, never
-scores on the rows it learned from); the relationship signals are logistic regressions trained
-on the hand-made labelled set, also reported by cross-validation.
+sentiment is a ridge regression on the embedding plus VADER's compound score, trained on the
+human ratings shipped with VADER (Hutto & Gilbert 2014, MIT licence; the benchmark reports its
+10-fold cross-validated scores, never scores on the rows it learned from); each relationship
+signal is a logistic regression on the embedding plus the rule's log-odds, trained on the
+hand-made labelled set, also reported by cross-validation.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from afterclick.text.scoring import DefaultScorer
 from afterclick.text.signals import SIGNALS, signal_probabilities
 
 HEADS = "semantic_heads.npz"
@@ -148,10 +150,24 @@ class SemanticScorer:
 
     def score(self, texts: pd.Series) -> pd.DataFrame:
         e = self.enc.encode(texts.tolist())
-        out = signal_probabilities(texts)  # thoughtful (and a fallback) from the rules
+        rules = signal_probabilities(texts)  # thoughtful stays the rule's
+        vader = DefaultScorer().sentiment(texts)
+        out = rules.copy()
         h = self.heads
-        out.insert(0, "sentiment", np.clip(e @ h["sentiment_w"] + h["sentiment_b"][0], -1, 1))
+        out.insert(0, "sentiment", np.clip(sentiment_features(e, vader) @ h["sentiment_w"] + h["sentiment_b"][0], -1, 1))
         for s in SIGNALS:
-            if f"{s}_w" in h:
-                out[s] = 1.0 / (1.0 + np.exp(-(e @ h[f"{s}_w"] + h[f"{s}_b"][0])))
+            z = signal_features(e, rules[s].to_numpy()) @ h[f"{s}_w"] + h[f"{s}_b"][0]
+            out[s] = 1.0 / (1.0 + np.exp(-z))
         return out
+
+
+def sentiment_features(embeddings: np.ndarray, vader: np.ndarray) -> np.ndarray:
+    """The sentiment head reads the embedding and VADER's compound score (a stacked model:
+    the lexicon knows intensity and negation, the embedding knows context)."""
+    return np.hstack([embeddings, np.asarray(vader, dtype=np.float32)[:, None]])
+
+
+def signal_features(embeddings: np.ndarray, rule_probability: np.ndarray) -> np.ndarray:
+    """A signal head reads the embedding and the rule's log-odds for that signal."""
+    p = np.clip(np.asarray(rule_probability, dtype=np.float64), 1e-4, 1 - 1e-4)
+    return np.hstack([embeddings, np.log(p / (1 - p)).astype(np.float32)[:, None] / 5])
