@@ -73,7 +73,7 @@ def signal_scores(prob: pd.DataFrame, truth: pd.DataFrame) -> dict:
     return out
 
 
-def rate(fn, texts: list[str], repeat: int = 3) -> float:
+def rate(fn, texts: list[str], repeat: int = 5) -> float:
     """Best of ``repeat`` runs, texts per second."""
     best = float("inf")
     for _ in range(repeat):
