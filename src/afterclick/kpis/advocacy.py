@@ -337,8 +337,8 @@ def signal_agreement(t: Tables, p: Params) -> Computation:
     """Months in which NPS and CSAT (or message sentiment) moved apart, each change significant.
 
     Per month: NPS (Rocks 2016 z test of the change from the month before), CSAT (two-proportion
-    z test), mean sentiment of customer messages (Welch-free z on the mean, from the sum of
-    squares). A month is flagged when two signals changed significantly (p < 0.05) in opposite
+    z test), mean sentiment of customer messages (large-sample z test of the two means, from
+    their sums and sums of squares). A month is flagged when two signals changed significantly (p < 0.05) in opposite
     directions, e.g. CSAT up while NPS falls: then one of them measures something else, or a
     group of customers is drifting away. The value is the number of flagged months.
     """
