@@ -7,31 +7,20 @@ from __future__ import annotations
 
 import pytest
 
-import afterclick
 from afterclick.demo import (
     CLICK_BAIT_CAMPAIGN,
     DEEP_GUIDE,
     RELATIONSHIP_CAMPAIGN,
     VIRAL_POST,
-    write_demo,
 )
-from afterclick.ingest import ingest
 from afterclick.results import Status
-from afterclick.store import Store
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    write_demo(folder / "src", size="small", seed=11)
-    with Store(folder / "demo.duckdb") as store:
-        summary = ingest(store, folder / "src")
-    assert summary.adds_up and summary.quarantined == 0 and summary.loaded > 100_000
-    w = afterclick.open(folder / "demo.duckdb", read_only=True)
-    yield w
-    w.close()
+def ws(demo_ws):
+    return demo_ws  # the small demo, seed 11, built once per session (conftest.py)
 
 
 @pytest.fixture(scope="module")

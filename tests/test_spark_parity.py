@@ -49,7 +49,8 @@ RATE_TOL = 1e-12
 # ------------------------------------------------------------------------------ KPIs under test
 
 #: Families whose every KPI must agree on Spark (a KPI added to one of them is checked too).
-PARITY_FAMILIES = ("retention", "ladder", "reach", "trust", "journey", "campaigns", "resonance", "advocacy")
+PARITY_FAMILIES = ("retention", "ladder", "reach", "trust", "journey", "campaigns", "resonance",
+                   "community", "content", "attribution", "signals", "advocacy")
 #: These must be among them, whatever else is registered.
 REQUIRED = (
     "retention.cohort_weekly", "retention.cohort_monthly", "retention.lifecycle",
@@ -74,6 +75,13 @@ PARAM_CASES = (
     ("trust.session_duration_median", dict(PERIOD, session_gap_minutes=10)),
     ("journey.funnel", PERIOD),
     ("reach.ctr", PERIOD),
+    ("community.reply_network", dict(PERIOD, grain="month")),
+    ("community.active_participants", dict(grain="month")),
+    ("community.engagement_levels", PERIOD),
+    ("content.engaged_vs_not", PERIOD),
+    ("content.goal_attainment", PERIOD),
+    ("attribution.channels", PERIOD),
+    ("attribution.relationship_campaigns", PERIOD),
     ("advocacy.nps", PERIOD),
     ("advocacy.themes", PERIOD),
     ("resonance.gratitude_rate", PERIOD),

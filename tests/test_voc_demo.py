@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
 import pytest
 
-import afterclick
-from afterclick.demo import write_demo
-from afterclick.ingest import ingest
 from afterclick.report import render_report
 from afterclick.results import Status
 from afterclick.stats import NPS
-from afterclick.store import Store
 from afterclick.text.themes import planted_overlap
 
 pytestmark = pytest.mark.slow
@@ -30,22 +25,21 @@ PLANTED = {
 }
 
 
+def computed(ws, kpi_id: str):
+    r = ws.kpi(kpi_id)
+    assert r.status is Status.COMPUTED, f"{kpi_id}: {r.reason}"
+    return r
+
+
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("voc_demo")
-    write_demo(folder / "src", size="small", seed=11)
-    with Store(folder / "demo.duckdb") as store:
-        ingest(store, folder / "src")
-    w = afterclick.open(folder / "demo.duckdb")
-    yield w
-    w.close()
+def ws(demo_ws):
+    """The shared small demo, read-only: its text scores live in a temporary table."""
+    return demo_ws
 
 
 @pytest.fixture(scope="module")
 def themes(ws):
-    r = ws.kpi("advocacy.themes")
-    assert r.status is Status.COMPUTED, r.reason
-    return r
+    return computed(ws, "advocacy.themes")
 
 
 def test_nps_matches_the_answers(ws):
@@ -95,8 +89,7 @@ def test_drivers_point_the_planted_way(ws):
 def test_report_shows_the_voice_of_the_customer(ws, themes):
     ids = ["advocacy.nps", "advocacy.csat", "advocacy.themes", "advocacy.drivers",
            "resonance.content_resonance", "resonance.gratitude_rate"]
-    results = [ws.kpi(i) for i in ids]
-    assert all(r.ok for r in results), [(r.id, r.reason) for r in results if not r.ok]
+    results = [computed(ws, i) for i in ids]
     html = render_report(results, title="VoC")
     assert "Advocacy and satisfaction" in html
     for label in themes.rows["label"]:

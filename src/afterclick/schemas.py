@@ -54,6 +54,11 @@ CONTENT_KINDS = (
     "post", "article", "guide", "tutorial", "video", "newsletter", "product_page",
     "review", "comparison", "podcast", "webinar",
 )
+#: Intended behaviours a content item may declare (its optional ``goal``): the canonical event
+#: names a person can do on content. Other names are kept and reported at ingest, like unknown
+#: event names (a source's own event, mapped or not, can still be a goal).
+CONTENT_GOALS = ("visit", "like", "follow", "save", "share", "download", "signup", "subscribe",
+                 "lead", "referral", "review_read", "tutorial_view")
 CAMPAIGN_OBJECTIVES = ("awareness", "engagement", "conversion", "retention")
 
 #: Survey score ranges accepted at ingest (inclusive); other surveys must lie in 0..100.
@@ -172,6 +177,9 @@ TABLES: dict[str, TableSpec] = {
                     "published_at": _TS,
                     "campaign_id": dt.string,
                     "topic": dt.string,
+                    # the behaviour the item is meant to cause (an event name: download, share,
+                    # signup...); content.goal_attainment scores items against it
+                    "goal": dt.string,
                 }
             ),
             required=("content_id",),

@@ -114,6 +114,13 @@ class Store:
     def _ensure_schema(self) -> None:
         for name in TABLE_NAMES:
             self.raw.execute(canonical_ddl(name))
+            # stores made before an optional column was added get it (empty) on opening
+            have = {r[0] for r in self.raw.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'",
+                [name]).fetchall()}
+            for col, dtype in TABLES[name].schema.items():
+                if col not in have:
+                    self.raw.execute(f'ALTER TABLE "{name}" ADD COLUMN "{col}" {_duckdb_type(dtype)}')
         for name, cols in _META_DDL.items():
             self.raw.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})')
 

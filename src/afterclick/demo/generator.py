@@ -1080,6 +1080,7 @@ class _Sim:
                                      type=pa.timestamp("us", tz="UTC")),
             "campaign_id": pa.array([c.campaign_id for c in C], type=pa.string()),
             "topic": pa.array([c.topic for c in C]),
+            "goal": pa.array([CONTENT_GOALS.get(c.kind) for c in C], type=pa.string()),
         })
 
     def _campaigns_table(self) -> pa.Table:
@@ -1094,6 +1095,14 @@ class _Sim:
                              for c in C], type=pa.timestamp("us", tz="UTC")),
             "spend": pa.array([round(c.spend * self.scale, 2) for c in C], type=pa.float64()),
         })
+
+
+#: The behaviour each kind of demo content is meant to cause (its ``goal``); product pages declare
+#: none (their job is a sale). Posts and videos aim for shares, which the viral meme hardly gets.
+CONTENT_GOALS = {
+    "guide": "download", "tutorial": "tutorial_view", "article": "save", "comparison": "save",
+    "newsletter": "share", "podcast": "share", "webinar": "lead", "post": "share", "video": "share",
+}
 
 
 def generate(size: str = "small", seed: int = 0) -> dict[str, pd.DataFrame]:

@@ -34,7 +34,14 @@ from pathlib import Path
 import duckdb
 
 from afterclick.ingest.mapping import EPOCH_FORMATS, Mapping, TableMapping, load_mapping
-from afterclick.schemas import DEFAULT_SURVEY_RANGE, EVENT_VOCABULARY, SURVEY_RANGES, TABLES, TableSpec
+from afterclick.schemas import (
+    CONTENT_GOALS,
+    DEFAULT_SURVEY_RANGE,
+    EVENT_VOCABULARY,
+    SURVEY_RANGES,
+    TABLES,
+    TableSpec,
+)
 from afterclick.store import INGEST_LOG, QUARANTINE, Store
 
 #: File name endings and the format they mean (``.gz`` may follow the text formats).
@@ -61,6 +68,8 @@ class FileSummary:
     reasons: dict[str, int] = field(default_factory=dict)
     #: Loaded events whose name is outside the canonical vocabulary: name -> rows.
     unknown_events: dict[str, int] = field(default_factory=dict)
+    #: Loaded content items whose ``goal`` is not a canonical event name: goal -> rows.
+    unknown_goals: dict[str, int] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
     note: str | None = None  # e.g. "empty file", "identical to a file ingested before"
 
@@ -94,17 +103,26 @@ class IngestSummary:
 
     @property
     def unknown_events(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for f in self.files:
-            for name, n in f.unknown_events.items():
-                out[name] = out.get(name, 0) + n
-        return out
+        return _added(f.unknown_events for f in self.files)
+
+    @property
+    def unknown_goals(self) -> dict[str, int]:
+        return _added(f.unknown_goals for f in self.files)
 
     @property
     def adds_up(self) -> bool:
         return all(f.adds_up for f in self.files) and (
             self.rows_read == self.loaded + self.already_stored + self.quarantined
         )
+
+
+def _added(counts) -> dict[str, int]:
+    """name -> rows, summed over the files."""
+    out: dict[str, int] = {}
+    for one in counts:
+        for name, n in one.items():
+            out[name] = out.get(name, 0) + n
+    return out
 
 
 @dataclass(frozen=True)
@@ -413,6 +431,7 @@ def _fingerprint(path: Path, find_blank: bool) -> tuple[str, bool]:
 
 def _details(fs: FileSummary) -> str:
     return json.dumps({"reasons": fs.reasons, "unknown_events": fs.unknown_events,
+                       **({"unknown_goals": fs.unknown_goals} if fs.unknown_goals else {}),
                        "ignored_columns": fs.ignored_columns, "note": fs.note})
 
 
@@ -668,7 +687,7 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
         else:
             if col == "event":
                 value = _event_expr(x, tm)
-            elif col in ("survey", "kind", "objective"):
+            elif col in ("survey", "kind", "objective", "goal"):
                 value = f"lower({x})"
             else:
                 value = x
@@ -720,6 +739,10 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
     if spec.name == "events":
         vocab = ", ".join(_lit(e) for e in EVENT_VOCABULARY)
         unknown = f"CASE WHEN _bad IS NULL AND event NOT IN ({vocab}) THEN event END"
+    if spec.name == "content":
+        # a goal outside the vocabulary is kept and reported, as unknown event names are
+        goals = ", ".join(_lit(e) for e in CONTENT_GOALS)
+        unknown = f"CASE WHEN _bad IS NULL AND goal NOT IN ({goals}) THEN goal END"
     key_hash = "hash(" + ", ".join(_q(c) for c in spec.key) + ")"
     con.execute(
         f"CREATE TEMP TABLE {prefix}_c AS SELECT _row, _bad, CASE WHEN _bad IS NULL THEN {key_hash} END AS _h, "
@@ -851,6 +874,9 @@ def _load(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str, fs: Fi
             new += k
             if name is not None:
                 unknown_events[name] = unknown_events.get(name, 0) + k
+    if spec.name == "content":
+        unknown_goals, unknown_events = unknown_events, {}
+        fs.unknown_goals = dict(sorted(unknown_goals.items(), key=lambda kv: (-kv[1], kv[0])))
     fs.rows_read = n + staged.rejects
     fs.loaded, fs.already_stored, fs.quarantined = new, stored, bad + staged.rejects
 

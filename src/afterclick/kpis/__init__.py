@@ -1,6 +1,8 @@
 """The KPI registry. Importing this package registers every family."""
 
 from afterclick.kpis import campaigns, journey, ladder, reach, resonance, retention, trust  # noqa: F401
+from afterclick.kpis import community, content  # noqa: F401
+from afterclick.kpis import attribution, signals  # noqa: F401
 from afterclick.kpis import advocacy  # noqa: F401
 from afterclick.kpis.base import KPI, REGISTRY, Computation, Outcome, Params, Tables, kpi
 

@@ -153,9 +153,9 @@ def safe_ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
 def sessions(t: Tables, p: Params) -> ir.Table:
     """One row per session: customer_id, session, start, end, duration_s, visits, events.
 
-    A session is the source's ``session_id`` where given; otherwise a run of a customer's active
-    events with no gap longer than ``session_gap_minutes`` (30 by default, the web-analytics
-    convention). Duration is the sum of the source's ``duration_s`` where the session has any,
+    A session is the source's ``session_id`` where given; the customer's active events without
+    one form runs with no gap longer than ``session_gap_minutes`` between them (30 by default,
+    the web-analytics convention). Duration is the sum of the source's ``duration_s`` where the session has any,
     else the time from its first to its last event.
     """
     return t.shared(("sessions", p.session_gap_minutes, p.start, p.end), lambda: _sessions(t, p))
@@ -165,16 +165,18 @@ def _sessions(t: Tables, p: Params) -> ir.Table:
     ev = active_events(t, p)
     # only the columns sessions need: windows carry every input column through their sort
     ev = ev.select("customer_id", "ts", "event", "session_id", "duration_s")
+    # Events with the source's session id need no ordering at all; only the rest (usually a
+    # small minority: likes, follows) go through the sorted gap pass, among themselves.
+    gap = ev.filter(ev.session_id.isnull())
     # ties on ts need no tie-break: tied events share a session whatever their order
-    w = ibis.window(group_by=ev.customer_id, order_by=ev.ts)
-    gap_s = epoch_s(ev.ts) - epoch_s(ev.ts.lag().over(w))
-    ev = ev.mutate(
-        _new=ibis.ifelse(gap_s.isnull() | (gap_s > p.session_gap_minutes * 60), 1, 0),
-    )
-    w2 = ibis.window(group_by=ev.customer_id, order_by=ev.ts, rows=(None, 0))
-    ev = ev.mutate(_gap_session=ev._new.sum().over(w2))
+    w = ibis.window(group_by=gap.customer_id, order_by=gap.ts)
+    gap_s = epoch_s(gap.ts) - epoch_s(gap.ts.lag().over(w))
+    gap = gap.mutate(_new=ibis.ifelse(gap_s.isnull() | (gap_s > p.session_gap_minutes * 60), 1, 0))
+    w2 = ibis.window(group_by=gap.customer_id, order_by=gap.ts, rows=(None, 0))
+    gap = gap.mutate(gap_session=gap._new.sum().over(w2).cast("int64")).drop("_new")
+    given = ev.filter(ev.session_id.notnull()).mutate(gap_session=ibis.null().cast("int64"))
+    ev = given.union(gap)
     # group on (customer, source session id, gap session number): no key strings to build
-    ev = ev.mutate(gap_session=ibis.ifelse(ev.session_id.isnull(), ev._gap_session, ibis.null().cast("int64")))
     s = ev.group_by(["customer_id", "session_id", "gap_session"]).aggregate(
         start=ev.ts.min(),
         end=ev.ts.max(),

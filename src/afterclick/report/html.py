@@ -39,6 +39,11 @@ COMPANIONS: dict[str, tuple[str, ...]] = {
     "journey.funnel": ("journey.clicks_to_nowhere_rate",),
 }
 
+#: What a chart's headline number is, where the KPI's name says what the chart shows instead.
+CHIP_LABELS: dict[str, str] = {
+    "campaigns.clicks_vs_commitment": "Kept 90 days on, all campaigns",
+}
+
 #: Families whose numbers are attention rather than relationship: drawn grey.
 VANITY_FAMILIES = frozenset({Family.REACH})
 
@@ -233,7 +238,7 @@ def _chart_view(
 
 def _chip(result: KPIResult, meta: ReportMeta) -> dict[str, Any]:
     return {
-        "name": result.name,
+        "name": CHIP_LABELS.get(result.id, result.name),
         "id": result.id,
         "value": format_value(result.value, result.unit, currency=meta.currency) if result.ok else "not measured",
         "summary": _plain(_summary(result.definition)),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
+from afterclick.report import narrative_signals
 from afterclick.report.format import format_percent, format_when
 from afterclick.results import KPIResult
 
@@ -193,6 +194,51 @@ def funnel(result: KPIResult, context: Mapping[str, KPIResult] | None = None) ->
     return sentence + "."
 
 
+def member_replies(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """e.g. "Members answered each other in 70% of the 1,102 replies; the brand wrote 29%."."""
+    rows = _rows(result, "replies", "member_to_member", "brand_replies")
+    if rows is None:
+        return None
+    total = _int(pd.to_numeric(rows["replies"]).sum())
+    if total == 0:
+        return None
+    m2m = _int(pd.to_numeric(rows["member_to_member"]).sum())
+    brand = _int(pd.to_numeric(rows["brand_replies"]).sum())
+    return (f"Members answered each other in {_pct(m2m / total)} of the {total:,} replies; "
+            f"the brand wrote {_pct(brand / total)}.")
+
+
+def content_depth(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """The vanity leader against the depth leader, e.g. "X drew the most shallow interactions
+    (667) but only 10 deep ones; Y earned the most deep interactions (1,748) from 3 shallow ones."."""
+    rows = _rows(result, "content_id", "shallow", "deep")
+    if rows is None:
+        return None
+    d = rows.assign(shallow=pd.to_numeric(rows["shallow"]), deep=pd.to_numeric(rows["deep"]))
+    loud, deep = d.loc[d["shallow"].idxmax()], d.loc[d["deep"].idxmax()]
+
+    def name(r: pd.Series) -> str:
+        title = r.get("title")
+        return f"“{title}”" if isinstance(title, str) and title else str(r["content_id"])
+
+    if loud["content_id"] == deep["content_id"]:
+        return f"{name(loud)} led on both attention and depth ({_int(loud['deep']):,} deep interactions)."
+    return (f"{name(loud)} drew the most shallow interactions ({_int(loud['shallow']):,}) but only "
+            f"{_int(loud['deep']):,} deep ones; {name(deep)} earned the most deep interactions "
+            f"({_int(deep['deep']):,}) from {_int(deep['shallow']):,} shallow ones.")
+
+
+def engaged_vs_not(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """The headline difference with its interval, said as an association."""
+    if result.value is None or result.ci is None:
+        return None
+    v, (lo, hi) = result.value, result.ci
+    more = "more" if v >= 0 else "less"
+    return (f"People who engaged with content in their first 30 days were {abs(v) * 100:.0f} points {more} "
+            f"likely to be active 90 days on than comparable people (95% interval {lo * 100:+.0f} to "
+            f"{hi * 100:+.0f}); an association, not proof that the content caused it.")
+
+
 #: Sentence writers by KPI id; a family with a chart adds its sentence here.
 def nps_sentence(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
     """NPS with its interval, and the theme that pulls answers furthest towards detractors.
@@ -234,6 +280,15 @@ NARRATIVES: dict[str, Narrator] = {
     "retention.cohort_monthly": cohort_retention,
     "retention.lifecycle": lifecycle,
     "journey.funnel": funnel,
+    "community.member_reply_share": member_replies,
+    "content.value": content_depth,
+    "content.engaged_vs_not": engaged_vs_not,
+    "attribution.channels": narrative_signals.attribution_credit,
+    "attribution.campaigns": narrative_signals.attribution_credit,
+    "attribution.relationship": narrative_signals.attribution_relationship,
+    "attribution.relationship_campaigns": narrative_signals.attribution_relationship,
+    "signals.leading_indicators": narrative_signals.leading_indicators,
+    "signals.value_indicators": narrative_signals.leading_indicators,
     "advocacy.nps": nps_sentence,
     "advocacy.themes": themes_sentence,
 }

@@ -1,0 +1,185 @@
+"""Attribution: which channels and campaigns deserve credit for first sales and for relationships.
+
+Each customer's journey is their ordered *touches* — clicks that carry a channel (ads, e-mails,
+posts, organic results): the moments marketing brought the person in. Visits, likes and deep
+events are what happens after a touch, not touches, so they earn no credit themselves.
+The engine builds one row per touch (pure Ibis: who, position in the journey, channel or
+campaign, the journey's outcome); the path models run in a ``finish`` step on that summary.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from afterclick import attribution as attr
+from afterclick.kpis._common import data_bounds, epoch_s, events, first_touch, in_period, safe_ratio
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
+from afterclick.results import Direction, Family, Unit
+from afterclick.schemas import DERIVED_TABLES
+
+#: The events that count as marketing touches.
+TOUCH_EVENTS = ("click",)
+NO_CAMPAIGN = "(no campaign)"
+#: Where predicted lifetime value comes from once the customer-value models store it: the
+#: relationship KPIs credit it as their value when this derived table is in the store.
+LIFETIME_VALUE_TABLE, LIFETIME_VALUE_COLUMN = "clv", "predicted_clv"
+
+
+def _touches(t: Tables, p: Params, by: str) -> ir.Table:
+    """customer_id, ts and ``key`` (channel, or campaign_id with organic clicks as NO_CAMPAIGN)."""
+    ev = events(t, p)
+    ev = ev.filter(ev.event.isin(TOUCH_EVENTS) & ev.channel.notnull())
+    key = ev.channel if by == "channel" else ev.campaign_id.fill_null(NO_CAMPAIGN)
+    return ev.select("customer_id", "ts", key=key)
+
+
+def _numbered(touches: ir.Table, outcome: ir.Table, before) -> ir.Table:
+    """Touches joined to their journey's outcome (customer_id, converted, value, …), those for
+    which ``before(row)`` holds, numbered in time order (ties broken by key: engines agree)."""
+    j = touches.inner_join(outcome, "customer_id")
+    j = j.filter(before(j))
+    w = ibis.window(group_by=j.customer_id, order_by=[j.ts, j.key])
+    return j.select("customer_id", "key", "converted", "value", position=ibis.row_number().over(w))
+
+
+def purchase_journeys(t: Tables, p: Params, by: str) -> ir.Table:
+    """One row per touch before the customer's first purchase (all touches if none): customer_id,
+    position, key, converted (1 if they bought), value (the first order's amount)."""
+    touches = _touches(t, p, by)
+    people = touches.select("customer_id").distinct()
+    if "transactions" in t:
+        tx = in_period(t["transactions"], p)
+        w = ibis.window(group_by=tx.customer_id, order_by=[tx.ts, tx.order_id])
+        tx = tx.mutate(n=ibis.row_number().over(w))
+        first = tx.filter(tx.n == 0).select("customer_id", first_ts=tx.ts, amount=tx.amount)
+        o = people.left_join(first, "customer_id").select(people.customer_id, first.first_ts, first.amount)
+        outcome = o.select(
+            "customer_id", "first_ts",
+            converted=o.first_ts.notnull().cast("int64"),
+            value=o.amount.fill_null(0.0).cast("float64"),
+        )
+    else:
+        outcome = people.mutate(converted=ibis.literal(0, "int64"), value=ibis.literal(0.0),
+                                first_ts=ibis.null().cast("timestamp"))
+    # a touch at the purchase instant counts (the click that opened the buying session)
+    return _numbered(touches, outcome, lambda j: j.first_ts.isnull() | (j.ts <= j.first_ts))
+
+
+def relationship_journeys(t: Tables, p: Params, by: str) -> ir.Table:
+    """One row per touch in the first ``retention_days`` after a customer's first active event,
+    for customers first active at least that long before the data end: converted = still active
+    ``retention_days`` or more after the first (as in campaigns.clicks_vs_commitment), value =
+    predicted lifetime value when the store holds it, else 0."""
+    horizon = p.retention_days * 86400
+    ft = first_touch(t, p).cross_join(data_bounds(t, p))
+    first_s = epoch_s(ft.first_ts)
+    ft = ft.filter((epoch_s(ft.data_end) - first_s) >= horizon)
+    outcome = ft.select(
+        "customer_id",
+        converted=((epoch_s(ft.last_ts) - first_s) >= horizon).cast("int64"),
+        first_s=first_s,
+    )
+    if LIFETIME_VALUE_TABLE in t:
+        clv = t[LIFETIME_VALUE_TABLE]
+        outcome = outcome.left_join(clv, "customer_id").select(
+            outcome, value=clv[LIFETIME_VALUE_COLUMN].fill_null(0.0).cast("float64"))
+    else:
+        outcome = outcome.mutate(value=ibis.literal(0.0))
+    return _numbered(_touches(t, p, by), outcome, lambda j: (epoch_s(j.ts) - j.first_s) < horizon)
+
+
+def credit(rows: pd.DataFrame, *, label: str, with_value: bool) -> pd.DataFrame:
+    """Executed touch rows → every model's credit per key, long: model, ``label`` (channel or
+    campaign_id), journeys (that touched it), conversions, share (of all conversions),
+    per_journey (conversions / journeys), value, removal_effect."""
+    ps = attr.journey_paths(rows, journey="customer_id", channel="key", order="position",
+                            converted="converted", value="value" if with_value else None)
+    out = attr.attribute(ps)
+    touched = rows.drop_duplicates(["customer_id", "key"]).key.value_counts()
+    total = ps.conversions.sum()
+    out.insert(2, "journeys", out.channel.map(touched).astype("int64"))
+    out.insert(4, "share", out.conversions / total)
+    out.insert(5, "per_journey", out.conversions / out.journeys)
+    if not with_value:
+        out.insert(6, "value", np.nan)
+    order = {m: i for i, m in enumerate(attr.MODELS)}
+    out = out.sort_values(["model", "channel"], key=lambda s: s.map(order) if s.name == "model" else s,
+                          kind="stable").reset_index(drop=True)
+    return out.rename(columns={"channel": label})
+
+
+def _computation(t: Tables, p: Params, journeys: ir.Table, *, label: str, value_note: str | None) -> Computation:
+    per_journey = journeys.filter(journeys.position == 0)
+    value = safe_ratio(per_journey.converted.sum(), per_journey.count())
+
+    def finish(rate, rows):
+        if rows is None or len(rows) == 0 or rows.converted.sum() == 0:
+            return Outcome(rate, None, notes=("No journey with a touch reached the outcome, so there "
+                                              "is nothing to attribute.",))
+        notes = ["Touches are clicks that carry a channel; each model shares out the same outcomes. "
+                 "Markov is the exact removal effect of a first-order chain; Shapley is the "
+                 "simplified Shapley value (Zhao et al. 2018)."]
+        if value_note:
+            notes.append(value_note)
+        return Outcome(rate, credit(rows, label=label, with_value=value_note is None), notes=tuple(notes))
+
+    return Computation(value=value, rows=journeys, finish=finish)
+
+
+_COMMON = dict(family=Family.ATTRIBUTION, unit=Unit.FRACTION, direction=Direction.HIGHER,
+               uses=("transactions",))
+
+
+@kpi("attribution.channels", name="Credit for first purchases, by channel", **_COMMON)
+def channels(t: Tables, p: Params) -> Computation:
+    """Each channel's credit for first purchases under six models, side by side.
+
+    Journey = a customer's clicks that carry a channel, in time order, up to their first
+    purchase (all of them when they never bought); outcome = the first purchase, value = its
+    amount. Models: first touch, last touch, linear, position-based (40/20/40), Markov removal
+    effect (exact first-order absorbing chain; Anderl et al. 2016) and simplified Shapley
+    (Zhao et al. 2018). Headline: share of journeys ending in a purchase.
+    """
+    return _computation(t, p, purchase_journeys(t, p, "channel"), label="channel", value_note=None)
+
+
+@kpi("attribution.campaigns", name="Credit for first purchases, by campaign", headline=False, **_COMMON)
+def campaigns(t: Tables, p: Params) -> Computation:
+    """attribution.channels with campaigns as the touches' labels (organic clicks as "(no campaign)").
+
+    Headline: share of journeys ending in a purchase.
+    """
+    return _computation(t, p, purchase_journeys(t, p, "campaign"), label="campaign_id", value_note=None)
+
+
+_REL = dict(_COMMON, uses=tuple(n for n in (LIFETIME_VALUE_TABLE,) if n in DERIVED_TABLES))
+_NO_LTV = ("Value is credited once predicted lifetime value is available; until then only "
+           "retained customers are shared out.")
+
+
+@kpi("attribution.relationship", name="Credit for relationships (90-day retention), by channel", **_REL)
+def relationship(t: Tables, p: Params) -> Computation:
+    """Each channel's credit for customers still active 90 days after they first came.
+
+    Journey = a customer's clicks that carry a channel in the first ``retention_days`` (90)
+    after their first active event, for customers first active at least that long before the
+    data end; outcome = any active event ``retention_days`` or more after the first; value =
+    predicted lifetime value when the store holds it. The six models of attribution.channels.
+    Headline: share of those journeys that stayed.
+    """
+    return _computation(t, p, relationship_journeys(t, p, "channel"), label="channel",
+                        value_note=None if LIFETIME_VALUE_TABLE in t else _NO_LTV)
+
+
+@kpi("attribution.relationship_campaigns", name="Credit for relationships (90-day retention), by campaign",
+     headline=False, **_REL)
+def relationship_campaigns(t: Tables, p: Params) -> Computation:
+    """attribution.relationship with campaigns as the touches' labels (organic clicks as "(no campaign)").
+
+    Headline: share of those journeys that stayed.
+    """
+    return _computation(t, p, relationship_journeys(t, p, "campaign"), label="campaign_id",
+                        value_note=None if LIFETIME_VALUE_TABLE in t else _NO_LTV)

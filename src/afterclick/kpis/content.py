@@ -1,0 +1,308 @@
+"""Content value: which content does its job even without a sale?
+
+Per item: the attention it wins (reach, clicks, likes) beside the depth it earns (saves,
+downloads, shares...), scored against the behaviour it was made for (the optional ``goal`` of the
+``content`` table), and the later behaviour of the people who engaged with it compared with
+similar people who did not (an association, never proof that the content caused it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from afterclick.kpis._common import (
+    DEEP,
+    active_events,
+    data_bounds,
+    epoch_s,
+    events,
+    first_touch,
+    in_period,
+    safe_ratio,
+)
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
+from afterclick.results import Direction, Family, Unit
+
+SHALLOW = ("click", "like", "follow")
+QUADRANTS = ("star", "vanity", "hidden gem", "quiet")
+#: Engaging with an item: any event on it but seeing it (impression) or clicking an ad for it.
+NOT_ENGAGING = ("impression", "click")
+#: Engagement counts when it happens this many days after a person's first active event, so the
+#: engagement itself can never be the later behaviour it is compared on.
+ENGAGE_DAYS = 30
+#: Fewest engaged people (and comparable people) for an item to get a comparison row.
+MIN_ENGAGED = 20
+ANY_CONTENT = "(any content)"
+Z95 = 1.959963984540054
+
+
+def content_interactions(t: Tables, p: Params) -> ir.Table:
+    """Per content item: reach, impressions, shallow, visits, deep and the deep kinds."""
+
+    def build() -> ir.Table:
+        ev = events(t, p)
+        ev = ev.filter(ev.content_id.notnull())
+
+        def n(cond):
+            return cond.cast("int64").sum()
+
+        return ev.group_by("content_id").aggregate(
+            reach=ev.customer_id.nunique(),
+            impressions=n(ev.event == "impression"),
+            shallow=n(ev.event.isin(SHALLOW)),
+            likes=n(ev.event == "like"),
+            visits=n(ev.event == "visit"),
+            deep=n(ev.event.isin(DEEP)),
+            saves=n(ev.event == "save"),
+            downloads=n(ev.event == "download"),
+            shares=n(ev.event == "share"),
+        )
+
+    return t.shared(("content_interactions", p.start, p.end), build)
+
+
+def _with_content(rows: ir.Table, t: Tables) -> ir.Table:
+    if "content" not in t:
+        null = ibis.null().cast("string")
+        return rows.mutate(title=null, kind=null)
+    c = t["content"]
+    return rows.left_join(c, "content_id").select(rows, title=c.title, kind=c.kind)
+
+
+@kpi("content.value", name="Deep share of content interactions", family=Family.CONTENT,
+     unit=Unit.FRACTION, direction=Direction.HIGHER, uses=("content", "messages"))
+def value(t: Tables, p: Params) -> Computation:
+    """Per content item: reach, shallow and deep interactions, depth ratio and a vanity-vs-depth
+    quadrant; headline = deep / (shallow + deep) over all content.
+
+    Events naming a ``content_id``: reach = distinct people with any of them (impressions too);
+    shallow = click, like, follow; deep = save, share, download, signup, subscribe, lead,
+    referral, review_read, tutorial_view; depth_ratio = deep / shallow (NULL without shallow);
+    comments = ``messages`` of kind comment on the item, when present. Quadrant, against the
+    median item: star (shallow and deep above it), vanity (shallow above, deep not), hidden gem
+    (deep above, shallow not), quiet (neither).
+    """
+    rows = content_interactions(t, p)
+    rows = rows.filter((rows.shallow + rows.deep + rows.visits) > 0)
+    if "messages" in t:
+        m = in_period(t["messages"], p)
+        m = m.filter((m.kind == "comment") & m.content_id.notnull())
+        com = m.group_by("content_id").aggregate(comments=m.count())
+        rows = rows.left_join(com, "content_id").select(rows, comments=com.comments.fill_null(0))
+    else:
+        rows = rows.mutate(comments=ibis.null().cast("int64"))
+    med = rows.aggregate(med_shallow=rows.shallow.median(), med_deep=rows.deep.median())
+    r = rows.cross_join(med)
+    hi_s, hi_d = r.shallow > r.med_shallow, r.deep > r.med_deep
+    r = r.mutate(
+        depth_ratio=safe_ratio(r.deep, r.shallow),
+        quadrant=ibis.cases((hi_s & hi_d, "star"), (hi_s, "vanity"), (hi_d, "hidden gem"), else_="quiet"),
+    ).drop("med_shallow", "med_deep")
+    r = _with_content(r, t)
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull())
+    deep = ev.event.isin(DEEP).cast("int64").sum()
+    value_ = safe_ratio(deep, deep + ev.event.isin(SHALLOW).cast("int64").sum())
+    return Computation(value=value_, rows=r, order_by=("-shallow", "-deep", "content_id"))
+
+
+@kpi("content.goal_attainment", name="Content goal attainment", family=Family.CONTENT,
+     unit=Unit.FRACTION, direction=Direction.HIGHER, requires=("events", "content"))
+def goal_attainment(t: Tables, p: Params) -> Computation:
+    """Per content item with a declared ``goal``: goal rate = people who did the goal event on it /
+    people it reached; headline = all goal doers / all people reached, over those items.
+
+    The goal is an event name (download, share, signup...) in the ``content`` table; reach =
+    distinct people with any event naming the item (impressions too). attainment_index = the
+    item's goal rate / the median goal rate of the items with the same goal (1 = typical for its
+    goal, above 1 = does its job better than its peers). Items without a goal are left out.
+    """
+    c = t["content"]
+    if "goal" not in c.columns:
+        raise ValueError("table content has no goal column (stores made before it: re-ingest the "
+                         "content file into a new store, or open the store writable once)")
+    goals = c.filter(c.goal.notnull()).select("content_id", "title", "kind", "goal")
+    per = content_interactions(t, p).select("content_id", "reach", "likes")
+    ev = events(t, p)
+    did = ev.join(goals, [ev.content_id == goals.content_id, ev.event == goals.goal])
+    did = did.group_by(did.content_id).aggregate(goal_people=did.customer_id.nunique(), goal_events=did.count())
+    rows = goals.left_join(per, "content_id").select(
+        goals, reach=per.reach.fill_null(0), likes=per.likes.fill_null(0),
+    )
+    rows = rows.left_join(did, "content_id").select(
+        rows, goal_people=did.goal_people.fill_null(0), goal_events=did.goal_events.fill_null(0),
+    )
+    rows = rows.mutate(goal_rate=safe_ratio(rows.goal_people, rows.reach))
+    peers = rows.group_by("goal").aggregate(peer_median_rate=rows.goal_rate.median())
+    rows = rows.left_join(peers, "goal").select(rows, peers.peer_median_rate)
+    rows = rows.mutate(attainment_index=safe_ratio(rows.goal_rate, rows.peer_median_rate))
+    headline = safe_ratio(rows.goal_people.sum(), rows.reach.sum())
+    return Computation(value=headline, rows=rows, finish=_no_goal_note,
+                       order_by=("goal", "-goal_rate", "content_id"))
+
+
+def _no_goal_note(value: float | None, rows: pd.DataFrame | None) -> Outcome:
+    notes = ()
+    if rows is None or rows.empty:
+        notes = ("No content item declares a goal: add a goal column to the content file "
+                 "(download, share, signup...) to score items against it.",)
+    return Outcome(value=value, rows=rows, notes=notes)
+
+
+# ------------------------------------------------------------------------------ engaged vs not
+
+
+def _population(t: Tables, p: Params) -> ir.Table:
+    """Customers first active at least ``retention_days`` before the latest event, with their
+    stratum (first-touch month and channel), retained flag and (with transactions) converted flag."""
+    horizon = p.retention_days * 86400
+    ft = first_touch(t, p).cross_join(data_bounds(t, p))
+    first_s = epoch_s(ft.first_ts)
+    ft = ft.filter((epoch_s(ft.data_end) - first_s) >= horizon)
+    ft = ft.select(
+        "customer_id", "first_ts",
+        retained=((epoch_s(ft.last_ts) - first_s) >= horizon).cast("int64"),
+    )
+    # the channel of the first active event (the smallest name when several share that instant)
+    ev = active_events(t, p)
+    at_first = ev.join(ft, [ev.customer_id == ft.customer_id, ev.ts == ft.first_ts])
+    ch = at_first.group_by(at_first.customer_id).aggregate(channel=at_first.channel.fill_null("(none)").min())
+    pop = ft.join(ch, "customer_id").select(ft, cohort=ft.first_ts.truncate("M"), channel=ch.channel)
+    if "transactions" in t:
+        tx = in_period(t["transactions"], p)
+        j = tx.join(pop.select("customer_id", "first_ts"), "customer_id")
+        gap = epoch_s(j.ts) - epoch_s(j.first_ts)
+        j = j.filter((gap >= 0) & (gap < horizon))
+        buyers = j.select("customer_id").distinct().mutate(bought=ibis.literal(1))
+        pop = pop.left_join(buyers, "customer_id").select(
+            pop, converted=buyers.bought.fill_null(0).cast("int64"))
+    else:
+        pop = pop.mutate(converted=ibis.null().cast("int64"))
+    return pop
+
+
+@kpi("content.engaged_vs_not", name="Retention difference: content-engaged vs comparable people",
+     family=Family.CONTENT, unit=Unit.FRACTION, direction=Direction.HIGHER,
+     uses=("content", "transactions"))
+def engaged_vs_not(t: Tables, p: Params) -> Computation:
+    """Later behaviour of people who engaged with a content item versus comparable people who did
+    not: the stratum-adjusted difference in 90-day retention (and conversion), with 95% intervals.
+    Association, not cause.
+
+    Population: customers first active at least 90 days (``retention_days``) before the latest
+    event. Engaged with an item: any event on it other than an impression or a click, within 30
+    days of their first active event. Retained: any active event 90+ days after the first;
+    converted: an order within 90 days of it. Comparable: the same stratum, i.e. first-touch
+    month and channel of the first active event. Adjusted difference = Mantel-Haenszel weighted
+    mean of the stratum differences, weights n1·n0/N (Greenland & Robins 1985), Wald interval
+    from the stratum variances p(1-p)/n; alongside, each group's raw rate with a Wilson interval
+    and the unadjusted difference with Newcombe's hybrid-score interval (statsmodels). Items with
+    fewer than 20 engaged people are left out; the headline is the adjusted retention difference
+    of people who engaged with any content item.
+    """
+    pop = _population(t, p)
+    strata = pop.group_by(["cohort", "channel"]).aggregate(
+        n=pop.count(), retained=pop.retained.sum(), converted=pop.converted.sum(),
+    )
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull() & ~ev.event.isin(NOT_ENGAGING))
+    # (only the columns needed: the event's own channel must not stand in for the stratum's)
+    ev = ev.select("customer_id", "ts", "content_id")
+    j = ev.join(pop, "customer_id")
+    gap = epoch_s(j.ts) - epoch_s(j.first_ts)
+    j = j.filter((gap >= 0) & (gap < ENGAGE_DAYS * 86400))
+    eng = j.select("content_id", "customer_id", "cohort", "channel", "retained", "converted").distinct()
+    anyc = eng.select("customer_id", "cohort", "channel", "retained", "converted").distinct()
+    anyc = anyc.mutate(content_id=ibis.literal(ANY_CONTENT))
+
+    def per_stratum(e: ir.Table) -> ir.Table:
+        return e.group_by(["content_id", "cohort", "channel"]).aggregate(
+            n1=e.count(), retained1=e.retained.sum(), converted1=e.converted.sum(),
+        )
+
+    cells = per_stratum(eng).union(per_stratum(anyc))
+    rows = cells.join(strata, ["cohort", "channel"]).select(
+        cells.content_id, cells.cohort, cells.channel, cells.n1, cells.retained1, cells.converted1,
+        n0=strata.n - cells.n1, retained0=strata.retained - cells.retained1,
+        converted0=strata.converted - cells.converted1,
+    )
+    rows = _with_content(rows, t)
+    return Computation(rows=rows, finish=_compare, order_by=("content_id", "cohort", "channel"))
+
+
+def mh_risk_difference(n1, x1, n0, x0) -> tuple[float, float, float]:
+    """Mantel-Haenszel risk difference over strata and its 95% Wald interval.
+
+    RD = Σ w_s (x1_s/n1_s - x0_s/n0_s) / Σ w_s with w_s = n1_s·n0_s/(n1_s + n0_s) (Greenland &
+    Robins 1985); Var = Σ w_s² (p1_s(1-p1_s)/n1_s + p0_s(1-p0_s)/n0_s) / (Σ w_s)². Strata missing
+    either group carry no weight. Returns (rd, low, high); NaN-free: raises on no usable stratum.
+    """
+    n1, x1, n0, x0 = (np.asarray(a, dtype=float) for a in (n1, x1, n0, x0))
+    ok = (n1 > 0) & (n0 > 0)
+    if not ok.any():
+        raise ValueError("no stratum has both engaged and comparable people")
+    n1, x1, n0, x0 = n1[ok], x1[ok], n0[ok], x0[ok]
+    w = n1 * n0 / (n1 + n0)
+    p1, p0 = x1 / n1, x0 / n0
+    rd = float(np.sum(w * (p1 - p0)) / np.sum(w))
+    var = float(np.sum(w**2 * (p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)) / np.sum(w) ** 2)
+    half = Z95 * math.sqrt(var)
+    return rd, rd - half, rd + half
+
+
+def _compare(value: float | None, rows: pd.DataFrame | None) -> Outcome:
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+    cols = ["content_id", "title", "kind", "engaged", "comparable"]
+    for o in ("retention", "conversion"):
+        cols += [f"{o}_engaged", f"{o}_engaged_low", f"{o}_engaged_high", f"{o}_comparable",
+                 f"{o}_comparable_low", f"{o}_comparable_high", f"{o}_diff_raw", f"{o}_diff_raw_low",
+                 f"{o}_diff_raw_high", f"{o}_diff", f"{o}_diff_low", f"{o}_diff_high"]
+    out = []
+    left_out = 0
+    for cid, g in (rows.groupby("content_id", sort=True) if rows is not None else ()):
+        g = g[(g["n1"] > 0) & (g["n0"] > 0)]
+        n1, n0 = int(g["n1"].sum()), int(g["n0"].sum())
+        if n1 < MIN_ENGAGED or n0 < MIN_ENGAGED:
+            left_out += 1
+            continue
+        rec = {"content_id": cid, "title": g["title"].iloc[0], "kind": g["kind"].iloc[0],
+               "engaged": n1, "comparable": n0}
+        for o, col in (("retention", "retained"), ("conversion", "converted")):
+            if g[f"{col}1"].isna().any():
+                continue
+            x1, x0 = int(g[f"{col}1"].sum()), int(g[f"{col}0"].sum())
+            lo1, hi1 = proportion_confint(x1, n1, alpha=0.05, method="wilson")
+            lo0, hi0 = proportion_confint(x0, n0, alpha=0.05, method="wilson")
+            dlo, dhi = confint_proportions_2indep(x1, n1, x0, n0, method="newcomb", compare="diff")
+            rd, rlo, rhi = mh_risk_difference(g["n1"], g[f"{col}1"], g["n0"], g[f"{col}0"])
+            rec.update({
+                f"{o}_engaged": x1 / n1, f"{o}_engaged_low": float(lo1), f"{o}_engaged_high": float(hi1),
+                f"{o}_comparable": x0 / n0, f"{o}_comparable_low": float(lo0),
+                f"{o}_comparable_high": float(hi0),
+                f"{o}_diff_raw": x1 / n1 - x0 / n0, f"{o}_diff_raw_low": float(dlo),
+                f"{o}_diff_raw_high": float(dhi),
+                f"{o}_diff": rd, f"{o}_diff_low": rlo, f"{o}_diff_high": rhi,
+            })
+        out.append(rec)
+    df = pd.DataFrame(out, columns=cols)
+    # the any-content row first, then items by adjusted retention difference
+    df["_any"] = df["content_id"] != ANY_CONTENT
+    df = df.sort_values(["_any", "retention_diff", "content_id"], ascending=[True, False, True],
+                        kind="stable").drop(columns="_any").reset_index(drop=True)
+    notes = ["Association, not cause: people who choose to engage with content differ from those "
+             "who do not in ways the comparison (same first-touch month and channel) cannot remove."]
+    if left_out:
+        notes.append(f"{left_out} item(s) with fewer than {MIN_ENGAGED} engaged or comparable people "
+                     "are left out.")
+    headline, ci = None, None
+    top = df[df["content_id"] == ANY_CONTENT]
+    if not top.empty and pd.notna(top["retention_diff"].iloc[0]):
+        headline = float(top["retention_diff"].iloc[0])
+        ci = (float(top["retention_diff_low"].iloc[0]), float(top["retention_diff_high"].iloc[0]))
+    return Outcome(value=headline, rows=df, ci=ci, notes=tuple(notes))

@@ -1,0 +1,146 @@
+"""The leading-indicator model: the logistic fit against statsmodels on the same data, the
+AUC interval by hand, and the ranking on data with a known answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from afterclick.signals import auc_interval, fit_logistic, leading_indicators
+
+
+def simulated(n=4000, seed=3):
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([rng.normal(size=n), rng.binomial(1, 0.3, n), rng.normal(size=n)])
+    eta = -0.4 + 0.8 * x[:, 0] + 1.2 * x[:, 1] - 0.5 * x[:, 2]
+    y = rng.binomial(1, 1 / (1 + np.exp(-eta)))
+    return x, y
+
+
+def test_unpenalised_limit_matches_statsmodels_logit():
+    x, y = simulated()
+    ours = fit_logistic(x, y, C=1e12)
+    ref = sm.Logit(y, sm.add_constant(x)).fit(disp=0)
+    assert ours.intercept == pytest.approx(ref.params[0], rel=1e-6)
+    assert ours.coef == pytest.approx(ref.params[1:], rel=1e-6)
+    assert ours.intercept_se == pytest.approx(ref.bse[0], rel=1e-5)
+    assert ours.se == pytest.approx(ref.bse[1:], rel=1e-5)
+    lo, hi = ours.interval()
+    ci = ref.conf_int()
+    assert lo == pytest.approx(ci[1:, 0], rel=1e-5) and hi == pytest.approx(ci[1:, 1], rel=1e-5)
+
+
+def test_ridge_matches_statsmodels_elastic_net_with_no_l1():
+    # scikit-learn minimises C·Σ logloss + ||b||²/2; statsmodels -loglike/n + alpha·||b||²/2
+    # with L1_wt = 0: the same optimum when alpha = 1 / (C n), the intercept unpenalised
+    x, y = simulated(n=600, seed=5)
+    C = 0.01
+    ours = fit_logistic(x, y, C=C)
+    alpha = np.r_[0.0, np.full(x.shape[1], 1 / (C * len(y)))]
+    ref = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial()).fit_regularized(
+        alpha=alpha, L1_wt=0.0, cnvrg_tol=1e-12, maxiter=1000)
+    assert ours.intercept == pytest.approx(ref.params[0], rel=1e-4)
+    assert ours.coef == pytest.approx(ref.params[1:], rel=1e-4)
+    # the penalty shrinks: every slope is smaller than the unpenalised one
+    free = fit_logistic(x, y, C=1e12)
+    assert np.all(np.abs(ours.coef) < np.abs(free.coef))
+
+
+def test_auc_interval_by_hand():
+    # Hanley & McNeil (1982): AUC 0.5, 10 and 10: Q1 = Q2 = 1/3,
+    # var = (0.25 + 9·(1/3 - 1/4) + 9·(1/3 - 1/4)) / 100 = 0.0175
+    lo, hi = auc_interval(0.5, 10, 10)
+    assert (hi - lo) / 2 == pytest.approx(1.959963985 * np.sqrt(0.0175), rel=1e-9)
+    assert auc_interval(0.99, 10, 10)[1] == 1.0  # clipped
+
+
+def test_constant_outcome_is_a_clear_error():
+    with pytest.raises(ValueError, match="never varies"):
+        fit_logistic(np.ones((5, 1)), np.zeros(5))
+
+
+def planted(n=3000, seed=1):
+    """Early behaviours where "guide" triples the odds of staying, "like" does nothing, and
+    "click" is done by everyone (nothing to learn from it)."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "first_ts": pd.date_range("2025-01-01", periods=n, freq="h"),
+        "guide": rng.binomial(1, 0.2, n) * rng.integers(1, 4, n),
+        "like": rng.binomial(1, 0.5, n) * rng.integers(1, 9, n),
+        "visit": rng.binomial(1, 0.6, n),
+        "click": np.ones(n, dtype=int),
+        "rare": (np.arange(n) < 10).astype(int),
+    })
+    eta = -1.2 + np.log(3) * (df.guide > 0) + 0.4 * df.visit
+    df["retained"] = rng.binomial(1, 1 / (1 + np.exp(-eta)))
+    df["spend"] = np.where(df.retained == 1, 40.0, 5.0)
+    return df
+
+
+def test_planted_indicator_ranks_first_with_its_odds_ratio():
+    df = planted()
+    li = leading_indicators(df, ["like", "guide", "visit", "click", "rare"], spend="spend")
+    t = li.table.set_index("indicator")
+    assert li.table.indicator.iloc[0] == "guide"
+    assert t.loc["guide", "or_low"] < 3 < t.loc["guide", "or_high"]
+    assert t.loc["like", "ci_low"] < 0 < t.loc["like", "ci_high"]
+    assert set(li.dropped) == {"click", "rare"}
+    assert li.n_train == 2100 and li.n_test == 900
+    assert 0.55 < li.auc < 0.75 and li.auc_ci[0] < li.auc < li.auc_ci[1]
+    assert t.loc["guide", "spend_doers"] > t.loc["guide", "spend_others"]
+    assert list(li.table["rank"]) == [1, 2, 3]
+    assert li.table.or_low.is_monotonic_decreasing  # ranked by what the data are sure of
+
+
+def test_time_split_uses_later_customers_for_the_test():
+    df = planted().sample(frac=1, random_state=0)  # shuffled rows: the split still follows time
+    li = leading_indicators(df, ["guide", "like", "visit"])
+    assert li.test_from == df.first_ts.sort_values().iloc[li.n_train]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    (dict(features=["guide", "nope"]), "required column(s) ['nope'] missing"),
+    (dict(features=["click"]), "no behaviour is done by at least 30"),
+    (dict(features=["guide"], train_share=1.5), "train_share must be between 0 and 1"),
+])
+def test_bad_input_gives_one_clear_line(kwargs, message):
+    with pytest.raises(ValueError) as err:
+        leading_indicators(planted(), **kwargs)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_indicator_chart_ranks_top_first_and_shows_auc():
+    from afterclick.plots import plot
+    from afterclick.results import Direction, Family, KPIResult, Status, Unit
+
+    li = leading_indicators(planted(), ["like", "guide", "visit"])
+    result = KPIResult(id="signals.leading_indicators", name="n", family=Family.SIGNALS, unit=Unit.SCORE,
+                       direction=Direction.HIGHER, definition="d", status=Status.COMPUTED, value=li.auc,
+                       ci=li.auc_ci, rows=li.table)
+    fig = plot(result)
+    (dots,) = fig.data
+    assert list(dots.y)[-1] == "guide"  # drawn bottom-up: the top rank is the last category
+    assert dots.marker.color[-1] != dots.marker.color[0]  # guide clears 1, like does not
+    assert any(f"AUC on later cohorts {li.auc:.2f}" in a.text for a in fig.layout.annotations)
+
+
+def test_sentences_name_the_top_indicator_and_the_relationship_leader():
+    from afterclick.kpis.attribution import credit
+    from afterclick.report.narrative import sentence
+    from afterclick.results import Direction, Family, KPIResult, Status, Unit
+
+    li = leading_indicators(planted(), ["like", "guide", "visit"])
+    common = dict(name="n", unit=Unit.SCORE, direction=Direction.HIGHER, definition="d", status=Status.COMPUTED)
+    r = KPIResult(id="signals.leading_indicators", family=Family.SIGNALS, value=li.auc, rows=li.table, **common)
+    text = sentence(r)
+    assert text.startswith("Customers who did guide in their first 14 days had ")
+    assert f"AUC {li.auc:.2f}" in text
+    touches = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "position": [0, 0, 0, 0],
+                            "key": ["academy", "academy", "giveaway", "giveaway"],
+                            "converted": [1, 1, 1, 0], "value": [0.0] * 4})
+    rel = KPIResult(id="attribution.relationship_campaigns", family=Family.ATTRIBUTION,
+                    rows=credit(touches, label="campaign_id", with_value=False), **common)
+    assert sentence(rel) == ("Per journey it touched, academy brings the most customers still active 90 days on "
+                             "(1.00 under the Markov model) and giveaway the fewest (0.50).")
