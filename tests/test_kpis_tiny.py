@@ -9,11 +9,16 @@ import math
 
 import pandas as pd
 import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 import afterclick
 from afterclick.kpis import REGISTRY
 from afterclick.results import Status
-from tinyworld import build_store
+from tinyworld import MESSAGES, build_store
+
+# the reference for sentiment: the vaderSentiment package itself, on the five customer messages
+VADER_MEAN = sum(SentimentIntensityAnalyzer().polarity_scores(m[3])["compound"]
+                 for m in MESSAGES if not m[7]) / 5
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +80,29 @@ EXPECTED_VALUES = {
     "campaigns.clicks_vs_commitment": 1 / 3,  # eligible A, B, C; only A retained
     # on content: deep = A's save and C's download of g1; shallow = two clicks and a like on p1
     "resonance.depth_ratio": 2 / 3,
+    # --- voice of the customer (tinyworld RESPONSES and MESSAGES)
+    # NPS answers 10, 6, 8, 3, 9: promoters r1, r5; detractors r2, r4 -> (2 - 2) / 5
+    "advocacy.nps": 0.0,
+    "advocacy.nps_by_touchpoint": 0.0,
+    "advocacy.nps_by_segment": 0.0,
+    "advocacy.csat": 2 / 3,  # 5, 2, 4: two of three are 4 or 5
+    "advocacy.csat_by_touchpoint": 2 / 3,
+    "advocacy.csat_by_segment": 2 / 3,
+    "advocacy.ces": 4.5,  # (6 + 3) / 2
+    "advocacy.themes": 0,  # four comments and one support message: too few for themes
+    "advocacy.drivers": None,
+    "advocacy.signal_agreement": 0,  # a handful of answers a month: no change is significant
+    # five customer messages (m4 is the brand's): m1 thanks, m5 tells a story and is the only
+    # one with 12+ distinct words; C asks for advice (m2), of the writers A, B, C, E
+    "resonance.message_sentiment": VADER_MEAN,
+    "resonance.gratitude_rate": 1 / 5,
+    "resonance.personal_story_rate": 1 / 5,
+    "resonance.thoughtful_rate": 1 / 5,
+    "trust.advice_seeking_share": 1 / 4,
+    # on content: A's save of g1 over two clicks and a like on p1 (visits carry no content_id)
+    "resonance.save_rate": 1 / 3,
+    "resonance.share_rate": 0.0,
+    "resonance.content_resonance": 1 / 3,  # comments on content m1, m2, m3: m1 is grateful
     # deep / (shallow + deep) on content: the save and the download against two clicks and a like
     "content.value": 2 / 5,
     # only A and C engaged with content (fewer than 20 people): no comparison to make

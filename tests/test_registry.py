@@ -10,6 +10,7 @@ from afterclick.kpis import REGISTRY
 from afterclick.kpis.base import KPI, Computation, Params, Registry, Tables
 from afterclick.results import Family
 from afterclick.schemas import DERIVED_TABLES, TABLE_NAMES, TABLES, empty_table
+from afterclick.text.store import SCHEMA as TEXT_SCORES_SCHEMA
 
 
 def test_ids_are_unique_and_prefixed_by_family():
@@ -39,6 +40,7 @@ def test_kpi_is_documented_and_pure(kpi):
     assert len(kpi.definition) > 40, f"{kpi.id} needs a docstring with its formula"
     # builds on unbound tables: no backend, no execution
     tables = Tables({name: empty_table(name) for name in TABLES})
+    tables.replace("text_scores", ibis.table(TEXT_SCORES_SCHEMA, name="text_scores"))
     comp = kpi.compute(tables, Params())
     assert isinstance(comp, Computation)
     assert comp.value is not None or comp.rows is not None

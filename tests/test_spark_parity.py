@@ -50,7 +50,7 @@ RATE_TOL = 1e-12
 
 #: Families whose every KPI must agree on Spark (a KPI added to one of them is checked too).
 PARITY_FAMILIES = ("retention", "ladder", "reach", "trust", "journey", "campaigns", "resonance",
-                   "community", "content", "attribution", "signals", "value")
+                   "community", "content", "attribution", "signals", "value", "advocacy")
 #: These must be among them, whatever else is registered.
 REQUIRED = (
     "retention.cohort_weekly", "retention.cohort_monthly", "retention.lifecycle",
@@ -83,6 +83,9 @@ PARAM_CASES = (
     ("attribution.channels", PERIOD),
     ("attribution.relationship_campaigns", PERIOD),
     ("value.campaign_ltv_credit", PERIOD),
+    ("advocacy.nps", PERIOD),
+    ("advocacy.themes", PERIOD),
+    ("resonance.gratitude_rate", PERIOD),
 )
 
 
@@ -219,6 +222,14 @@ def spark_ws(spark, duck_ws, tmp_path_factory):
         raw.execute(f"COPY \"{name}\" TO '{path}' (FORMAT parquet)")
         df = spark.read.parquet(str(path))
         df.createOrReplaceTempView(name)
+    # derived tables: scored on DuckDB (scoring writes to the store), handed to Spark as they are
+    from afterclick.text.store import TABLE as TEXT_SCORES, prepare_text_scores
+
+    prepare_text_scores(duck_ws)
+    duck_ws.refresh_table(TEXT_SCORES)
+    path = out / f"{TEXT_SCORES}.parquet"
+    raw.execute(f"COPY \"{TEXT_SCORES}\" TO '{path}' (FORMAT parquet)")
+    spark.read.parquet(str(path)).createOrReplaceTempView(TEXT_SCORES)
     con = ibis.pyspark.connect(spark)
     ws = afterclick.open(con)
     # same tables, same rows, same column types (Spark gives its microsecond timestamps no scale)

@@ -59,6 +59,34 @@ CAMPAIGNS = [
 CUSTOMERS = [("B", None), ("C", "c1")]
 
 
+#: Survey answers (added for the advocacy family). Promoters (9-10) count as advocates on the
+#: ladder, so only A, already an advocate from February on, gives 9 or 10.
+# response_id, customer, ts, survey, score, comment, touchpoint
+RESPONSES = [
+    ("r1", "A", "2025-02-10 10:00", "nps", 10.0, "Thank you, the delivery was quick", "post_purchase"),
+    ("r2", "B", "2025-02-11 10:00", "nps", 6.0, "Delivery was late", "post_purchase"),
+    ("r3", "C", "2025-03-05 10:00", "nps", 8.0, None, "onboarding"),
+    ("r4", "E", "2025-03-06 10:00", "nps", 3.0, "The site is confusing", "onboarding"),
+    ("r5", "A", "2025-03-20 10:00", "nps", 9.0, None, "post_purchase"),
+    ("r6", "B", "2025-02-12 10:00", "csat", 5.0, None, "support"),
+    ("r7", "C", "2025-03-12 10:00", "csat", 2.0, "Still waiting for a reply", "support"),
+    ("r8", "E", "2025-03-13 10:00", "csat", 4.0, None, "support"),
+    ("r9", "C", "2025-03-14 10:00", "ces", 6.0, None, "checkout"),
+    ("r10", "E", "2025-03-15 10:00", "ces", 3.0, None, "checkout"),
+]
+
+# message_id, author, ts, text, kind, content_id, parent_id, is_brand
+MESSAGES = [
+    ("m1", "A", "2025-01-08 12:05", "Thank you so much, this guide really helped me!", "comment", "g1", None, False),
+    ("m2", "C", "2025-01-20 10:50", "Should I repot my fern now or wait until spring?", "comment", "g1", None, False),
+    ("m3", "B", "2025-01-07 08:01", "lol", "comment", "p1", None, False),
+    ("m4", "brand", "2025-01-21 09:00", "Yes, wait until spring.", "reply", "g1", "m2", True),
+    ("m5", "E", "2025-02-03 10:05", "My grandmother gave me her peace lily when I moved into my first flat "
+     "years ago, and it is still thriving.", "community_post", None, None, False),
+    ("m6", "C", "2025-03-01 10:00", "My order is still not here, this is terrible.", "support", None, None, False),
+]
+
+
 def frames(with_transactions: bool = True, with_customers: bool = False) -> dict[str, pd.DataFrame]:
     ev = pd.DataFrame(EVENTS, columns=["customer_id", "ts", "event", "channel", "campaign_id",
                                        "session_id", "duration_s", "content_id"])
@@ -71,6 +99,14 @@ def frames(with_transactions: bool = True, with_customers: bool = False) -> dict
         out["campaigns"] = pd.DataFrame(
             CAMPAIGNS, columns=["campaign_id", "name", "channel", "objective", "spend"]
         )
+    if with_transactions:
+        r = pd.DataFrame(RESPONSES, columns=["response_id", "customer_id", "ts", "survey", "score", "comment",
+                                             "touchpoint"])
+        r["ts"] = pd.to_datetime(r["ts"], utc=True)
+        m = pd.DataFrame(MESSAGES, columns=["message_id", "author_id", "ts", "text", "kind", "content_id",
+                                            "parent_id", "is_brand"])
+        m["ts"] = pd.to_datetime(m["ts"], utc=True)
+        out["responses"], out["messages"] = r, m
     if with_customers:
         out["customers"] = pd.DataFrame(CUSTOMERS, columns=["customer_id", "acquisition_campaign_id"])
     return out

@@ -222,7 +222,9 @@ def open(location: str | Path | ibis.BaseBackend | None = None, *, read_only: bo
     return Workspace(store, Params(**params))
 
 
-# Derived tables the KPI families provide (a package owning one may also register on import).
+# Preparers of the derived tables, registered once ``register_preparer`` exists (the KPI modules
+# load before this module finishes, so they cannot register themselves on import).
+import afterclick.text.store  # noqa: E402,F401  (text_scores: registers on import)
 from afterclick.kpis.value import prepare_clv  # noqa: E402
 
 register_preparer("clv", prepare_clv)

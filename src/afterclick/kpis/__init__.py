@@ -4,6 +4,7 @@ from afterclick.kpis import campaigns, journey, ladder, reach, resonance, retent
 from afterclick.kpis import community, content  # noqa: F401
 from afterclick.kpis import attribution, signals  # noqa: F401
 from afterclick.kpis import value  # noqa: F401
+from afterclick.kpis import advocacy  # noqa: F401
 from afterclick.kpis.base import KPI, REGISTRY, Computation, Outcome, Params, Tables, kpi
 
 __all__ = ["KPI", "REGISTRY", "Computation", "Outcome", "Params", "Tables", "kpi"]

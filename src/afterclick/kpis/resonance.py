@@ -42,3 +42,133 @@ def depth_ratio(t: Tables, p: Params) -> Computation:
     value = safe_ratio(deep.sum(), shallow.sum())
     # the most-liked first, so a report's first rows show the vanity leaders beside their depth
     return Computation(value=value, rows=rows, order_by=("-likes", "-deep", "content_id"))
+
+
+# ------------------------------------------------------------------------------ what people write
+# Scores come from the derived table ``text_scores`` (afterclick.text: VADER sentiment and the
+# relationship signals, one row per message, computed once and kept in the store).
+
+#: A message shows a signal when its probability is at least this.
+SIGNAL_THRESHOLD = 0.5
+
+
+def scored_messages(t: Tables, p: Params):
+    """Customer messages of the period (not the brand's) with their stored scores."""
+    from afterclick.kpis._common import in_period
+    from afterclick.text.scoring import DEFAULT_SCORER
+
+    def build():
+        m = in_period(t["messages"], p)
+        m = m.filter(~m.is_brand.fill_null(False))
+        s = t["text_scores"]
+        s = s.filter((s.source == "messages") & (s.scorer == DEFAULT_SCORER)).drop("source", "scorer")
+        return m.join(s, m.message_id == s.text_id).drop("text_id")
+
+    return t.shared(("scored_messages", p.start, p.end), build)
+
+
+@kpi("resonance.message_sentiment", name="Sentiment of customer messages", family=Family.RESONANCE,
+     unit=Unit.SCORE, direction=Direction.HIGHER, requires=("messages", "text_scores"))
+def message_sentiment(t: Tables, p: Params) -> Computation:
+    """Mean sentiment of customers' messages, from -1 (negative) to +1 (positive).
+
+    Sentiment is VADER's compound score (Hutto & Gilbert 2014); a message is positive at
+    >= 0.05 and negative at <= -0.05 (VADER's own thresholds). Rows per month with the shares
+    of positive and negative messages.
+    """
+    m = scored_messages(t, p)
+    rows = m.group_by(period=m.ts.truncate("M")).aggregate(
+        messages=m.count(), sentiment=m.sentiment.mean(),
+        positive=(m.sentiment >= 0.05).cast("int64").sum(), negative=(m.sentiment <= -0.05).cast("int64").sum())
+    rows = rows.mutate(positive_share=safe_ratio(rows.positive, rows.messages),
+                       negative_share=safe_ratio(rows.negative, rows.messages))
+    return Computation(value=m.sentiment.mean(), rows=rows, order_by=("period",))
+
+
+def _signal_rate(t: Tables, p: Params, signal: str) -> Computation:
+    m = scored_messages(t, p)
+    hit = (m[signal] >= SIGNAL_THRESHOLD).cast("int64")
+    rows = m.group_by(period=m.ts.truncate("M")).aggregate(messages=m.count(), **{signal: hit.sum()})
+    rows = rows.mutate(rate=safe_ratio(rows[signal], rows.messages))
+    return Computation(value=safe_ratio(hit.sum(), m.count()), rows=rows, order_by=("period",))
+
+
+@kpi("resonance.gratitude_rate", name="Gratitude rate", family=Family.RESONANCE, unit=Unit.FRACTION,
+     direction=Direction.HIGHER, requires=("messages", "text_scores"))
+def gratitude_rate(t: Tables, p: Params) -> Computation:
+    """Gratitude rate = customer messages expressing thanks ("this really helped me") / customer
+    messages; a message counts when its gratitude probability is >= 0.5. Rows per month."""
+    return _signal_rate(t, p, "gratitude")
+
+
+@kpi("resonance.personal_story_rate", name="Personal-story rate", family=Family.RESONANCE, unit=Unit.FRACTION,
+     direction=Direction.HIGHER, requires=("messages", "text_scores"))
+def personal_story_rate(t: Tables, p: Params) -> Computation:
+    """Personal-story rate = customer messages telling something of the writer's own life
+    ("my grandmother gave me this fern") / customer messages (probability >= 0.5). Rows per month."""
+    return _signal_rate(t, p, "personal_story")
+
+
+@kpi("resonance.thoughtful_rate", name="Thoughtful-comment rate", family=Family.RESONANCE, unit=Unit.FRACTION,
+     direction=Direction.HIGHER, requires=("messages", "text_scores"))
+def thoughtful_rate(t: Tables, p: Params) -> Computation:
+    """Thoughtful-comment rate = substantive customer messages (about 12 or more distinct words,
+    probability >= 0.5) / customer messages: sentences, not a one-word reaction. Rows per month."""
+    return _signal_rate(t, p, "thoughtful")
+
+
+def _event_rate(t: Tables, p: Params, name: str) -> Computation:
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull())
+    num = (ev.event == name).cast("int64")
+    den = ev.event.isin((*SHALLOW, "visit")).cast("int64")
+    rows = ev.group_by(period=ev.ts.truncate("M")).aggregate(**{f"{name}s": num.sum()}, interactions=den.sum())
+    rows = rows.mutate(rate=safe_ratio(rows[f"{name}s"], rows.interactions))
+    return Computation(value=safe_ratio(num.sum(), den.sum()), rows=rows, order_by=("period",))
+
+
+@kpi("resonance.save_rate", name="Save rate", family=Family.RESONANCE, unit=Unit.FRACTION,
+     direction=Direction.HIGHER)
+def save_rate(t: Tables, p: Params) -> Computation:
+    """Save rate = ``save`` events on content / shallow interactions and visits on content
+    (click, like, follow, visit with a ``content_id``): how often attention turns into keeping
+    something for later. Rows per month."""
+    return _event_rate(t, p, "save")
+
+
+@kpi("resonance.share_rate", name="Share rate", family=Family.RESONANCE, unit=Unit.FRACTION,
+     direction=Direction.HIGHER)
+def share_rate(t: Tables, p: Params) -> Computation:
+    """Share rate = ``share`` events on content / shallow interactions and visits on content
+    (click, like, follow, visit with a ``content_id``). Rows per month."""
+    return _event_rate(t, p, "share")
+
+
+@kpi("resonance.content_resonance", name="Resonance per content", family=Family.RESONANCE, unit=Unit.FRACTION,
+     direction=Direction.HIGHER, requires=("events", "messages", "text_scores"), uses=("content",), headline=False)
+def content_resonance(t: Tables, p: Params) -> Computation:
+    """Per content item: what its comments say beside what people did with it.
+
+    Comments (customer messages with that ``content_id``), their mean sentiment, gratitude and
+    thoughtful rates (probability >= 0.5), and the depth ratio (deep / shallow interactions, as
+    ``resonance.depth_ratio``). The value is the gratitude rate over all comments on content.
+    """
+    m = scored_messages(t, p)
+    m = m.filter(m.content_id.notnull())
+    g = (m.gratitude >= SIGNAL_THRESHOLD).cast("int64")
+    th = (m.thoughtful >= SIGNAL_THRESHOLD).cast("int64")
+    text = m.group_by("content_id").aggregate(comments=m.count(), sentiment=m.sentiment.mean(),
+                                              grateful=g.sum(), thoughtful=th.sum())
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull())
+    acts = ev.group_by(cid=ev.content_id).aggregate(
+        deep=ev.event.isin(DEEP).cast("int64").sum(), shallow=ev.event.isin(SHALLOW).cast("int64").sum())
+    rows = text.left_join(acts, text.content_id == acts.cid).drop("cid")
+    rows = rows.mutate(deep=rows.deep.fill_null(0), shallow=rows.shallow.fill_null(0))
+    rows = rows.mutate(gratitude_rate=safe_ratio(rows.grateful, rows.comments),
+                       thoughtful_rate=safe_ratio(rows.thoughtful, rows.comments),
+                       depth_ratio=safe_ratio(rows.deep, rows.shallow))
+    if "content" in t:
+        c = t["content"]
+        rows = rows.left_join(c, rows.content_id == c.content_id).select(rows, title=c.title, kind=c.kind)
+    return Computation(value=safe_ratio(g.sum(), m.count()), rows=rows, order_by=("-comments", "content_id"))

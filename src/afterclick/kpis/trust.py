@@ -71,3 +71,23 @@ def pages_per_session(t: Tables, p: Params) -> Computation:
     rows = v.group_by(month=v.start.truncate("M")).aggregate(pages=v.visits.sum(), sessions=v.count())
     rows = rows.mutate(pages_per_session=safe_ratio(rows.pages, rows.sessions))
     return Computation(value=safe_ratio(v.visits.sum(), v.count()), rows=rows, order_by=("month",))
+
+
+@kpi("trust.advice_seeking_share", name="Customers asking us for advice", family=Family.TRUST,
+     unit=Unit.FRACTION, direction=Direction.HIGHER, requires=("messages", "text_scores"))
+def advice_seeking_share(t: Tables, p: Params) -> Computation:
+    """Advice-seeking share = customers who asked for advice in at least one message / customers
+    who wrote any message (advice-seeking probability >= 0.5, e.g. "should I repot it now?").
+
+    People ask for advice where they trust the answer. Rows per month.
+    """
+    from afterclick.kpis.resonance import SIGNAL_THRESHOLD, scored_messages
+
+    import ibis
+
+    m = scored_messages(t, p)
+    # the author when the message asks for advice, else NULL: distinct counts skip NULLs
+    asker = ibis.ifelse(m.advice_seeking >= SIGNAL_THRESHOLD, m.author_id, ibis.null().cast("string"))
+    rows = m.group_by(period=m.ts.truncate("M")).aggregate(writers=m.author_id.nunique(), askers=asker.nunique())
+    rows = rows.mutate(share=safe_ratio(rows.askers, rows.writers))
+    return Computation(value=safe_ratio(asker.nunique(), m.author_id.nunique()), rows=rows, order_by=("period",))

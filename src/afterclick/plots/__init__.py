@@ -12,6 +12,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 
 from afterclick.plots.attribution import plot_attribution
+from afterclick.plots.advocacy import plot_csat_over_time, plot_drivers, plot_nps_over_time, plot_themes
 from afterclick.plots.campaigns import plot_clicks_vs_commitment
 from afterclick.plots.community import (
     plot_engagement_levels,
@@ -22,6 +23,7 @@ from afterclick.plots.community import (
 from afterclick.plots.content import plot_content_quadrant, plot_engaged_vs_not, plot_goal_attainment
 from afterclick.plots.journey import plot_funnel
 from afterclick.plots.ladder import plot_commitment_ladder
+from afterclick.plots.resonance import plot_content_resonance
 from afterclick.plots.retention import plot_lifecycle, plot_retention_heatmap
 from afterclick.plots.signals import plot_leading_indicators
 from afterclick.plots.value import (
@@ -55,6 +57,11 @@ PLOTS: dict[str, PlotFn] = {
     "value.probability_alive": plot_probability_alive_matrix,
     "value.campaign_ltv_credit": plot_campaign_credit,
     "value.holdout_check": plot_holdout_check,
+    "resonance.content_resonance": plot_content_resonance,
+    "advocacy.nps": plot_nps_over_time,
+    "advocacy.csat": plot_csat_over_time,
+    "advocacy.themes": plot_themes,
+    "advocacy.drivers": plot_drivers,
 }
 
 
@@ -89,4 +96,9 @@ __all__ = [
     "plot_holdout_check",
     "plot_probability_alive_matrix",
     "plot_value_distribution",
+    "plot_nps_over_time",
+    "plot_csat_over_time",
+    "plot_themes",
+    "plot_drivers",
+    "plot_content_resonance",
 ]

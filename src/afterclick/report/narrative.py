@@ -274,6 +274,39 @@ def campaign_credit(result: KPIResult, context: Mapping[str, KPIResult] | None =
 
 
 #: Sentence writers by KPI id; a family with a chart adds its sentence here.
+def nps_sentence(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """NPS with its interval, and the theme that pulls answers furthest towards detractors.
+
+    e.g. "NPS was +23.5 (95% interval +17.7 to +29.1); the theme pulling answers most towards
+    detractors is "days · hasn't arrived · delivery" (NPS -94 among those who mention it, +26 among
+    the others)."
+    """
+    if result.value is None:
+        return None
+    text = f"NPS was {result.value:+.1f}"
+    if result.ci:
+        text += f" (95% interval {result.ci[0]:+.1f} to {result.ci[1]:+.1f})"
+    d = _rows((context or {}).get("advocacy.drivers"), "label", "nps_with", "nps_without", "direction")
+    if d is not None:
+        worst = d[d["direction"] == "towards detractors"]
+        if len(worst):
+            w = worst.iloc[0]
+            text += (f"; the theme pulling answers most towards detractors is \u201c{w['label']}\u201d "
+                     f"(NPS {float(w['nps_with']):+.0f} among those who mention it, "
+                     f"{float(w['nps_without']):+.0f} among the others)")
+    return text + "."
+
+
+def themes_sentence(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """The largest themes of the open feedback, by volume."""
+    rows = _rows(result, "label", "share")
+    if rows is None:
+        return None
+    top = rows.head(3)
+    parts = [f"\u201c{r['label']}\u201d ({format_percent(r['share'], 0)})" for _, r in top.iterrows()]
+    return f"The open feedback talks most about {', '.join(parts)} of comments."
+
+
 NARRATIVES: dict[str, Narrator] = {
     "campaigns.clicks_vs_commitment": clicks_vs_commitment,
     "ladder.commitment_ladder": commitment_ladder,
@@ -291,6 +324,8 @@ NARRATIVES: dict[str, Narrator] = {
     "signals.leading_indicators": narrative_signals.leading_indicators,
     "signals.value_indicators": narrative_signals.leading_indicators,
     "value.campaign_ltv_credit": campaign_credit,
+    "advocacy.nps": nps_sentence,
+    "advocacy.themes": themes_sentence,
 }
 
 

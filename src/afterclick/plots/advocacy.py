@@ -1,0 +1,95 @@
+"""Advocacy and satisfaction charts: NPS and CSAT over time with intervals, themes, drivers."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from afterclick.plots._common import (
+    LOSS, MUTED, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label, message_figure, naive_utc, require, to_list,
+)
+from afterclick.results import KPIResult
+
+
+def _over_time(result: KPIResult, column: str, title: str, fraction: bool) -> go.Figure:
+    rows = require(result, ("period", "answers", column, "ci_low", "ci_high", "too_few"))
+    rows = rows.dropna(subset=[column])
+    if rows.empty:
+        return message_figure("No answers in this period.")
+    x = to_list(naive_utc(rows["period"]))
+    y = to_list(rows[column])
+    lo, hi = to_list(rows["ci_low"]), to_list(rows["ci_high"])
+    few = [bool(v) for v in rows["too_few"]]
+    fmt = ".0%" if fraction else "+.1f"
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=hi + lo[::-1], fill="toself", fillcolor="rgba(15, 118, 110, 0.12)",
+                             line=dict(width=0), hoverinfo="skip", name="95% interval"))
+    fig.add_trace(go.Scatter(
+        x=x, y=y, mode="lines+markers", name=title, line=dict(color=TEAL, width=2),
+        marker=dict(size=8, color=["white" if f else TEAL for f in few], line=dict(color=TEAL, width=2)),
+        customdata=list(zip(to_list(rows["answers"]), lo, hi, strict=True)),
+        hovertemplate=f"%{{x|%b %Y}}<br>{title} %{{y:{fmt}}} (95%: %{{customdata[1]:{fmt}}} to "
+                      f"%{{customdata[2]:{fmt}}})<br>%{{customdata[0]:,}} answers<extra></extra>",
+    ))
+    fig.update_layout(**base_layout(
+        xaxis=axis(None, type="date"),
+        yaxis=axis(title + (" (share of 4-5)" if fraction else " (points)"), tickformat=".0%" if fraction else None),
+    ))
+    if any(few):
+        fig.add_annotation(text="hollow: fewer than 30 answers, too few to read", x=0, y=-0.18, xref="paper",
+                           yref="paper", showarrow=False, xanchor="left", font=dict(size=11, color=MUTED))
+    return fig
+
+
+def plot_nps_over_time(result: KPIResult) -> go.Figure:
+    """NPS per month with its 95% interval (band); months with too few answers hollow."""
+    return _over_time(result, "nps", "NPS", fraction=False)
+
+
+def plot_csat_over_time(result: KPIResult) -> go.Figure:
+    """CSAT per month with its 95% Wilson interval (band); months with too few answers hollow."""
+    return _over_time(result, "csat", "CSAT", fraction=True)
+
+
+def plot_themes(result: KPIResult) -> go.Figure:
+    """Themes by volume; each bar coloured by where its NPS answers sit (red: detractors)."""
+    rows = require(result, ("label", "volume", "share", "nps", "examples"))
+    if rows.empty:
+        return message_figure("Too few comments for themes.")
+    rows = rows.sort_values("volume")
+    colours = [VANITY if v is None or v != v else (LOSS if v < 0 else TEAL if v >= 30 else TEAL_LIGHT)
+               for v in rows["nps"]]
+    quotes = [label(q).replace(" | ", "<br>") for q in rows["examples"]]
+    fig = go.Figure(go.Bar(
+        y=[label(v) for v in rows["label"]], x=to_list(rows["volume"]), orientation="h",
+        marker=dict(color=colours), customdata=list(zip(to_list(rows["share"]), to_list(rows["nps"]), quotes,
+                                                        strict=True)),
+        hovertemplate="%{y}<br>%{x:,} comments (%{customdata[0]:.0%})<br>NPS of its answers: "
+                      "%{customdata[1]:+.0f}<br>%{customdata[2]}<extra></extra>",
+    ))
+    fig.update_layout(**base_layout(height=max(300, 90 + 42 * len(rows)), showlegend=False,
+                                    xaxis=axis("comments"), yaxis=axis(None, showgrid=False)))
+    return fig
+
+
+def plot_drivers(result: KPIResult) -> go.Figure:
+    """Each theme's NPS gap (mentioning minus not mentioning) with its 95% interval."""
+    rows = require(result, ("label", "difference", "ci_low", "ci_high", "mentions"))
+    rows = rows.dropna(subset=["difference"])
+    if rows.empty:
+        return message_figure("Too few NPS answers with comments for drivers.")
+    rows = rows.sort_values("difference", ascending=False)
+    d = to_list(rows["difference"])
+    fig = go.Figure(go.Scatter(
+        x=d, y=[label(v) for v in rows["label"]], mode="markers",
+        marker=dict(size=11, color=[LOSS if v < 0 else TEAL for v in d]),
+        error_x=dict(type="data", symmetric=False, color=MUTED,
+                     array=[h - v for h, v in zip(to_list(rows["ci_high"]), d, strict=True)],
+                     arrayminus=[v - lo for v, lo in zip(d, to_list(rows["ci_low"]), strict=True)]),
+        customdata=to_list(rows["mentions"]),
+        hovertemplate="%{y}<br>NPS gap %{x:+.0f} points<br>%{customdata:,} answers mention it<extra></extra>",
+    ))
+    fig.add_vline(x=0, line=dict(color="#cbd2d9", width=1))
+    fig.update_layout(**base_layout(height=max(300, 90 + 42 * len(rows)), showlegend=False,
+                                    xaxis=axis("NPS of those who mention it minus the others (points)"),
+                                    yaxis=axis(None, showgrid=False)))
+    return fig

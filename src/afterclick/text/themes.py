@@ -1,0 +1,240 @@
+"""Themes of open-ended feedback (survey comments, reviews, support messages) and their drivers.
+
+Method: TF-IDF of the words (one- and two-word terms; stop words and pure evaluation words such
+as "great", "lovely", "disappointed" removed, because a theme is *what* people talk about, not
+how they felt) beside a small generic e-commerce *aspect lexicon* that groups synonyms the words
+alone cannot (a comment about a "courier" and one about a "parcel" share no word, yet both are
+about delivery); non-negative matrix factorisation (NMF, Lee & Seung 1999, scikit-learn) of that
+matrix; each comment goes to its strongest theme if its weight is material, else to no theme.
+Labels are each theme's top words and phrases. Deterministic for the same input (fixed seed).
+
+Key drivers: per theme, the NPS of the answers that mention it against those that do not, with
+the difference test of Rocks (2016) (see :mod:`afterclick.stats.proportions`): association, not
+cause.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from afterclick.stats import NPS, nps_difference
+
+#: Generic aspects of buying online; the words behind each are synonyms people use for it.
+ASPECTS: dict[str, str] = {
+    "delivery": r"deliver\w*|shipping|shipped|ship|courier\w*|parcels?|dispatch\w*|arriv\w*|postage|"
+                r"tracking|depot|late|delay\w*|waiting|took ages|days to get|in the post|turned up",
+    "website": r"website|site|web ?page|app|navigat\w*|checkout|basket|cart|search\w*|menu|filters?|"
+               r"product pages?|clicks?|log ?in|account|discount code|confusing|maze|labyrinth|find|lost",
+    "service": r"support|customer service|service|staff|team|replied|repl(?:y|ies)|answer\w*|chat|e-?mail|"
+               r"phone|call(?:ed)?|replacement|refund|helpful|people to deal|questions",
+    "product": r"quality|healthy|leaf|leaves|thriving|lush|rooted|stems?|soil|dead|died|damaged|snapped|"
+               r"wilt\w*|smaller|bigger|photo|broken|faulty|size|fit",
+    "packaging": r"packag\w*|packed|wrapp?\w*|plastic|recycl\w*|paper|cardboard",
+    "price": r"prices?|pricing|expensive|cheap|costs?|value for money|pricey|overpriced",
+}
+
+#: Words that say how people felt or fill a sentence, not what they talk about.
+GENERIC_WORDS = frozenset("""
+great good lovely happy pleased recommend recommended nice ok okay fine bad love loved really honestly
+fair hmm well cheers thanks thank overall experience stars star five order ordered complaints complaint
+disappointed impressed expected frustrating average mixed feelings decent better keep just like
+would will again go shop store that's it's i'm i've don't didn't can't won't wasn't isn't thing things
+lot bit much got get getting very so also still even way time definitely absolutely amazing awesome
+perfect brilliant excellent terrible awful poor best worst nothing special could x
+""".split())
+
+_ASPECT_WEIGHT = 1.5
+
+
+def _filler() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS | GENERIC_WORDS)
+
+
+_FILLER = _filler()
+_TOKEN = r"(?u)\b[a-z][a-z']+\b"
+
+
+@dataclass(frozen=True)
+class Themes:
+    """A fitted theme model's output: per-document theme (-1 = none) and per-theme labels."""
+
+    assignment: np.ndarray
+    weight: np.ndarray
+    labels: tuple[str, ...]
+    keywords: tuple[tuple[str, ...], ...]
+    aspects: tuple[str | None, ...]
+
+
+def _aspect_matrix(low: pd.Series) -> tuple[sp.csr_matrix, list[str]]:
+    cols = []
+    for pattern in ASPECTS.values():
+        cols.append(low.str.contains(r"\b(?:" + pattern + r")\b", regex=True).to_numpy(dtype=float))
+    return sp.csr_matrix(np.column_stack(cols)), list(ASPECTS)
+
+
+def fit_themes(texts: pd.Series, n_themes: int | None = None, *, min_weight: float = 0.05,
+               seed: int = 0) -> Themes:
+    """Group ``texts`` into themes (TF-IDF + aspect lexicon + NMF).
+
+    ``n_themes`` defaults to the number of aspects mentioned by at least 3% of the texts plus
+    two (room for themes outside the lexicon), between 3 and 10. Themes with less than 1% of
+    the texts are dropped (their texts get no theme).
+    """
+    from sklearn.decomposition import NMF
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    low = texts.fillna("").astype(str).str.lower().str.replace("\u2019", "'", regex=False).reset_index(drop=True)
+    n = len(low)
+    if n < 10:
+        raise ValueError(f"themes need at least 10 texts, got {n}")
+    stop = sorted(ENGLISH_STOP_WORDS | GENERIC_WORDS)
+    vec = TfidfVectorizer(stop_words=stop, ngram_range=(1, 2), min_df=max(2, n // 500),
+                          sublinear_tf=True, token_pattern=_TOKEN)
+    try:
+        words = vec.fit_transform(low)
+    except ValueError:  # nothing but stop words
+        words = sp.csr_matrix((n, 0))
+    terms = np.array(vec.get_feature_names_out()) if words.shape[1] else np.array([], dtype=object)
+    aspects, aspect_names = _aspect_matrix(low)
+    X = normalize(sp.hstack([words, aspects * _ASPECT_WEIGHT]).tocsr())
+    if n_themes is None:
+        common = int((np.asarray(aspects.sum(axis=0)).ravel() >= 0.03 * n).sum())
+        n_themes = int(np.clip(common + 2, 3, 10))
+    n_themes = min(n_themes, max(1, X.shape[1]))
+    nmf = NMF(n_components=n_themes, init="nndsvda", random_state=seed, max_iter=600)
+    W = nmf.fit_transform(X)
+    H = nmf.components_
+    best = W.argmax(axis=1)
+    weight = W.max(axis=1)
+    assignment = np.where(weight >= min_weight, best, -1)
+    keep = [k for k in range(n_themes) if (assignment == k).sum() >= max(2, 0.01 * n)]
+    remap = {k: i for i, k in enumerate(keep)}
+    assignment = np.array([remap.get(a, -1) for a in assignment])
+    labels, keywords, which_aspect = [], [], []
+    n_words = len(terms)
+    for k in keep:
+        members = " | ".join(low[assignment == remap[k]].head(400))
+        # a two-word term is a phrase only if people wrote it so (stop words removed in between
+        # make pairs such as "pots site" that nobody said)
+        top = [terms[j] for j in H[k, :n_words].argsort()[::-1][:16]
+               if H[k, j] > 0 and (" " not in terms[j] or terms[j] in members)][:12]
+        words_k = _keyphrases(top)
+        a = H[k, n_words:]
+        which_aspect.append(aspect_names[int(a.argmax())] if a.size and a.max() > 0.3 * H[k].max() else None)
+        keywords.append(tuple(words_k))
+        labels.append(" · ".join(words_k[:3]) if words_k else (which_aspect[-1] or f"theme {k + 1}"))
+    return Themes(assignment, weight, tuple(labels), tuple(keywords), tuple(which_aspect))
+
+
+def _keyphrases(top: list[str]) -> list[str]:
+    """Top terms, phrases first, without repeating a word a chosen phrase already holds."""
+    chosen: list[str] = []
+    for term in sorted(top, key=lambda t: (-(" " in t), top.index(t)))[:12]:
+        if any(w in c.split() for c in chosen for w in term.split()):
+            continue
+        chosen.append(term)
+    return sorted(chosen, key=top.index)[:5]
+
+
+def nps_group(score: pd.Series) -> pd.Series:
+    """'promoter' (9-10), 'passive' (7-8), 'detractor' (0-6) of 0-10 answers."""
+    s = pd.to_numeric(score, errors="coerce")
+    return pd.Series(np.select([s >= 9, s >= 7], ["promoter", "passive"], "detractor"), index=score.index)
+
+
+def theme_table(comments: pd.DataFrame, themes: Themes, *, examples: int = 3) -> pd.DataFrame:
+    """Per theme: volume, share, sentiment, detractor / promoter shares, trend and example quotes.
+
+    ``comments`` has columns ``comment``, ``survey``, ``score``, ``ts`` and optionally
+    ``sentiment``, in the order the themes were fitted on. The trend is the theme's share of the
+    comments in the last three months minus its share before them (in points of share).
+    """
+    df = comments.reset_index(drop=True).assign(theme=themes.assignment, weight=themes.weight)
+    is_nps = df["survey"].eq("nps")
+    df["group"] = np.where(is_nps, nps_group(df["score"]), None)
+    month = pd.to_datetime(df["ts"]).dt.tz_localize(None).dt.to_period("M")
+    recent = month >= month.max() - 2 if len(df) else month
+    rows = []
+    for k, label in enumerate(themes.labels):
+        m = df["theme"] == k
+        t = df[m]
+        nps = NPS.from_scores(t.loc[t["survey"].eq("nps"), "score"])
+        n_nps = nps.n
+        ranked = t.sort_values("weight", ascending=False, kind="stable")
+        # one quote per wording: the same sentence with another opener or closer is no new example
+        core = ranked["comment"].str.lower().str.findall(r"[a-z']+").map(
+            lambda ws: " ".join(w for w in ws if w not in _FILLER))
+        quotes = ranked.loc[~core.duplicated(), "comment"].head(examples).tolist()
+        rows.append({
+            "theme": k + 1,
+            "label": label,
+            "aspect": themes.aspects[k],
+            "keywords": ", ".join(themes.keywords[k]),
+            "volume": int(m.sum()),
+            "share": float(m.mean()),
+            "sentiment": float(t["sentiment"].mean()) if "sentiment" in t and len(t) else None,
+            "detractor_share": nps.p_detractors if n_nps else None,
+            "promoter_share": nps.p_promoters if n_nps else None,
+            "nps": nps.score * 100 if n_nps else None,
+            "trend": _share(m, recent) - _share(m, ~recent),
+            "examples": " | ".join(quotes),
+        })
+    return pd.DataFrame(rows)
+
+
+def _share(mask: pd.Series, within: pd.Series) -> float:
+    return float(mask[within].mean()) if within.any() else 0.0
+
+
+def key_drivers(comments: pd.DataFrame, themes: Themes, level: float = 0.95) -> pd.DataFrame:
+    """Per theme, NPS of the NPS answers mentioning it minus NPS of those that do not (points),
+    its interval and p-value (Rocks 2016 difference test), sorted from the strongest pull
+    towards detractors to the strongest towards promoters."""
+    df = comments.reset_index(drop=True).assign(theme=themes.assignment)
+    df = df[df["survey"].eq("nps")]
+    rows = []
+    for k, label in enumerate(themes.labels):
+        m = df["theme"] == k
+        with_, without = NPS.from_scores(df.loc[m, "score"]), NPS.from_scores(df.loc[~m, "score"])
+        test = nps_difference(with_, without, level)
+        if test.difference is None:
+            direction = "too few answers"
+        elif test.p_value is not None and test.p_value < 1 - level:
+            direction = "towards promoters" if test.difference > 0 else "towards detractors"
+        else:
+            direction = "unclear"
+        rows.append({
+            "theme": k + 1, "label": label, "mentions": with_.n,
+            "nps_with": _pts(with_.score), "nps_without": _pts(without.score),
+            "difference": _pts(test.difference), "ci_low": _pts(test.low), "ci_high": _pts(test.high),
+            "p_value": test.p_value, "direction": direction,
+        })
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out = out.sort_values(["difference", "theme"], na_position="last", kind="stable").reset_index(drop=True)
+    return out
+
+
+def _pts(v: float | None) -> float | None:
+    return None if v is None else v * 100
+
+
+def planted_overlap(texts: pd.Series, themes: Themes, stems: str) -> tuple[float, float, int]:
+    """(recall, precision, theme) of the discovered theme that best covers the texts matching
+    ``stems`` (a regex): for checking themes against known ones (tests, demo)."""
+    m = texts.fillna("").str.lower().str.contains(stems, regex=True, flags=re.I).to_numpy()
+    best, best_hits = -1, -1
+    for k in range(len(themes.labels)):
+        hits = int(((themes.assignment == k) & m).sum())
+        if hits > best_hits:
+            best, best_hits = k, hits
+    assigned = int((themes.assignment == best).sum())
+    return best_hits / max(int(m.sum()), 1), best_hits / max(assigned, 1), best
