@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from afterclick import attribution as A
+from refdata import shared_data
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "attribution"
+DATA = shared_data("attribution")
 CASES = {"tiny": "tiny_input.csv", "sim": "input_paths.csv"}
 EXACT = 1e-9
 #: ChannelAttribution's Markov model is a Monte-Carlo estimate (its default simulations): its

@@ -7,17 +7,15 @@ Monetary Value". All on the 1/10 sample (2,357 customers), 39-week calibration, 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from afterclick import clv
+from refdata import shared_data
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cdnow"
-if not DATA.exists():  # the main checkout sits beside shared/ too
-    DATA = Path("/work/shared/data/cdnow")
+DATA = shared_data("cdnow")
 CAL_END, HOLDOUT_END = "1997-09-30", "1998-06-30"
 
 

@@ -6,7 +6,6 @@ change to the generator that weakens one of them makes a test fail.
 
 from __future__ import annotations
 
-import re
 
 import ibis
 import numpy as np

@@ -15,16 +15,15 @@ import afterclick
 from afterclick.text import COLUMNS, SIGNALS, score_texts
 from afterclick.text.signals import CUES, _prepared
 from afterclick.text.store import TABLE, prepare_text_scores
+from refdata import require, shared_data
 from tinyworld import MESSAGES, build_store
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment"
+DATA = shared_data("sentiment")
 LABELLED = Path(__file__).parent / "data" / "signals_labelled.csv"
 
 
 def _vader_file(name: str) -> pd.DataFrame:
-    path = DATA / name
-    if not path.exists():
-        pytest.skip(f"reference data {path} not found (it sits in shared/data beside the project)")
+    path = require(DATA / name)
     return pd.read_csv(path, sep="\t", header=None, names=["id", "human", "text"], quoting=3)
 
 

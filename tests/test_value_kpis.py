@@ -4,7 +4,6 @@ pipeline (Parquet -> ingest -> store -> Ibis RFM summary -> model in the finish 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,13 +14,10 @@ from afterclick import clv
 from afterclick.ingest import ingest
 from afterclick.results import Status
 from afterclick.store import Store
+from refdata import shared_data
 from tinyworld import build_store
 
-CDNOW = Path("/work/shared/data/cdnow")
-for parent in Path(__file__).resolve().parents:
-    if (parent / "shared" / "data" / "cdnow").exists():
-        CDNOW = parent / "shared" / "data" / "cdnow"
-        break
+CDNOW = shared_data("cdnow")
 
 
 @pytest.fixture(scope="module")

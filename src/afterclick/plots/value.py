@@ -44,7 +44,11 @@ def plot_value_distribution(result: KPIResult) -> go.Figure:
         fig.add_trace(go.Scatter(x=[x, x], y=[0, top * 1.05], mode="lines", line=dict(color=TEAL, dash=dash, width=2),
                                  name=text, hoverinfo="skip"))
     share = v.sort_values(ascending=False)
-    top10 = share.iloc[: max(len(share) // 10, 1)].sum() / share.sum()
+    top10 = share.iloc[: max(len(share) // 10, 1)].sum() / share.sum() if share.sum() > 0 else None
+    if top10 is not None:
+        fig.add_annotation(x=1, y=1.02, xref="paper", yref="paper", xanchor="right", yanchor="bottom",
+                           showarrow=False, font=dict(size=11, color=MUTED),
+                           text=f"the top 10% of buyers hold {top10:.0%} of the predicted value")
     fig.update_layout(**base_layout(
         xaxis=axis("Predicted value over the next 12 months (per buyer, log scale)", type="log"),
         yaxis=axis("Buyers"), bargap=0.05,
