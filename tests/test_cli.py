@@ -134,3 +134,32 @@ def test_demo_never_overwrites_a_store_with_other_data(store, tmp_path):
     assert result.exit_code == 1
     assert "holds data that the demo did not make" in result.output
     assert store.read_bytes() == before
+
+
+def test_kpis_refuses_an_unknown_family_and_an_empty_period(tmp_path):
+    from typer.testing import CliRunner
+
+    from afterclick.cli import app
+    from tinyworld import build_store
+
+    store = build_store(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(app, ["kpis", "--store", str(store), "--family", "valu"])
+    assert res.exit_code != 0
+    assert "unknown family 'valu'" in res.output and "value" in res.output
+    res = runner.invoke(app, ["kpis", "--store", str(store), "--start", "2026-06-01", "--end", "2026-01-01"])
+    assert res.exit_code != 0 and "is not before --end" in res.output
+
+
+def test_report_shows_money_in_the_given_currency(tmp_path):
+    from typer.testing import CliRunner
+
+    from afterclick.cli import app
+    from tinyworld import build_store
+
+    store = build_store(tmp_path)
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(app, ["report", "--store", str(store), "--out", str(out), "--currency", "EUR"])
+    assert res.exit_code == 0, res.output
+    # average order value on the tiny brand: (50 + 30 + 20) / 3
+    assert "EUR 33.33" in out.read_text(encoding="utf-8")

@@ -59,9 +59,10 @@ def test_engaged_vs_not_whiskers_are_the_intervals(results):
     items = rows.iloc[1:].nlargest(24, "engaged").sort_values("retention_diff", ascending=False)
     shown = pd.concat([rows.iloc[:1], items]).iloc[::-1].reset_index(drop=True)
     assert len(trace.x) == 25 and rows["retention_diff"].min() < 0 < rows["retention_diff"].max()
-    assert list(trace.x) == pytest.approx(shown["retention_diff"].tolist())
-    assert list(trace.error_x.array) == pytest.approx((shown["retention_diff_high"] - shown["retention_diff"]).tolist())
-    assert list(trace.error_x.arrayminus) == pytest.approx((shown["retention_diff"] - shown["retention_diff_low"]).tolist())
+    # drawn in percentage points
+    assert list(trace.x) == pytest.approx((shown["retention_diff"] * 100).tolist())
+    assert list(trace.error_x.array) == pytest.approx(((shown["retention_diff_high"] - shown["retention_diff"]) * 100).tolist())
+    assert list(trace.error_x.arrayminus) == pytest.approx(((shown["retention_diff"] - shown["retention_diff_low"]) * 100).tolist())
     assert any("association" in (a.text or "") for a in fig.layout.annotations)
 
 

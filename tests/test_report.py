@@ -436,6 +436,10 @@ def test_breakdown_tables_are_capped():
         (12.5, Unit.DAYS, "12.5 days"),
         (1, Unit.DAYS, "1 day"),
         (42.04, Unit.SCORE, "42.0"),
+        (0.252, Unit.SCORE, "0.25"),  # a sentiment in [-1, 1] keeps its second decimal
+        (-0.5, Unit.SCORE, "-0.50"),
+        (0.228, Unit.POINTS, "+22.8 pts"),
+        (-0.031, Unit.POINTS, "-3.1 pts"),
         (None, Unit.FRACTION, "—"),
         (float("nan"), Unit.COUNT, "—"),
     ],
@@ -634,3 +638,13 @@ def replace_notes(result: KPIResult, notes: tuple[str, ...]) -> KPIResult:
     from dataclasses import replace
 
     return replace(result, notes=notes)
+
+
+def test_a_value_label_says_what_the_headline_number_is():
+    from dataclasses import replace
+
+    r = replace(kpi("signals.leading_indicators", Family.SIGNALS, Unit.RATIO, value=0.73),
+                value_label="AUC on later cohorts")
+    page = render_report([r], title="t")
+    assert '<span class="value-label">AUC on later cohorts</span>' in page
+    assert r.to_record()["value_label"] == "AUC on later cohorts"

@@ -90,7 +90,11 @@ def _params(grain: Grain, start: datetime | None, end: datetime | None) -> dict:
     def utc(d: datetime | None) -> datetime | None:
         return None if d is None else (d if d.tzinfo else d.replace(tzinfo=UTC))
 
-    return {"grain": grain.value, "start": utc(start), "end": utc(end)}
+    start, end = utc(start), utc(end)
+    if start is not None and end is not None and start >= end:
+        raise fail(f"--start {start:%Y-%m-%d} is not before --end {end:%Y-%m-%d}: the review period is "
+                   "empty (the end is exclusive)")
+    return {"grain": grain.value, "start": start, "end": end}
 
 
 GrainOpt = Annotated[Grain, typer.Option(help="Period for cohorts, lifecycle and trends.")]
@@ -98,6 +102,9 @@ StartOpt = Annotated[
     datetime | None, typer.Option(help="Review period start (UTC, inclusive), e.g. 2026-01-01.")
 ]
 EndOpt = Annotated[datetime | None, typer.Option(help="Review period end (UTC, exclusive).")]
+CurrencyOpt = Annotated[str | None, typer.Option(
+    help="Currency of the amounts in transactions and spend, shown beside money values: a symbol "
+         "(£, $, €) or an ISO code (EUR).")]
 
 
 def _run_ingest(store, source: Path, mapping: Path | None):
@@ -164,13 +171,14 @@ def _compute(ws, ids=None, family=None):
     return results
 
 
-def _write_report(ws, results, path: Path, title: str) -> Path:
+def _write_report(ws, results, path: Path, title: str, currency: str | None = None) -> Path:
     from afterclick.report import write_report
 
     p = ws.params
     meta = {
         "store": ws.store.location, "period_start": p.start, "period_end": p.end,
         "row_counts": ws.store.counts(), "generated_at": datetime.now(UTC), "version": __version__,
+        "currency": currency,
     }
     return write_report(path, results, title=title, meta=meta)
 
@@ -275,6 +283,7 @@ def report(
     grain: GrainOpt = Grain.week,
     start: StartOpt = None,
     end: EndOpt = None,
+    currency: CurrencyOpt = None,
 ) -> None:
     """Write the review report: one self-contained HTML file with interactive charts, safe to e-mail."""
     import afterclick
@@ -285,7 +294,7 @@ def report(
         with afterclick.open(store, **_params(grain, start, end)) as ws:
             results = _compute(ws)
             ws.snapshot(results)
-            path = _write_report(ws, results, out_path, title)
+            path = _write_report(ws, results, out_path, title, currency)
     out.print(f"report written to {path} ({path.stat().st_size / 1e6:.1f} MB); open it in a browser.")
 
 
@@ -340,7 +349,8 @@ def demo(
         with afterclick.open(store) as ws:
             results = _compute(ws)
             ws.snapshot(results)
-            path = _write_report(ws, results, out_path, "Demo brand: relationship review")
+            # Mossbrook sells in pounds sterling (docs/demo.md)
+            path = _write_report(ws, results, out_path, "Demo brand: relationship review", "£")
     computed = sum(r.ok for r in results)
     out.print(f"{computed} of {len(results)} KPIs computed in {time.perf_counter() - started:.0f} s; "
               f"store {store}; report written to {path}. Open it in a browser.", highlight=False)

@@ -71,6 +71,8 @@ class Unit(StrEnum):
     DAYS = "days"
     CURRENCY = "currency"
     SCORE = "score"
+    #: A difference between two fractions, in percentage points (0.228 → "+22.8 pts").
+    POINTS = "points"
 
 
 class Direction(StrEnum):
@@ -104,6 +106,9 @@ class KPIResult:
     #: Caveats a reader must see beside the number, in plain words ("only 12 answers in
     #: March: too few to read", "association, not cause", "CSAT rose while NPS fell").
     notes: tuple[str, ...] = ()
+    #: What the headline number is, when the KPI's name says what its breakdown shows instead
+    #: (e.g. "AUC on later cohorts" for a ranking of leading indicators).
+    value_label: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -124,6 +129,7 @@ class KPIResult:
             "definition": self.definition,
             "params": {k: _jsonable(v) for k, v in self.params.items()},
             "notes": list(self.notes),
+            "value_label": self.value_label,
         }
         if with_rows:
             rec["rows"] = records(self.rows)

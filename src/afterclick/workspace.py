@@ -18,7 +18,7 @@ import pandas as pd
 
 from afterclick.kpis import REGISTRY
 from afterclick.kpis.base import KPI, Outcome, Params, Tables
-from afterclick.results import KPIResult, Status
+from afterclick.results import Family, KPIResult, Status
 from afterclick.schemas import DERIVED_TABLES
 from afterclick.store import Store
 
@@ -87,6 +87,9 @@ class Workspace:
     ) -> list[KPIResult]:
         """Compute several KPIs (all by default, or one family), in registry order."""
         chosen = [REGISTRY[i] for i in ids] if ids is not None else list(REGISTRY)
+        if family and family not in {f.value for f in Family}:
+            raise KeyError(f"unknown family {family!r}; the families are "
+                           + ", ".join(f.value for f in Family))
         if family:
             chosen = [k for k in chosen if k.family.value == family]
         out = []
@@ -131,7 +134,7 @@ class Workspace:
 
     def _run(self, k: KPI, p: Params) -> KPIResult:
         base = dict(id=k.id, name=k.name, family=k.family, unit=k.unit, direction=k.direction,
-                    definition=k.definition, params=_param_record(p))
+                    definition=k.definition, params=_param_record(p), value_label=k.value_label)
         started = time.perf_counter()
         try:
             self.prepare(k)

@@ -307,7 +307,8 @@ def themes(t: Tables, p: Params) -> Computation:
 
 
 @kpi("advocacy.drivers", name="Key drivers of NPS", family=Family.ADVOCACY, unit=Unit.SCORE,
-     direction=Direction.NEUTRAL, requires=("responses", "text_scores"), uses=("messages",), headline=False)
+     direction=Direction.NEUTRAL, requires=("responses", "text_scores"), uses=("messages",), headline=False,
+     value_label="NPS gap (points) of the theme pulling most towards detractors")
 def drivers(t: Tables, p: Params) -> Computation:
     """Which themes move customers towards detractors or promoters.
 

@@ -133,7 +133,8 @@ _COMMON = dict(family=Family.ATTRIBUTION, unit=Unit.FRACTION, direction=Directio
                uses=("transactions",))
 
 
-@kpi("attribution.channels", name="Credit for first purchases, by channel", **_COMMON)
+@kpi("attribution.channels", name="Credit for first purchases, by channel",
+     value_label="Journeys ending in a first purchase", **_COMMON)
 def channels(t: Tables, p: Params) -> Computation:
     """Each channel's credit for first purchases under six models, side by side.
 
@@ -146,7 +147,8 @@ def channels(t: Tables, p: Params) -> Computation:
     return _computation(t, p, purchase_journeys(t, p, "channel"), label="channel", value_note=None)
 
 
-@kpi("attribution.campaigns", name="Credit for first purchases, by campaign", headline=False, **_COMMON)
+@kpi("attribution.campaigns", name="Credit for first purchases, by campaign", headline=False,
+     value_label="Journeys ending in a first purchase", **_COMMON)
 def campaigns(t: Tables, p: Params) -> Computation:
     """attribution.channels with campaigns as the touches' labels (organic clicks as "(no campaign)").
 
@@ -160,7 +162,8 @@ _NO_LTV = ("Value is credited once predicted lifetime value is available; until 
            "retained customers are shared out.")
 
 
-@kpi("attribution.relationship", name="Credit for relationships (90-day retention), by channel", **_REL)
+@kpi("attribution.relationship", name="Credit for relationships (90-day retention), by channel",
+     value_label="Journeys still active 90 days on", **_REL)
 def relationship(t: Tables, p: Params) -> Computation:
     """Each channel's credit for customers still active 90 days after they first came.
 
@@ -175,6 +178,7 @@ def relationship(t: Tables, p: Params) -> Computation:
 
 
 @kpi("attribution.relationship_campaigns", name="Credit for relationships (90-day retention), by campaign",
+     value_label="Journeys still active 90 days on",
      headline=False, **_REL)
 def relationship_campaigns(t: Tables, p: Params) -> Computation:
     """attribution.relationship with campaigns as the touches' labels (organic clicks as "(no campaign)").

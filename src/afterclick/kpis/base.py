@@ -42,6 +42,9 @@ class Params:
     def __post_init__(self) -> None:
         if self.grain not in ("week", "month"):
             raise ValueError(f"grain must be 'week' or 'month', not {self.grain!r}")
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise ValueError(f"the review period is empty: start {self.start:%Y-%m-%d %H:%M} is not before "
+                             f"end {self.end:%Y-%m-%d %H:%M} (end is exclusive)")
 
     def with_(self, **changes: Any) -> Params:
         return replace(self, **changes)
@@ -164,6 +167,8 @@ class KPI:
     uses: tuple[str, ...] = ()
     #: Shown in the scorecard and report; set False for breakdown-only KPIs.
     headline: bool = True
+    #: What the headline number is, when the name describes the breakdown (see KPIResult).
+    value_label: str | None = None
 
     @property
     def definition(self) -> str:
@@ -225,13 +230,15 @@ def kpi(
     requires: tuple[str, ...] = ("events",),
     uses: tuple[str, ...] = (),
     headline: bool = True,
+    value_label: str | None = None,
 ) -> Callable[[ComputeFn], ComputeFn]:
     """Declare a KPI; the decorated function is its pure Ibis computation."""
 
     def register(fn: ComputeFn) -> ComputeFn:
         REGISTRY.add(
             KPI(id=id, name=name, family=family, unit=unit, direction=direction,
-                requires=tuple(requires), compute=fn, uses=tuple(uses), headline=headline)
+                requires=tuple(requires), compute=fn, uses=tuple(uses), headline=headline,
+                value_label=value_label)
         )
         return fn
 

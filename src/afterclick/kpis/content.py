@@ -112,7 +112,8 @@ def value(t: Tables, p: Params) -> Computation:
 
 
 @kpi("content.goal_attainment", name="Content goal attainment", family=Family.CONTENT,
-     unit=Unit.FRACTION, direction=Direction.HIGHER, requires=("events", "content"))
+     unit=Unit.FRACTION, direction=Direction.HIGHER, requires=("events", "content"),
+     value_label="People reached who did the item's goal, all items")
 def goal_attainment(t: Tables, p: Params) -> Computation:
     """Per content item with a declared ``goal``: goal rate = people who did the goal event on it /
     people it reached; headline = all goal doers / all people reached, over those items.
@@ -187,8 +188,8 @@ def _population(t: Tables, p: Params) -> ir.Table:
 
 
 @kpi("content.engaged_vs_not", name="Retention difference: content-engaged vs comparable people",
-     family=Family.CONTENT, unit=Unit.FRACTION, direction=Direction.HIGHER,
-     uses=("content", "transactions"))
+     family=Family.CONTENT, unit=Unit.POINTS, direction=Direction.HIGHER,
+     uses=("content", "transactions"), value_label="90-day retention, engaged minus comparable")
 def engaged_vs_not(t: Tables, p: Params) -> Computation:
     """Later behaviour of people who engaged with a content item versus comparable people who did
     not: the stratum-adjusted difference in 90-day retention (and conversion), with 95% intervals.

@@ -184,7 +184,7 @@ def commitment_ladder(t: Tables, p: Params) -> Computation:
 
 
 @kpi("ladder.movement", name="Net movement up the ladder", family=Family.LADDER, unit=Unit.COUNT,
-     direction=Direction.HIGHER)
+     direction=Direction.HIGHER, value_label="Moved up minus moved down, last complete month")
 def movement(t: Tables, p: Params) -> Computation:
     """How the ladder moves month to month: customers who moved up, down, stayed, joined or
     dropped off (not on the ladder the month after).

@@ -145,7 +145,8 @@ def share_rate(t: Tables, p: Params) -> Computation:
 
 
 @kpi("resonance.content_resonance", name="Resonance per content", family=Family.RESONANCE, unit=Unit.FRACTION,
-     direction=Direction.HIGHER, requires=("events", "messages", "text_scores"), uses=("content",), headline=False)
+     direction=Direction.HIGHER, requires=("events", "messages", "text_scores"), uses=("content",), headline=False,
+     value_label="Gratitude rate of comments on content")
 def content_resonance(t: Tables, p: Params) -> Computation:
     """Per content item: what its comments say beside what people did with it.
 

@@ -107,7 +107,8 @@ def _indicators(t: Tables, p: Params, outcome: str, what: str) -> Computation:
 _COMMON = dict(family=Family.SIGNALS, unit=Unit.RATIO, direction=Direction.HIGHER, uses=("transactions",))
 
 
-@kpi("signals.leading_indicators", name="Leading indicators of a relationship", **_COMMON)
+@kpi("signals.leading_indicators", name="Leading indicators of a relationship",
+     value_label="AUC on later cohorts", **_COMMON)
 def leading_indicators(t: Tables, p: Params) -> Computation:
     """First-14-day behaviours ranked by how strongly they predict being active 90-180 days on.
 
@@ -122,7 +123,8 @@ def leading_indicators(t: Tables, p: Params) -> Computation:
     return _indicators(t, p, "retained", "activity 90-180 days on")
 
 
-@kpi("signals.value_indicators", name="Leading indicators of value", headline=False, **_COMMON)
+@kpi("signals.value_indicators", name="Leading indicators of value", headline=False,
+     value_label="AUC on later cohorts", **_COMMON)
 def value_indicators(t: Tables, p: Params) -> Computation:
     """First-14-day behaviours ranked by how strongly they predict buying between day 14 and day 180.
 

@@ -224,7 +224,8 @@ def predicted_clv(t: Tables, p: Params) -> Computation:
 
 
 @kpi("value.predicted_clv_by_segment", name="Predicted 12-month value by segment", family=Family.VALUE,
-     unit=Unit.CURRENCY, direction=Direction.HIGHER, requires=VALUE, uses=("customers",), headline=False)
+     unit=Unit.CURRENCY, direction=Direction.HIGHER, requires=VALUE, uses=("customers",), headline=False,
+     value_label="Best segment, per buyer")
 def predicted_clv_by_segment(t: Tables, p: Params) -> Computation:
     """Predicted 12-month value per buyer in each segment (``customers.segment``).
 
@@ -282,13 +283,23 @@ def probability_alive(t: Tables, p: Params) -> Computation:
         grid = grid.merge(counts, on=["frequency", "recency"], how="left").fillna({"customers": 0})
         grid["customers"] = grid["customers"].astype("int64")
         grid["T"] = T
-        return Outcome(float(pred["p_alive"].mean()), grid, notes=_model_notes(t, p, rows))
+        notes = list(_model_notes(t, p, rows))
+        once = b["frequency"].to_numpy() == 0
+        if isinstance(bg, clv.BetaGeo) and once.any():
+            # BG/NBD lets people drop out only right after a purchase, so one-time buyers read as
+            # alive: say how much of the average that is, and what the repeat buyers show
+            repeat = pred["p_alive"].to_numpy()[~once]
+            tail = f"; among repeat buyers the mean is {repeat.mean():.0%}" if len(repeat) else ""
+            notes.append(f"BG/NBD counts a buyer who bought only once as alive (probability 1): {once.sum():,} of "
+                         f"{len(b):,} buyers ({once.mean():.0%}) bought once{tail}.")
+        return Outcome(float(pred["p_alive"].mean()), grid, notes=tuple(notes))
 
     return Computation(rows=rows, finish=finish, order_by=("customer_id",))
 
 
 @kpi("value.campaign_ltv_credit", name="Campaign credit: lifetime value vs first sale", family=Family.VALUE,
-     unit=Unit.RATIO, direction=Direction.HIGHER, requires=VALUE, uses=("customers", "campaigns"))
+     unit=Unit.RATIO, direction=Direction.HIGHER, requires=VALUE, uses=("customers", "campaigns"),
+     value_label="Lifetime value (to date + 36 months) per unit of first-sale revenue")
 def campaign_ltv_credit(t: Tables, p: Params) -> Computation:
     """Each campaign credited with the lifetime value of the customers it acquired, beside their
     first sale.

@@ -120,8 +120,9 @@ def plot_engaged_vs_not(result: KPIResult) -> go.Figure:
     items = items.loc[pd.to_numeric(items["engaged"]).nlargest(MAX_ITEMS - len(first)).index]
     items = items.sort_values("retention_diff", ascending=False, kind="stable")
     rows = pd.concat([first, items]).iloc[::-1].reset_index(drop=True)
-    d = pd.to_numeric(rows["retention_diff"])
-    lo, hi = pd.to_numeric(rows["retention_diff_low"]), pd.to_numeric(rows["retention_diff_high"])
+    # differences of two shares, drawn in percentage points (never as a percentage of something)
+    d = pd.to_numeric(rows["retention_diff"]) * 100
+    lo, hi = pd.to_numeric(rows["retention_diff_low"]) * 100, pd.to_numeric(rows["retention_diff_high"]) * 100
     names = [f"<b>{_name(r)}</b>" if r["content_id"] == ANY_CONTENT else _name(r) for _, r in rows.iterrows()]
     colours = [TEAL if low > 0 else (LOSS if high < 0 else VANITY) for low, high in zip(lo, hi, strict=True)]
     fig = go.Figure(go.Scatter(
@@ -131,18 +132,18 @@ def plot_engaged_vs_not(result: KPIResult) -> go.Figure:
                      color="#9aa5b1", thickness=1.5, width=4),
         customdata=list(zip(to_list(rows["engaged"]), to_list(rows["comparable"]), to_list(lo), to_list(hi),
                             strict=True)),
-        hovertemplate="%{y}<br>%{x:+.1%} retained at 90 days (95%: %{customdata[2]:+.1%} to "
-                      "%{customdata[3]:+.1%})<br>%{customdata[0]:,} engaged vs %{customdata[1]:,} comparable"
+        hovertemplate="%{y}<br>%{x:+.1f} points retained at 90 days (95%: %{customdata[2]:+.1f} to "
+                      "%{customdata[3]:+.1f})<br>%{customdata[0]:,} engaged vs %{customdata[1]:,} comparable"
                       "<extra></extra>",
         showlegend=False,
     ))
     fig.add_vline(x=0, line=dict(color=INK, width=1))
     left, right = min(float(lo.min()), 0.0), max(float(hi.max()), 0.0)
-    pad = max(right - left, 0.05) * 0.06
+    pad = max(right - left, 5.0) * 0.06
     fig.update_layout(**base_layout(
         height=max(320, 90 + 26 * len(rows)), margin=dict(l=24, r=24, t=40, b=56),
         xaxis=axis("Difference in 90-day retention, engaged minus comparable (percentage points)",
-                   tickformat="+.0%", range=[left - pad, right + pad], zeroline=False),
+                   tickformat="+.0f", ticksuffix=" pts", range=[left - pad, right + pad], zeroline=False),
         yaxis=axis(None, showgrid=True, gridcolor=GRID, type="category"),
     ))
     fig.add_annotation(x=1, y=0, xref="paper", yref="paper", xanchor="right", yanchor="bottom",

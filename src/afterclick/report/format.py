@@ -82,7 +82,8 @@ def format_value(value: Any, unit: Unit | str, *, currency: str | None = None) -
     """A KPI's headline value as a person reads it.
 
     FRACTION → ``8.1%``; SECONDS → ``3m 20s``; CURRENCY → ``1,234.50``; COUNT → ``12,345``;
-    RATIO → ``1.25``; DAYS → ``12.5 days``; SCORE → ``42.0``; missing → ``—``.
+    RATIO → ``1.25``; DAYS → ``12.5 days``; SCORE → ``42.0`` (``0.25`` within ±1, e.g. a
+    sentiment); POINTS → ``+22.8 pts``; missing → ``—``.
     """
     unit = Unit(unit)
     v = _number(value)
@@ -101,7 +102,9 @@ def format_value(value: Any, unit: Unit | str, *, currency: str | None = None) -
     if unit is Unit.DAYS:
         n = f"{int(v):,}" if float(v).is_integer() else f"{v:,.1f}"
         return f"{n} day" if v == 1 else f"{n} days"
-    return f"{v:,.1f}"  # SCORE
+    if unit is Unit.POINTS:
+        return f"{v * 100:+.1f} pts"
+    return f"{v:,.2f}" if abs(v) <= 1 else f"{v:,.1f}"  # SCORE
 
 
 def format_ci(ci: tuple[float, float] | None, unit: Unit | str, *, currency: str | None = None) -> str | None:

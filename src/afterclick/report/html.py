@@ -238,7 +238,7 @@ def _chart_view(
 
 def _chip(result: KPIResult, meta: ReportMeta) -> dict[str, Any]:
     return {
-        "name": CHIP_LABELS.get(result.id, result.name),
+        "name": result.value_label or CHIP_LABELS.get(result.id, result.name),
         "id": result.id,
         "value": format_value(result.value, result.unit, currency=meta.currency) if result.ok else "not measured",
         "summary": _plain(_summary(result.definition)),
@@ -257,6 +257,7 @@ def _kpi_view(result: KPIResult, meta: ReportMeta, max_rows: int, *, with_table:
         "name": result.name,
         "family_title": result.family.title,
         "family": result.family.value,
+        "value_label": result.value_label,
         "notes": [mask_pii(n) for n in result.notes],
         "status": result.status.value,
         "ok": result.ok,

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 import pandas as pd
 
 from afterclick.report import narrative_signals
+from afterclick.kpis.retention import HEADLINE_PERIOD
 from afterclick.report.format import format_percent, format_when
 from afterclick.results import KPIResult
 
@@ -146,10 +147,15 @@ def cohort_retention(result: KPIResult, context: Mapping[str, KPIResult] | None 
     plural = "s" if n != 1 else ""
     sentence = (f"Across {n} cohort{plural} old enough, {_pct(first)} of new customers were active again in "
                 f"the {word} after their first touch")
-    if later:
+    # the period the headline number reads (week 4, month 3), so sentence and chip agree
+    k = HEADLINE_PERIOD["month" if result.id.endswith("monthly") else "week"]
+    at_k, n_k = pooled(k)
+    if at_k is not None and n_k >= enough:
+        sentence += f", {_pct(at_k)} in {word} {k}"
+    if later and int(later[-1]) != k:
         p = int(later[-1])
         last, m = pooled(p)
-        sentence += f", and {_pct(last)} in {word} {p} ({m} cohort{'s' if m != 1 else ''})"
+        sentence += f" and {_pct(last)} in {word} {p} ({m} cohort{'s' if m != 1 else ''})"
     return sentence + "."
 
 
