@@ -104,7 +104,7 @@ def plot_retention_heatmap(result: KPIResult) -> go.Figure:
     if len(all_cohorts) > len(cohorts):
         fig.add_annotation(x=1, y=1.02, xref="paper", yref="paper", xanchor="right", yanchor="bottom",
                            showarrow=False, font=dict(size=11, color=MUTED),
-                           text=f"latest {len(cohorts)} of {len(all_cohorts)} cohorts; all are in the table")
+                           text=f"latest {len(cohorts)} of {len(all_cohorts)} cohorts; every one is in the CSV/JSON export")
     fig.update_layout(
         **base_layout(
             height=max(300, 130 + 26 * len(cohorts)),
