@@ -166,3 +166,43 @@ def period_ticks(periods: list, word: str, max_ticks: int = 16) -> dict[str, Any
     if word != "month" and ts.dt.year.nunique() > 1:
         fmt = "%d %b %Y"
     return {"tickmode": "array", "tickvals": list(ts), "ticktext": [t.strftime(fmt).lstrip("0") for t in ts]}
+
+
+#: Approximate plot area in pixels, for keeping labels apart (the chart is responsive, so roughly).
+PLOT_W, PLOT_H = 880.0, 380.0
+_POSITIONS = (("top center", 0, 1), ("bottom center", 0, -1), ("middle right", 1, 0), ("middle left", -1, 0),
+              ("top right", 1, 1), ("top left", -1, 1), ("bottom right", 1, -1), ("bottom left", -1, -1))
+
+
+def label_positions(xs: list, ys: list, sizes: list[float], texts: list[str], x_max: float,
+                     y_max: float, reserved: list[tuple[float, float, float, float]] = ()) -> list[str]:
+    """Greedy label placement: per bubble, the side where its label hits the fewest other labels
+    (reference-line labels included) and bubbles."""
+    px = [(x / x_max * PLOT_W, y / y_max * PLOT_H) for x, y in zip(xs, ys)]
+    radii = [s / 2 for s in sizes]
+    placed: list[tuple[float, float, float, float]] = list(reserved)
+    out = []
+
+    def overlaps(box: tuple[float, float, float, float], own: int) -> int:
+        x0, y0, x1, y1 = box
+        # text cut off at the edge or over text is unreadable, over a bubble only untidy: weigh so
+        labels = sum(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in placed)
+        bubbles = sum(j != own and x0 - r < cx < x1 + r and y0 - r < cy < y1 + r
+                      for j, ((cx, cy), r) in enumerate(zip(px, radii)))
+        return 3 * labels + bubbles + 4 * (x0 < 0 or x1 > PLOT_W * 1.02 or y1 > PLOT_H * 1.05)
+
+    for i, ((cx, cy), r, t) in enumerate(zip(px, radii, texts)):
+        w, h = 6.8 * len(t) + 4, 16.0
+        best: tuple[int, str, tuple[float, float, float, float]] | None = None
+        for name, dx, dy in _POSITIONS:
+            left = cx - w / 2 if dx == 0 else (cx + r + 2 if dx > 0 else cx - r - 2 - w)
+            bottom = cy - h / 2 if dy == 0 else (cy + r + 1 if dy > 0 else cy - r - 1 - h)
+            box = (left, bottom, left + w, bottom + h)
+            hits = overlaps(box, i)
+            if best is None or hits < best[0]:
+                best = (hits, name, box)
+            if hits == 0:
+                break
+        placed.append(best[2])
+        out.append(best[1])
+    return out

@@ -8,7 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from afterclick.plots._common import (
-    LOSS, LOSS_FILL, MUTED, TEAL, VANITY, axis, base_layout, label, message_figure, require, to_list,
+    LOSS, LOSS_FILL, MUTED, PLOT_H, PLOT_W, TEAL, VANITY, axis, base_layout, label, label_positions,
+    message_figure, require, to_list,
 )
 from afterclick.results import KPIResult
 
@@ -91,7 +92,7 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
             y=to_list(shown["retention_90d"]),
             mode="markers+text",
             text=text,
-            textposition=_label_positions(to_list(shown["ctr"]), to_list(shown["retention_90d"]), sizes, text,
+            textposition=label_positions(to_list(shown["ctr"]), to_list(shown["retention_90d"]), sizes, text,
                                           x_max, y_max, _reference_boxes(x_ref, y_ref, x_max, y_max)),
             textfont=dict(size=12, color="#3e4c59"),
             marker=dict(size=sizes, color=colours, opacity=0.82, line=dict(width=1, color="white")),
@@ -137,57 +138,17 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
     return fig
 
 
-#: Approximate plot area in pixels, for keeping labels apart (the chart is responsive, so roughly).
-_PLOT_W, _PLOT_H = 880.0, 380.0
-_POSITIONS = (("top center", 0, 1), ("bottom center", 0, -1), ("middle right", 1, 0), ("middle left", -1, 0),
-              ("top right", 1, 1), ("top left", -1, 1), ("bottom right", 1, -1), ("bottom left", -1, -1))
-
-
 def _reference_boxes(x_ref: float | None, y_ref: float | None, x_max: float,
                      y_max: float) -> list[tuple[float, float, float, float]]:
     """Where the reference lines' own labels sit (pixels), so campaign labels keep off them."""
     boxes = []
     if y_ref is not None:  # "all campaigns: 31% kept", above the line at the right end
-        y = y_ref / y_max * _PLOT_H
-        boxes.append((_PLOT_W - 150, y, _PLOT_W, y + 15))
+        y = y_ref / y_max * PLOT_H
+        boxes.append((PLOT_W - 150, y, PLOT_W, y + 15))
     if x_ref is not None:  # "all campaigns: 3.9% CTR", right of the line at the top
-        x = x_ref / x_max * _PLOT_W
-        boxes.append((x, _PLOT_H - 15, x + 150, _PLOT_H))
+        x = x_ref / x_max * PLOT_W
+        boxes.append((x, PLOT_H - 15, x + 150, PLOT_H))
     return boxes
-
-
-def _label_positions(xs: list, ys: list, sizes: list[float], texts: list[str], x_max: float,
-                     y_max: float, reserved: list[tuple[float, float, float, float]] = ()) -> list[str]:
-    """Greedy label placement: per bubble, the side where its label hits the fewest other labels
-    (reference-line labels included) and bubbles."""
-    px = [(x / x_max * _PLOT_W, y / y_max * _PLOT_H) for x, y in zip(xs, ys)]
-    radii = [s / 2 for s in sizes]
-    placed: list[tuple[float, float, float, float]] = list(reserved)
-    out = []
-
-    def overlaps(box: tuple[float, float, float, float], own: int) -> int:
-        x0, y0, x1, y1 = box
-        # text over text is unreadable, text over a bubble's edge only untidy: weigh them so
-        labels = sum(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in placed)
-        bubbles = sum(j != own and x0 - r < cx < x1 + r and y0 - r < cy < y1 + r
-                      for j, ((cx, cy), r) in enumerate(zip(px, radii)))
-        return 3 * labels + bubbles + 2 * (x0 < 0 or x1 > _PLOT_W * 1.02 or y1 > _PLOT_H * 1.05)
-
-    for i, ((cx, cy), r, t) in enumerate(zip(px, radii, texts)):
-        w, h = 6.8 * len(t) + 4, 16.0
-        best: tuple[int, str, tuple[float, float, float, float]] | None = None
-        for name, dx, dy in _POSITIONS:
-            left = cx - w / 2 if dx == 0 else (cx + r + 2 if dx > 0 else cx - r - 2 - w)
-            bottom = cy - h / 2 if dy == 0 else (cy + r + 1 if dy > 0 else cy - r - 1 - h)
-            box = (left, bottom, left + w, bottom + h)
-            hits = overlaps(box, i)
-            if best is None or hits < best[0]:
-                best = (hits, name, box)
-            if hits == 0:
-                break
-        placed.append(best[2])
-        out.append(best[1])
-    return out
 
 
 def _hover_value(column: str, value: object) -> str:

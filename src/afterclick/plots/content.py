@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from afterclick.kpis.content import ANY_CONTENT
 from afterclick.plots._common import (
-    EXTRA_COLOURS, GRID, INK, LOSS, MUTED, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label, message_figure,
-    require, to_list,
+    EXTRA_COLOURS, GRID, INK, LOSS, MUTED, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label,
+    label_positions, message_figure, require, to_list,
 )
 from afterclick.results import KPIResult
 
@@ -51,6 +52,10 @@ def plot_content_quadrant(result: KPIResult) -> go.Figure:
     keep = set(rows["shallow"].nlargest(MAX_LABELS // 2).index) | set(rows["deep"].nlargest(MAX_LABELS // 2).index)
     names = [_name(r) for _, r in rows.iterrows()]
     text = [n if i in keep else "" for i, n in enumerate(names)]
+    # labels placed on the log axes' own geometry, away from each other and from the markers
+    lx, ly = np.log10(rows["shallow"] + 1), np.log10(rows["deep"] + 1)
+    where = label_positions(to_list(lx), to_list(ly), [11.0] * len(rows), text,
+                            max(float(lx.max()) * 1.05, 1.0), max(float(ly.max()) * 1.08, 1.0))
     fig = go.Figure()
     for quadrant, colour in QUADRANT_COLOURS.items():
         q = rows.index[rows["quadrant"] == quadrant]
@@ -59,7 +64,7 @@ def plot_content_quadrant(result: KPIResult) -> go.Figure:
         sub = rows.loc[q]
         fig.add_trace(go.Scatter(
             x=to_list(sub["shallow"] + 1), y=to_list(sub["deep"] + 1), mode="markers+text", name=quadrant,
-            text=[text[i] for i in q], textposition="top center", textfont=dict(size=11, color="#3e4c59"),
+            text=[text[i] for i in q], textposition=[where[i] for i in q], textfont=dict(size=11, color="#3e4c59"),
             marker=dict(size=11, color=colour, opacity=0.85, line=dict(width=1, color="white")),
             customdata=[[names[i], int(rows.at[i, "shallow"]), int(rows.at[i, "deep"])] for i in q],
             hovertemplate="<b>%{customdata[0]}</b><br>shallow %{customdata[1]:,} · deep %{customdata[2]:,}"
