@@ -8,14 +8,13 @@ import pytest
 
 from afterclick.demo import CLICK_BAIT_CAMPAIGN, RELATIONSHIP_CAMPAIGN
 from afterclick.results import Status
-from test_demo_truths import ws  # noqa: F401  (the same small demo brand, seed 11, through ingest)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def credit(ws):
-    r = ws.kpi("value.campaign_ltv_credit")
+def credit(demo_ws):
+    r = demo_ws.kpi("value.campaign_ltv_credit")
     assert r.status is Status.COMPUTED, r.reason
     return r
 
@@ -38,7 +37,8 @@ def test_relationship_campaign_out_earns_click_bait_once_lifetime_value_counts(c
     assert credit.value > 2  # lifetime value is several times the first sale, across campaigns
 
 
-def test_models_recover_the_planted_processes(ws):
+def test_models_recover_the_planted_processes(demo_ws):
+    ws = demo_ws
     r = ws.kpi("value.predicted_clv")
     assert r.ok
     rows = r.rows
@@ -51,7 +51,8 @@ def test_models_recover_the_planted_processes(ws):
     assert h.ok and 0.6 < h.value < 1.4
 
 
-def test_value_section_in_the_report(ws, tmp_path):
+def test_value_section_in_the_report(demo_ws, tmp_path):
+    ws = demo_ws
     from afterclick.report import write_report
 
     results = ws.kpis(family="value")

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
-from afterclick.report import narrative_signals
 from afterclick.kpis.retention import HEADLINE_PERIOD
+from afterclick.kpis.signals import EARLY_DAYS
 from afterclick.report.format import format_percent, format_when
 from afterclick.results import KPIResult
 
@@ -279,6 +279,62 @@ def campaign_credit(result: KPIResult, context: Mapping[str, KPIResult] | None =
     return sentence + "."
 
 
+# -- attribution and early signals ------------------------------------------------------------
+
+
+def _key(rows: pd.DataFrame) -> str:
+    return "campaign_id" if "campaign_id" in rows.columns else "channel"
+
+
+def attribution_credit(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """Who leads under the Markov model, and who gains most against last-click credit."""
+    rows = _rows(result, "model", "share")
+    if rows is None:
+        return None
+    key = _key(rows)
+    wide = rows.pivot_table(index=key, columns="model", values="share", aggfunc="sum")
+    if not {"markov", "last_touch"} <= set(wide.columns):
+        return None
+    lead = wide["markov"].idxmax()
+    gain = (wide["markov"] - wide["last_touch"]).sort_values(ascending=False)
+    text = (f"The Markov model credits {lead} with the most first purchases "
+            f"({format_percent(wide.loc[lead, 'markov'], 0)}; last click gives it "
+            f"{format_percent(wide.loc[lead, 'last_touch'], 0)})")
+    if len(gain) > 1 and gain.iloc[0] > 0.005:
+        g = gain.index[0]
+        text += (f"; {g} gains most over last click ({format_percent(wide.loc[g, 'markov'], 0)} "
+                 f"against {format_percent(wide.loc[g, 'last_touch'], 0)})")
+    return text + "."
+
+
+def attribution_relationship(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """Per journey touched, who brings the most and the fewest customers who stay."""
+    rows = _rows(result, "model", "per_journey")
+    if rows is None:
+        return None
+    key = _key(rows)
+    m = rows[rows.model == "markov"].set_index(key).per_journey.dropna()
+    if len(m) < 2:
+        return None
+    best, worst = m.idxmax(), m.idxmin()
+    return (f"Per journey it touched, {best} brings the most customers still active 90 days on "
+            f"({m[best]:.2f} under the Markov model) and {worst} the fewest ({m[worst]:.2f}).")
+
+
+def leading_indicators(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """The top-ranked behaviour in words, with the model's accuracy on later cohorts."""
+    rows = _rows(result, "indicator", "odds_ratio", "or_low")
+    if rows is None or result.value is None:
+        return None
+    top = rows.iloc[0]
+    if not top["or_low"] > 1:
+        return (f"No first-weeks behaviour stands out with confidence (AUC {result.value:.2f} on "
+                "later cohorts).")
+    outcome = "buy" if result.id == "signals.value_indicators" else "be active months later"
+    return (f"Customers who did {top['indicator']} in their first {EARLY_DAYS} days had {top['odds_ratio']:.1f}× the odds to {outcome} "
+            f"(95% from {top['or_low']:.1f}×); the model ranks later cohorts with AUC {result.value:.2f}.")
+
+
 #: Sentence writers by KPI id; a family with a chart adds its sentence here.
 def nps_sentence(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
     """NPS with its interval, and the theme that pulls answers furthest towards detractors.
@@ -323,12 +379,12 @@ NARRATIVES: dict[str, Narrator] = {
     "community.member_reply_share": member_replies,
     "content.value": content_depth,
     "content.engaged_vs_not": engaged_vs_not,
-    "attribution.channels": narrative_signals.attribution_credit,
-    "attribution.campaigns": narrative_signals.attribution_credit,
-    "attribution.relationship": narrative_signals.attribution_relationship,
-    "attribution.relationship_campaigns": narrative_signals.attribution_relationship,
-    "signals.leading_indicators": narrative_signals.leading_indicators,
-    "signals.value_indicators": narrative_signals.leading_indicators,
+    "attribution.channels": attribution_credit,
+    "attribution.campaigns": attribution_credit,
+    "attribution.relationship": attribution_relationship,
+    "attribution.relationship_campaigns": attribution_relationship,
+    "signals.leading_indicators": leading_indicators,
+    "signals.value_indicators": leading_indicators,
     "value.campaign_ltv_credit": campaign_credit,
     "advocacy.nps": nps_sentence,
     "advocacy.themes": themes_sentence,
