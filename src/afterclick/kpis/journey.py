@@ -70,7 +70,7 @@ def _clicks(t: Tables, p: Params):
     null_s = ibis.null().cast("string")
     stream = ev.select(
         customer_id=ev.customer_id, ts=ev.ts, event=ev.event, campaign_id=ev.campaign_id,
-        next_event=ibis.ifelse(ev.event == "click", ev.next_event, null_ts),
+        next_event=ev.next_event,  # set on clicks only
         deep_ts=ibis.ifelse(ev.event.isin(DEEP), ev.ts, null_ts),
         referral_ts=ibis.ifelse(ev.event == "referral", ev.ts, null_ts),
         tx_ts=null_ts, tx_next=null_ts,

@@ -6,7 +6,7 @@ behavioural ones are here.
 
 from __future__ import annotations
 
-from afterclick.kpis._common import DEEP, events, safe_ratio
+from afterclick.kpis._common import DEEP, ENGAGED, events, safe_ratio
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -121,7 +121,7 @@ def _event_rate(t: Tables, p: Params, name: str) -> Computation:
     ev = events(t, p)
     ev = ev.filter(ev.content_id.notnull())
     num = (ev.event == name).cast("int64")
-    den = ev.event.isin((*SHALLOW, "visit")).cast("int64")
+    den = ev.event.isin(ENGAGED).cast("int64")
     rows = ev.group_by(period=ev.ts.truncate("M")).aggregate(**{f"{name}s": num.sum()}, interactions=den.sum())
     rows = rows.mutate(rate=safe_ratio(rows[f"{name}s"], rows.interactions))
     return Computation(value=safe_ratio(num.sum(), den.sum()), rows=rows, order_by=("period",))

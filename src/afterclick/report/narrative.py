@@ -335,7 +335,6 @@ def leading_indicators(result: KPIResult, context: Mapping[str, KPIResult] | Non
             f"(95% from {top['or_low']:.1f}×); the model ranks later cohorts with AUC {result.value:.2f}.")
 
 
-#: Sentence writers by KPI id; a family with a chart adds its sentence here.
 def nps_sentence(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
     """NPS with its interval, and the theme that pulls answers furthest towards detractors.
 
@@ -369,6 +368,7 @@ def themes_sentence(result: KPIResult, context: Mapping[str, KPIResult] | None =
     return f"The open feedback talks most about {', '.join(parts)} of comments."
 
 
+#: Sentence writers by KPI id; a family with a chart adds its sentence here.
 NARRATIVES: dict[str, Narrator] = {
     "campaigns.clicks_vs_commitment": clicks_vs_commitment,
     "ladder.commitment_ladder": commitment_ladder,

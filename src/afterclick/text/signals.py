@@ -14,7 +14,6 @@ the hand-made set in ``tests/data/signals_labelled.csv``.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -34,10 +33,6 @@ BASE = -3.0
 class Cue:
     pattern: str
     weight: float
-
-    @property
-    def regex(self) -> re.Pattern[str]:
-        return re.compile(self.pattern)
 
 
 _FAMILY = (r"(?:mum|mom|mother|dad|father|gran|grandma|grandmother|nan|nana|grandad|grandpa|grandfather|"

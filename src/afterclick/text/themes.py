@@ -144,12 +144,6 @@ def _keyphrases(top: list[str]) -> list[str]:
     return sorted(chosen, key=top.index)[:5]
 
 
-def nps_group(score: pd.Series) -> pd.Series:
-    """'promoter' (9-10), 'passive' (7-8), 'detractor' (0-6) of 0-10 answers."""
-    s = pd.to_numeric(score, errors="coerce")
-    return pd.Series(np.select([s >= 9, s >= 7], ["promoter", "passive"], "detractor"), index=score.index)
-
-
 def theme_table(comments: pd.DataFrame, themes: Themes, *, examples: int = 3) -> pd.DataFrame:
     """Per theme: volume, share, sentiment, detractor / promoter shares, trend and example quotes.
 
@@ -158,8 +152,6 @@ def theme_table(comments: pd.DataFrame, themes: Themes, *, examples: int = 3) ->
     comments in the last three months minus its share before them (in points of share).
     """
     df = comments.reset_index(drop=True).assign(theme=themes.assignment, weight=themes.weight)
-    is_nps = df["survey"].eq("nps")
-    df["group"] = np.where(is_nps, nps_group(df["score"]), None)
     month = pd.to_datetime(df["ts"]).dt.tz_localize(None).dt.to_period("M")
     recent = month >= month.max() - 2 if len(df) else month
     rows = []
