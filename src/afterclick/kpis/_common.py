@@ -145,6 +145,82 @@ def in_last_complete_period(rows: ir.Table, t: Tables, p: Params, grain: str | N
     return rows.cross_join(last).filter(lambda r: r.idx == r.last_idx).drop("last_idx")
 
 
+@ibis.udf.agg.builtin(name="bit_or")
+def bit_or(x: int) -> int:  # type: ignore[empty-body]
+    """Bitwise OR over a group: ``bit_or`` in DuckDB, Spark SQL, PostgreSQL and BigQuery (Ibis
+    has the operation but no Spark rule for it, so it is called by name)."""
+
+
+#: Months per bit block of :func:`exposure`: 60 bits, and two more carried from the block
+#: before, fit a signed 64-bit integer.
+BLOCK_MONTHS = 60
+
+
+def exposure_channels(t: Tables, p: Params) -> ir.Table:
+    """Who saw impressions, on which channel and in which months.
+
+    One row per customer, channel ("(none)" when missing) and block of 60 months. Columns:
+    customer_id, channel, block, months (bit ``k`` set: an impression in month
+    ``base + 60·block + k``, where ``base`` is the month of the first event in the period, see
+    :func:`month_base`). Six million impressions fold into a row per person and
+    channel (a block only adds rows when the data spans more than five years), so "seen in
+    these months" is a bit test instead of a distinct over every customer-month.
+    """
+
+    def build() -> ir.Table:
+        ev = events(t, p)
+        imp = ev.filter(ev.event.isin(EXPOSURE)).cross_join(month_base(t, p))
+        r = period_index(imp.ts, "month") - imp.base
+        one = ibis.literal(1).cast("int64")
+        return imp.group_by(
+            customer_id=imp.customer_id, channel=imp.channel.fill_null("(none)"),
+            block=(r // BLOCK_MONTHS).cast("int64"),
+        ).aggregate(months=bit_or((one << (r % BLOCK_MONTHS)).cast("int64")))
+
+    return t.shared(("exposure_channels", p.start, p.end), build)
+
+
+def exposure(t: Tables, p: Params) -> ir.Table:
+    """:func:`exposure_channels` over all channels: customer_id, block, months."""
+
+    def build() -> ir.Table:
+        ec = exposure_channels(t, p)
+        return ec.group_by("customer_id", "block").aggregate(months=bit_or(ec.months))
+
+    return t.shared(("exposure", p.start, p.end), build)
+
+
+def event_counts(t: Tables, p: Params) -> ir.Table:
+    """Events per (event, channel, campaign_id): n. A missing channel reads "(none)"; a missing
+    campaign stays NULL. One pass over the events, shared by the counts of the reach family,
+    the click-through rates and the attention side of clicks vs commitment."""
+
+    def build() -> ir.Table:
+        ev = events(t, p)
+        return ev.group_by(
+            event=ev.event, channel=ev.channel.fill_null("(none)"), campaign_id=ev.campaign_id
+        ).aggregate(n=ev.count())
+
+    return t.shared(("event_counts", p.start, p.end), build)
+
+
+def content_event_counts(t: Tables, p: Params) -> ir.Table:
+    """Events per (content_id, event) for events that name a content item: n."""
+
+    def build() -> ir.Table:
+        ev = events(t, p)
+        ev = ev.filter(ev.content_id.notnull())
+        return ev.group_by("content_id", "event").aggregate(n=ev.count())
+
+    return t.shared(("content_event_counts", p.start, p.end), build)
+
+
+def month_base(t: Tables, p: Params) -> ir.Table:
+    """A one-row table, ``base``: the month index of the first event in the period."""
+    b = data_bounds(t, p)
+    return b.select(base=period_index(b.data_start, "month"))
+
+
 def safe_ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     """num / den, NULL (never NaN or an error) when den is 0."""
     return ibis.ifelse(den == 0, ibis.null(), num.cast("float64") / den.cast("float64"))

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import ibis
 
-from afterclick.kpis._common import data_bounds, epoch_s, events, first_touch, in_period, safe_ratio
+from afterclick.kpis._common import (
+    data_bounds,
+    epoch_s,
+    event_counts,
+    events,
+    first_touch,
+    in_period,
+    safe_ratio,
+)
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -15,6 +23,10 @@ def acquisitions(t: Tables, p: Params):
     The acquisition campaign is ``customers.acquisition_campaign_id`` for customers listed in
     ``customers`` (empty there = organic), else the campaign of their first click (none: organic).
     """
+    return t.shared(("acquisitions", p.start, p.end), lambda: _acquisitions(t, p))
+
+
+def _acquisitions(t: Tables, p: Params):
     first = first_touch(t, p).select("customer_id", "first_ts", "last_ts")
     ev = events(t, p)
     clicks = ev.filter(ev.event == "click")
@@ -47,11 +59,12 @@ def clicks_vs_commitment(t: Tables, p: Params) -> Computation:
     days after their first / eligible; revenue_per_customer = all transaction amounts of the
     acquired customers / acquired. Headline: 90-day retention over all campaign-acquired customers.
     """
-    ev = events(t, p)
-    tagged = ev.filter(ev.campaign_id.notnull() & ev.event.isin(("impression", "click")))
+    c = event_counts(t, p)
+    tagged = c.filter(c.campaign_id.notnull() & c.event.isin(("impression", "click")))
+    zero = ibis.literal(0).cast("int64")
     attention = tagged.group_by("campaign_id").aggregate(
-        impressions=(tagged.event == "impression").cast("int64").sum(),
-        clicks=(tagged.event == "click").cast("int64").sum(),
+        impressions=ibis.ifelse(tagged.event == "impression", tagged.n, zero).sum(),
+        clicks=ibis.ifelse(tagged.event == "click", tagged.n, zero).sum(),
     )
     acq = acquisitions(t, p).cross_join(data_bounds(t, p))
     horizon = p.retention_days * 86400

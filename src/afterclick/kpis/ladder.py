@@ -22,11 +22,13 @@ from __future__ import annotations
 import ibis
 
 from afterclick.kpis._common import (
-    EXPOSURE,
+    BLOCK_MONTHS,
     activity,
-    events,
+    bit_or,
+    exposure,
     in_last_complete_period,
     in_period,
+    month_base,
     period_index,
     safe_ratio,
 )
@@ -44,25 +46,19 @@ def customer_stages(t: Tables, p: Params):
     return t.shared(("ladder", p.start, p.end), lambda: _customer_stages(t, p))
 
 
-def impression_months(t: Tables, p: Params):
-    """Distinct (customer_id, m, period) months in which a customer saw an impression."""
-
-    def build():
-        ev = events(t, p)
-        imp = ev.filter(ev.event.isin(EXPOSURE))
-        return imp.select(customer_id=imp.customer_id, m=period_index(imp.ts, "month"),
-                          period=imp.ts.truncate("M")).distinct()
-
-    return t.shared(("impression_months", p.start, p.end), build)
-
-
 def ladder_months(t: Tables, p: Params):
     """The months the ladder is drawn for: every month with any activity or impression."""
-    a = activity(t, p)
-    im = impression_months(t, p)
-    return a.select(idx=period_index(a.day_ts, "month"), period=a.day_ts.truncate("M").cast("timestamp")).union(
-        im.select(idx=im.m, period=im.period.cast("timestamp")), distinct=True
-    )
+
+    def build():
+        a = activity(t, p)
+        am = a.select(period=a.day_ts.truncate("M").cast("timestamp")).distinct()
+        am = am.select(idx=period_index(am.period, "month"), period=am.period)
+        em = _exposure_per_month(t, p)
+        em = em.filter(em.shown)
+        em = em.select(idx=em.idx, period=ibis.date(em.idx // 12, em.idx % 12 + 1, 1).cast("timestamp"))
+        return am.union(em, distinct=True)
+
+    return t.shared(("ladder_months", p.start, p.end), build)
 
 
 def _customer_stages(t: Tables, p: Params):
@@ -123,30 +119,74 @@ def seen_only(t: Tables, p: Params):
 def _seen_only(t: Tables, p: Params):
     """Per month: people on the ladder only through impressions (no row in customer_stages).
 
-    |seen in the window| − |seen in the window and active in it|. The first is counted without
-    expanding each customer-month three times: a month m in which a customer saw an impression
-    covers the months from m up to (not including) their next such month, at most
-    WINDOW_MONTHS of them, so +1 at m and −1 at the end of that stretch, summed in month order,
-    counts each person once.
+    |seen in the window| − |seen in the window and active in it|, both read off the per-person
+    bits of impression months (see ``_common.exposure``), so each person is counted once
+    without a row per customer-month.
     """
-    im = impression_months(t, p)
-    nxt = im.m.lead().over(ibis.window(group_by=im.customer_id, order_by=im.m))
-    cover = ibis.ifelse(nxt.isnull() | (nxt - im.m > WINDOW_MONTHS), WINDOW_MONTHS, nxt - im.m)
-    im2 = im.mutate(stop=im.m + cover)
-    months = ladder_months(t, p)
-    deltas = (
-        im2.select(idx=im2.m, d=ibis.literal(1).cast("int64"))
-        .union(im2.select(idx=im2.stop, d=ibis.literal(-1).cast("int64")))
-        .union(months.select("idx", d=ibis.literal(0).cast("int64")))
-    )
-    per = deltas.group_by("idx").aggregate(d=deltas.d.sum())
-    per = per.mutate(seen=per.d.sum().over(ibis.window(order_by=per.idx, rows=(None, 0))))
-    cs = customer_stages(t, p)
-    both = cs.join(im, [cs.customer_id == im.customer_id, im.m <= cs.idx, im.m > cs.idx - WINDOW_MONTHS])
-    both = both.select(cs.customer_id, cs.idx).distinct()
+    ext = _exposure_windows(t, p)
+    base = month_base(t, p)
+    cs = customer_stages(t, p).cross_join(base)
+    cs = cs.filter(cs.idx >= cs.base)  # nobody saw an impression before the first event
+    r = cs.idx - cs.base
+    cs = cs.select("customer_id", "idx", block=(r // BLOCK_MONTHS).cast("int64"),
+                   k=(r % BLOCK_MONTHS).cast("int64"))
+    both = cs.join(ext, ["customer_id", "block"])
+    both = both.filter(((both.ext >> both.k) & _WINDOW_BITS) != 0)
     overlap = both.group_by("idx").aggregate(active_seen=both.count())
-    out = per.join(months, "idx").left_join(overlap, "idx")
-    return out.select(out.idx, out.period, seen_only=out.seen - out.active_seen.fill_null(0))
+    per = _exposure_per_month(t, p)
+    out = ladder_months(t, p).left_join(per, "idx").left_join(overlap, "idx")
+    return out.select(
+        out.idx, out.period, seen_only=out.seen.fill_null(0) - out.active_seen.fill_null(0)
+    )
+
+
+#: Bits of a month's window in ``ext`` (see _exposure_windows) shifted down to bit 0: the month
+#: and the two before it.
+_WINDOW_BITS = ibis.literal(7).cast("int64")
+
+
+def _exposure_per_month(t: Tables, p: Params):
+    """Per month index ``idx``: ``seen``, people with an impression in the month's window (the
+    month and the two before it), and ``shown``, whether anyone saw an impression in the month
+    itself. Months of blocks without impressions have no row."""
+
+    def build():
+        ext = _exposure_windows(t, p)
+        agg = ext.group_by("block").aggregate(
+            # months with any impression: bit j + 2 of their OR
+            shown=bit_or(ext.ext),
+            **{f"s{k}": (((ext.ext >> k) & _WINDOW_BITS) != 0).cast("int64").sum()
+               for k in range(BLOCK_MONTHS)},
+        )
+        base = month_base(t, p)
+        # the months of a block as rows, unnested from an array: no literal table to register
+        ks = base.select(k=ibis.range(0, BLOCK_MONTHS).unnest())
+        ks = ks.select(k=ks.k.cast("int64"))  # Spark takes no cast around the unnest
+        per = agg.cross_join(ks).cross_join(base)
+        seen = ibis.cases(*[(per.k == k, per[f"s{k}"]) for k in range(BLOCK_MONTHS)])
+        return per.select(idx=per.base + per.block * BLOCK_MONTHS + per.k, seen=seen,
+                          shown=((per.shown >> (per.k + 2)) & 1) != 0)
+
+    return t.shared(("exposure_per_month", p.start, p.end), build)
+
+
+def _exposure_windows(t: Tables, p: Params):
+    """Per customer and block: ``ext``, whose bit j + 2 is an impression in month j of the block,
+    j from −2 (the last two months of the block before, which fall in the first windows)."""
+
+    def build():
+        ex = exposure(t, p)
+        carry = ex.filter((ex.months >> (BLOCK_MONTHS - 2)) != 0)
+        carry = carry.select(c_id=carry.customer_id, c_block=carry.block + 1,
+                             carried=carry.months >> (BLOCK_MONTHS - 2))
+        j = ex.outer_join(carry, [ex.customer_id == carry.c_id, ex.block == carry.c_block])
+        own = j.months.fill_null(0)
+        return j.select(
+            customer_id=j.customer_id.coalesce(j.c_id), block=j.block.coalesce(j.c_block).cast("int64"),
+            ext=((own << 2) | j.carried.fill_null(0)).cast("int64"),
+        )
+
+    return t.shared(("exposure_windows", p.start, p.end), build)
 
 
 @kpi("ladder.commitment_ladder", name="Customers trusting or above", family=Family.LADDER,

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from afterclick.kpis._common import events, safe_ratio
+import ibis
+
+from afterclick.kpis._common import (
+    event_counts,
+    exposure,
+    exposure_channels,
+    safe_ratio,
+)
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
 
-def _per_channel(t: Tables, p: Params, name: str):
-    ev = events(t, p)
-    ev = ev.filter(ev.event == name)
-    by = ev.group_by(channel=ev.channel.fill_null("(none)")).aggregate(events=ev.count())
-    return ev, by
-
-
 def _count_kpi(name: str):
     def compute(t: Tables, p: Params) -> Computation:
-        ev, by = _per_channel(t, p, name)
-        return Computation(value=ev.count(), rows=by, order_by=("channel",))
+        c = event_counts(t, p)
+        c = c.filter(c.event == name)
+        by = c.group_by("channel").aggregate(events=c.n.sum())
+        return Computation(value=c.n.sum().fill_null(0), rows=by, order_by=("channel",))
 
     return compute
 
@@ -36,10 +38,9 @@ def impressions(t: Tables, p: Params) -> Computation:
      direction=Direction.NEUTRAL)
 def reach(t: Tables, p: Params) -> Computation:
     """Reach: distinct customers with at least one ``impression``; rows per channel."""
-    ev = events(t, p)
-    ev = ev.filter(ev.event == "impression")
-    by = ev.group_by(channel=ev.channel.fill_null("(none)")).aggregate(people=ev.customer_id.nunique())
-    return Computation(value=ev.customer_id.nunique(), rows=by, order_by=("channel",))
+    ex, ec = exposure(t, p), exposure_channels(t, p)
+    by = ec.group_by("channel").aggregate(people=ec.customer_id.nunique())
+    return Computation(value=ex.customer_id.nunique(), rows=by, order_by=("channel",))
 
 
 @kpi("reach.clicks", name="Clicks", family=Family.REACH, unit=Unit.COUNT, direction=Direction.NEUTRAL)
@@ -56,15 +57,15 @@ def ctr(t: Tables, p: Params) -> Computation:
     A fraction, NULL without impressions; rows per channel. High CTR with low retention is the
     signature of "clicks to nowhere".
     """
-    ev = events(t, p)
-    ev = ev.filter(ev.event.isin(("impression", "click")))
-    imp = (ev.event == "impression").cast("int64")
-    clk = (ev.event == "click").cast("int64")
-    by = ev.group_by(channel=ev.channel.fill_null("(none)")).aggregate(
-        impressions=imp.sum(), clicks=clk.sum()
-    )
+    c = event_counts(t, p)
+    c = c.filter(c.event.isin(("impression", "click")))
+    zero = ibis.literal(0).cast("int64")
+    imp = ibis.ifelse(c.event == "impression", c.n, zero)
+    clk = ibis.ifelse(c.event == "click", c.n, zero)
+    by = c.group_by("channel").aggregate(impressions=imp.sum(), clicks=clk.sum())
     by = by.mutate(ctr=safe_ratio(by.clicks, by.impressions))
-    return Computation(value=safe_ratio(clk.sum(), imp.sum()), rows=by, order_by=("channel",))
+    return Computation(value=safe_ratio(clk.sum().fill_null(0), imp.sum().fill_null(0)), rows=by,
+                       order_by=("channel",))
 
 
 @kpi("reach.likes", name="Likes", family=Family.REACH, unit=Unit.COUNT, direction=Direction.NEUTRAL)

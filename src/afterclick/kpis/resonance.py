@@ -6,7 +6,15 @@ behavioural ones are here.
 
 from __future__ import annotations
 
-from afterclick.kpis._common import DEEP, ENGAGED, events, safe_ratio
+import ibis
+
+from afterclick.kpis._common import (
+    DEEP,
+    ENGAGED,
+    content_event_counts,
+    events,
+    safe_ratio,
+)
 from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -23,23 +31,23 @@ def depth_ratio(t: Tables, p: Params) -> Computation:
     is no shallow interaction. Rows per content item, with likes, saves, downloads and shares,
     so a post with many likes and nothing deeper stands beside a guide people keep.
     """
-    ev = events(t, p)
-    ev = ev.filter(ev.content_id.notnull())
-    deep = ev.event.isin(DEEP).cast("int64")
-    shallow = ev.event.isin(SHALLOW).cast("int64")
-    rows = ev.group_by("content_id").aggregate(
-        shallow=shallow.sum(), deep=deep.sum(),
-        likes=(ev.event == "like").cast("int64").sum(),
-        saves=(ev.event == "save").cast("int64").sum(),
-        downloads=(ev.event == "download").cast("int64").sum(),
-        shares=(ev.event == "share").cast("int64").sum(),
+    c = content_event_counts(t, p)
+    zero = ibis.literal(0).cast("int64")
+
+    def n(cond):
+        return ibis.ifelse(cond, c.n, zero).sum()
+
+    deep, shallow = c.event.isin(DEEP), c.event.isin(SHALLOW)
+    rows = c.group_by("content_id").aggregate(
+        shallow=n(shallow), deep=n(deep), likes=n(c.event == "like"), saves=n(c.event == "save"),
+        downloads=n(c.event == "download"), shares=n(c.event == "share"),
     )
     rows = rows.filter((rows.shallow + rows.deep) > 0)
     rows = rows.mutate(depth_ratio=safe_ratio(rows.deep, rows.shallow))
+    value = safe_ratio(n(deep).fill_null(0), n(shallow).fill_null(0))
     if "content" in t:
-        c = t["content"]
-        rows = rows.left_join(c, "content_id").select(rows, title=c.title, kind=c.kind)
-    value = safe_ratio(deep.sum(), shallow.sum())
+        info = t["content"]
+        rows = rows.left_join(info, "content_id").select(rows, title=info.title, kind=info.kind)
     # the most-liked first, so a report's first rows show the vanity leaders beside their depth
     return Computation(value=value, rows=rows, order_by=("-likes", "-deep", "content_id"))
 
