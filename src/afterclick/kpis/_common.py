@@ -191,15 +191,12 @@ def exposure(t: Tables, p: Params) -> ir.Table:
 
 
 def event_counts(t: Tables, p: Params) -> ir.Table:
-    """Events per (event, channel, campaign_id): n. A missing channel reads "(none)"; a missing
-    campaign stays NULL. One pass over the events, shared by the counts of the reach family,
-    the click-through rates and the attention side of clicks vs commitment."""
+    """Events per (event, channel): n, a missing channel reading "(none)". One pass over the
+    events, shared by the counts of the reach family and the click-through rate."""
 
     def build() -> ir.Table:
         ev = events(t, p)
-        return ev.group_by(
-            event=ev.event, channel=ev.channel.fill_null("(none)"), campaign_id=ev.campaign_id
-        ).aggregate(n=ev.count())
+        return ev.group_by(event=ev.event, channel=ev.channel.fill_null("(none)")).aggregate(n=ev.count())
 
     return t.shared(("event_counts", p.start, p.end), build)
 

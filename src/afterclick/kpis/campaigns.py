@@ -7,7 +7,6 @@ import ibis
 from afterclick.kpis._common import (
     data_bounds,
     epoch_s,
-    event_counts,
     events,
     first_touch,
     in_period,
@@ -59,12 +58,11 @@ def clicks_vs_commitment(t: Tables, p: Params) -> Computation:
     days after their first / eligible; revenue_per_customer = all transaction amounts of the
     acquired customers / acquired. Headline: 90-day retention over all campaign-acquired customers.
     """
-    c = event_counts(t, p)
-    tagged = c.filter(c.campaign_id.notnull() & c.event.isin(("impression", "click")))
-    zero = ibis.literal(0).cast("int64")
+    ev = events(t, p)
+    tagged = ev.filter(ev.campaign_id.notnull() & ev.event.isin(("impression", "click")))
     attention = tagged.group_by("campaign_id").aggregate(
-        impressions=ibis.ifelse(tagged.event == "impression", tagged.n, zero).sum(),
-        clicks=ibis.ifelse(tagged.event == "click", tagged.n, zero).sum(),
+        impressions=(tagged.event == "impression").cast("int64").sum(),
+        clicks=(tagged.event == "click").cast("int64").sum(),
     )
     acq = acquisitions(t, p).cross_join(data_bounds(t, p))
     horizon = p.retention_days * 86400

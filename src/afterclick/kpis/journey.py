@@ -158,7 +158,10 @@ def funnel(t: Tables, p: Params) -> Computation:
     "relationship".
     """
     c, steps = click_steps(t, p)
-    agg = c.aggregate(click=c.count(), **{k: v.cast("int64").sum() for k, v in steps.items()})
+    # one row of counts, computed once: the rows and the headline both read it
+    agg = t.shared(("funnel", p.nowhere_minutes, p.start, p.end), lambda: c.aggregate(
+        click=c.count(), **{k: v.cast("int64").sum() for k, v in steps.items()}
+    ))
     parts = [
         agg.select(order=ibis.literal(i), step=ibis.literal(step), label=ibis.literal(label),
                    clicks=agg[step].cast("int64"), total=agg.click)
@@ -168,6 +171,6 @@ def funnel(t: Tables, p: Params) -> Computation:
     for part in parts[1:]:
         rows = rows.union(part)
     rows = rows.mutate(share=safe_ratio(rows.clicks, rows.total)).drop("total")
-    value = safe_ratio(steps["relationship"].cast("int64").sum(), c.count())
+    value = safe_ratio(agg.relationship.sum(), agg.click.sum())
     return Computation(value=value, rows=rows, order_by=("order",),
                        finish=lambda v, r: (v, r.drop(columns="order")))

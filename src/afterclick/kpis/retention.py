@@ -29,6 +29,16 @@ HEADLINE_PERIOD = {"week": 4, "month": 3}
 
 def cohort_matrix(t: Tables, p: Params, grain: str):
     """Rows: cohort, period, cohort_size, active_on, active_on_or_after and the two rates."""
+    # built once: the headline reads the same matrix
+    rows = t.shared(("cohort_matrix", grain, p.max_periods, p.start, p.end),
+                    lambda: _cohort_rows(t, p, grain))
+    k = HEADLINE_PERIOD[grain]
+    at_k = rows.filter(rows.period == k)
+    value = safe_ratio(at_k.active_on.sum(), at_k.cohort_size.sum())
+    return Computation(value=value, rows=rows, order_by=("cohort", "period"))
+
+
+def _cohort_rows(t: Tables, p: Params, grain: str):
     cp = customer_periods(t, p, grain)
     first = cp.group_by("customer_id").aggregate(c_idx=cp.idx.min(), last_idx=cp.idx.max())
     cohorts = cp.join(first, "customer_id").select(
@@ -69,10 +79,7 @@ def cohort_matrix(t: Tables, p: Params, grain: str):
         retention_on=safe_ratio(m.active_on, m.cohort_size),
         retention_on_or_after=safe_ratio(m.active_on_or_after, m.cohort_size),
     )
-    k = HEADLINE_PERIOD[grain]
-    at_k = rows.filter(rows.period == k)
-    value = safe_ratio(at_k.active_on.sum(), at_k.cohort_size.sum())
-    return Computation(value=value, rows=rows, order_by=("cohort", "period"))
+    return rows
 
 
 @kpi("retention.cohort_weekly", name="Week-4 retention (weekly cohorts)", family=Family.RETENTION,
@@ -222,16 +229,20 @@ def stickiness(t: Tables, p: Params) -> Computation:
     the calendar month. 1/30 ≈ people come once a month; 1 = every day. Headline: the last
     complete month.
     """
-    a = activity(t, p)
-    month_of_day = a.select("customer_id", "day", idx=period_index(a.day_ts, "month"),
-                            month=a.day_ts.truncate("M"))
-    per_month = month_of_day.group_by(["idx", "month"]).aggregate(
-        customer_days=month_of_day.count(),
-        days=month_of_day.day.nunique(),
-        mau=month_of_day.customer_id.nunique(),
-    )
-    rows = per_month.mutate(dau=per_month.customer_days.cast("float64") / per_month.days)
-    rows = rows.mutate(stickiness=safe_ratio(rows.dau, rows.mau))
+
+    def build():
+        a = activity(t, p)
+        month_of_day = a.select("customer_id", "day", idx=period_index(a.day_ts, "month"),
+                                month=a.day_ts.truncate("M"))
+        per_month = month_of_day.group_by(["idx", "month"]).aggregate(
+            customer_days=month_of_day.count(),
+            days=month_of_day.day.nunique(),
+            mau=month_of_day.customer_id.nunique(),
+        )
+        rows = per_month.mutate(dau=per_month.customer_days.cast("float64") / per_month.days)
+        return rows.mutate(stickiness=safe_ratio(rows.dau, rows.mau))
+
+    rows = t.shared(("stickiness", p.start, p.end), build)  # the headline reads it too
     value = in_last_complete_period(rows, t, p, "month").stickiness.max()
     return Computation(
         value=value, rows=rows.select("month", "dau", "mau", "stickiness"), order_by=("month",)
@@ -245,10 +256,17 @@ def active_days_per_week(t: Tables, p: Params) -> Computation:
 
     1 = people drop in once a week; 7 = daily habit. Rows per week.
     """
-    a = activity(t, p)
-    per = a.group_by(["customer_id", a.day_ts.truncate("W").name("week")]).aggregate(days=a.count())
-    rows = per.group_by("week").aggregate(active_customers=per.count(), active_days=per.days.mean())
-    return Computation(value=per.days.mean(), rows=rows, order_by=("week",))
+
+    def build():
+        a = activity(t, p)
+        per = a.group_by(["customer_id", a.day_ts.truncate("W").name("week")]).aggregate(days=a.count())
+        return per.group_by("week").aggregate(
+            active_customers=per.count(), active_days=per.days.mean(), customer_days=per.days.sum()
+        )
+
+    w = t.shared(("active_days_per_week", p.start, p.end), build)  # the headline reads it too
+    value = safe_ratio(w.customer_days.sum(), w.active_customers.sum())
+    return Computation(value=value, rows=w.drop("customer_days"), order_by=("week",))
 
 
 @kpi("retention.engaged_non_buyers", name="Engaged non-buyers", family=Family.RETENTION, unit=Unit.COUNT,
