@@ -246,7 +246,16 @@ def _chip(result: KPIResult, meta: ReportMeta) -> dict[str, Any]:
         "vanity": _is_vanity(result),
         "ok": result.ok,
         "reason": result.reason,
+        "period": _period_label(result),
     }
+
+
+def _period_label(result: KPIResult) -> str | None:
+    """The period the headline number covers, capitalised to stand alone under it."""
+    if result.period is None:
+        return None
+    text = result.period.label
+    return text[:1].upper() + text[1:]
 
 
 def _kpi_view(result: KPIResult, meta: ReportMeta, max_rows: int, *, with_table: bool,
@@ -264,6 +273,7 @@ def _kpi_view(result: KPIResult, meta: ReportMeta, max_rows: int, *, with_table:
         "reason": result.reason,
         "value": format_value(result.value, result.unit, currency=meta.currency),
         "has_value": result.value is not None,
+        "period": _period_label(result),
         "ci": format_ci(result.ci, result.unit, currency=meta.currency),
         "direction": DIRECTION_HINTS[result.direction],
         "direction_key": result.direction.value,
