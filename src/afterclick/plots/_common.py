@@ -61,6 +61,30 @@ def label(value: Any) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def shorten(text: Any, width: int) -> str:
+    """``text`` in at most ``width`` characters, cut at a word boundary with "…" when too long
+    (mid-word only when a single word fills most of the width). Escape after shortening."""
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space >= width // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—(/&") + "…"
+
+
+def display_names(rows: pd.DataFrame, key: str) -> dict[Any, str]:
+    """Each ``key`` value → what a person reads: the rows' ``name`` where they carry one (e.g. a
+    campaign's), with the id beside it when two ids share a name; else the key itself."""
+    if "name" not in rows.columns:
+        return {k: str(k) for k in pd.unique(rows[key])}
+    pairs = rows[[key, "name"]].drop_duplicates(key)
+    names = {k: str(n) if isinstance(n, str) and n.strip() else str(k) for k, n in zip(pairs[key], pairs["name"])}
+    shared = pd.Series(list(names.values())).value_counts()
+    return {k: (f"{n} ({k})" if shared[n] > 1 and n != str(k) else n) for k, n in names.items()}
+
+
 def require(result: KPIResult, columns: Iterable[str]) -> pd.DataFrame:
     """The result's rows, after checking it was computed and carries the columns a plot needs."""
     if not result.ok:

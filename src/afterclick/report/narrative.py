@@ -282,6 +282,12 @@ def campaign_credit(result: KPIResult, context: Mapping[str, KPIResult] | None =
 # -- attribution and early signals ------------------------------------------------------------
 
 
+def _names(rows: pd.DataFrame, key: str) -> dict:
+    from afterclick.plots._common import display_names  # the names the charts show
+
+    return display_names(rows, key)
+
+
 def _key(rows: pd.DataFrame) -> str:
     return "campaign_id" if "campaign_id" in rows.columns else "channel"
 
@@ -295,14 +301,15 @@ def attribution_credit(result: KPIResult, context: Mapping[str, KPIResult] | Non
     wide = rows.pivot_table(index=key, columns="model", values="share", aggfunc="sum")
     if not {"markov", "last_touch"} <= set(wide.columns):
         return None
+    names = _names(rows, key)
     lead = wide["markov"].idxmax()
     gain = (wide["markov"] - wide["last_touch"]).sort_values(ascending=False)
-    text = (f"The Markov model credits {lead} with the most first purchases "
+    text = (f"The Markov model credits {names[lead]} with the most first purchases "
             f"({format_percent(wide.loc[lead, 'markov'], 0)}; last click gives it "
             f"{format_percent(wide.loc[lead, 'last_touch'], 0)})")
     if len(gain) > 1 and gain.iloc[0] > 0.005:
         g = gain.index[0]
-        text += (f"; {g} gains most over last click ({format_percent(wide.loc[g, 'markov'], 0)} "
+        text += (f"; {names[g]} gains most over last click ({format_percent(wide.loc[g, 'markov'], 0)} "
                  f"against {format_percent(wide.loc[g, 'last_touch'], 0)})")
     return text + "."
 
@@ -317,8 +324,9 @@ def attribution_relationship(result: KPIResult, context: Mapping[str, KPIResult]
     if len(m) < 2:
         return None
     best, worst = m.idxmax(), m.idxmin()
-    return (f"Per journey it touched, {best} brings the most customers still active 90 days on "
-            f"({m[best]:.2f} under the Markov model) and {worst} the fewest ({m[worst]:.2f}).")
+    names = _names(rows, key)
+    return (f"Per journey it touched, {names[best]} brings the most customers still active 90 days on "
+            f"({m[best]:.2f} under the Markov model) and {names[worst]} the fewest ({m[worst]:.2f}).")
 
 
 def leading_indicators(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
