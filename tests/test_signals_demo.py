@@ -80,7 +80,10 @@ def test_report_has_attribution_and_signals_sections_with_their_charts(demo_ws):
     for kpi_id in ids:
         assert 'id="kpi-' + kpi_id.replace(".", "-").replace("_", "-") + '"' in html
     assert "Attribution" in html and "Early signals of a relationship" in html
-    assert "tutorial_view in their first 14 days" in html
+    assert "\u201cTutorial view\u201d in their first 14 days" in html and "tutorial_view in" not in html
+    # the breakdown table and the notes name behaviours as the chart does
+    assert "<td>Tutorial view</td>" in html and "<td>tutorial_view</td>" not in html
+    assert "Too few doers (or non-doers) to read: Lead, Referral." in html
 
 
 def test_campaign_attribution_names_each_campaign_from_the_campaigns_table(demo_ws):

@@ -27,6 +27,7 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from afterclick.plots import PLOTS
+from afterclick.plots._common import event_label
 from afterclick.report import narrative
 from afterclick.report.format import (
     DIRECTION_HINTS, format_ci, format_cell, format_period, format_value, format_when,
@@ -43,6 +44,9 @@ COMPANIONS: dict[str, tuple[str, ...]] = {
 CHIP_LABELS: dict[str, str] = {
     "campaigns.clicks_vs_commitment": "Kept 90 days on, all campaigns",
 }
+
+#: Breakdown columns whose values are event names: shown as words, as the charts show them.
+EVENT_COLUMNS = frozenset({"event", "indicator"})
 
 #: Families whose numbers are attention rather than relationship: drawn grey.
 VANITY_FAMILIES = frozenset({Family.REACH})
@@ -294,7 +298,8 @@ def _table(rows: pd.DataFrame | None, max_rows: int, meta: ReportMeta) -> dict[s
     shown = rows.head(max_rows)
     columns = [str(c) for c in shown.columns]
     body = [
-        [{"text": format_cell(v, c, currency=meta.currency), "numeric": _is_number(v)} for c, v in zip(columns, rec)]
+        [{"text": event_label(v) if c in EVENT_COLUMNS and isinstance(v, str) else format_cell(v, c, currency=meta.currency),
+          "numeric": _is_number(v)} for c, v in zip(columns, rec)]
         for rec in shown.itertuples(index=False, name=None)
     ]
     return {"columns": [c.replace("_", " ") for c in columns], "rows": body, "total": len(rows), "shown": len(shown)}

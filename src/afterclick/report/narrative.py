@@ -338,8 +338,11 @@ def leading_indicators(result: KPIResult, context: Mapping[str, KPIResult] | Non
     if not top["or_low"] > 1:
         return (f"No first-weeks behaviour stands out with confidence (AUC {result.value:.2f} on "
                 "later cohorts).")
+    from afterclick.plots._common import event_label  # the names the charts show
+
     outcome = "buy" if result.id == "signals.value_indicators" else "be active months later"
-    return (f"Customers who did {top['indicator']} in their first {EARLY_DAYS} days had {top['odds_ratio']:.1f}× the odds to {outcome} "
+    return (f"Customers who did \u201c{event_label(top['indicator'])}\u201d in their first {EARLY_DAYS} days "
+            f"had {top['odds_ratio']:.1f}× the odds to {outcome} "
             f"(95% from {top['or_low']:.1f}×); the model ranks later cohorts with AUC {result.value:.2f}.")
 
 
