@@ -65,3 +65,49 @@ def test_leading_indicator_chart_table_and_sentence_name_events_in_words():
 def test_shorten_cuts_at_a_word_boundary(text, width, short):
     assert shorten(text, width) == short
     assert len(short) <= width
+
+
+# ------------------------------------------------------------------------------ the ladder's base
+
+def ladder_rows() -> pd.DataFrame:
+    # customers per rung; trusting or above: Jan 2 of 20 (10%), Feb 9 of 30 (30%), Mar 5 of 10 (50%)
+    counts = {"2026-01-01": [10, 8, 1, 1, 0], "2026-02-01": [12, 9, 5, 3, 1], "2026-03-01": [2, 3, 4, 1, 0]}
+    stages = ["aware", "engaged", "trusting", "loyal", "advocate"]
+    return pd.DataFrame([{"period": pd.Timestamp(p, tz="UTC"), "stage": s, "customers": n, "share": n / sum(c)}
+                         for p, c in counts.items() for s, n in zip(stages, c) if n])
+
+
+def test_ladder_sentence_states_how_many_customers_stand_on_the_ladder():
+    from afterclick.report import narrative
+    from afterclick.results import Period, SpanKind
+
+    feb = Period(SpanKind.LAST_COMPLETE, pd.Timestamp("2026-02-01", tz="UTC").to_pydatetime(),
+                 pd.Timestamp("2026-03-01", tz="UTC").to_pydatetime(), "February 2026", "month")
+    # the period says which month the headline reads (March is still filling up)
+    r = result("ladder.commitment_ladder", Family.LADDER, ladder_rows(), value=0.3, period=feb)
+    assert narrative.sentence(r) == (
+        "In the month starting 1 Feb 2026, 30% of the 30 customers on the ladder stood at trusting or above, "
+        "up from 10% of 20 in the month starting 1 Jan 2026.")
+    # without a period: the month whose share is the headline value
+    r = result("ladder.commitment_ladder", Family.LADDER, ladder_rows(), value=0.5)
+    assert narrative.sentence(r).startswith("In the month starting 1 Mar 2026, 50% of the 10 customers on the ladder")
+
+
+# ------------------------------------------------------------------------------ on the small demo
+
+@pytest.fixture(scope="module")
+def demo(demo_ws):
+    ids = ("ladder.commitment_ladder", "retention.lifecycle", "advocacy.nps", "advocacy.csat", "advocacy.themes",
+           "advocacy.drivers", "content.value")
+    return {r.id: r for r in demo_ws.kpis(ids)}
+
+
+def test_demo_ladder_sentence_counts_the_customers_of_its_headline_month(demo):
+    from afterclick.report import narrative
+
+    r = demo["ladder.commitment_ladder"]
+    month = r.rows[r.rows["period"] == r.period.start]
+    text = narrative.sentence(r)
+    start = pd.Timestamp(r.period.start)
+    assert text.startswith(f"In the month starting 1 {start:%b %Y}, {r.value:.0%} of the "
+                           f"{int(month['customers'].sum()):,} customers on the ladder stood at trusting or above")

@@ -103,26 +103,47 @@ RELATIONSHIP_STAGES = ("trusting", "loyal", "advocate")
 
 
 def commitment_ladder(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
-    rows = _rows(result, "period", "stage", "share")
+    """The share at trusting or above in the month the headline reads, of how many on the ladder.
+
+    e.g. "In the month starting 1 Sep 2026, 5% of the 3,120 customers on the ladder stood at
+    trusting or above, up from 1% of 210 in the month starting 1 May 2025."
+    """
+    rows = _rows(result, "period", "stage", "customers", "share")
     if rows is None:
         return None
     period = pd.to_datetime(rows["period"], utc=True)
-    up = rows.assign(_period=period, _up=rows["stage"].isin(RELATIONSHIP_STAGES) * pd.to_numeric(rows["share"]))
+    up = rows.assign(_period=period, _up=rows["stage"].isin(RELATIONSHIP_STAGES) * pd.to_numeric(rows["share"]),
+                     _n=pd.to_numeric(rows["customers"]))
     by_period = up.groupby("_period")["_up"].sum().sort_index()
+    base = up.groupby("_period")["_n"].sum().reindex(by_period.index)
     word = _period_word(result, period)
-    # speak of the period the headline number reads (the KPI skips a month still filling up)
-    at = len(by_period) - 1
-    if result.value is not None:
-        matches = [i for i, v in enumerate(by_period) if abs(v - result.value) < 1e-9]
-        at = matches[-1] if matches else at
+    at = _headline_row(result, by_period)
     last_at, last = by_period.index[at], by_period.iloc[at]
-    lead = (f"In the {word} starting {format_when(last_at, with_time=False)}, {_pct(last)} of customers "
-            "stood at trusting or above")
+    lead = (f"In the {word} starting {format_when(last_at, with_time=False)}, {_pct(last)} of the "
+            f"{_int(base.iloc[at]):,} customers on the ladder stood at trusting or above")
     if at == 0:
         return lead + "."
     first_at, first = by_period.index[0], by_period.iloc[0]
     change = "up from" if last > first else "down from" if last < first else "the same as"
-    return f"{lead}, {change} {_pct(first)} in the {word} starting {format_when(first_at, with_time=False)}."
+    return (f"{lead}, {change} {_pct(first)} of {_int(base.iloc[0]):,} in the {word} starting "
+            f"{format_when(first_at, with_time=False)}.")
+
+
+def _headline_row(result: KPIResult, values: pd.Series) -> int:
+    """Position in ``values`` (indexed by period start, sorted) of the period the headline reads:
+    the result's period where it names one, else the last period whose value is the headline
+    (the KPI skips a period still filling up), else the last period."""
+    if result.period is not None and result.period.start is not None:
+        start = pd.Timestamp(result.period.start)
+        start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+        hits = [i for i, p in enumerate(values.index) if p == start]
+        if hits:
+            return hits[-1]
+    if result.value is not None:
+        hits = [i for i, v in enumerate(values) if pd.notna(v) and abs(v - result.value) < 1e-9]
+        if hits:
+            return hits[-1]
+    return len(values) - 1
 
 
 def cohort_retention(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
