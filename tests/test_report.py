@@ -283,7 +283,12 @@ def test_other_sentences_follow_the_rows():
     # period 1: (0.30*100 + 0.40*50) / 150 = 33%
     assert s["retention.cohort_weekly"].startswith("Across 2 cohorts old enough, 33% of new customers")
     assert s["retention.cohort_weekly"].endswith("in the week after their first touch.")  # week 2: 1 cohort only
-    assert s["retention.lifecycle"].endswith("a quick ratio of 1.67, so the active base is growing.")
+    # the week's own ratio, then the verdict pooled over the (here only 3) weeks up to it:
+    # (100 + 0 + 80 + 5 + 120 + 30) / (0 + 40 + 90) = 335 / 130
+    assert s["retention.lifecycle"] == (
+        "In the week starting 16 Mar 2026, 120 new and 30 resurrected customers came in while 90 went dormant "
+        "(quick ratio 1.67). Over the last 3 weeks (2 Mar 2026 to 22 Mar 2026), 335 came in or came back while "
+        "130 went dormant: a quick ratio of 2.58, so the active base is growing.")
     assert s["journey.funnel"] == "Of 1,000 clicks, 12% reached a relationship and 8% reached revenue; 38% led nowhere."
 
 

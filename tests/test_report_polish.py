@@ -111,3 +111,56 @@ def test_demo_ladder_sentence_counts_the_customers_of_its_headline_month(demo):
     start = pd.Timestamp(r.period.start)
     assert text.startswith(f"In the month starting 1 {start:%b %Y}, {r.value:.0%} of the "
                            f"{int(month['customers'].sum()):,} customers on the ladder stood at trusting or above")
+
+
+# ------------------------------------------------------------------------------ the lifecycle verdict
+
+def lifecycle_rows() -> pd.DataFrame:
+    weeks = pd.date_range("2026-08-31", periods=7, freq="7D", tz="UTC")  # Mondays; the 7th still filling up
+    return pd.DataFrame({
+        "period": weeks,
+        "new": [500, 10, 10, 10, 10, 10, 1],
+        "returning": [0, 50, 50, 50, 50, 50, 5],
+        "resurrecting": [0, 5, 5, 10, 20, 30, 0],
+        "dormant": [0, 400, 20, 20, 20, 25, 60],
+        "quick_ratio": [None, 15 / 400, 15 / 20, 20 / 20, 30 / 20, 40 / 25, 1 / 60],
+    })
+
+
+def test_lifecycle_verdict_pools_the_last_four_complete_weeks_and_says_so():
+    from afterclick.report import narrative
+    from afterclick.results import Period, SpanKind
+
+    week = Period(SpanKind.LAST_COMPLETE, pd.Timestamp("2026-10-05", tz="UTC").to_pydatetime(),
+                  pd.Timestamp("2026-10-12", tz="UTC").to_pydatetime(), "week of 5 Oct 2026", "week")
+    r = result("retention.lifecycle", Family.RETENTION, lifecycle_rows(), value=40 / 25, unit=Unit.RATIO,
+               period=week)
+    # weeks of 14 Sep to 5 Oct: (15 + 20 + 30 + 40) / (20 + 20 + 20 + 25) = 105 / 85; the early
+    # exodus of 7 Sep (400 dormant) and the partial week of 12 Oct are left out
+    assert narrative.sentence(r) == (
+        "In the week starting 5 Oct 2026, 10 new and 30 resurrected customers came in while 25 went dormant "
+        "(quick ratio 1.60). Over the last 4 complete weeks (14 Sep 2026 to 11 Oct 2026), 105 came in or came "
+        "back while 85 went dormant: a quick ratio of 1.24, so the active base is growing.")
+
+
+def test_lifecycle_verdict_with_a_missing_week_does_not_reach_further_back():
+    from afterclick.report import narrative
+
+    rows = lifecycle_rows().drop(index=4)  # no row for 28 Sep: (15 + 20 + 40) / (20 + 20 + 25)
+    r = result("retention.lifecycle", Family.RETENTION, rows, value=40 / 25, unit=Unit.RATIO)
+    assert "Over the last 3 weeks (14 Sep 2026 to 11 Oct 2026), 75 came in or came back while 65 went dormant" \
+        in narrative.sentence(r)
+
+
+def test_demo_lifecycle_verdict_reads_the_four_weeks_up_to_its_headline_week(demo):
+    from afterclick.report import narrative
+
+    r = demo["retention.lifecycle"]
+    rows = r.rows.assign(period=pd.to_datetime(r.rows["period"], utc=True))
+    start = pd.Timestamp(r.period.start)
+    four = rows[(rows["period"] <= start) & (rows["period"] > start - pd.Timedelta(weeks=4))]
+    assert len(four) == 4
+    came, lost = int((four["new"] + four["resurrecting"]).sum()), int(four["dormant"].sum())
+    text = narrative.sentence(r)
+    assert f"Over the last 4 complete weeks ({start - pd.Timedelta(weeks=3):%-d %b %Y} to " in text
+    assert f"{came:,} came in or came back while {lost:,} went dormant: a quick ratio of {came / lost:.2f}" in text

@@ -180,27 +180,70 @@ def cohort_retention(result: KPIResult, context: Mapping[str, KPIResult] | None 
     return sentence + "."
 
 
+#: How many periods, up to the one the headline reads, the lifecycle verdict pools.
+VERDICT_PERIODS = 4
+
+
 def lifecycle(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """The headline period's flows, then the verdict over the last four complete periods pooled.
+
+    e.g. "In the week starting 19 Oct 2026, 6 new and 66 resurrected customers came in while 78
+    went dormant (quick ratio 0.92). Over the last 4 complete weeks (28 Sep to 25 Oct 2026), 301
+    came in or came back while 310 went dormant: a quick ratio of 0.97, so the active base is
+    shrinking." One week swings; four weigh the trend without reaching back into the history.
+    """
     rows = _rows(result, "period", "new", "resurrecting", "dormant", "quick_ratio")
     if rows is None:
         return None
-    rows = rows.sort_values("period").reset_index(drop=True)
-    last = rows.iloc[-1]
-    qrs = pd.to_numeric(rows["quick_ratio"], errors="coerce")
-    if result.value is not None and qrs.notna().any():
-        # the headline may be the last *complete* period: speak of the row it came from
-        match = (qrs - float(result.value)).abs()
-        if match.min() < 1e-9:
-            last = rows.iloc[int(match[::-1].idxmin())]
-    word = _period_word(result, pd.to_datetime(rows["period"], utc=True))
+    rows = rows.assign(period=pd.to_datetime(rows["period"], utc=True)).sort_values("period").reset_index(drop=True)
+    word = _period_word(result, rows["period"])
+    at = _headline_row(result, pd.to_numeric(rows["quick_ratio"], errors="coerce").set_axis(rows["period"]))
+    last = rows.iloc[at]
     new, back, gone = (_int(last[c]) for c in ("new", "resurrecting", "dormant"))
     lead = (f"In the {word} starting {format_when(last['period'], with_time=False)}, {new:,} new and {back:,} "
             f"resurrected customers came in while {gone:,} went dormant")
+    window = _trailing(rows, at, word)
+    came = sum(_int(r["new"]) + _int(r["resurrecting"]) for _, r in window.iterrows())
+    lost = sum(_int(r["dormant"]) for _, r in window.iterrows())
+    if len(window) == 1:
+        if lost == 0:
+            return lead + ": nobody lapsed, so the quick ratio is undefined."
+        return lead + f": a quick ratio of {came / lost:.2f}, so the active base is {_trend(came / lost)}."
     qr = pd.to_numeric(pd.Series([last["quick_ratio"]]), errors="coerce").iloc[0]
-    if pd.isna(qr):
-        return lead + (": nobody lapsed, so the quick ratio is undefined." if gone == 0 else ".")
-    trend = "growing" if qr > 1 else "shrinking" if qr < 1 else "holding steady"
-    return f"{lead}: a quick ratio of {qr:.2f}, so the active base is {trend}."
+    lead += "" if pd.isna(qr) else f" (quick ratio {qr:.2f})"
+    end = _period_end(last["period"], word)
+    complete = " complete" if result.period is not None else ""
+    span = (f"Over the last {len(window)}{complete} {word}s ({format_when(window['period'].iloc[0], with_time=False)} "
+            f"to {format_when(end, with_time=False)})")
+    if lost == 0:
+        return f"{lead}. {span}, {came:,} came in or came back and nobody lapsed, so the quick ratio is undefined."
+    return (f"{lead}. {span}, {came:,} came in or came back while {lost:,} went dormant: a quick ratio of "
+            f"{came / lost:.2f}, so the active base is {_trend(came / lost)}.")
+
+
+def _trend(quick_ratio: float) -> str:
+    return "growing" if quick_ratio > 1 else "shrinking" if quick_ratio < 1 else "holding steady"
+
+
+def _trailing(rows: pd.DataFrame, at: int, word: str) -> pd.DataFrame:
+    """The rows of the VERDICT_PERIODS periods up to and including row ``at`` (by calendar, so a
+    period without a row is not replaced by an older one)."""
+    upto = rows.iloc[: at + 1]
+    start = rows["period"].iloc[at]
+    if word == "week":
+        return upto[upto["period"] > start - pd.Timedelta(weeks=VERDICT_PERIODS)]
+    if word == "month":
+        return upto[upto["period"] > start - pd.DateOffset(months=VERDICT_PERIODS)]
+    return upto.tail(VERDICT_PERIODS)
+
+
+def _period_end(start: pd.Timestamp, word: str) -> pd.Timestamp:
+    """The last day of the period starting at ``start``."""
+    if word == "week":
+        return start + pd.Timedelta(days=6)
+    if word == "month":
+        return start + pd.DateOffset(months=1) - pd.Timedelta(days=1)
+    return start
 
 
 def funnel(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
