@@ -164,3 +164,22 @@ def test_demo_lifecycle_verdict_reads_the_four_weeks_up_to_its_headline_week(dem
     text = narrative.sentence(r)
     assert f"Over the last 4 complete weeks ({start - pd.Timedelta(weeks=3):%-d %b %Y} to " in text
     assert f"{came:,} came in or came back while {lost:,} went dormant: a quick ratio of {came / lost:.2f}" in text
+
+
+# ------------------------------------------------------------------------------ few-answer months
+
+def test_demo_survey_months_with_few_answers_are_drawn_apart(demo):
+    from afterclick.plots import plot
+
+    for kpi_id, column in (("advocacy.nps", "nps"), ("advocacy.csat", "csat")):
+        r = demo[kpi_id]
+        rows = r.rows.dropna(subset=[column])
+        small = rows[rows["answers"] < 30]
+        assert len(small), kpi_id  # the demo has early months with few answers
+        fig = plot(r)
+        thin = [t for t in fig.data if "n < 30" in (t.name or "")]
+        assert len(thin) == 1 and len(thin[0].y) == len(small) and thin[0].marker.symbol == "circle-open"
+        assert list(thin[0].y) == pytest.approx(small[column].tolist())
+        solid = [t for t in fig.data if t.mode == "lines+markers"]
+        drawn = [v for t in solid for v in t.y if v is not None]
+        assert len(drawn) == len(rows) - len(small)
