@@ -183,3 +183,36 @@ def test_demo_survey_months_with_few_answers_are_drawn_apart(demo):
         solid = [t for t in fig.data if t.mode == "lines+markers"]
         drawn = [v for t in solid for v in t.y if v is not None]
         assert len(drawn) == len(rows) - len(small)
+
+
+# ------------------------------------------------------------------------------ content quadrant labels
+
+def test_quadrant_labels_end_at_a_word_and_hover_shows_the_full_title():
+    from afterclick.plots import plot
+
+    titles = ["Me: I don't need another plant. Also me, at the checkout (meme)", "Short <guide>", None]
+    rows = pd.DataFrame({"content_id": ["p1", "g1", "x9"], "title": titles, "shallow": [650, 3, 40],
+                         "deep": [22, 1900, 30], "quadrant": ["vanity", "hidden gem", "star"]})
+    fig = plot(result("content.value", Family.CONTENT, rows, value=0.7))
+    by_trace = {t.name: t for t in fig.data}
+    meme = by_trace["vanity"]
+    (shown,) = meme.text
+    assert shown == "Me: I don't need another…"  # cut between words, not "Me: I don't n…"
+    assert meme.customdata[0][0] == titles[0]  # the whole title on hover
+    assert by_trace["hidden gem"].customdata[0][0] == "Short &lt;guide&gt;"
+    assert by_trace["star"].customdata[0][0] == "x9"  # no title: the id
+
+
+def test_demo_quadrant_labels_never_end_inside_a_word(demo):
+    from afterclick.plots import plot
+
+    r = demo["content.value"]
+    titles = set(r.rows["title"].dropna())
+    labels = [t for trace in plot(r).data for t in trace.text if t]
+    assert labels
+    for shown in labels:
+        if shown.endswith("…"):
+            whole = next(t for t in titles if t.startswith(shown[:-1].replace("&amp;", "&")))
+            assert whole[len(shown[:-1].replace("&amp;", "&"))] in " ,.:;!?)", shown
+        else:
+            assert shown.replace("&amp;", "&") in titles
