@@ -216,3 +216,59 @@ def test_demo_quadrant_labels_never_end_inside_a_word(demo):
             assert whole[len(shown[:-1].replace("&amp;", "&"))] in " ,.:;!?)", shown
         else:
             assert shown.replace("&amp;", "&") in titles
+
+
+# ------------------------------------------------------------------------------ theme labels
+
+def test_theme_labels_are_phrases_people_wrote_led_by_their_aspect():
+    from afterclick.text.themes import fit_themes
+
+    texts = pd.Series(
+        ["My parcel hasn't arrived yet.", "Honestly, my parcel hasn't arrived yet!", "Parcel hasn't arrived yet, help",
+         "Still waiting, the parcel hasn't arrived yet.", "The courier lost it. Parcel hasn't arrived yet",
+         "The discount code didn't work.", "Sadly the discount code didn't work at all",
+         "Discount code didn't work, checkout is a maze.", "The discount code didn't work twice.",
+         "Why the discount code didn't work?", "Exactly as pictured, lovely.", "Exactly as pictured!",
+         "Plant was exactly as pictured.", "Exactly as pictured and healthy"])
+    th = fit_themes(texts, n_themes=3)
+    assert sorted(th.labels) == ["Delivery: parcel hasn't arrived yet", "Exactly as pictured",
+                                 "Website: discount code didn't work"]
+    assert all(" · " not in kw for kw in th.keywords)  # the raw terms stay apart, in keywords
+
+
+def test_a_label_keeps_its_negation_and_falls_back_to_the_keywords_as_words():
+    from collections import Counter
+
+    from afterclick.text.themes import _clauses, readable_label
+
+    assert _clauses("still no sign of my order, can you check?") == {"no sign of my order"}  # "check": one word
+    members = [_clauses("still no sign of my order"), _clauses("honestly no sign of my order")]
+    assert readable_label(members, Counter(c for m in members for c in m), ("sign", "order"), None, "Theme 1") \
+        == "No sign of my order"
+    # every clause is someone's own (none shared): the keywords as a list of words
+    lone = [_clauses("charged twice for one pot"), _clauses("they charged me twice")]
+    assert readable_label(lone, Counter(c for m in lone for c in m), ("charged", "twice", "refund"), "price",
+                          "Theme 2") == "Price: charged, twice and refund"
+    assert readable_label([], Counter(), (), None, "Theme 3") == "Theme 3"
+
+
+def test_demo_theme_labels_read_as_words_everywhere_they_are_shown(demo):
+    from markupsafe import escape
+
+    from afterclick.plots import plot
+    from afterclick.report import narrative
+
+    themes, drivers = demo["advocacy.themes"], demo["advocacy.drivers"]
+    labels = themes.rows["label"].tolist()
+    assert labels and not any(" · " in lb for lb in labels)
+    assert any(lb.startswith("Delivery") for lb in labels) and any(lb.startswith("Website") for lb in labels), labels
+    assert "Delivery: tracking hasn't moved since Monday" in labels  # days named as written
+    assert set(drivers.rows["label"]) == set(labels)
+    assert set(plot(themes).data[0].y) == {str(escape(lb)).replace("&#39;", "'").replace("&#34;", '"')
+                                           for lb in labels}
+    sentence = narrative.sentence(demo["advocacy.nps"], {"advocacy.drivers": drivers})
+    worst = drivers.rows[drivers.rows["direction"] == "towards detractors"]["label"].iloc[0]
+    assert f"\u201c{worst}\u201d" in sentence
+    html = render_report([themes, drivers], title="t")
+    for lb in labels:
+        assert str(escape(lb)) in html
