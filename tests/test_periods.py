@@ -60,6 +60,8 @@ def test_whole_period_kpis_span_the_data_or_the_review_bounds(ws):
     bounded = ws.kpi("reach.impressions", start=datetime(2025, 1, 10), end=datetime(2025, 3, 1)).period
     assert (bounded.start, bounded.end) == (utc(2025, 1, 10), utc(2025, 3, 1))
     assert bounded.label == "whole period, 10 Jan 2025 to 28 Feb 2025"
+    # a review period starting mid-day starts there, not at midnight
+    assert ws.kpi("reach.impressions", start=datetime(2025, 1, 10, 12)).period.start == utc(2025, 1, 10, 12)
     # the last complete week within a review period ending 1 March (last event: 3 Feb, in W4)
     assert ws.kpi("retention.lifecycle", end=datetime(2025, 3, 1)).period.label == "week of 27 Jan 2025"
 

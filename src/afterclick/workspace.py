@@ -222,8 +222,7 @@ def span_period(span: Span, p: Params, first: pd.Timestamp | None, last: pd.Time
             start = end - pd.DateOffset(months=1)
             label = f"{start:%B %Y}"
         return Period(span.kind, start.to_pydatetime(), end.to_pydatetime(), label, grain)
-    start = _as_utc(p.start) if p.start is not None else first
-    start = start.normalize() if start is not None else None
+    start = _as_utc(p.start) if p.start is not None else (None if first is None else first.normalize())
     end = _as_utc(p.end) if p.end is not None else last.normalize() + pd.Timedelta(days=1)
     shown_end = end - pd.Timedelta(days=1) if end == end.normalize() else end
     since = "the start" if start is None else f"{start.day} {start:%b %Y}"

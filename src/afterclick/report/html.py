@@ -298,11 +298,16 @@ def _table(rows: pd.DataFrame | None, max_rows: int, meta: ReportMeta) -> dict[s
     shown = rows.head(max_rows)
     columns = [str(c) for c in shown.columns]
     body = [
-        [{"text": event_label(v) if c in EVENT_COLUMNS and isinstance(v, str) else format_cell(v, c, currency=meta.currency),
-          "numeric": _is_number(v)} for c, v in zip(columns, rec)]
+        [{"text": _cell(v, c, meta), "numeric": _is_number(v)} for c, v in zip(columns, rec)]
         for rec in shown.itertuples(index=False, name=None)
     ]
     return {"columns": [c.replace("_", " ") for c in columns], "rows": body, "total": len(rows), "shown": len(shown)}
+
+
+def _cell(value: Any, column: str, meta: ReportMeta) -> str:
+    if column in EVENT_COLUMNS and isinstance(value, str):
+        return event_label(value)
+    return format_cell(value, column, currency=meta.currency)
 
 
 def _meta_view(meta: ReportMeta) -> dict[str, Any]:

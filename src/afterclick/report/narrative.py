@@ -12,6 +12,7 @@ import pandas as pd
 
 from afterclick.kpis.retention import HEADLINE_PERIOD
 from afterclick.kpis.signals import EARLY_DAYS
+from afterclick.plots._common import display_names, event_label, period_word  # one rule for charts and sentences
 from afterclick.report.format import format_percent, format_when
 from afterclick.results import KPIResult
 
@@ -43,8 +44,6 @@ def _int(v: object) -> int:
 
 
 def _period_word(result: KPIResult, timestamps: pd.Series) -> str:
-    from afterclick.plots._common import period_word  # one rule for charts and sentences
-
     return period_word(timestamps, result.params)
 
 
@@ -346,12 +345,6 @@ def campaign_credit(result: KPIResult, context: Mapping[str, KPIResult] | None =
 # -- attribution and early signals ------------------------------------------------------------
 
 
-def _names(rows: pd.DataFrame, key: str) -> dict:
-    from afterclick.plots._common import display_names  # the names the charts show
-
-    return display_names(rows, key)
-
-
 def _key(rows: pd.DataFrame) -> str:
     return "campaign_id" if "campaign_id" in rows.columns else "channel"
 
@@ -365,7 +358,7 @@ def attribution_credit(result: KPIResult, context: Mapping[str, KPIResult] | Non
     wide = rows.pivot_table(index=key, columns="model", values="share", aggfunc="sum")
     if not {"markov", "last_touch"} <= set(wide.columns):
         return None
-    names = _names(rows, key)
+    names = display_names(rows, key)
     lead = wide["markov"].idxmax()
     gain = (wide["markov"] - wide["last_touch"]).sort_values(ascending=False)
     text = (f"The Markov model credits {names[lead]} with the most first purchases "
@@ -388,7 +381,7 @@ def attribution_relationship(result: KPIResult, context: Mapping[str, KPIResult]
     if len(m) < 2:
         return None
     best, worst = m.idxmax(), m.idxmin()
-    names = _names(rows, key)
+    names = display_names(rows, key)
     return (f"Per journey it touched, {names[best]} brings the most customers still active 90 days on "
             f"({m[best]:.2f} under the Markov model) and {names[worst]} the fewest ({m[worst]:.2f}).")
 
@@ -402,8 +395,6 @@ def leading_indicators(result: KPIResult, context: Mapping[str, KPIResult] | Non
     if not top["or_low"] > 1:
         return (f"No first-weeks behaviour stands out with confidence (AUC {result.value:.2f} on "
                 "later cohorts).")
-    from afterclick.plots._common import event_label  # the names the charts show
-
     outcome = "buy" if result.id == "signals.value_indicators" else "be active months later"
     return (f"Customers who did \u201c{event_label(top['indicator'])}\u201d in their first {EARLY_DAYS} days "
             f"had {top['odds_ratio']:.1f}× the odds to {outcome} "
