@@ -272,3 +272,51 @@ def test_cli_attribution_bad_file_is_one_line(tmp_path):
     assert res.exit_code == 1
     assert "required column(s) ['path'] missing" in res.output
     assert CliRunner().invoke(app, ["attribution", str(tmp_path / "none.csv")]).exit_code == 1
+
+
+# ------------------------------------------------------------------- campaign names
+
+def _campaign_result(rows: pd.DataFrame, kpi_id: str = "attribution.campaigns"):
+    from afterclick.results import Direction, Family, KPIResult, Status, Unit
+
+    return KPIResult(id=kpi_id, name="n", family=Family.ATTRIBUTION, unit=Unit.FRACTION,
+                     direction=Direction.HIGHER, definition="d", status=Status.COMPUTED, value=0.5, rows=rows)
+
+
+def test_campaign_credit_carries_each_campaign_name_into_chart_and_sentence():
+    from afterclick.kpis.attribution import NO_CAMPAIGN, credit
+    from afterclick.plots import plot
+    from afterclick.report import narrative
+
+    long = "Plant Care Academy (six-week e-mail course for new plant parents)"
+    touches = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "c", "d"], "position": [0, 1, 0, 0, 0],
+        "key": ["c1", "c2", "c2", NO_CAMPAIGN, "c3"],
+        "campaign_name": [long, "<i>Flash</i>", "<i>Flash</i>", None, None],
+        "converted": [1, 1, 0, 1, 0], "value": [10.0, 10.0, 0.0, 4.0, 0.0],
+    })
+    rows = credit(touches, label="campaign_id", with_value=True)
+    assert list(rows.columns[:3]) == ["model", "campaign_id", "name"]
+    names = dict(zip(rows.campaign_id, rows.name))
+    # a campaign the campaigns table does not name, and organic clicks, keep their id
+    assert names == {"c1": long, "c2": "<i>Flash</i>", "c3": "c3", NO_CAMPAIGN: NO_CAMPAIGN}
+    fig = plot(_campaign_result(rows))
+    bars = [t for t in fig.data if t.type == "bar"]
+    ticks = list(bars[0].x)
+    assert "&lt;i&gt;Flash&lt;/i&gt;" in ticks and "c2" not in ticks
+    # a long name is shortened at a word boundary on the axis, in full on hover
+    short = next(t for t in ticks if t.startswith("Plant"))
+    assert short.endswith("…") and len(short) <= 28 and long.startswith(short[:-1])
+    assert long in [c[1] for c in bars[0].customdata]
+    sentence = narrative.sentence(_campaign_result(rows))
+    # organic clicks lead under Markov; the academy (first of two touches) gains over last click
+    assert sentence.startswith("The Markov model credits (no campaign) with the most first purchases")
+    assert f"; {long} gains most over last click" in sentence and "c1" not in sentence
+
+
+def test_two_campaigns_with_one_name_keep_their_ids_apart():
+    from afterclick.plots._common import display_names
+
+    rows = pd.DataFrame({"campaign_id": ["c1", "c2", "c3"], "name": ["Spring", "Spring", None]})
+    assert display_names(rows, "campaign_id") == {"c1": "Spring (c1)", "c2": "Spring (c2)", "c3": "c3"}
+    assert display_names(rows.drop(columns="name"), "campaign_id") == {"c1": "c1", "c2": "c2", "c3": "c3"}

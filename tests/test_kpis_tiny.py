@@ -334,3 +334,7 @@ def test_attribution_by_hand(ws):
     assert m.removal_effect.tolist() == pytest.approx([0.5, 0.5])
     camp = ws.kpi("attribution.campaigns").rows
     assert sorted(set(camp.campaign_id)) == ["c1", "c2"]  # A's click is c1, B's and C's c2
+    # named from the campaigns table, beside the id
+    assert dict(zip(camp.campaign_id, camp.name)) == {"c1": "Flash", "c2": "Guides"}
+    rel = ws.kpi("attribution.relationship_campaigns").rows
+    assert dict(zip(rel.campaign_id, rel.name)) == {"c1": "Flash", "c2": "Guides"}

@@ -278,12 +278,17 @@ def test_headline_ignores_tiny_campaigns_and_handles_one_winner():
 def test_other_sentences_follow_the_rows():
     s = narrative.sentences(sample_results())
     assert s["ladder.commitment_ladder"] == (
-        "In the week starting 16 Mar 2026, 30% of customers stood at trusting or above, "
-        "up from 20% in the week starting 2 Mar 2026.")
+        "In the week starting 16 Mar 2026, 30% of the 100 customers on the ladder stood at trusting or above, "
+        "up from 20% of 100 in the week starting 2 Mar 2026.")
     # period 1: (0.30*100 + 0.40*50) / 150 = 33%
     assert s["retention.cohort_weekly"].startswith("Across 2 cohorts old enough, 33% of new customers")
     assert s["retention.cohort_weekly"].endswith("in the week after their first touch.")  # week 2: 1 cohort only
-    assert s["retention.lifecycle"].endswith("a quick ratio of 1.67, so the active base is growing.")
+    # the week's own ratio, then the verdict pooled over the (here only 3) weeks up to it:
+    # (100 + 0 + 80 + 5 + 120 + 30) / (0 + 40 + 90) = 335 / 130
+    assert s["retention.lifecycle"] == (
+        "In the week starting 16 Mar 2026, 120 new and 30 resurrected customers came in while 90 went dormant "
+        "(quick ratio 1.67). Over the last 3 weeks (2 Mar 2026 to 22 Mar 2026), 335 came in or came back while "
+        "130 went dormant: a quick ratio of 2.58, so the active base is growing.")
     assert s["journey.funnel"] == "Of 1,000 clicks, 12% reached a relationship and 8% reached revenue; 38% led nowhere."
 
 
@@ -610,8 +615,9 @@ def test_ladder_sentence_speaks_of_the_month_its_headline_reads():
 
     # the KPI's headline is the last complete period (here 9 Mar: 25%), not the partial latest one
     sentence = narrative.commitment_ladder(replace(ladder(), value=0.25))
-    assert sentence.startswith("In the week starting 9 Mar 2026, 25% of customers stood at trusting")
-    assert sentence.endswith("up from 20% in the week starting 2 Mar 2026.")
+    assert sentence.startswith("In the week starting 9 Mar 2026, 25% of the 100 customers on the ladder stood "
+                               "at trusting")
+    assert sentence.endswith("up from 20% of 100 in the week starting 2 Mar 2026.")
 
 
 def test_charts_sit_in_one_section_per_family_and_the_toc_links_them(html):

@@ -121,7 +121,7 @@ def test_indicator_chart_ranks_top_first_and_shows_auc():
                        ci=li.auc_ci, rows=li.table)
     fig = plot(result)
     (dots,) = fig.data
-    assert list(dots.y)[-1] == "guide"  # drawn bottom-up: the top rank is the last category
+    assert list(dots.y)[-1] == "Guide"  # drawn bottom-up: the top rank is the last category
     assert dots.marker.color[-1] != dots.marker.color[0]  # guide clears 1, like does not
     assert any(f"AUC on later cohorts {li.auc:.2f}" in a.text for a in fig.layout.annotations)
 
@@ -135,7 +135,7 @@ def test_sentences_name_the_top_indicator_and_the_relationship_leader():
     common = dict(name="n", unit=Unit.SCORE, direction=Direction.HIGHER, definition="d", status=Status.COMPUTED)
     r = KPIResult(id="signals.leading_indicators", family=Family.SIGNALS, value=li.auc, rows=li.table, **common)
     text = sentence(r)
-    assert text.startswith("Customers who did guide in their first 14 days had ")
+    assert text.startswith("Customers who did \u201cGuide\u201d in their first 14 days had ")
     assert f"AUC {li.auc:.2f}" in text
     touches = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "position": [0, 0, 0, 0],
                             "key": ["academy", "academy", "giveaway", "giveaway"],

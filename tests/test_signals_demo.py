@@ -80,4 +80,19 @@ def test_report_has_attribution_and_signals_sections_with_their_charts(demo_ws):
     for kpi_id in ids:
         assert 'id="kpi-' + kpi_id.replace(".", "-").replace("_", "-") + '"' in html
     assert "Attribution" in html and "Early signals of a relationship" in html
-    assert "tutorial_view in their first 14 days" in html
+    assert "\u201cTutorial view\u201d in their first 14 days" in html and "tutorial_view in" not in html
+    # the breakdown table and the notes name behaviours as the chart does
+    assert "<td>Tutorial view</td>" in html and "<td>tutorial_view</td>" not in html
+    assert "Too few doers (or non-doers) to read: Lead, Referral." in html
+
+
+def test_campaign_attribution_names_each_campaign_from_the_campaigns_table(demo_ws):
+    from afterclick.report.narrative import sentence
+
+    names = demo_ws.table("campaigns").set_index("campaign_id")["name"]
+    for kpi_id in ("attribution.campaigns", "attribution.relationship_campaigns"):
+        r = demo_ws.kpi(kpi_id)
+        named = r.rows[r.rows.campaign_id.isin(names.index)]
+        assert len(named) and (named.name == named.campaign_id.map(names)).all()
+        text = sentence(r)
+        assert any(n in text for n in names) and not any(c in text for c in names.index), text

@@ -345,6 +345,7 @@ def assert_same_result(kpi_id, duck_ws, spark_ws, **params):
     assert d.status is Status.COMPUTED, f"DuckDB: {d.reason}"
     assert s.status is Status.COMPUTED, f"Spark: {s.reason}"
     assert d.value is not None, f"{kpi_id}: no headline on DuckDB; the data set should give one"
+    assert d.period is not None and d.period == s.period, f"{kpi_id}: period {d.period} on DuckDB, {s.period} on Spark"
     if REGISTRY[kpi_id].unit is Unit.COUNT:
         assert d.value == s.value, f"{kpi_id}: headline {d.value} on DuckDB, {s.value} on Spark"
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import markupsafe
 import pytest
 
 from afterclick.report import render_report
@@ -92,8 +93,8 @@ def test_report_shows_the_voice_of_the_customer(ws, themes):
     results = [computed(ws, i) for i in ids]
     html = render_report(results, title="VoC")
     assert "Advocacy and satisfaction" in html
-    for label in themes.rows["label"]:
-        assert label.split(" · ")[0] in html
+    for label in themes.rows["label"]:  # readable labels ("Delivery: hasn't arrived yet"), escaped
+        assert str(markupsafe.escape(label)) in html
     # quotes are in the page, escaped; nothing raw from the data opens a tag
     quote = themes.rows["examples"].iloc[0].split(" | ")[0]
     assert quote.replace("'", "&#39;").replace('"', "&#34;") in html or quote in html

@@ -23,10 +23,24 @@ def test_nps_over_time_draws_the_interval_and_marks_small_months():
                          "ci_low": [-30.0, 8.0, 12.0], "ci_high": [48.0, 35.0, 37.0],
                          "too_few": [True, False, False]})
     fig = PLOTS["advocacy.nps"](_result("advocacy.nps", rows))
-    band, line = fig.data
+    band, dotted, solid, thin = fig.data
     assert list(band.y) == [48.0, 35.0, 37.0, 12.0, 8.0, -30.0]
-    assert list(line.marker.color) == ["white", "#0f766e", "#0f766e"]
-    assert any("too few" in a.text for a in fig.layout.annotations)
+    assert list(dotted.y) == [10.0, 22.0, 25.0] and dotted.line.dash == "dot"
+    # the well-read months solid; the small one apart: hollow, its own legend entry and interval bar
+    assert list(solid.y) == [None, 22.0, 25.0] and solid.marker.symbol is None
+    assert list(thin.y) == [10.0] and thin.marker.symbol == "circle-open" and "n < 30" in thin.name
+    assert list(thin.error_y.array) == [38.0] and list(thin.error_y.arrayminus) == [40.0]
+    assert "too few to read" in thin.hovertemplate and "too few to read" not in solid.hovertemplate
+    assert any("n < 30" in a.text for a in fig.layout.annotations)
+
+
+def test_a_survey_with_only_small_months_draws_no_solid_line():
+    rows = pd.DataFrame({"period": PERIODS, "answers": [1, 5, 29], "csat": [1.0, 0.6, 0.8],
+                         "ci_low": [None, 0.23, 0.62], "ci_high": [None, 0.88, 0.9], "too_few": [True] * 3})
+    fig = PLOTS["advocacy.csat"](_result("advocacy.csat", rows, Unit.FRACTION))
+    names = [t.name for t in fig.data]
+    assert "CSAT" not in names and names[-1] == "CSAT, n < 30 answers: too few to read"
+    assert list(fig.data[-1].error_y.array) == [None, pytest.approx(0.28), pytest.approx(0.1)]
 
 
 def test_csat_over_time_is_a_share():

@@ -19,10 +19,14 @@ def results_json(results: list[KPIResult], with_rows: bool = True) -> str:
 
 def summary_frame(results: list[KPIResult]) -> pd.DataFrame:
     return pd.DataFrame(
-        [{k: v for k, v in r.to_record(with_rows=False).items() if k not in ("params",)}
+        [{k: v for k, v in r.to_record(with_rows=False).items() if k not in ("params", "period")}
          | {"ci_low": r.ci[0] if r.ci else None, "ci_high": r.ci[1] if r.ci else None}
+         | {f"period_{k}": v for k, v in (r.period.to_record() if r.period else _NO_PERIOD).items()}
          for r in results]
     ).drop(columns=["ci"])
+
+
+_NO_PERIOD = dict.fromkeys(("kind", "grain", "start", "end", "label"))
 
 
 def write_results(results: list[KPIResult], folder: str | Path, fmt: str) -> list[Path]:

@@ -75,6 +75,33 @@ class Unit(StrEnum):
     POINTS = "points"
 
 
+class SpanKind(StrEnum):
+    """Which stretch of the data a headline number covers."""
+
+    WHOLE = "whole_period"  # every record of the review period
+    LAST_COMPLETE = "last_complete"  # the last complete week or month (the one before the latest event's)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The stretch of time a KPI's headline number covers, as a person reads it.
+
+    ``start`` is inclusive and ``end`` exclusive (UTC), as in ``Params``; ``grain`` is the
+    week or month of a ``last_complete`` period; ``label`` says it in words ("October 2026",
+    "week of 19 Oct 2026", "whole period, 1 May 2025 to 31 Oct 2026").
+    """
+
+    kind: SpanKind
+    start: datetime | None
+    end: datetime | None
+    label: str
+    grain: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "grain": self.grain, "start": _jsonable(self.start),
+                "end": _jsonable(self.end), "label": self.label}
+
+
 class Direction(StrEnum):
     HIGHER = "higher"  # higher is better
     LOWER = "lower"
@@ -109,6 +136,8 @@ class KPIResult:
     #: What the headline number is, when the KPI's name says what its breakdown shows instead
     #: (e.g. "AUC on later cohorts" for a ranking of leading indicators).
     value_label: str | None = None
+    #: The period the headline number covers (filled by the workspace from the data).
+    period: Period | None = None
 
     @property
     def ok(self) -> bool:
@@ -130,6 +159,7 @@ class KPIResult:
             "params": {k: _jsonable(v) for k, v in self.params.items()},
             "notes": list(self.notes),
             "value_label": self.value_label,
+            "period": None if self.period is None else self.period.to_record(),
         }
         if with_rows:
             rec["rows"] = records(self.rows)

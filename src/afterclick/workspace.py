@@ -17,8 +17,9 @@ import ibis
 import pandas as pd
 
 from afterclick.kpis import REGISTRY
-from afterclick.kpis.base import KPI, Outcome, Params, Tables
-from afterclick.results import Family, KPIResult, Status
+from afterclick.kpis._common import data_bounds
+from afterclick.kpis.base import KPI, Outcome, Params, Span, Tables
+from afterclick.results import Family, KPIResult, Period, SpanKind, Status
 from afterclick.schemas import DERIVED_TABLES
 from afterclick.store import Store
 
@@ -132,6 +133,20 @@ class Workspace:
     def missing_tables(self, k: KPI) -> list[str]:
         return [name for name in k.requires if name not in self.tables]
 
+    def period(self, span: Span, p: Params | None = None) -> Period | None:
+        """The dates a span covers in this workspace's data (None without events)."""
+        p = p or self.params
+        start, end = self.tables.memo(("period_bounds", p.start, p.end), lambda: self._bounds(p))
+        return None if end is None else span_period(span, p, start, end)
+
+    def _bounds(self, p: Params) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """First and last event time of the review period (UTC)."""
+        b = _utc(self.store.con.execute(data_bounds(self.tables, p)))
+        if b.empty:
+            return None, None
+        first, last = b["data_start"].iloc[0], b["data_end"].iloc[0]
+        return (None if pd.isna(first) else first), (None if pd.isna(last) else last)
+
     def _run(self, k: KPI, p: Params) -> KPIResult:
         base = dict(id=k.id, name=k.name, family=k.family, unit=k.unit, direction=k.direction,
                     definition=k.definition, params=_param_record(p), value_label=k.value_label)
@@ -164,11 +179,12 @@ class Workspace:
                     value, rows, ci, notes = done.value, done.rows, done.ci, tuple(done.notes)
                 else:
                     value, rows = done
+            period = self.period(k.span, p)
         except Exception as exc:  # one KPI failing must not sink the report
             return KPIResult(**base, status=Status.FAILED, reason=_one_line(exc),
                              elapsed_s=time.perf_counter() - started)
         return KPIResult(**base, status=Status.COMPUTED, value=_scalar(value), rows=rows, ci=ci,
-                         notes=notes, elapsed_s=time.perf_counter() - started)
+                         notes=notes, period=period, elapsed_s=time.perf_counter() - started)
 
     # -- history -------------------------------------------------------------------------
     def snapshot(self, results: list[KPIResult]) -> str:
@@ -186,6 +202,37 @@ class Workspace:
             ),
         )
         return run_id
+
+
+def span_period(span: Span, p: Params, first: pd.Timestamp | None, last: pd.Timestamp) -> Period:
+    """The ``Period`` of ``span`` for data whose events run from ``first`` to ``last`` (UTC).
+
+    Whole period: the review period's bounds where given, else the days of the first and the last
+    event (end exclusive: the day after the last). Last complete: the week (Monday) or calendar
+    month before the one holding the last event, as ``_common.last_complete_period`` reads it.
+    """
+    if span.kind is SpanKind.LAST_COMPLETE:
+        grain = span.grain or p.grain
+        if grain == "week":
+            end = last.normalize() - pd.Timedelta(days=last.weekday())
+            start = end - pd.Timedelta(days=7)
+            label = f"week of {start.day} {start:%b %Y}"
+        else:
+            end = last.normalize().replace(day=1)
+            start = end - pd.DateOffset(months=1)
+            label = f"{start:%B %Y}"
+        return Period(span.kind, start.to_pydatetime(), end.to_pydatetime(), label, grain)
+    start = _as_utc(p.start) if p.start is not None else (None if first is None else first.normalize())
+    end = _as_utc(p.end) if p.end is not None else last.normalize() + pd.Timedelta(days=1)
+    shown_end = end - pd.Timedelta(days=1) if end == end.normalize() else end
+    since = "the start" if start is None else f"{start.day} {start:%b %Y}"
+    label = f"whole period, {since} to {shown_end.day} {shown_end:%b %Y}"
+    return Period(span.kind, None if start is None else start.to_pydatetime(), end.to_pydatetime(), label)
+
+
+def _as_utc(v: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(v)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _utc(df: pd.DataFrame) -> pd.DataFrame:

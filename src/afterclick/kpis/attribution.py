@@ -29,11 +29,18 @@ LIFETIME_VALUE_TABLE, LIFETIME_VALUE_COLUMN = "clv", "predicted_clv"
 
 
 def _touches(t: Tables, p: Params, by: str) -> ir.Table:
-    """customer_id, ts and ``key`` (channel, or campaign_id with organic clicks as NO_CAMPAIGN)."""
+    """customer_id, ts and ``key`` (channel, or campaign_id with organic clicks as NO_CAMPAIGN);
+    by campaign also ``campaign_name`` (the campaigns table's name, NULL where it has none)."""
     ev = events(t, p)
     ev = ev.filter(ev.event.isin(TOUCH_EVENTS) & ev.channel.notnull())
-    key = ev.channel if by == "channel" else ev.campaign_id.fill_null(NO_CAMPAIGN)
-    return ev.select("customer_id", "ts", key=key)
+    if by == "channel":
+        return ev.select("customer_id", "ts", key=ev.channel)
+    touches = ev.select("customer_id", "ts", key=ev.campaign_id.fill_null(NO_CAMPAIGN))
+    if "campaigns" not in t:
+        return touches.mutate(campaign_name=ibis.null().cast("string"))
+    c = t["campaigns"]
+    c = c.select(cid=c.campaign_id, campaign_name=c.name)
+    return touches.left_join(c, touches.key == c.cid).select(touches, "campaign_name")
 
 
 def _numbered(touches: ir.Table, outcome: ir.Table, before) -> ir.Table:
@@ -42,7 +49,8 @@ def _numbered(touches: ir.Table, outcome: ir.Table, before) -> ir.Table:
     j = touches.inner_join(outcome, "customer_id")
     j = j.filter(before(j))
     w = ibis.window(group_by=j.customer_id, order_by=[j.ts, j.key])
-    return j.select("customer_id", "key", "converted", "value", position=ibis.row_number().over(w))
+    names = ("campaign_name",) if "campaign_name" in touches.columns else ()
+    return j.select("customer_id", "key", *names, "converted", "value", position=ibis.row_number().over(w))
 
 
 def purchase_journeys(t: Tables, p: Params, by: str) -> ir.Table:
@@ -93,8 +101,9 @@ def relationship_journeys(t: Tables, p: Params, by: str) -> ir.Table:
 
 def credit(rows: pd.DataFrame, *, label: str, with_value: bool) -> pd.DataFrame:
     """Executed touch rows → every model's credit per key, long: model, ``label`` (channel or
-    campaign_id), journeys (that touched it), conversions, share (of all conversions),
-    per_journey (conversions / journeys), value, removal_effect."""
+    campaign_id), name (by campaign: the campaigns table's name, else the id), journeys (that
+    touched it), conversions, share (of all conversions), per_journey (conversions / journeys),
+    value, removal_effect."""
     ps = attr.journey_paths(rows, journey="customer_id", channel="key", order="position",
                             converted="converted", value="value" if with_value else None)
     out = attr.attribute(ps)
@@ -108,6 +117,9 @@ def credit(rows: pd.DataFrame, *, label: str, with_value: bool) -> pd.DataFrame:
     order = {m: i for i, m in enumerate(attr.MODELS)}
     out = out.sort_values(["model", "channel"], key=lambda s: s.map(order) if s.name == "model" else s,
                           kind="stable").reset_index(drop=True)
+    if "campaign_name" in rows.columns:
+        names = rows.drop_duplicates("key").set_index("key")["campaign_name"]
+        out.insert(2, "name", out.channel.map(names).fillna(out.channel).astype(object))
     return out.rename(columns={"channel": label})
 
 
@@ -148,9 +160,10 @@ def channels(t: Tables, p: Params) -> Computation:
 
 
 @kpi("attribution.campaigns", name="Credit for first purchases, by campaign", headline=False,
-     value_label="Journeys ending in a first purchase", **_COMMON)
+     value_label="Journeys ending in a first purchase", **dict(_COMMON, uses=("transactions", "campaigns")))
 def campaigns(t: Tables, p: Params) -> Computation:
-    """attribution.channels with campaigns as the touches' labels (organic clicks as "(no campaign)").
+    """attribution.channels with campaigns as the touches' labels (organic clicks as "(no campaign)"),
+    each named from the campaigns table.
 
     Headline: share of journeys ending in a purchase.
     """
@@ -179,9 +192,10 @@ def relationship(t: Tables, p: Params) -> Computation:
 
 @kpi("attribution.relationship_campaigns", name="Credit for relationships (90-day retention), by campaign",
      value_label="Journeys still active 90 days on",
-     headline=False, **_REL)
+     headline=False, **dict(_REL, uses=(*_REL["uses"], "campaigns")))
 def relationship_campaigns(t: Tables, p: Params) -> Computation:
-    """attribution.relationship with campaigns as the touches' labels (organic clicks as "(no campaign)").
+    """attribution.relationship with campaigns as the touches' labels (organic clicks as "(no campaign)"),
+    each named from the campaigns table.
 
     Headline: share of those journeys that stayed.
     """

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import ibis
 import pandas as pd
 
-from afterclick.results import Direction, Family, Unit
+from afterclick.results import Direction, Family, SpanKind, Unit
 from afterclick.schemas import DERIVED_TABLES, TABLE_NAMES
 
 Grain = Literal["week", "month"]
@@ -55,6 +55,25 @@ class Params:
     @property
     def grain_days(self) -> int:
         return 7 if self.grain == "week" else 30
+
+
+@dataclass(frozen=True)
+class Span:
+    """Which period a KPI's headline number reads: the whole review period, or the last complete
+    week or month (the one before the period holding the latest event). ``grain`` None means
+    the ``grain`` parameter's periods; the workspace turns a span into dates from the data."""
+
+    kind: SpanKind = SpanKind.WHOLE
+    grain: Grain | None = None
+
+
+WHOLE_PERIOD = Span()
+#: The spans a KPI declares by name: ``@kpi(..., span="last_complete_month")``.
+SPANS: dict[str, Span] = {
+    "whole_period": WHOLE_PERIOD,
+    "last_complete": Span(SpanKind.LAST_COMPLETE),  # the ``grain`` parameter's period
+    "last_complete_month": Span(SpanKind.LAST_COMPLETE, "month"),
+}
 
 
 class Tables(Mapping[str, ibis.Table]):
@@ -169,6 +188,8 @@ class KPI:
     headline: bool = True
     #: What the headline number is, when the name describes the breakdown (see KPIResult).
     value_label: str | None = None
+    #: The period the headline number reads (see ``Span``).
+    span: Span = WHOLE_PERIOD
 
     @property
     def definition(self) -> str:
@@ -231,14 +252,20 @@ def kpi(
     uses: tuple[str, ...] = (),
     headline: bool = True,
     value_label: str | None = None,
+    span: str = "whole_period",
 ) -> Callable[[ComputeFn], ComputeFn]:
-    """Declare a KPI; the decorated function is its pure Ibis computation."""
+    """Declare a KPI; the decorated function is its pure Ibis computation.
+
+    ``span`` names the period its headline number reads (a key of ``SPANS``).
+    """
+    if span not in SPANS:
+        raise ValueError(f"KPI {id!r}: unknown span {span!r}; use one of {', '.join(SPANS)}")
 
     def register(fn: ComputeFn) -> ComputeFn:
         REGISTRY.add(
             KPI(id=id, name=name, family=family, unit=unit, direction=direction,
                 requires=tuple(requires), compute=fn, uses=tuple(uses), headline=headline,
-                value_label=value_label)
+                value_label=value_label, span=SPANS[span])
         )
         return fn
 

@@ -141,7 +141,7 @@ def _kpi(id: str, name: str, unit: Unit, direction: Direction = Direction.HIGHER
                requires=("events", "messages"), **kw)
 
 
-@_kpi("community.active_participants", "Active community participants", Unit.COUNT)
+@_kpi("community.active_participants", "Active community participants", Unit.COUNT, span="last_complete")
 def active_participants(t: Tables, p: Params) -> Computation:
     """Active participants = distinct members with a public message in the period.
 
@@ -154,7 +154,7 @@ def active_participants(t: Tables, p: Params) -> Computation:
     return Computation(value=value, rows=rows.drop("idx"), order_by=("period",))
 
 
-@_kpi("community.repeat_participants", "Repeat participants", Unit.FRACTION)
+@_kpi("community.repeat_participants", "Repeat participants", Unit.FRACTION, span="last_complete")
 def repeat_participants(t: Tables, p: Params) -> Computation:
     """Repeat share = participants of a period who also took part in the previous one / participants.
 
@@ -256,7 +256,7 @@ def _weighted_activity(t: Tables, p: Params) -> ir.Table:
     return acts.union(ev.select(person=ev.customer_id, ts=ev.ts, weight=w_ev.cast("float64")))
 
 
-@_kpi("community.engagement_levels", "Community core (Orbit levels 1-2)", Unit.COUNT)
+@_kpi("community.engagement_levels", "Community core (Orbit levels 1-2)", Unit.COUNT, span="last_complete_month")
 def engagement_levels(t: Tables, p: Params) -> Computation:
     """Orbit-style engagement levels per month: advocates, contributors, participants, observers;
     headline = members in levels 1 and 2 (the core) in the last complete month.
@@ -307,7 +307,7 @@ def engagement_levels(t: Tables, p: Params) -> Computation:
     return Computation(value=value, rows=rows.drop("idx"), order_by=("period", "level"))
 
 
-@_kpi("community.reply_network", "Largest connected group of members", Unit.COUNT)
+@_kpi("community.reply_network", "Largest connected group of members", Unit.COUNT, span="last_complete")
 def reply_network(t: Tables, p: Params) -> Computation:
     """The reply network per period: members joined by member-to-member replies.
 

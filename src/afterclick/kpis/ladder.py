@@ -190,7 +190,7 @@ def _exposure_windows(t: Tables, p: Params):
 
 
 @kpi("ladder.commitment_ladder", name="Customers trusting or above", family=Family.LADDER,
-     unit=Unit.FRACTION, direction=Direction.HIGHER)
+     unit=Unit.FRACTION, direction=Direction.HIGHER, span="last_complete_month")
 def commitment_ladder(t: Tables, p: Params) -> Computation:
     """Share of customers at trusting or above; each month, how many stand on each rung.
 
@@ -224,7 +224,8 @@ def commitment_ladder(t: Tables, p: Params) -> Computation:
 
 
 @kpi("ladder.movement", name="Net movement up the ladder", family=Family.LADDER, unit=Unit.COUNT,
-     direction=Direction.HIGHER, value_label="Moved up minus moved down, last complete month")
+     direction=Direction.HIGHER, value_label="Moved up minus moved down, last complete month",
+     span="last_complete_month")
 def movement(t: Tables, p: Params) -> Computation:
     """How the ladder moves month to month: customers who moved up, down, stayed, joined or
     dropped off (not on the ladder the month after).

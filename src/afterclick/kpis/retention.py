@@ -153,7 +153,7 @@ def _lifecycle_counts(t: Tables, p: Params):
 
 
 @kpi("retention.lifecycle", name="Lifecycle quick ratio", family=Family.RETENTION, unit=Unit.RATIO,
-     direction=Direction.HIGHER)
+     direction=Direction.HIGHER, span="last_complete")
 def lifecycle(t: Tables, p: Params) -> Computation:
     """Lifecycle per period: new, returning, resurrecting, dormant; quick ratio.
 
@@ -168,7 +168,7 @@ def lifecycle(t: Tables, p: Params) -> Computation:
 
 
 @kpi("retention.returning_share", name="Returning share of active customers", family=Family.RETENTION,
-     unit=Unit.FRACTION, direction=Direction.HIGHER)
+     unit=Unit.FRACTION, direction=Direction.HIGHER, span="last_complete")
 def returning_share(t: Tables, p: Params) -> Computation:
     """Returning share = (returning + resurrecting) / all active customers, per period.
 
@@ -221,7 +221,7 @@ def churn_rate(t: Tables, p: Params) -> Computation:
 
 
 @kpi("retention.stickiness", name="Stickiness (DAU/MAU)", family=Family.RETENTION, unit=Unit.FRACTION,
-     direction=Direction.HIGHER)
+     direction=Direction.HIGHER, span="last_complete_month")
 def stickiness(t: Tables, p: Params) -> Computation:
     """Stickiness = average daily active customers / monthly active customers, per month.
 

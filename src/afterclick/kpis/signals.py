@@ -97,7 +97,9 @@ def _indicators(t: Tables, p: Params, outcome: str, what: str) -> Computation:
             "an odds ratio compares doers with others who did the same other things.",
         ]
         if li.dropped:
-            notes.append("Too few doers (or non-doers) to read: " + ", ".join(li.dropped) + ".")
+            from afterclick.plots._common import event_label  # notes are read by people, as charts
+
+            notes.append("Too few doers (or non-doers) to read: " + ", ".join(map(event_label, li.dropped)) + ".")
         return Outcome(li.auc, table, ci=li.auc_ci, notes=tuple(notes))
 
     return Computation(value=None, rows=summary, finish=finish)

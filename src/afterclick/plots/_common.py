@@ -6,6 +6,7 @@ losses (dormant customers, the "clicks but no commitment" quadrant) in a muted r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,6 +60,46 @@ def label(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])")
+
+
+def event_label(name: Any) -> str:
+    """An event name as a person reads it: "add_to_cart" → "Add to cart", "tutorial_view" →
+    "Tutorial view", "addToCart" → "Add to cart"; acronyms keep their capitals ("PDF_download" →
+    "PDF download"). For every chart, sentence and note that names events; exports keep the
+    names as stored."""
+    if name is None or (isinstance(name, float) and pd.isna(name)):
+        return ""
+    words = _CAMEL.sub(" ", str(name)).replace("_", " ").replace("-", " ").split()
+    words = [w if w.isupper() and len(w) > 1 else w.lower() for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def shorten(text: Any, width: int) -> str:
+    """``text`` in at most ``width`` characters, cut at a word boundary with "…" when too long
+    (mid-word only when a single word fills most of the width). Escape after shortening."""
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if text[len(cut)] != " " and space >= width // 3:  # the cut falls inside a word: drop it
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—(/&") + "…"
+
+
+def display_names(rows: pd.DataFrame, key: str) -> dict[Any, str]:
+    """Each ``key`` value → what a person reads: the rows' ``name`` where they carry one (e.g. a
+    campaign's), with the id beside it when two ids share a name; else the key itself."""
+    if "name" not in rows.columns:
+        return {k: str(k) for k in pd.unique(rows[key])}
+    pairs = rows[[key, "name"]].drop_duplicates(key)
+    names = {k: str(n) if isinstance(n, str) and n.strip() else str(k) for k, n in zip(pairs[key], pairs["name"])}
+    shared = pd.Series(list(names.values())).value_counts()
+    return {k: (f"{n} ({k})" if shared[n] > 1 and n != str(k) else n) for k, n in names.items()}
 
 
 def require(result: KPIResult, columns: Iterable[str]) -> pd.DataFrame:

@@ -8,9 +8,13 @@ from afterclick.plots._common import (
     LOSS, MUTED, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label, message_figure, naive_utc, require, to_list,
 )
 from afterclick.results import KPIResult
+from afterclick.stats import MIN_ANSWERS
 
 
 def _over_time(result: KPIResult, column: str, title: str, fraction: bool) -> go.Figure:
+    """The monthly value with its 95% interval as a band. Months with fewer than MIN_ANSWERS
+    answers are drawn apart: hollow markers with their own interval bar and legend entry
+    ("n < 30"), joined by a dotted line, so they never look as solid as the well-read months."""
     rows = require(result, ("period", "answers", column, "ci_low", "ci_high", "too_few"))
     rows = rows.dropna(subset=[column])
     if rows.empty:
@@ -19,24 +23,48 @@ def _over_time(result: KPIResult, column: str, title: str, fraction: bool) -> go
     y = to_list(rows[column])
     lo, hi = to_list(rows["ci_low"]), to_list(rows["ci_high"])
     few = [bool(v) for v in rows["too_few"]]
+    answers = to_list(rows["answers"])
     fmt = ".0%" if fraction else "+.1f"
+    hover = (f"%{{x|%b %Y}}<br>{title} %{{y:{fmt}}} (95%: %{{customdata[1]:{fmt}}} to "
+             f"%{{customdata[2]:{fmt}}})<br>%{{customdata[0]:,}} answers")
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x + x[::-1], y=hi + lo[::-1], fill="toself", fillcolor="rgba(15, 118, 110, 0.12)",
                              line=dict(width=0), hoverinfo="skip", name="95% interval"))
-    fig.add_trace(go.Scatter(
-        x=x, y=y, mode="lines+markers", name=title, line=dict(color=TEAL, width=2),
-        marker=dict(size=8, color=["white" if f else TEAL for f in few], line=dict(color=TEAL, width=2)),
-        customdata=list(zip(to_list(rows["answers"]), lo, hi, strict=True)),
-        hovertemplate=f"%{{x|%b %Y}}<br>{title} %{{y:{fmt}}} (95%: %{{customdata[1]:{fmt}}} to "
-                      f"%{{customdata[2]:{fmt}}})<br>%{{customdata[0]:,}} answers<extra></extra>",
-    ))
+    # a dotted line through every month; the solid one only between well-read months
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line=dict(color=TEAL_LIGHT, width=1.5, dash="dot"),
+                             hoverinfo="skip", showlegend=False))
+
+    def part(keep: bool) -> dict:
+        pick = [f is keep for f in few]
+        return dict(x=[v for v, k in zip(x, pick) if k], y=[v for v, k in zip(y, pick) if k],
+                    customdata=[c for c, k in zip(zip(answers, lo, hi), pick) if k])
+
+    if not all(few):
+        solid = [None if f else v for v, f in zip(y, few, strict=True)]
+        fig.add_trace(go.Scatter(
+            x=x, y=solid, mode="lines+markers", name=title, connectgaps=False, line=dict(color=TEAL, width=2),
+            marker=dict(size=8, color=TEAL, line=dict(color=TEAL, width=2)),
+            customdata=list(zip(answers, lo, hi, strict=True)), hovertemplate=hover + "<extra></extra>",
+        ))
+    if any(few):
+        thin = part(True)
+        ys = thin["y"]
+        fig.add_trace(go.Scatter(
+            **thin, mode="markers", name=f"{title}, n < {MIN_ANSWERS} answers: too few to read",
+            marker=dict(symbol="circle-open", size=9, color=TEAL, line=dict(color=TEAL, width=2)),
+            error_y=dict(type="data", symmetric=False, color=TEAL_LIGHT, thickness=1.5, width=5,
+                         array=[None if h is None else h - v for (_, _, h), v in zip(thin["customdata"], ys)],
+                         arrayminus=[None if lw is None else v - lw for (_, lw, _), v in zip(thin["customdata"], ys)]),
+            hovertemplate=hover + f" (fewer than {MIN_ANSWERS}: too few to read)<extra></extra>",
+        ))
+        fig.add_annotation(text=f"hollow, dotted: fewer than {MIN_ANSWERS} answers (n < {MIN_ANSWERS}), too few to "
+                                "read; the bar and band still show their 95% interval",
+                           x=0, y=-0.18, xref="paper", yref="paper", showarrow=False, xanchor="left",
+                           font=dict(size=11, color=MUTED))
     fig.update_layout(**base_layout(
         xaxis=axis(None, type="date"),
         yaxis=axis(title + (" (share of 4-5)" if fraction else " (points)"), tickformat=".0%" if fraction else None),
     ))
-    if any(few):
-        fig.add_annotation(text="hollow: fewer than 30 answers, too few to read", x=0, y=-0.18, xref="paper",
-                           yref="paper", showarrow=False, xanchor="left", font=dict(size=11, color=MUTED))
     return fig
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from afterclick.plots._common import ACCENT, TEAL, VANITY, axis, base_layout, label, message_figure, require, to_list
+from afterclick.plots._common import (
+    ACCENT, TEAL, VANITY, axis, base_layout, display_names, label, message_figure, require, shorten, to_list,
+)
 from afterclick.results import KPIResult
 
 MODEL_NAMES = {
@@ -19,7 +21,7 @@ MODEL_COLOURS = {
 
 
 def plot_attribution(result: KPIResult) -> go.Figure:
-    """Grouped bars: one group per channel or campaign, one bar per model.
+    """Grouped bars: one group per channel or campaign (by name, in full on hover), one bar per model.
 
     Purchase KPIs show each model's share of all credited conversions; relationship KPIs show
     credited outcomes per journey that touched the channel (who brings people who stay). The
@@ -37,24 +39,28 @@ def plot_attribution(result: KPIResult) -> go.Figure:
     # order groups by Markov credit, largest first
     markov = rows[rows.model == "markov"].set_index(key)
     order = list(markov.sort_values(measure, ascending=False).index) if len(markov) else sorted(rows[key].unique())
+    names = display_names(rows, key)
+    ticks = [label(shorten(names[v], 28)) for v in order]
+    full = [label(names[v]) for v in order]
     fig = go.Figure()
     for model, name in MODEL_NAMES.items():
         part = rows[rows.model == model].set_index(key).reindex(order)
         if part[measure].isna().all():
             continue
         fig.add_bar(
-            x=[label(v) for v in order], y=to_list(part[measure]), name=name,
+            x=ticks, y=to_list(part[measure]), name=name,
             marker=dict(color=MODEL_COLOURS[model], line=dict(width=0)),
-            customdata=to_list(part["journeys"]),
-            hovertemplate=(f"%{{x}}<br>{name}: %{{y:.3f}} per journey" if per_journey
-                           else f"%{{x}}<br>{name}: %{{y:.1%}} of credit") + "<br>%{customdata:,} journeys<extra></extra>",
+            customdata=list(zip(to_list(part["journeys"]), full, strict=True)),
+            hovertemplate=(f"%{{customdata[1]}}<br>{name}: %{{y:.3f}} per journey" if per_journey
+                           else f"%{{customdata[1]}}<br>{name}: %{{y:.1%}} of credit")
+                          + "<br>%{customdata[0]:,} journeys<extra></extra>",
         )
     if len(markov):
         fig.add_scatter(
-            x=[label(v) for v in order], y=to_list(markov.reindex(order)["removal_effect"]),
+            x=ticks, y=to_list(markov.reindex(order)["removal_effect"]), customdata=full,
             name="Markov removal effect", mode="markers", yaxis="y2",
             marker=dict(symbol="diamond", size=10, color=ACCENT, line=dict(color="white", width=1)),
-            hovertemplate="%{x}<br>removal effect %{y:.1%}<extra></extra>",
+            hovertemplate="%{customdata}<br>removal effect %{y:.1%}<extra></extra>",
         )
     ytitle = ("Credited customers still active 90 days on, per journey" if per_journey
               else "Share of credited first purchases")

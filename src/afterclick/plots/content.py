@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from afterclick.kpis.content import ANY_CONTENT
 from afterclick.plots._common import (
     EXTRA_COLOURS, GRID, INK, LOSS, MUTED, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label,
-    label_positions, message_figure, require, to_list,
+    label_positions, message_figure, require, shorten, to_list,
 )
 from afterclick.results import KPIResult
 
@@ -22,10 +22,14 @@ MAX_LABELS = 12
 MAX_ITEMS = 25
 
 
-def _name(row: pd.Series, width: int = 34) -> str:
+def _title(row: pd.Series) -> str:
     title = row.get("title")
-    text = str(title) if isinstance(title, str) and title else str(row["content_id"])
-    return label(text if len(text) <= width else text[: width - 1] + "…")
+    return str(title) if isinstance(title, str) and title.strip() else str(row["content_id"])
+
+
+def _name(row: pd.Series, width: int = 34) -> str:
+    """The item's title (its id without one), shortened at a word boundary, escaped."""
+    return label(shorten(_title(row), width))
 
 
 def _log_ticks(top: float) -> dict:
@@ -42,7 +46,8 @@ def plot_content_quadrant(result: KPIResult) -> go.Figure:
     """Vanity vs depth: shallow interactions (clicks, likes, follows; x) against deep ones (saves,
     downloads, shares...; y) per content item, on log scales (0 at the origin). Dotted lines at
     the median item split the quadrants: vanity (red, attention without depth), star, hidden gem,
-    quiet. The leaders on either axis are labelled; every item has its numbers on hover."""
+    quiet. The leaders on either axis are labelled (titles shortened at a word boundary); every
+    item has its full title and numbers on hover."""
     rows = require(result, VALUE_COLUMNS)
     if rows.empty:
         return message_figure("No content interactions in this period.")
@@ -50,7 +55,8 @@ def plot_content_quadrant(result: KPIResult) -> go.Figure:
         rows[c] = pd.to_numeric(rows[c], errors="coerce").fillna(0)
     rows = rows.reset_index(drop=True)
     keep = set(rows["shallow"].nlargest(MAX_LABELS // 2).index) | set(rows["deep"].nlargest(MAX_LABELS // 2).index)
-    names = [_name(r) for _, r in rows.iterrows()]
+    names = [_name(r, 26) for _, r in rows.iterrows()]
+    titles = [label(_title(r)) for _, r in rows.iterrows()]
     text = [n if i in keep else "" for i, n in enumerate(names)]
     # labels placed on the log axes' own geometry, away from each other and from the markers
     lx, ly = np.log10(rows["shallow"] + 1), np.log10(rows["deep"] + 1)
@@ -66,7 +72,7 @@ def plot_content_quadrant(result: KPIResult) -> go.Figure:
             x=to_list(sub["shallow"] + 1), y=to_list(sub["deep"] + 1), mode="markers+text", name=quadrant,
             text=[text[i] for i in q], textposition=[where[i] for i in q], textfont=dict(size=11, color="#3e4c59"),
             marker=dict(size=11, color=colour, opacity=0.85, line=dict(width=1, color="white")),
-            customdata=[[names[i], int(rows.at[i, "shallow"]), int(rows.at[i, "deep"])] for i in q],
+            customdata=[[titles[i], int(rows.at[i, "shallow"]), int(rows.at[i, "deep"])] for i in q],
             hovertemplate="<b>%{customdata[0]}</b><br>shallow %{customdata[1]:,} · deep %{customdata[2]:,}"
                           f"<br>{quadrant}<extra></extra>",
             cliponaxis=False,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from afterclick.plots._common import GRID, MUTED, TEAL, VANITY, axis, base_layout, label, message_figure, require, to_list
+from afterclick.plots._common import (
+    GRID, MUTED, TEAL, VANITY, axis, base_layout, event_label, label, message_figure, require, to_list,
+)
 from afterclick.results import KPIResult
 
 
@@ -19,7 +21,7 @@ def plot_leading_indicators(result: KPIResult) -> go.Figure:
     clear = rows["or_low"] > 1
     colours = [TEAL if c else VANITY for c in clear]
     fig = go.Figure(go.Scatter(
-        x=to_list(rows["odds_ratio"]), y=[label(v) for v in rows["indicator"]], mode="markers",
+        x=to_list(rows["odds_ratio"]), y=[label(event_label(v)) for v in rows["indicator"]], mode="markers",
         marker=dict(size=11, color=colours),
         error_x=dict(type="data", symmetric=False, array=to_list(rows["or_high"] - rows["odds_ratio"]),
                      arrayminus=to_list(rows["odds_ratio"] - rows["or_low"]), color=MUTED, thickness=1.5, width=4),

@@ -27,6 +27,7 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from afterclick.plots import PLOTS
+from afterclick.plots._common import event_label
 from afterclick.report import narrative
 from afterclick.report.format import (
     DIRECTION_HINTS, format_ci, format_cell, format_period, format_value, format_when,
@@ -43,6 +44,9 @@ COMPANIONS: dict[str, tuple[str, ...]] = {
 CHIP_LABELS: dict[str, str] = {
     "campaigns.clicks_vs_commitment": "Kept 90 days on, all campaigns",
 }
+
+#: Breakdown columns whose values are event names: shown as words, as the charts show them.
+EVENT_COLUMNS = frozenset({"event", "indicator"})
 
 #: Families whose numbers are attention rather than relationship: drawn grey.
 VANITY_FAMILIES = frozenset({Family.REACH})
@@ -246,7 +250,16 @@ def _chip(result: KPIResult, meta: ReportMeta) -> dict[str, Any]:
         "vanity": _is_vanity(result),
         "ok": result.ok,
         "reason": result.reason,
+        "period": _period_label(result),
     }
+
+
+def _period_label(result: KPIResult) -> str | None:
+    """The period the headline number covers, capitalised to stand alone under it."""
+    if result.period is None:
+        return None
+    text = result.period.label
+    return text[:1].upper() + text[1:]
 
 
 def _kpi_view(result: KPIResult, meta: ReportMeta, max_rows: int, *, with_table: bool,
@@ -264,6 +277,7 @@ def _kpi_view(result: KPIResult, meta: ReportMeta, max_rows: int, *, with_table:
         "reason": result.reason,
         "value": format_value(result.value, result.unit, currency=meta.currency),
         "has_value": result.value is not None,
+        "period": _period_label(result),
         "ci": format_ci(result.ci, result.unit, currency=meta.currency),
         "direction": DIRECTION_HINTS[result.direction],
         "direction_key": result.direction.value,
@@ -284,10 +298,16 @@ def _table(rows: pd.DataFrame | None, max_rows: int, meta: ReportMeta) -> dict[s
     shown = rows.head(max_rows)
     columns = [str(c) for c in shown.columns]
     body = [
-        [{"text": format_cell(v, c, currency=meta.currency), "numeric": _is_number(v)} for c, v in zip(columns, rec)]
+        [{"text": _cell(v, c, meta), "numeric": _is_number(v)} for c, v in zip(columns, rec)]
         for rec in shown.itertuples(index=False, name=None)
     ]
     return {"columns": [c.replace("_", " ") for c in columns], "rows": body, "total": len(rows), "shown": len(shown)}
+
+
+def _cell(value: Any, column: str, meta: ReportMeta) -> str:
+    if column in EVENT_COLUMNS and isinstance(value, str):
+        return event_label(value)
+    return format_cell(value, column, currency=meta.currency)
 
 
 def _meta_view(meta: ReportMeta) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from afterclick.kpis.retention import HEADLINE_PERIOD
 from afterclick.kpis.signals import EARLY_DAYS
+from afterclick.plots._common import display_names, event_label, period_word  # one rule for charts and sentences
 from afterclick.report.format import format_percent, format_when
 from afterclick.results import KPIResult
 
@@ -43,8 +44,6 @@ def _int(v: object) -> int:
 
 
 def _period_word(result: KPIResult, timestamps: pd.Series) -> str:
-    from afterclick.plots._common import period_word  # one rule for charts and sentences
-
     return period_word(timestamps, result.params)
 
 
@@ -103,26 +102,47 @@ RELATIONSHIP_STAGES = ("trusting", "loyal", "advocate")
 
 
 def commitment_ladder(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
-    rows = _rows(result, "period", "stage", "share")
+    """The share at trusting or above in the month the headline reads, of how many on the ladder.
+
+    e.g. "In the month starting 1 Sep 2026, 5% of the 3,120 customers on the ladder stood at
+    trusting or above, up from 1% of 210 in the month starting 1 May 2025."
+    """
+    rows = _rows(result, "period", "stage", "customers", "share")
     if rows is None:
         return None
     period = pd.to_datetime(rows["period"], utc=True)
-    up = rows.assign(_period=period, _up=rows["stage"].isin(RELATIONSHIP_STAGES) * pd.to_numeric(rows["share"]))
+    up = rows.assign(_period=period, _up=rows["stage"].isin(RELATIONSHIP_STAGES) * pd.to_numeric(rows["share"]),
+                     _n=pd.to_numeric(rows["customers"]))
     by_period = up.groupby("_period")["_up"].sum().sort_index()
+    base = up.groupby("_period")["_n"].sum().reindex(by_period.index)
     word = _period_word(result, period)
-    # speak of the period the headline number reads (the KPI skips a month still filling up)
-    at = len(by_period) - 1
-    if result.value is not None:
-        matches = [i for i, v in enumerate(by_period) if abs(v - result.value) < 1e-9]
-        at = matches[-1] if matches else at
+    at = _headline_row(result, by_period)
     last_at, last = by_period.index[at], by_period.iloc[at]
-    lead = (f"In the {word} starting {format_when(last_at, with_time=False)}, {_pct(last)} of customers "
-            "stood at trusting or above")
+    lead = (f"In the {word} starting {format_when(last_at, with_time=False)}, {_pct(last)} of the "
+            f"{_int(base.iloc[at]):,} customers on the ladder stood at trusting or above")
     if at == 0:
         return lead + "."
     first_at, first = by_period.index[0], by_period.iloc[0]
     change = "up from" if last > first else "down from" if last < first else "the same as"
-    return f"{lead}, {change} {_pct(first)} in the {word} starting {format_when(first_at, with_time=False)}."
+    return (f"{lead}, {change} {_pct(first)} of {_int(base.iloc[0]):,} in the {word} starting "
+            f"{format_when(first_at, with_time=False)}.")
+
+
+def _headline_row(result: KPIResult, values: pd.Series) -> int:
+    """Position in ``values`` (indexed by period start, sorted) of the period the headline reads:
+    the result's period where it names one, else the last period whose value is the headline
+    (the KPI skips a period still filling up), else the last period."""
+    if result.period is not None and result.period.start is not None:
+        start = pd.Timestamp(result.period.start)
+        start = start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC")
+        hits = [i for i, p in enumerate(values.index) if p == start]
+        if hits:
+            return hits[-1]
+    if result.value is not None:
+        hits = [i for i, v in enumerate(values) if pd.notna(v) and abs(v - result.value) < 1e-9]
+        if hits:
+            return hits[-1]
+    return len(values) - 1
 
 
 def cohort_retention(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
@@ -159,27 +179,70 @@ def cohort_retention(result: KPIResult, context: Mapping[str, KPIResult] | None 
     return sentence + "."
 
 
+#: How many periods, up to the one the headline reads, the lifecycle verdict pools.
+VERDICT_PERIODS = 4
+
+
 def lifecycle(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
+    """The headline period's flows, then the verdict over the last four complete periods pooled.
+
+    e.g. "In the week starting 19 Oct 2026, 6 new and 66 resurrected customers came in while 78
+    went dormant (quick ratio 0.92). Over the last 4 complete weeks (28 Sep to 25 Oct 2026), 301
+    came in or came back while 310 went dormant: a quick ratio of 0.97, so the active base is
+    shrinking." One week swings; four weigh the trend without reaching back into the history.
+    """
     rows = _rows(result, "period", "new", "resurrecting", "dormant", "quick_ratio")
     if rows is None:
         return None
-    rows = rows.sort_values("period").reset_index(drop=True)
-    last = rows.iloc[-1]
-    qrs = pd.to_numeric(rows["quick_ratio"], errors="coerce")
-    if result.value is not None and qrs.notna().any():
-        # the headline may be the last *complete* period: speak of the row it came from
-        match = (qrs - float(result.value)).abs()
-        if match.min() < 1e-9:
-            last = rows.iloc[int(match[::-1].idxmin())]
-    word = _period_word(result, pd.to_datetime(rows["period"], utc=True))
+    rows = rows.assign(period=pd.to_datetime(rows["period"], utc=True)).sort_values("period").reset_index(drop=True)
+    word = _period_word(result, rows["period"])
+    at = _headline_row(result, pd.to_numeric(rows["quick_ratio"], errors="coerce").set_axis(rows["period"]))
+    last = rows.iloc[at]
     new, back, gone = (_int(last[c]) for c in ("new", "resurrecting", "dormant"))
     lead = (f"In the {word} starting {format_when(last['period'], with_time=False)}, {new:,} new and {back:,} "
             f"resurrected customers came in while {gone:,} went dormant")
+    window = _trailing(rows, at, word)
+    came = sum(_int(r["new"]) + _int(r["resurrecting"]) for _, r in window.iterrows())
+    lost = sum(_int(r["dormant"]) for _, r in window.iterrows())
+    if len(window) == 1:
+        if lost == 0:
+            return lead + ": nobody lapsed, so the quick ratio is undefined."
+        return lead + f": a quick ratio of {came / lost:.2f}, so the active base is {_trend(came / lost)}."
     qr = pd.to_numeric(pd.Series([last["quick_ratio"]]), errors="coerce").iloc[0]
-    if pd.isna(qr):
-        return lead + (": nobody lapsed, so the quick ratio is undefined." if gone == 0 else ".")
-    trend = "growing" if qr > 1 else "shrinking" if qr < 1 else "holding steady"
-    return f"{lead}: a quick ratio of {qr:.2f}, so the active base is {trend}."
+    lead += "" if pd.isna(qr) else f" (quick ratio {qr:.2f})"
+    end = _period_end(last["period"], word)
+    complete = " complete" if result.period is not None else ""
+    span = (f"Over the last {len(window)}{complete} {word}s ({format_when(window['period'].iloc[0], with_time=False)} "
+            f"to {format_when(end, with_time=False)})")
+    if lost == 0:
+        return f"{lead}. {span}, {came:,} came in or came back and nobody lapsed, so the quick ratio is undefined."
+    return (f"{lead}. {span}, {came:,} came in or came back while {lost:,} went dormant: a quick ratio of "
+            f"{came / lost:.2f}, so the active base is {_trend(came / lost)}.")
+
+
+def _trend(quick_ratio: float) -> str:
+    return "growing" if quick_ratio > 1 else "shrinking" if quick_ratio < 1 else "holding steady"
+
+
+def _trailing(rows: pd.DataFrame, at: int, word: str) -> pd.DataFrame:
+    """The rows of the VERDICT_PERIODS periods up to and including row ``at`` (by calendar, so a
+    period without a row is not replaced by an older one)."""
+    upto = rows.iloc[: at + 1]
+    start = rows["period"].iloc[at]
+    if word == "week":
+        return upto[upto["period"] > start - pd.Timedelta(weeks=VERDICT_PERIODS)]
+    if word == "month":
+        return upto[upto["period"] > start - pd.DateOffset(months=VERDICT_PERIODS)]
+    return upto.tail(VERDICT_PERIODS)
+
+
+def _period_end(start: pd.Timestamp, word: str) -> pd.Timestamp:
+    """The last day of the period starting at ``start``."""
+    if word == "week":
+        return start + pd.Timedelta(days=6)
+    if word == "month":
+        return start + pd.DateOffset(months=1) - pd.Timedelta(days=1)
+    return start
 
 
 def funnel(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
@@ -295,14 +358,15 @@ def attribution_credit(result: KPIResult, context: Mapping[str, KPIResult] | Non
     wide = rows.pivot_table(index=key, columns="model", values="share", aggfunc="sum")
     if not {"markov", "last_touch"} <= set(wide.columns):
         return None
+    names = display_names(rows, key)
     lead = wide["markov"].idxmax()
     gain = (wide["markov"] - wide["last_touch"]).sort_values(ascending=False)
-    text = (f"The Markov model credits {lead} with the most first purchases "
+    text = (f"The Markov model credits {names[lead]} with the most first purchases "
             f"({format_percent(wide.loc[lead, 'markov'], 0)}; last click gives it "
             f"{format_percent(wide.loc[lead, 'last_touch'], 0)})")
     if len(gain) > 1 and gain.iloc[0] > 0.005:
         g = gain.index[0]
-        text += (f"; {g} gains most over last click ({format_percent(wide.loc[g, 'markov'], 0)} "
+        text += (f"; {names[g]} gains most over last click ({format_percent(wide.loc[g, 'markov'], 0)} "
                  f"against {format_percent(wide.loc[g, 'last_touch'], 0)})")
     return text + "."
 
@@ -317,8 +381,9 @@ def attribution_relationship(result: KPIResult, context: Mapping[str, KPIResult]
     if len(m) < 2:
         return None
     best, worst = m.idxmax(), m.idxmin()
-    return (f"Per journey it touched, {best} brings the most customers still active 90 days on "
-            f"({m[best]:.2f} under the Markov model) and {worst} the fewest ({m[worst]:.2f}).")
+    names = display_names(rows, key)
+    return (f"Per journey it touched, {names[best]} brings the most customers still active 90 days on "
+            f"({m[best]:.2f} under the Markov model) and {names[worst]} the fewest ({m[worst]:.2f}).")
 
 
 def leading_indicators(result: KPIResult, context: Mapping[str, KPIResult] | None = None) -> str | None:
@@ -331,7 +396,8 @@ def leading_indicators(result: KPIResult, context: Mapping[str, KPIResult] | Non
         return (f"No first-weeks behaviour stands out with confidence (AUC {result.value:.2f} on "
                 "later cohorts).")
     outcome = "buy" if result.id == "signals.value_indicators" else "be active months later"
-    return (f"Customers who did {top['indicator']} in their first {EARLY_DAYS} days had {top['odds_ratio']:.1f}× the odds to {outcome} "
+    return (f"Customers who did \u201c{event_label(top['indicator'])}\u201d in their first {EARLY_DAYS} days "
+            f"had {top['odds_ratio']:.1f}× the odds to {outcome} "
             f"(95% from {top['or_low']:.1f}×); the model ranks later cohorts with AUC {result.value:.2f}.")
 
 

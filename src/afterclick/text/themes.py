@@ -6,7 +6,9 @@ how they felt) beside a small generic e-commerce *aspect lexicon* that groups sy
 alone cannot (a comment about a "courier" and one about a "parcel" share no word, yet both are
 about delivery); non-negative matrix factorisation (NMF, Lee & Seung 1999, scikit-learn) of that
 matrix; each comment goes to its strongest theme if its weight is material, else to no theme.
-Labels are each theme's top words and phrases. Deterministic for the same input (fixed seed).
+A theme's label is readable words, not its raw terms: its aspect ("Delivery") and the phrase its
+comments use most ("hasn't arrived yet"; see :func:`readable_label`); the terms stay in
+``keywords``. Deterministic for the same input (fixed seed).
 
 Key drivers: per theme, the NPS of the answers that mention it against those that do not, with
 the difference test of Rocks (2016) (see :mod:`afterclick.stats.proportions`): association, not
@@ -16,6 +18,7 @@ cause.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +52,19 @@ perfect brilliant excellent terrible awful poor best worst nothing special could
 """.split())
 
 _ASPECT_WEIGHT = 1.5
+
+#: How each aspect reads at the head of a theme label.
+ASPECT_TITLES = {"delivery": "Delivery", "website": "Website", "service": "Customer service",
+                 "product": "Product", "packaging": "Packaging", "price": "Price"}
+#: Words that may not end a label's phrase (it would dangle: "support when my").
+_DANGLING = frozenset("a an the and or but so my your our their its it i me you we they this that to of "
+                      "for from in on at by as is was are were be been".split())
+#: Words that turn a phrase's meaning around: never trimmed off its start ("no sign of my order").
+_NEGATIONS = frozenset("no not never nothing nobody none nor without".split())
+_CLAUSE = re.compile(r"[.,!?;:()\[\]\"\u201c\u201d]+|\s[-\u2013\u2014]\s|\b(?:and|but|so|because)\b")
+_WORD = re.compile(r"[a-z0-9][a-z0-9']*")
+#: A label's phrase is 2 to this many words.
+PHRASE_WORDS = 6
 
 
 def _filler() -> frozenset[str]:
@@ -130,8 +146,80 @@ def fit_themes(texts: pd.Series, n_themes: int | None = None, *, min_weight: flo
         a = H[k, n_words:]
         which_aspect.append(aspect_names[int(a.argmax())] if a.size and a.max() > 0.3 * H[k].max() else None)
         keywords.append(tuple(words_k))
-        labels.append(" · ".join(words_k[:3]) if words_k else (which_aspect[-1] or f"theme {k + 1}"))
+    clauses = [_clauses(text) for text in low]
+    everywhere = Counter(c for cs in clauses for c in cs)
+    for k, words_k, aspect in zip(keep, keywords, which_aspect, strict=True):
+        mine = [clauses[i] for i in np.flatnonzero(assignment == remap[k])]
+        labels.append(readable_label(mine, everywhere, words_k, aspect, fallback=f"Theme {remap[k] + 1}"))
+    labels = _unique(labels)
     return Themes(assignment, weight, tuple(labels), tuple(keywords), tuple(which_aspect))
+
+
+def _clauses(text: str) -> set[str]:
+    """The clauses of one (lower-cased) comment, 2 to PHRASE_WORDS words each, trimmed of filler
+    at the start (never of a negation) and of dangling words at the end."""
+    out = set()
+    for part in _CLAUSE.split(text):
+        words = _WORD.findall(part)
+        while words and words[0] in _FILLER and words[0] not in _NEGATIONS:
+            words = words[1:]
+        while words and words[-1] in _DANGLING:
+            words = words[:-1]
+        if 2 <= len(words) <= PHRASE_WORDS:
+            out.add(" ".join(words))
+    return out
+
+
+def readable_label(members: list[set[str]], everywhere: Counter, keywords: tuple[str, ...] | list[str],
+                   aspect: str | None, fallback: str) -> str:
+    """A theme's label in words: "Delivery: hasn't arrived yet", "Exactly as pictured".
+
+    The phrase is the clause (see ``_clauses``) holding one of the theme's keywords that most of
+    its comments share, weighed by how much it belongs to this theme (n in the theme × (n in the
+    theme / n everywhere)²); a clause in only one comment does not speak for a theme. Without
+    such a clause, the keywords as a list ("Sign, check and twice"). The aspect, when the theme
+    has one, leads ("Delivery: …") unless the phrase already starts with it.
+    """
+    terms = {w for kw in keywords for w in kw.split()}
+    counts = Counter(c for cs in members for c in cs)
+    best, best_score = None, 0.0
+    for clause, n in sorted(counts.items()):
+        words = clause.split()
+        if n < 2 or not terms.intersection(words):
+            continue
+        share = n / everywhere[clause]
+        score = n * share * share * (1 + 0.1 * len(words))
+        if score > best_score:
+            best, best_score = clause, score
+    if best is None:
+        best = _as_list(list(keywords[:3])) if keywords else None
+    title = ASPECT_TITLES.get(aspect or "", (aspect or "").capitalize())
+    if best is None:
+        return title or fallback
+    phrase = _sentence_case(best)
+    if title and not phrase.lower().startswith(title.lower()):
+        return f"{title}: {phrase[:1].lower() + phrase[1:] if not phrase.startswith('I ') else phrase}"
+    return phrase
+
+
+def _as_list(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+_PROPER = re.compile(r"\b(i(?=\b|')|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|"
+                     r"march|april|june|july|august|september|october|november|december)\b")
+
+
+def _sentence_case(text: str) -> str:
+    """First letter up; "I" (also in "I've") and the names of days and months as written."""
+    text = _PROPER.sub(lambda m: m.group(1).capitalize(), text)
+    return text[:1].upper() + text[1:]
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Labels are keys (the drivers name themes by them): a repeated one gets its theme number."""
+    seen = Counter(labels)
+    return [f"{lb} (theme {i + 1})" if seen[lb] > 1 else lb for i, lb in enumerate(labels)]
 
 
 def _keyphrases(top: list[str]) -> list[str]:

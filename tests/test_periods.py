@@ -1,0 +1,123 @@
+"""Every KPI says which period its headline number covers: declared per KPI (``span``), filled
+in by the workspace from the data, shown beside the number and exported.
+
+The tiny brand (tinyworld.py) runs from Monday 2025-01-06 (W0) to Monday 2025-04-28 10:00 (W16,
+in April): its last complete week is W15 (21-27 April), its last complete month March.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import afterclick
+from afterclick.cli import app
+from afterclick.kpis import REGISTRY
+from afterclick.kpis.base import SPANS, kpi
+from afterclick.report import render_report
+from afterclick.results import Period, SpanKind
+from tinyworld import build_store
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return build_store(tmp_path_factory.mktemp("periods"))
+
+
+@pytest.fixture(scope="module")
+def ws(tiny):
+    w = afterclick.open(tiny, read_only=True)
+    yield w
+    w.close()
+
+
+def test_last_complete_kpis_name_the_week_or_month_they_read(ws):
+    week = ws.kpi("retention.lifecycle").period
+    assert week == Period(SpanKind.LAST_COMPLETE, utc(2025, 4, 21), utc(2025, 4, 28), "week of 21 Apr 2025",
+                          "week")
+    month = ws.kpi("ladder.commitment_ladder").period
+    assert month == Period(SpanKind.LAST_COMPLETE, utc(2025, 3, 1), utc(2025, 4, 1), "March 2025", "month")
+    assert ws.kpi("retention.stickiness").period.label == "March 2025"
+    # monthly periods for a KPI that follows the grain parameter
+    assert ws.kpi("retention.lifecycle", grain="month").period.label == "March 2025"
+
+
+def test_whole_period_kpis_span_the_data_or_the_review_bounds(ws):
+    whole = ws.kpi("reach.impressions").period
+    # first event 6 Jan, last 28 Apr: the end is exclusive, so the day after the last event
+    assert whole == Period(SpanKind.WHOLE, utc(2025, 1, 6), utc(2025, 4, 29),
+                           "whole period, 6 Jan 2025 to 28 Apr 2025")
+    bounded = ws.kpi("reach.impressions", start=datetime(2025, 1, 10), end=datetime(2025, 3, 1)).period
+    assert (bounded.start, bounded.end) == (utc(2025, 1, 10), utc(2025, 3, 1))
+    assert bounded.label == "whole period, 10 Jan 2025 to 28 Feb 2025"
+    # a review period starting mid-day starts there, not at midnight
+    assert ws.kpi("reach.impressions", start=datetime(2025, 1, 10, 12)).period.start == utc(2025, 1, 10, 12)
+    # the last complete week within a review period ending 1 March (last event: 3 Feb, in W4)
+    assert ws.kpi("retention.lifecycle", end=datetime(2025, 3, 1)).period.label == "week of 27 Jan 2025"
+
+
+@pytest.mark.parametrize("k", list(REGISTRY), ids=lambda k: k.id)
+def test_the_declared_span_matches_what_the_headline_reads(k):
+    source = inspect.getsource(k.compute)
+    reads_last = bool(re.search(r"last_complete_period\(|_headline\(", source))
+    assert (k.span.kind is SpanKind.LAST_COMPLETE) == reads_last, k.id
+    if reads_last:
+        monthly = bool(re.search(r"last_complete_period\([^)]*\"month\"\)", source))
+        assert k.span.grain == ("month" if monthly else None), k.id
+        assert "last complete" in " ".join(k.definition.split()), k.id
+
+
+def test_an_unknown_span_is_refused():
+    with pytest.raises(ValueError, match="unknown span 'last_week'.*last_complete_month"):
+        kpi("reach.x", name="x", family=REGISTRY["reach.ctr"].family, unit=REGISTRY["reach.ctr"].unit,
+            direction=REGISTRY["reach.ctr"].direction, span="last_week")
+    assert set(SPANS) == {"whole_period", "last_complete", "last_complete_month"}
+
+
+def test_json_export_carries_the_period_beside_the_existing_keys(tiny):
+    result = CliRunner().invoke(app, ["kpis", "--store", str(tiny), "--format", "json", "--no-snapshot",
+                                      "--id", "retention.lifecycle", "--id", "reach.ctr"])
+    assert result.exit_code == 0, result.output
+    records = {r["id"]: r for r in json.loads(result.stdout)}
+    assert {"value", "ci", "definition", "notes", "value_label", "rows"} <= set(records["reach.ctr"])
+    assert records["retention.lifecycle"]["period"] == {
+        "kind": "last_complete", "grain": "week", "start": "2025-04-21T00:00:00+00:00",
+        "end": "2025-04-28T00:00:00+00:00", "label": "week of 21 Apr 2025"}
+    assert records["reach.ctr"]["period"]["kind"] == "whole_period"
+
+
+def test_the_report_shows_the_period_beside_each_headline_number(ws):
+    results = ws.kpis(["retention.lifecycle", "reach.ctr"])
+    html = render_report(results, title="t")
+    chip = re.search(r'<div class="chip[^"]*"[^>]*>.*?</div>', html[html.index('id="kpi-retention-lifecycle"'):],
+                     re.S).group(0)
+    assert '<span class="chip-period">Week of 21 Apr 2025</span>' in chip
+    score = html[html.index('id="score-kpi-reach-ctr"'):]
+    score = score[:score.index("</li>")]
+    assert '<span class="period">Whole period, 6 Jan 2025 to 28 Apr 2025</span>' in score
+
+
+def test_demo_periods_follow_its_last_event(demo_ws):
+    last = pd.Timestamp(demo_ws.table("events")["ts"].max())
+    last = last.tz_localize("UTC") if last.tzinfo is None else last
+    ladder = demo_ws.kpi("ladder.commitment_ladder")
+    month_start = last.normalize().replace(day=1)
+    assert ladder.period.end == month_start.to_pydatetime()
+    assert ladder.period.label == (month_start - pd.DateOffset(months=1)).strftime("%B %Y")
+    # the headline reads exactly the rows of that month
+    rows = ladder.rows[ladder.rows["period"] == ladder.period.start]
+    up = rows[rows["stage"].isin(["trusting", "loyal", "advocate"])]["customers"].sum()
+    assert abs(up / rows["customers"].sum() - ladder.value) < 1e-9
+    life = demo_ws.kpi("retention.lifecycle")
+    row = life.rows[life.rows["period"] == life.period.start].iloc[0]
+    assert abs(row["quick_ratio"] - life.value) < 1e-9
