@@ -7,8 +7,11 @@ a zone), ids are strings.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -235,3 +238,19 @@ DERIVED_TABLES: dict[str, str] = {
 def empty_table(name: str) -> ibis.Table:
     """An unbound Ibis table of a canonical schema (for building expressions offline)."""
     return ibis.table(TABLES[name].schema, name=name)
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])")
+
+
+def event_label(name: Any) -> str:
+    """An event name as a person reads it: "add_to_cart" → "Add to cart", "tutorial_view" →
+    "Tutorial view", "addToCart" → "Add to cart"; acronyms keep their capitals ("PDF_download" →
+    "PDF download"). For every chart, sentence and note that names events; exports keep the
+    names as stored."""
+    if name is None or (isinstance(name, float) and math.isnan(name)):
+        return ""
+    words = _CAMEL.sub(" ", str(name)).replace("_", " ").replace("-", " ").split()
+    words = [w if w.isupper() and len(w) > 1 else w.lower() for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]

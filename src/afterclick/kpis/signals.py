@@ -14,7 +14,7 @@ import pandas as pd
 from afterclick.kpis._common import active_events, activity, data_bounds, epoch_s, first_touch, in_period
 from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
-from afterclick.schemas import EVENT_VOCABULARY, EventClass
+from afterclick.schemas import EVENT_VOCABULARY, EventClass, event_label
 from afterclick.signals import leading_indicators as fit_indicators
 
 DAY = 86400
@@ -97,8 +97,6 @@ def _indicators(t: Tables, p: Params, outcome: str, what: str) -> Computation:
             "an odds ratio compares doers with others who did the same other things.",
         ]
         if li.dropped:
-            from afterclick.plots._common import event_label  # notes are read by people, as charts
-
             notes.append("Too few doers (or non-doers) to read: " + ", ".join(map(event_label, li.dropped)) + ".")
         return Outcome(li.auc, table, ci=li.auc_ci, notes=tuple(notes))
 

@@ -6,7 +6,6 @@ losses (dormant customers, the "clicks but no commitment" quadrant) in a muted r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from afterclick.results import KPIResult
+from afterclick.schemas import event_label  # noqa: F401  (charts name events through it)
 
 FONT = (
     'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, '
@@ -60,22 +60,6 @@ def label(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])")
-
-
-def event_label(name: Any) -> str:
-    """An event name as a person reads it: "add_to_cart" → "Add to cart", "tutorial_view" →
-    "Tutorial view", "addToCart" → "Add to cart"; acronyms keep their capitals ("PDF_download" →
-    "PDF download"). For every chart, sentence and note that names events; exports keep the
-    names as stored."""
-    if name is None or (isinstance(name, float) and pd.isna(name)):
-        return ""
-    words = _CAMEL.sub(" ", str(name)).replace("_", " ").replace("-", " ").split()
-    words = [w if w.isupper() and len(w) > 1 else w.lower() for w in words]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
 
 
 def shorten(text: Any, width: int) -> str:
