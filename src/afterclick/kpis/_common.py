@@ -218,6 +218,17 @@ def month_base(t: Tables, p: Params) -> ir.Table:
     return b.select(base=period_index(b.data_start, "month"))
 
 
+def integers(t: Tables, p: Params, n: int, name: str = "k") -> ir.Table:
+    """A table of one int64 column ``name``: 0, 1, …, n − 1.
+
+    Unnested from an array rather than an in-memory table, which a building block that is
+    materialized on Spark could not see.
+    """
+    b = data_bounds(t, p)
+    r = b.select(**{name: ibis.range(0, n).unnest()})
+    return r.select(r[name].cast("int64").name(name))  # Spark takes no cast around the unnest
+
+
 def safe_ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     """num / den, NULL (never NaN or an error) when den is 0."""
     return ibis.ifelse(den == 0, ibis.null(), num.cast("float64") / den.cast("float64"))

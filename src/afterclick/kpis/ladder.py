@@ -28,6 +28,7 @@ from afterclick.kpis._common import (
     exposure,
     in_last_complete_period,
     in_period,
+    integers,
     month_base,
     period_index,
     safe_ratio,
@@ -158,11 +159,7 @@ def _exposure_per_month(t: Tables, p: Params):
             **{f"s{k}": (((ext.ext >> k) & _WINDOW_BITS) != 0).cast("int64").sum()
                for k in range(BLOCK_MONTHS)},
         )
-        base = month_base(t, p)
-        # the months of a block as rows, unnested from an array: no literal table to register
-        ks = base.select(k=ibis.range(0, BLOCK_MONTHS).unnest())
-        ks = ks.select(k=ks.k.cast("int64"))  # Spark takes no cast around the unnest
-        per = agg.cross_join(ks).cross_join(base)
+        per = agg.cross_join(integers(t, p, BLOCK_MONTHS)).cross_join(month_base(t, p))
         seen = ibis.cases(*[(per.k == k, per[f"s{k}"]) for k in range(BLOCK_MONTHS)])
         return per.select(idx=per.base + per.block * BLOCK_MONTHS + per.k, seen=seen,
                           shown=((per.shown >> (per.k + 2)) & 1) != 0)
@@ -233,6 +230,12 @@ def movement(t: Tables, p: Params) -> Computation:
     Covers customers who did more than see impressions; only consecutive months are compared.
     Headline: moved up − moved down in the last complete month.
     """
+    rows = t.shared(("ladder_movement", p.start, p.end), lambda: _movement_rows(t, p))
+    latest = in_last_complete_period(rows, t, p, "month")
+    return Computation(value=latest.net_up.max(), rows=rows.drop("idx"), order_by=("period",))
+
+
+def _movement_rows(t: Tables, p: Params):
     cs = customer_stages(t, p)
     w = ibis.window(group_by=cs.customer_id, order_by=cs.idx)
     cs = cs.mutate(prev_idx=cs.idx.lag().over(w), prev_rank=cs["rank"].lag().over(w),
@@ -254,6 +257,4 @@ def movement(t: Tables, p: Params) -> Computation:
     gone = cs.filter(cs.next_idx.isnull() | (cs.next_idx > cs.idx + 1))
     dropped = gone.group_by(idx=gone.idx + 1).aggregate(dropped=gone.count())
     rows = per.left_join(dropped, "idx").select(per, dropped=dropped.dropped.fill_null(0))
-    rows = rows.mutate(net_up=rows.up - rows.down)
-    latest = in_last_complete_period(rows, t, p, "month")
-    return Computation(value=latest.net_up.max(), rows=rows.drop("idx"), order_by=("period",))
+    return rows.mutate(net_up=rows.up - rows.down)

@@ -16,6 +16,7 @@ from afterclick.kpis._common import (
     first_touch,
     in_last_complete_period,
     in_period,
+    integers,
     last_complete_period,
     period_index,
     safe_ratio,
@@ -55,7 +56,7 @@ def _cohort_rows(t: Tables, p: Params, grain: str):
     )
     # only complete periods: the one holding the latest event is still filling up
     end_idx = last_complete_period(t, p, grain)
-    ks = ibis.memtable({"k": list(range(p.max_periods + 1))})
+    ks = integers(t, p, p.max_periods + 1)
     grid = sizes.cross_join(ks).cross_join(end_idx)
     grid = grid.filter(grid.c_idx + grid.k <= grid.last_idx)
     after = grid.join(reach_, [grid.c_idx == reach_.c_idx, reach_.span >= grid.k]).group_by(

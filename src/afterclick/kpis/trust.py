@@ -7,12 +7,18 @@ from afterclick.kpis.base import Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
 
-def _per_month(s):
-    return s.group_by(month=s.start.truncate("M")).aggregate(
-        sessions=s.count(),
-        median_s=s.duration_s.median(),
-        p75_s=s.duration_s.quantile(0.75),
-    )
+def _per_month(t: Tables, p: Params):
+    """Sessions, median and p75 duration per month: one table for both duration KPIs."""
+
+    def build():
+        s = sessions(t, p)
+        return s.group_by(month=s.start.truncate("M")).aggregate(
+            sessions=s.count(),
+            median_s=s.duration_s.median(),
+            p75_s=s.duration_s.quantile(0.75),
+        )
+
+    return t.shared(("session_months", p.session_gap_minutes, p.start, p.end), build)
 
 
 @kpi("trust.session_duration_median", name="Session duration (median)", family=Family.TRUST,
@@ -26,7 +32,7 @@ def session_duration_median(t: Tables, p: Params) -> Computation:
     sessions without a measured duration count as 0 s).
     """
     s = sessions(t, p)
-    return Computation(value=s.duration_s.median(), rows=_per_month(s), order_by=("month",))
+    return Computation(value=s.duration_s.median(), rows=_per_month(t, p), order_by=("month",))
 
 
 @kpi("trust.session_duration_p75", name="Session duration (75th percentile)", family=Family.TRUST,
@@ -37,7 +43,7 @@ def session_duration_p75(t: Tables, p: Params) -> Computation:
     The p75 shows whether a committed minority stays long even when the median is short.
     """
     s = sessions(t, p)
-    return Computation(value=s.duration_s.quantile(0.75), rows=_per_month(s), order_by=("month",))
+    return Computation(value=s.duration_s.quantile(0.75), rows=_per_month(t, p), order_by=("month",))
 
 
 @kpi("trust.visits_per_visitor", name="Visits per visitor", family=Family.TRUST, unit=Unit.RATIO,
