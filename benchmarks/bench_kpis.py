@@ -10,6 +10,8 @@ store, then in separate child processes (so each one's peak memory is its own):
               (found by walking its Ibis expression), as the floor no engine can beat;
   * pandas  — benchmarks/pandas_kpis.py on the same data (load and compute timed apart), and a
               check that its values equal the engine's.
+The engine and the scans run --repeat times (3), in turns, and the run with the median total of
+each is the one compared: this machine's speed drifts by a fifth between runs.
 Results (with the machine described) go to benchmarks/results/kpis-<size>.json.
 """
 
@@ -229,6 +231,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--scope", choices=["foundation", "all"], default="foundation",
                     help="the foundation issue's 25 KPIs (the goals' scope) or every registered KPI")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of the engine and of the scans, taken in turns; the run with the "
+                         "median total of each counts (a shared machine's speed drifts between "
+                         "runs: all of them are recorded)")
     ap.add_argument("--phase", choices=["engine", "scan", "pandas"], help=argparse.SUPPRESS)
     ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -240,10 +246,19 @@ def main() -> None:
 
     args.work.mkdir(parents=True, exist_ok=True)
     store = build(args.size, args.seed, args.work)
-    print("timing the engine…", flush=True)
-    engine = run_child("engine", store, args.scope)
-    print("timing bare column scans…", flush=True)
-    scan = run_child("scan", store, args.scope)
+    engines, scans = [], []
+    for i in range(args.repeat):
+        print(f"timing the engine and the bare column scans, run {i + 1} of {args.repeat}…", flush=True)
+        engines.append(run_child("engine", store, args.scope))
+        scans.append(run_child("scan", store, args.scope))
+
+    def total(run: dict) -> float:
+        return sum(k["seconds"] for k in run["kpis"].values())
+
+    def median_run(runs: list[dict]) -> dict:
+        return sorted(runs, key=total)[(len(runs) - 1) // 2]
+
+    engine, scan = median_run(engines), median_run(scans)
     print("timing pandas…", flush=True)
     pandas_ = run_child("pandas", store, args.scope)
 
@@ -279,13 +294,16 @@ def main() -> None:
         "engine_total_s": round(engine_total, 2),
         "scan_total_s": round(scan_total, 2),
         "engine_vs_scan": round(engine_total / scan_total, 2),
+        "runs": args.repeat,
+        "engine_runs_s": [round(total(r), 2) for r in engines],
+        "scan_runs_s": [round(total(r), 2) for r in scans],
         "pandas_kpis": common,
         "engine_on_pandas_kpis_s": round(engine_common, 2),
         "pandas_compute_s": round(pandas_common, 2),
         "pandas_load_s": round(pandas_["load_s"], 2),
         "pandas_vs_engine": round(pandas_common / engine_common, 2),
         "pandas_with_load_vs_engine": round((pandas_common + pandas_["load_s"]) / engine_common, 2),
-        "engine_peak_rss_gb": round(engine["peak_rss_gb"], 2),
+        "engine_peak_rss_gb": round(max(r["peak_rss_gb"] for r in engines), 2),
         "pandas_peak_rss_gb": round(pandas_["peak_rss_gb"], 2),
         "pandas_agrees_with_engine": agree,
     }
