@@ -1,0 +1,45 @@
+"""The KPI benchmark's script runs end to end on the small demo and records what it claims.
+
+Functional only (no timing thresholds): the JSON has the machine, every foundation KPI with its
+engine and scan times, every repeated run, and the pandas implementation agrees with the engine
+on each KPI it computes: an independent check of those eight KPIs on the demo brand.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_kpis import FOUNDATION_KPIS  # noqa: E402
+
+
+def test_bench_kpis_small(tmp_path):
+    out = tmp_path / "kpis-small.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_kpis.py"), "--size", "small", "--repeat", "2",
+         "--work", str(tmp_path / "work"), "--out", str(out)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["size"] == "small" and result["events"] > 100_000
+    assert {"platform", "python", "cpus", "duckdb", "ibis", "pandas"} <= set(result["machine"])
+
+    per = result["per_kpi"]
+    assert list(per) == list(FOUNDATION_KPIS)
+    assert all(r["engine_s"] > 0 and r["scan_s"] > 0 for r in per.values())
+
+    s = result["summary"]
+    assert s["runs"] == 2 and len(s["engine_runs_s"]) == 2 and len(s["scan_runs_s"]) == 2
+    assert s["engine_total_s"] in s["engine_runs_s"] and s["scan_total_s"] in s["scan_runs_s"]
+    # the ratio of the unrounded totals
+    assert abs(s["engine_vs_scan"] / (s["engine_total_s"] / s["scan_total_s"]) - 1) < 0.05
+    assert len(s["pandas_kpis"]) == 8
+    assert s["pandas_agrees_with_engine"] == {k: True for k in s["pandas_kpis"]}
+    assert set(s["goals"]) == {"engine within 3x of scan", "engine faster than pandas",
+                               "engine peak memory under 2 GB"}
