@@ -62,8 +62,12 @@ def test_whole_period_kpis_span_the_data_or_the_review_bounds(ws):
     assert bounded.label == "whole period, 10 Jan 2025 to 28 Feb 2025"
     # a review period starting mid-day starts there, not at midnight
     assert ws.kpi("reach.impressions", start=datetime(2025, 1, 10, 12)).period.start == utc(2025, 1, 10, 12)
-    # the last complete week within a review period ending 1 March (last event: 3 Feb, in W4)
-    assert ws.kpi("retention.lifecycle", end=datetime(2025, 3, 1)).period.label == "week of 27 Jan 2025"
+    # the last complete week within a review period ending Saturday 1 March, of data that runs
+    # on to April: the week of 17 Feb (the next one ends on 3 March); nobody came, went or came
+    # back that week, so its quick ratio is undefined
+    life = ws.kpi("retention.lifecycle", end=datetime(2025, 3, 1))
+    assert life.period.label == "week of 17 Feb 2025"
+    assert life.value is None
 
 
 @pytest.mark.parametrize("k", list(REGISTRY), ids=lambda k: k.id)
@@ -108,10 +112,12 @@ def test_the_report_shows_the_period_beside_each_headline_number(ws):
 
 
 def test_demo_periods_follow_its_last_event(demo_ws):
+    # the demo's data ends on 31 October 23:59: October is its last complete month
     last = pd.Timestamp(demo_ws.table("events")["ts"].max())
     last = last.tz_localize("UTC") if last.tzinfo is None else last
     ladder = demo_ws.kpi("ladder.commitment_ladder")
-    month_start = last.normalize().replace(day=1)
+    # the data covers whole days: a month is complete once the last event's day ends it
+    month_start = (last.normalize() + pd.Timedelta(days=1)).replace(day=1)
     assert ladder.period.end == month_start.to_pydatetime()
     assert ladder.period.label == (month_start - pd.DateOffset(months=1)).strftime("%B %Y")
     # the headline reads exactly the rows of that month
@@ -121,3 +127,41 @@ def test_demo_periods_follow_its_last_event(demo_ws):
     life = demo_ws.kpi("retention.lifecycle")
     row = life.rows[life.rows["period"] == life.period.start].iloc[0]
     assert abs(row["quick_ratio"] - life.value) < 1e-9
+
+
+def test_a_period_ending_with_the_data_or_the_review_is_complete(tmp_path):
+    """Data up to the last minute of a month completes that month; a review end on a period's
+    first instant completes the period before it; data stopping mid-month leaves it open."""
+    from afterclick.ingest import ingest
+    from afterclick.kpis.base import Params
+    from afterclick.store import Store
+
+    ev = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "b", "b", "a"],
+        "ts": pd.to_datetime(["2025-04-03 10:00", "2025-05-07 10:00", "2025-05-20 11:00",
+                              "2025-05-20 10:00", "2025-06-11 09:00", "2025-06-30 23:59"], utc=True),
+        "event": ["visit"] * 6,
+    })
+    (tmp_path / "src").mkdir()
+    ev.to_parquet(tmp_path / "src" / "events.parquet", index=False)
+    with Store(tmp_path / "s.duckdb") as st:
+        assert ingest(st, tmp_path / "src").adds_up
+    w = afterclick.open(tmp_path / "s.duckdb", read_only=True)
+    try:
+        r = w.kpi("retention.stickiness")
+        assert r.period.label == "June 2025"  # the data runs to 30 June 23:59
+        assert r.value == 0.5  # June: 2 customer-days over 2 days, 2 customers
+        june = r.rows[r.rows["month"] == pd.Timestamp("2025-06-01", tz="UTC")].iloc[0]
+        assert r.value == june["stickiness"]
+        w.params = Params(end=datetime(2025, 6, 1, tzinfo=UTC))
+        w.refresh()
+        r = w.kpi("retention.stickiness")
+        assert r.period.label == "May 2025"  # the review ends on 1 June: May is complete
+        assert r.value == 0.75  # May: 3 customer-days over 2 days, 2 customers
+        may = r.rows[r.rows["month"] == pd.Timestamp("2025-05-01", tz="UTC")].iloc[0]
+        assert r.value == may["stickiness"]
+        w.params = Params(end=datetime(2025, 6, 20, tzinfo=UTC))
+        w.refresh()
+        assert w.kpi("retention.stickiness").period.label == "May 2025"  # June is cut short
+    finally:
+        w.close()

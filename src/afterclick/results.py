@@ -79,7 +79,7 @@ class SpanKind(StrEnum):
     """Which stretch of the data a headline number covers."""
 
     WHOLE = "whole_period"  # every record of the review period
-    LAST_COMPLETE = "last_complete"  # the last complete week or month (the one before the latest event's)
+    LAST_COMPLETE = "last_complete"  # the last week or month that ends by the data's last day
 
 
 @dataclass(frozen=True)

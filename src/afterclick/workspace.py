@@ -17,7 +17,7 @@ import ibis
 import pandas as pd
 
 from afterclick.kpis import REGISTRY
-from afterclick.kpis._common import data_bounds
+from afterclick.kpis._common import data_bounds, review_end
 from afterclick.kpis.base import KPI, Outcome, Params, Span, Tables
 from afterclick.results import Family, KPIResult, Period, SpanKind, Status
 from afterclick.schemas import DERIVED_TABLES
@@ -136,16 +136,15 @@ class Workspace:
     def period(self, span: Span, p: Params | None = None) -> Period | None:
         """The dates a span covers in this workspace's data (None without events)."""
         p = p or self.params
-        start, end = self.tables.memo(("period_bounds", p.start, p.end), lambda: self._bounds(p))
-        return None if end is None else span_period(span, p, start, end)
+        start, end, until = self.tables.memo(("period_bounds", p.start, p.end), lambda: self._bounds(p))
+        return None if end is None else span_period(span, p, start, end, until)
 
-    def _bounds(self, p: Params) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-        """First and last event time of the review period (UTC)."""
-        b = _utc(self.store.con.execute(data_bounds(self.tables, p)))
+    def _bounds(self, p: Params) -> tuple[pd.Timestamp | None, ...]:
+        """First and last event time of the review period and the review's end (UTC)."""
+        b = _utc(self.store.con.execute(data_bounds(self.tables, p).cross_join(review_end(self.tables, p))))
         if b.empty:
-            return None, None
-        first, last = b["data_start"].iloc[0], b["data_end"].iloc[0]
-        return (None if pd.isna(first) else first), (None if pd.isna(last) else last)
+            return None, None, None
+        return tuple(None if pd.isna(v) else v for v in b[["data_start", "data_end", "review_end"]].iloc[0])
 
     def _run(self, k: KPI, p: Params) -> KPIResult:
         base = dict(id=k.id, name=k.name, family=k.family, unit=k.unit, direction=k.direction,
@@ -204,21 +203,26 @@ class Workspace:
         return run_id
 
 
-def span_period(span: Span, p: Params, first: pd.Timestamp | None, last: pd.Timestamp) -> Period:
+def span_period(span: Span, p: Params, first: pd.Timestamp | None, last: pd.Timestamp,
+                until: pd.Timestamp | None = None) -> Period:
     """The ``Period`` of ``span`` for data whose events run from ``first`` to ``last`` (UTC).
 
     Whole period: the review period's bounds where given, else the days of the first and the last
-    event (end exclusive: the day after the last). Last complete: the week (Monday) or calendar
-    month before the one holding the last event, as ``_common.last_complete_period`` reads it.
+    event (end exclusive: the day after the last). Last complete: the last week (Monday) or
+    calendar month that ends by ``until``, the review's end (``_common.review_end``; without it,
+    midnight after the last event's day), as ``_common.last_complete_period`` reads it.
     """
     if span.kind is SpanKind.LAST_COMPLETE:
         grain = span.grain or p.grain
+        if until is None:
+            until = last.normalize() + pd.Timedelta(days=1)
+        day = until.normalize()
         if grain == "week":
-            end = last.normalize() - pd.Timedelta(days=last.weekday())
+            end = day - pd.Timedelta(days=day.weekday())
             start = end - pd.Timedelta(days=7)
             label = f"week of {start.day} {start:%b %Y}"
         else:
-            end = last.normalize().replace(day=1)
+            end = day.replace(day=1)
             start = end - pd.DateOffset(months=1)
             label = f"{start:%B %Y}"
         return Period(span.kind, start.to_pydatetime(), end.to_pydatetime(), label, grain)

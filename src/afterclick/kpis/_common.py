@@ -6,8 +6,11 @@ Week periods start on Monday (DuckDB and Spark agree). Period indices are intege
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from afterclick.kpis.base import Params, Tables
 from afterclick.schemas import EventClass, events_of
@@ -133,10 +136,32 @@ def data_bounds(t: Tables, p: Params) -> ir.Table:
     return t.shared(("data_bounds", p.start, p.end), build)
 
 
+def review_end(t: Tables, p: Params) -> ir.Table:
+    """One row, ``review_end``: where the reviewed data stops (exclusive, UTC).
+
+    Data is taken to cover whole days: the end is midnight after the latest event's day (of all
+    the stored events), or the review period's end where that comes first. A week or month is
+    complete when it ends by then: data up to 31 October 23:59 completes October, and so does a
+    review that ends on 1 November of data that runs on.
+    """
+    ev = t["events"]
+    b = ev.aggregate(last_ts=ev.ts.max())
+    end = b.last_ts.truncate("D") + ibis.interval(days=1)
+    if p.end is not None:
+        end = ibis.least(end, ibis.literal(utc_naive(p.end), type="timestamp"))
+    return b.select(review_end=end)
+
+
+def utc_naive(v) -> datetime:
+    """A datetime as UTC without a zone, the way the stored timestamps are."""
+    ts = pd.Timestamp(v)
+    return (ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts).to_pydatetime()
+
+
 def last_complete_period(t: Tables, p: Params, grain: str | None = None) -> ir.Table:
-    """One row, ``last_idx``: the period before the one holding the latest event."""
-    b = data_bounds(t, p)
-    return b.select(last_idx=period_index(b.data_end, grain or p.grain) - 1)
+    """One row, ``last_idx``: the last period that ends by :func:`review_end`."""
+    r = review_end(t, p)
+    return r.select(last_idx=period_index(r.review_end, grain or p.grain) - 1)
 
 
 def in_last_complete_period(rows: ir.Table, t: Tables, p: Params, grain: str | None = None) -> ir.Table:

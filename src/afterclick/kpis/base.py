@@ -60,8 +60,9 @@ class Params:
 @dataclass(frozen=True)
 class Span:
     """Which period a KPI's headline number reads: the whole review period, or the last complete
-    week or month (the one before the period holding the latest event). ``grain`` None means
-    the ``grain`` parameter's periods; the workspace turns a span into dates from the data."""
+    week or month (the last that ends by the data's last day, see ``_common.review_end``).
+    ``grain`` None means the ``grain`` parameter's periods; the workspace turns a span into dates
+    from the data."""
 
     kind: SpanKind = SpanKind.WHOLE
     grain: Grain | None = None

@@ -5,8 +5,8 @@ brand's (``is_brand`` false or missing). **Public** messages are every kind exce
 ``dm`` and ``support`` conversations with the brand (a message without a kind counts as public).
 A **reply** is a public message with a ``parent_id`` naming a message in the table (replies
 whose parent is unknown are left out). Periods follow the ``grain`` parameter (Monday weeks by
-default, or calendar months); headlines read the last complete period, the one before the period
-holding the latest event (as for every other family).
+default, or calendar months); headlines read the last complete period, the last that ends by the
+data's last day (as for every other family).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def _cohort_rows(t: Tables, p: Params, grain: str):
     reach_ = first.mutate(span=first.last_idx - first.c_idx).group_by(["c_idx", "span"]).aggregate(
         n=first.customer_id.count()
     )
-    # only complete periods: the one holding the latest event is still filling up
+    # only complete periods: one that runs past the data's last day is still filling up
     end_idx = last_complete_period(t, p, grain)
     ks = integers(t, p, p.max_periods + 1)
     grid = sizes.cross_join(ks).cross_join(end_idx)
