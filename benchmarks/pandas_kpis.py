@@ -33,6 +33,12 @@ def _weeks(ts: pd.Series) -> pd.Series:
     return day - pd.to_timedelta(day.dt.weekday, unit="D")
 
 
+def _review_end(ev: pd.DataFrame) -> pd.Timestamp:
+    """Midnight after the latest event's day: the data covers whole days, so a week or month
+    is complete when it ends by then."""
+    return ev["ts"].max().floor("D") + pd.Timedelta(days=1)
+
+
 def cohort_weekly(ev: pd.DataFrame, k: int = 4) -> float:
     """Week-k "on" retention pooled over the cohorts that reached week k."""
     a = _active(ev)
@@ -40,8 +46,8 @@ def cohort_weekly(ev: pd.DataFrame, k: int = 4) -> float:
     cw["cohort"] = cw.groupby("customer_id")["week"].transform("min")
     cw["k"] = (cw["week"] - cw["cohort"]).dt.days // 7
     sizes = cw[cw["k"] == 0].groupby("cohort").size()
-    end_week = _weeks(pd.Series([ev["ts"].max()]))[0]
-    last_complete = end_week - pd.Timedelta(weeks=1)  # the week holding the latest event is partial
+    end_week = _weeks(pd.Series([_review_end(ev)]))[0]
+    last_complete = end_week - pd.Timedelta(weeks=1)  # the week the review ends in is partial
     reached = sizes[sizes.index + pd.Timedelta(weeks=k) <= last_complete]
     active_k = cw[(cw["k"] == k) & cw["cohort"].isin(reached.index)].groupby("cohort").size()
     return active_k.sum() / reached.sum()
@@ -51,7 +57,7 @@ def lifecycle_quick_ratio(ev: pd.DataFrame) -> float:
     """Quick ratio of the last complete week."""
     a = _active(ev)
     cw = pd.DataFrame({"customer_id": a["customer_id"], "week": _weeks(a["ts"])}).drop_duplicates()
-    end_week = _weeks(pd.Series([ev["ts"].max()]))[0]
+    end_week = _weeks(pd.Series([_review_end(ev)]))[0]
     week = end_week - pd.Timedelta(weeks=1)
     prev = week - pd.Timedelta(weeks=1)
     first = cw.groupby("customer_id")["week"].min()
@@ -66,7 +72,7 @@ def lifecycle_quick_ratio(ev: pd.DataFrame) -> float:
 def stickiness(ev: pd.DataFrame) -> float:
     """DAU/MAU of the last complete month."""
     a = _active(ev)
-    month = (ev["ts"].max().to_period("M") - 1).to_timestamp().tz_localize("UTC")
+    month = (_review_end(ev).tz_localize(None).to_period("M") - 1).to_timestamp().tz_localize("UTC")
     m = a[(a["ts"] >= month) & (a["ts"] < month + pd.offsets.MonthBegin(1))]
     days = m["ts"].dt.floor("D")
     dau = m.assign(day=days).drop_duplicates(["customer_id", "day"]).shape[0] / days.nunique()

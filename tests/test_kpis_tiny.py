@@ -160,6 +160,25 @@ def test_ctr_per_channel(ws):
     assert rows(ws, "reach.ctr", "channel", "impressions", "clicks", "ctr") == [
         ("display", 2, 0, 0.0), ("email", 1, 1, 1.0), ("social", 2, 2, 1.0)
     ]
+    assert ws.kpi("reach.ctr").notes == ()  # no channel has more clicks than impressions
+
+
+def test_ctr_above_one_is_flagged(tmp_path):
+    ev = pd.DataFrame({"customer_id": ["a", "a", "a", "b"], "event": ["impression", "click", "click", "click"],
+                       "channel": ["email", "email", "email", "social"],
+                       "ts": pd.to_datetime(["2025-01-06 10:00", "2025-01-06 10:01", "2025-01-07 10:00",
+                                             "2025-01-07 11:00"], utc=True)})
+    (tmp_path / "src").mkdir()
+    ev.to_parquet(tmp_path / "src" / "events.parquet", index=False)
+    from afterclick.ingest import ingest
+    from afterclick.store import Store
+
+    with Store(tmp_path / "s.duckdb") as st:
+        assert ingest(st, tmp_path / "src").adds_up
+    with afterclick.open(tmp_path / "s.duckdb", read_only=True) as w:
+        r = w.kpi("reach.ctr")
+    assert r.value == 3.0
+    assert len(r.notes) == 1 and "email, social" in r.notes[0] and "without tracked impressions" in r.notes[0]
 
 
 def test_likes_without_channel_are_grouped(ws):

@@ -270,6 +270,10 @@ def test_headline_ignores_tiny_campaigns_and_handles_one_winner():
     rows = r.rows.copy()
     rows.loc[3, ["eligible", "retained", "retention_90d"]] = [3, 3, 1.0]  # 3 of 3 kept is not a finding
     assert "Care Guide Series" in narrative.clicks_vs_commitment(KPIResult(**{**r.__dict__, "rows": rows}))
+    over = rows.copy()
+    over.loc[2, ["impressions", "clicks", "ctr"]] = [5_000, 10_000, 2.0]  # clicks without impressions
+    s = narrative.clicks_vs_commitment(KPIResult(**{**r.__dict__, "rows": over}))
+    assert s.startswith("Spring Giveaway won the highest click-through rate (8.1%)")
     rows.loc[0, "retention_90d"] = 0.9  # the top-CTR campaign also keeps the most
     s = narrative.clicks_vs_commitment(KPIResult(**{**r.__dict__, "rows": rows}))
     assert s.startswith("Spring Giveaway won both the highest click-through rate (8.1%)")

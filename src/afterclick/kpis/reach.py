@@ -10,7 +10,7 @@ from afterclick.kpis._common import (
     exposure_channels,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
 
@@ -77,7 +77,8 @@ def ctr(t: Tables, p: Params) -> Computation:
     """Click-through rate = clicks / impressions (``click`` over ``impression`` events).
 
     A fraction, NULL without impressions; rows per channel. High CTR with low retention is the
-    signature of "clicks to nowhere".
+    signature of "clicks to nowhere". A channel with more clicks than impressions (clicks whose
+    impressions were not tracked) is named in a note.
     """
     c = event_counts(t, p)
     c = c.filter(c.event.isin(("impression", "click")))
@@ -87,7 +88,19 @@ def ctr(t: Tables, p: Params) -> Computation:
     by = c.group_by("channel").aggregate(impressions=imp.sum(), clicks=clk.sum())
     by = by.mutate(ctr=safe_ratio(by.clicks, by.impressions))
     return Computation(value=safe_ratio(clk.sum().fill_null(0), imp.sum().fill_null(0)), rows=by,
-                       order_by=("channel",))
+                       order_by=("channel",), finish=_flag_untracked)
+
+
+def _flag_untracked(value, rows) -> Outcome:
+    """A note where clicks outnumber impressions: those clicks came without tracked impressions,
+    and a "rate" above 100% is not a click-through rate."""
+    over = rows[rows["clicks"] > rows["impressions"]]
+    notes = ()
+    if len(over):
+        notes = ("More clicks than impressions on " + ", ".join(map(str, over["channel"]))
+                 + ": clicks there came without tracked impressions, so no click-through rate can "
+                 "be read there.",)
+    return Outcome(value, rows, notes=notes)
 
 
 @kpi("reach.likes", name="Likes", family=Family.REACH, unit=Unit.COUNT, direction=Direction.NEUTRAL)

@@ -62,7 +62,9 @@ def clicks_vs_commitment(result: KPIResult, context: Mapping[str, KPIResult] | N
         _clicks=pd.to_numeric(rows["clicks"], errors="coerce") if "clicks" in rows else 0,
         _eligible=pd.to_numeric(rows["eligible"], errors="coerce").fillna(0) if "eligible" in rows else MIN_ELIGIBLE,
     )
+    # more clicks than impressions is no click-through rate (the impressions were not all tracked)
     with_ctr = d.dropna(subset=["ctr"])
+    with_ctr = with_ctr[with_ctr["ctr"] <= 1]
     if not with_ctr.empty and "impressions" in rows:
         # a CTR from a handful of impressions is noise: judge attention only on enough exposure
         imps = pd.to_numeric(rows.loc[with_ctr.index, "impressions"], errors="coerce").fillna(0)
