@@ -562,6 +562,19 @@ def test_reingesting_the_same_file_adds_nothing(tmp_path, db):
     assert snapshot(db) == before
 
 
+def test_a_grown_file_ingested_again_keeps_its_bad_rows_in_quarantine_once(tmp_path, db):
+    src = tmp_path / "src"
+    write(src, "events.csv", "customer_id,ts,event\nc1,2026-01-01,click\nc2,nope,click\n")
+    run(db, src)
+    write(src, "events.csv", "customer_id,ts,event\nc1,2026-01-01,click\nc2,nope,click\nc3,2026-01-02,visit\n")
+    again = run(db, src)
+    f = again.files[0]
+    # the bad row is still set aside (the summary adds up), but the quarantine holds it once
+    assert (f.rows_read, f.loaded, f.already_stored, f.quarantined) == (3, 1, 1, 1)
+    assert [(t, where, reason) for t, where, reason, _ in quarantine(db)] == [
+        ("events", "line 3", "unparsable timestamp in ts")]
+
+
 def test_reingesting_overlapping_rows_adds_only_the_new_ones(tmp_path, db):
     a, b = tmp_path / "a", tmp_path / "b"
     write(a, "events.csv", EVENTS_HEADER + "c1,2026-01-01T10:00:00Z,click,email,,,,,\n"

@@ -293,7 +293,13 @@ def test_other_sentences_follow_the_rows():
         "In the week starting 16 Mar 2026, 120 new and 30 resurrected customers came in while 90 went dormant "
         "(quick ratio 1.67). Over the last 3 weeks (2 Mar 2026 to 22 Mar 2026), 335 came in or came back while "
         "130 went dormant: a quick ratio of 2.58, so the active base is growing.")
-    assert s["journey.funnel"] == "Of 1,000 clicks, 12% reached a relationship and 8% reached revenue; 38% led nowhere."
+    assert s["journey.funnel"] == ("Of the 1,000 clicks at least 90 days old, 12% reached a relationship and 8% "
+                                   "reached revenue; 38% led nowhere.")
+    young = funnel()
+    young = KPIResult(**{**young.__dict__, "value": None,
+                         "rows": young.rows.assign(clicks=0, share=float("nan"))})
+    assert narrative.funnel(young) == ("No click is 90 days old yet, so none can be followed through every "
+                                       "step after it: the journey needs more history.")
 
 
 # ------------------------------------------------------------------------------------ escaping

@@ -941,7 +941,12 @@ def _quarantine(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str) 
             f"FROM (SELECT line, min(error_type::VARCHAR) AS kind, any_value(csv_line) AS text "
             f"FROM {staged.rej} GROUP BY line)"
         )
+    # a row this file already had quarantined (the same file ingested again) is not kept twice
     con.execute(f"""
         INSERT INTO {QUARANTINE}
-        SELECT {_lit(ingest_id)}, {_lit(spec.name)}, {_lit(str(task.path))}, row_ref, reason, raw
-        FROM ({' UNION ALL '.join(parts)}) ORDER BY o""")
+        SELECT {_lit(ingest_id)}, {_lit(spec.name)}, {_lit(str(task.path))}, x.row_ref, x.reason, x.raw
+        FROM ({' UNION ALL '.join(parts)}) x
+        WHERE NOT EXISTS (SELECT 1 FROM {QUARANTINE} q WHERE q.table_name = {_lit(spec.name)}
+                          AND q.source_file = {_lit(str(task.path))} AND q.row_ref = x.row_ref
+                          AND q.reason = x.reason AND q.raw = x.raw)
+        ORDER BY x.o""")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 import pandas as pd
 
+from afterclick.kpis.journey import LOYALTY_DAYS
 from afterclick.kpis.retention import HEADLINE_PERIOD
 from afterclick.kpis.signals import EARLY_DAYS
 from afterclick.plots._common import display_names, event_label, period_word  # one rule for charts and sentences
@@ -255,7 +256,10 @@ def funnel(result: KPIResult, context: Mapping[str, KPIResult] | None = None) ->
     if "click" not in by_step:
         return None
     total = int(pd.to_numeric(by_step["click"]["clicks"]))
-    parts = [f"Of {total:,} clicks"]
+    if total == 0:
+        return (f"No click is {LOYALTY_DAYS} days old yet, so none can be followed through every step "
+                "after it: the journey needs more history.")
+    parts = [f"Of the {total:,} clicks at least {LOYALTY_DAYS} days old"]
     reached = [f"{_pct(float(by_step[s]['share']))} reached {word}" for s, word in
                (("relationship", "a relationship"), ("revenue", "revenue")) if s in by_step]
     sentence = parts[0] + (", " + " and ".join(reached) if reached else "")
