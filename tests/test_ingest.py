@@ -294,6 +294,11 @@ def test_unparsable_timestamp(tmp_path, db):
         ("line 3", "unparsable timestamp in ts"), ("line 4", "unparsable timestamp in ts"),
         ("line 5", "unparsable timestamp in ts")]
     assert json.loads(q[0][3]) == {"customer_id": "c2", "ts": "yesterday", "event": "click"}
+    # the command says which format is read and how to give another
+    write(src, "events.csv", "customer_id,ts,event\nc5,31/01/2026 10:00,click\n")
+    result = runner.invoke(app, ["ingest", str(src), "--store", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "ISO 8601" in result.output and "timestamp_format" in result.output
 
 
 def test_missing_required_value(tmp_path, db):

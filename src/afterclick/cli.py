@@ -154,6 +154,10 @@ def _print_ingest(summary, store: Path) -> None:
     status = "adds up" if summary.adds_up else "DOES NOT ADD UP"
     out.print(f"{summary.rows_read:,} rows read = {summary.loaded:,} loaded + {summary.already_stored:,} "
               f"already stored + {summary.quarantined:,} quarantined ({status}).", highlight=False)
+    if any(r.startswith("unparsable timestamp") for f in summary.files for r in f.reasons):
+        out.print("Timestamps are read as ISO 8601 (2026-01-31, 2026-01-31 14:05, 2026-01-31T14:05:00Z); "
+                  "for another way of writing them (31/01/2026 14:05, epoch seconds…) give a mapping file "
+                  "with timestamp_format (see docs/mapping.md).", highlight=False)
     if summary.quarantined:
         out.print(f"See the reasons row by row with: afterclick quarantine --store {escape(str(store))}",
                   highlight=False)
