@@ -10,8 +10,9 @@ store, then in separate child processes (so each one's peak memory is its own):
               (found by walking its Ibis expression), as the floor no engine can beat;
   * pandas  — benchmarks/pandas_kpis.py on the same data (load and compute timed apart), and a
               check that its values equal the engine's.
-The engine and the scans run --repeat times (3), in turns, and the run with the median total of
-each is the one compared: this machine's speed drifts by a fifth between runs.
+The engine and the scans run --repeat times (5), in turns, and the run with the median total of
+each is the one compared: this machine's speed drifts by up to a third between runs (every run,
+and the ratio of each engine run to the scan run after it, is recorded).
 Results (with the machine described) go to benchmarks/results/kpis-<size>.json.
 """
 
@@ -231,7 +232,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--scope", choices=["foundation", "all"], default="foundation",
                     help="the foundation issue's 25 KPIs (the goals' scope) or every registered KPI")
-    ap.add_argument("--repeat", type=int, default=3,
+    ap.add_argument("--repeat", type=int, default=5,
                     help="runs of the engine and of the scans, taken in turns; the run with the "
                          "median total of each counts (a shared machine's speed drifts between "
                          "runs: all of them are recorded)")
@@ -297,6 +298,7 @@ def main() -> None:
         "runs": args.repeat,
         "engine_runs_s": [round(total(r), 2) for r in engines],
         "scan_runs_s": [round(total(r), 2) for r in scans],
+        "engine_vs_scan_per_run": [round(total(e) / total(s), 2) for e, s in zip(engines, scans)],
         "pandas_kpis": common,
         "engine_on_pandas_kpis_s": round(engine_common, 2),
         "pandas_compute_s": round(pandas_common, 2),
