@@ -78,6 +78,10 @@ def test_kpis_one_family_and_history_snapshots(store):
     with afterclick.open(store, read_only=True) as ws:
         history = ws.store.snapshots("reach.ctr")
     assert len(history) >= 1 and history["value"].iloc[-1] == 0.6
+    # the table names the period each headline covers
+    result = runner.invoke(app, ["kpis", "--store", str(store), "--id", "retention.stickiness", "--no-snapshot"])
+    assert result.exit_code == 0, result.output
+    assert "period" in result.output and "March 2025" in result.output
 
 
 def test_report_is_written(store, tmp_path):

@@ -137,6 +137,9 @@ def test_sentences_name_the_top_indicator_and_the_relationship_leader():
     text = sentence(r)
     assert text.startswith("Customers who did \u201cGuide\u201d in their first 14 days had ")
     assert f"AUC {li.auc:.2f}" in text
+    assert "the odds to be active 90-180 days on" in text  # the outcome window, named
+    value = KPIResult(id="signals.value_indicators", family=Family.SIGNALS, value=li.auc, rows=li.table, **common)
+    assert "the odds to buy between day 14 and day 180" in sentence(value)  # after the first 14 days
     touches = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "position": [0, 0, 0, 0],
                             "key": ["academy", "academy", "giveaway", "giveaway"],
                             "converted": [1, 1, 1, 0], "value": [0.0] * 4})

@@ -263,16 +263,28 @@ def kpis(
     if format is Format.json:
         sys.stdout.write(results_json(results) + "\n")
     elif format is Format.table:
+        from afterclick.report.format import format_value
+        from afterclick.results import SpanKind
+
         table = Table()
         table.add_column("id", no_wrap=True)
-        for col in ("name", "value", "status"):
+        table.add_column("name", no_wrap=True)
+        for col in ("value", "period"):
             table.add_column(col)
-        from afterclick.report.format import format_value
-
+        whole = None
         for r in results:
-            shown = format_value(r.value, r.unit) if r.ok else (r.reason or "")
-            table.add_row(r.id, r.name, shown, r.status.value)
+            # a KPI not computed says so, and why, where its value would be
+            shown = format_value(r.value, r.unit) if r.ok else f"{r.status.value}: {r.reason or ''}"
+            period = ""
+            if r.period is not None and r.ok:
+                if r.period.kind is SpanKind.WHOLE:
+                    period, whole = "whole period", r.period.label
+                else:
+                    period = r.period.label
+            table.add_row(r.id, r.name, shown, period)
         out.print(table)
+        if whole:
+            out.print(whole[:1].upper() + whole[1:] + ".", highlight=False)
     else:
         paths = write_results(results, out_dir, format.value)
         out.print(f"wrote {len(paths)} file(s) to {out_dir}/")

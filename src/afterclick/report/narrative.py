@@ -12,7 +12,7 @@ import pandas as pd
 
 from afterclick.kpis.journey import LOYALTY_DAYS
 from afterclick.kpis.retention import HEADLINE_PERIOD
-from afterclick.kpis.signals import EARLY_DAYS
+from afterclick.kpis.signals import EARLY_DAYS, OUTCOME_FROM_DAYS, OUTCOME_TO_DAYS
 from afterclick.plots._common import display_names, event_label, period_word  # one rule for charts and sentences
 from afterclick.report.format import format_percent, format_when
 from afterclick.results import KPIResult
@@ -401,7 +401,8 @@ def leading_indicators(result: KPIResult, context: Mapping[str, KPIResult] | Non
     if not top["or_low"] > 1:
         return (f"No first-weeks behaviour stands out with confidence (AUC {result.value:.2f} on "
                 "later cohorts).")
-    outcome = "buy" if result.id == "signals.value_indicators" else "be active months later"
+    outcome = (f"buy between day {EARLY_DAYS} and day {OUTCOME_TO_DAYS}" if result.id == "signals.value_indicators"
+               else f"be active {OUTCOME_FROM_DAYS}-{OUTCOME_TO_DAYS} days on")
     return (f"Customers who did \u201c{event_label(top['indicator'])}\u201d in their first {EARLY_DAYS} days "
             f"had {top['odds_ratio']:.1f}× the odds to {outcome} "
             f"(95% from {top['or_low']:.1f}×); the model ranks later cohorts with AUC {result.value:.2f}.")
