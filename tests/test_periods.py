@@ -165,3 +165,36 @@ def test_a_period_ending_with_the_data_or_the_review_is_complete(tmp_path):
         assert w.kpi("retention.stickiness").period.label == "May 2025"  # June is cut short
     finally:
         w.close()
+
+
+def test_headlines_too_young_to_read_say_why(tmp_path):
+    """A brand with two weeks of data: the KPIs that need 90 days (or a month-3 cohort) have no
+    headline, and say so in plain words instead of leaving a bare null."""
+    from afterclick.ingest import ingest
+    from afterclick.store import Store
+
+    ev = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "b", "a"],
+        "ts": pd.to_datetime(["2025-03-03 10:00", "2025-03-03 10:05", "2025-03-04 09:00",
+                              "2025-03-10 09:00", "2025-03-12 18:00"], utc=True),
+        "event": ["impression", "click", "visit", "visit", "visit"],
+        "campaign_id": ["c1", "c1", None, None, None],
+    })
+    (tmp_path / "src").mkdir()
+    ev.to_parquet(tmp_path / "src" / "events.parquet", index=False)
+    pd.DataFrame({"order_id": ["o1"], "customer_id": ["a"], "amount": [12.0],
+                  "ts": pd.to_datetime(["2025-03-03 10:20"], utc=True)}).to_parquet(
+        tmp_path / "src" / "transactions.parquet", index=False)
+    with Store(tmp_path / "s.duckdb") as st:
+        assert ingest(st, tmp_path / "src").adds_up
+    ids = {"retention.cohort_monthly": "No cohort is 3 complete months old yet",
+           "retention.churn_rate": "Nobody was first active 90 days or more before the latest event",
+           "campaigns.clicks_vs_commitment": "No customer acquired by a campaign was first active 90 days",
+           "journey.funnel": "No click is 90 days old yet"}
+    with afterclick.open(tmp_path / "s.duckdb", read_only=True) as w:
+        for kpi_id, why in ids.items():
+            r = w.kpi(kpi_id)
+            assert r.ok and r.value is None, kpi_id
+            assert any(n.startswith(why) for n in r.notes), (kpi_id, r.notes)
+        seen = w.kpi("retention.repeat_visit_rate")  # enough data for this one: no such note
+        assert seen.value is not None and seen.notes == ()

@@ -153,6 +153,24 @@ class Outcome:
 FinishFn = Callable[[float | None, "pd.DataFrame | None"], "tuple[float | None, pd.DataFrame | None] | Outcome"]
 
 
+def explain_missing(reason: str, then: FinishFn | None = None) -> FinishFn:
+    """A ``finish`` that says in plain words why the headline is missing, when it is (the data
+    is too young for it, say), after ``then`` where given."""
+
+    def finish(value, rows):
+        if then is not None:
+            done = then(value, rows)
+            value, rows, ci, notes = ((done.value, done.rows, done.ci, done.notes) if isinstance(done, Outcome)
+                                      else (*done, None, ()))
+        else:
+            ci, notes = None, ()
+        if value is None or (isinstance(value, float) and value != value):
+            notes = (*notes, reason)
+        return Outcome(value, rows, ci=ci, notes=tuple(notes))
+
+    return finish
+
+
 @dataclass(frozen=True)
 class Computation:
     """What a KPI's compute function returns.

@@ -12,7 +12,7 @@ from afterclick.kpis._common import (
     in_period,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
 from afterclick.results import Direction, Family, Unit
 
 
@@ -112,4 +112,6 @@ def clicks_vs_commitment(t: Tables, p: Params) -> Computation:
         spend=rows.spend,
     )
     value = safe_ratio(acq.retained.sum(), acq.eligible.sum())
-    return Computation(value=value, rows=rows, order_by=("campaign_id",))
+    why = (f"No customer acquired by a campaign was first active {p.retention_days} days before the "
+           "latest event yet: retention after the click needs more history.")
+    return Computation(value=value, rows=rows, order_by=("campaign_id",), finish=explain_missing(why))

@@ -16,7 +16,7 @@ from afterclick.kpis._common import (
     in_period,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
 from afterclick.results import Direction, Family, Unit
 
 #: The after-click steps, in order, with the windows (days after the click) they must happen in.
@@ -172,5 +172,6 @@ def funnel(t: Tables, p: Params) -> Computation:
         rows = rows.union(part)
     rows = rows.mutate(share=safe_ratio(rows.clicks, rows.total)).drop("total")
     value = safe_ratio(agg.relationship.sum(), agg.click.sum())
+    why = f"No click is {LOYALTY_DAYS} days old yet: the journey after the click needs more history."
     return Computation(value=value, rows=rows, order_by=("order",),
-                       finish=lambda v, r: (v, r.drop(columns="order")))
+                       finish=explain_missing(why, lambda v, r: (v, r.drop(columns="order"))))

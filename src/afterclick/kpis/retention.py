@@ -21,7 +21,7 @@ from afterclick.kpis._common import (
     period_index,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
 from afterclick.results import Direction, Family, Unit
 
 #: Which period the cohort headline reads: week 4 for weekly cohorts, month 3 for monthly.
@@ -36,7 +36,8 @@ def cohort_matrix(t: Tables, p: Params, grain: str):
     k = HEADLINE_PERIOD[grain]
     at_k = rows.filter(rows.period == k)
     value = safe_ratio(at_k.active_on.sum(), at_k.cohort_size.sum())
-    return Computation(value=value, rows=rows, order_by=("cohort", "period"))
+    why = (f"No cohort is {k} complete {grain}s old yet: {grain}-{k} retention needs more history.")
+    return Computation(value=value, rows=rows, order_by=("cohort", "period"), finish=explain_missing(why))
 
 
 def _cohort_rows(t: Tables, p: Params, grain: str):
@@ -183,7 +184,8 @@ def returning_share(t: Tables, p: Params) -> Computation:
         returning_share=safe_ratio(lc.returning + lc.resurrecting, lc.new + lc.returning + lc.resurrecting),
     )
     value = in_last_complete_period(rows, t, p).returning_share.max()
-    return Computation(value=value, rows=rows.drop("idx"), order_by=("period",))
+    return Computation(value=value, rows=rows.drop("idx"), order_by=("period",), finish=explain_missing(
+        f"Nobody was active in the last complete {p.grain}, or there is no complete {p.grain} yet."))
 
 
 @kpi("retention.repeat_visit_rate", name="Repeat-visit rate", family=Family.RETENTION,
@@ -218,7 +220,10 @@ def churn_rate(t: Tables, p: Params) -> Computation:
     per = per.mutate(lapsed=lapsed, cohort=per.first_ts.truncate("M"))
     rows = per.group_by("cohort").aggregate(at_risk=per.count(), lapsed=per.lapsed.sum())
     rows = rows.mutate(churn_rate=safe_ratio(rows.lapsed, rows.at_risk))
-    return Computation(value=safe_ratio(per.lapsed.sum(), per.count()), rows=rows, order_by=("cohort",))
+    why = (f"Nobody was first active {p.churn_days} days or more before the latest event yet: churn "
+           "needs more history.")
+    return Computation(value=safe_ratio(per.lapsed.sum(), per.count()), rows=rows, order_by=("cohort",),
+                       finish=explain_missing(why))
 
 
 @kpi("retention.stickiness", name="Stickiness (DAU/MAU)", family=Family.RETENTION, unit=Unit.FRACTION,
