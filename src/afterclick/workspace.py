@@ -17,7 +17,7 @@ import ibis
 import pandas as pd
 
 from afterclick.kpis import REGISTRY
-from afterclick.kpis._common import data_bounds, review_end
+from afterclick.kpis._common import as_utc, data_bounds, review_end
 from afterclick.kpis.base import KPI, Outcome, Params, Span, Tables
 from afterclick.results import Family, KPIResult, Period, SpanKind, Status
 from afterclick.schemas import DERIVED_TABLES
@@ -226,17 +226,12 @@ def span_period(span: Span, p: Params, first: pd.Timestamp | None, last: pd.Time
             start = end - pd.DateOffset(months=1)
             label = f"{start:%B %Y}"
         return Period(span.kind, start.to_pydatetime(), end.to_pydatetime(), label, grain)
-    start = _as_utc(p.start) if p.start is not None else (None if first is None else first.normalize())
-    end = _as_utc(p.end) if p.end is not None else last.normalize() + pd.Timedelta(days=1)
+    start = as_utc(p.start) if p.start is not None else (None if first is None else first.normalize())
+    end = as_utc(p.end) if p.end is not None else last.normalize() + pd.Timedelta(days=1)
     shown_end = end - pd.Timedelta(days=1) if end == end.normalize() else end
     since = "the start" if start is None else f"{start.day} {start:%b %Y}"
     label = f"whole period, {since} to {shown_end.day} {shown_end:%b %Y}"
     return Period(span.kind, None if start is None else start.to_pydatetime(), end.to_pydatetime(), label)
-
-
-def _as_utc(v: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(v)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _utc(df: pd.DataFrame) -> pd.DataFrame:

@@ -6,8 +6,6 @@ Week periods start on Monday (DuckDB and Spark agree). Period indices are intege
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
@@ -144,18 +142,26 @@ def review_end(t: Tables, p: Params) -> ir.Table:
     complete when it ends by then: data up to 31 October 23:59 completes October, and so does a
     review that ends on 1 November of data that runs on.
     """
-    ev = t["events"]
-    b = ev.aggregate(last_ts=ev.ts.max())
-    end = b.last_ts.truncate("D") + ibis.interval(days=1)
-    if p.end is not None:
-        end = ibis.least(end, ibis.literal(utc_naive(p.end), type="timestamp"))
-    return b.select(review_end=end)
+
+    def build() -> ir.Table:
+        if p.end is None:  # the period's own latest event is the latest stored one
+            b = data_bounds(t, p).select(last_ts="data_end")
+        else:
+            ev = t["events"]
+            b = ev.aggregate(last_ts=ev.ts.max())
+        end = b.last_ts.truncate("D") + ibis.interval(days=1)
+        if p.end is not None:
+            stop = as_utc(p.end).tz_localize(None).to_pydatetime()  # stored times are UTC, zoneless
+            end = ibis.least(end, ibis.literal(stop, type="timestamp"))
+        return b.select(review_end=end)
+
+    return t.shared(("review_end", p.start, p.end), build)
 
 
-def utc_naive(v) -> datetime:
-    """A datetime as UTC without a zone, the way the stored timestamps are."""
+def as_utc(v) -> pd.Timestamp:
+    """A time as a UTC timestamp (one without a zone is taken to be UTC already)."""
     ts = pd.Timestamp(v)
-    return (ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts).to_pydatetime()
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def last_complete_period(t: Tables, p: Params, grain: str | None = None) -> ir.Table:

@@ -51,18 +51,19 @@ def _people(table, by: list[str]):
     five years, so the rows of block 0 are counted and only the people first seen in a later
     block go through a distinct (none, usually: a few ms instead of a distinct over millions).
     """
+
+    def per(tb, **metrics):
+        return tb.group_by(by).aggregate(**metrics) if by else tb.aggregate(**metrics)
+
     first = table.filter(table.block == 0)
-    n0 = first.group_by(by).aggregate(n=first.count()) if by else first.aggregate(n=first.count())
     later = table.filter(table.block > 0)
     keys = ["customer_id", *by]
     # restrict the block-0 side to the people seen later first, so this costs nothing when
     # nobody is (the join builds on the small side)
     seen = first.select(*keys).semi_join(later.select("customer_id").distinct(), "customer_id")
     only_later = later.anti_join(seen, keys)
-    agg = {"n": only_later.customer_id.nunique()}
-    n1 = only_later.group_by(by).aggregate(**agg) if by else only_later.aggregate(**agg)
-    both = n0.union(n1)
-    return both.group_by(by).aggregate(people=both.n.sum()) if by else both.aggregate(people=both.n.sum())
+    both = per(first, n=first.count()).union(per(only_later, n=only_later.customer_id.nunique()))
+    return per(both, people=both.n.sum())
 
 
 @kpi("reach.clicks", name="Clicks", family=Family.REACH, unit=Unit.COUNT, direction=Direction.NEUTRAL)
