@@ -1,0 +1,274 @@
+"""Checking: every staged row turned into canonical typed columns plus the reason it is bad, if it is."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb  # noqa: F401  (errors surface to the loader)
+
+from afterclick.ingest._common import _lit, _q, _Task
+from afterclick.ingest.mapping import EPOCH_FORMATS, TableMapping
+from afterclick.schemas import (
+    CONTENT_GOALS,
+    DEFAULT_SURVEY_RANGE,
+    EVENT_VOCABULARY,
+    SURVEY_RANGES,
+    TableSpec,
+)
+
+if TYPE_CHECKING:
+    from afterclick.ingest.staging import _Staged
+
+# -- checking ---------------------------------------------------------------------------------
+_TRUE = ("true", "t", "yes", "y", "1")
+_FALSE = ("false", "f", "no", "n", "0")
+_TS_NATIVE = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE", "TIMESTAMP WITH TIME ZONE")
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+            "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE")
+
+
+def _is_numeric(dtype: str) -> bool:
+    return dtype in _NUMERIC or dtype.startswith("DECIMAL")
+
+
+def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
+    """Create the view ``{prefix}_v`` (one row per source row: ``_row``, the canonical typed columns
+    and ``_bad``, the reason when something is wrong) and the table ``{prefix}_c`` of what the
+    checks found (``_row``, ``_bad``, key hash ``_h``, unknown event name, ``_stored``, ``_dup_of``)."""
+    spec, tm = task.spec, task.mapping
+    jsonl = task.fmt == "jsonl"
+    used = list(staged.source_of.items())  # (canonical, source)
+
+    # level 1: each used source value, trimmed text (NULL when empty) or a native value
+    inputs, kinds = [], {}
+    json_paths = [f"$.{_q(src)}" for _, src in used]
+    for n, (col, src) in enumerate(used):
+        stype = staged.columns[src]
+        dtype = spec.schema[col]
+        ref = f"_v[{n + 1}]" if jsonl else _q(src)
+        if dtype.is_timestamp() and stype == "TIMESTAMP WITH TIME ZONE":
+            kind, expr = "ts_instant", ref
+        elif dtype.is_timestamp() and stype in _TS_NATIVE:
+            kind, expr = "ts_native", ref
+        elif dtype.is_timestamp() and _is_numeric(stype) and tm.timestamp_format in EPOCH_FORMATS:
+            kind, expr = "num", f"CAST({ref} AS DOUBLE)"
+        elif dtype.is_floating() and _is_numeric(stype):
+            kind, expr = "num", f"CAST({ref} AS DOUBLE)"
+        elif dtype.is_boolean() and stype == "BOOLEAN":
+            kind, expr = "bool", ref
+        elif stype == "VARCHAR":
+            kind, expr = "text", f"NULLIF(trim({ref}), '')"
+        else:
+            kind, expr = "text", f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')"
+        kinds[col] = kind
+        inputs.append(f"{expr} AS {_q('x_' + col)}")
+    extra = ["_line", "_j"] if jsonl else []
+    inner_from = staged.relation()
+    if jsonl and json_paths:
+        paths = "[" + ", ".join(_lit(p) for p in json_paths) + "]"
+        inner_from = f"(SELECT *, json_extract_string(_j, {paths}) AS _v FROM {inner_from})"
+    level1 = f"SELECT _row, {', '.join(extra + inputs) or 'NULL AS _none'} FROM {inner_from}"
+
+    # level 2: parsed values (may still be NaN / infinite; level 3 decides)
+    parsed, finals, problems = [], [], []
+    for col, dtype in spec.schema.items():
+        x, p = _q("x_" + col), _q("p_" + col)
+        src = staged.source_of.get(col)
+        if src is None:
+            finals.append(f"NULL::{_sql_type(dtype)} AS {_q(col)}")
+            continue
+        kind = kinds[col]
+        label = col if src == col else f"{col} (column {src})"
+        required = col in spec.required
+        if dtype.is_timestamp():
+            parsed.append(f"{_parse_ts(x, kind, tm)} AS {p}")
+            # stored as UTC without a zone (see schemas._TS)
+            # (epoch microseconds back to a plain timestamp: same instant, no calendar library)
+            finals.append(f"CASE WHEN isfinite({p}) THEN make_timestamp(epoch_us({p})) END AS {_q(col)}")
+            if required:
+                problems.append((f"{x} IS NULL", f"missing {label}"))
+            problems.append((f"{x} IS NOT NULL AND ({p} IS NULL OR NOT isfinite({p}))",
+                             f"unparsable timestamp in {label}"))
+        elif dtype.is_floating():
+            parsed.append(f"{x if kind == 'num' else f'TRY_CAST({x} AS DOUBLE)'} AS {p}")
+            finals.append(f"CASE WHEN isfinite({p}) THEN {p} END AS {_q(col)}")
+            if required:
+                problems.append((f"{x} IS NULL OR isnan({p})", f"missing {label}"))
+            if kind == "text":
+                problems.append((f"{x} IS NOT NULL AND {p} IS NULL", f"not a number in {label}"))
+            problems.append((f"isinf({p})", f"not a finite number in {label}"))
+        elif dtype.is_boolean():
+            if kind == "bool":
+                parsed.append(f"{x} AS {p}")
+            else:
+                t = ", ".join(_lit(v) for v in _TRUE)
+                f = ", ".join(_lit(v) for v in _FALSE)
+                parsed.append(f"CASE WHEN lower({x}) IN ({t}) THEN true WHEN lower({x}) IN ({f}) THEN false END AS {p}")
+                problems.append((f"{x} IS NOT NULL AND {p} IS NULL", f"not true/false in {label}"))
+            finals.append(f"{p} AS {_q(col)}")
+        else:
+            if col == "event":
+                value = _event_expr(x, tm)
+            elif col in ("survey", "kind", "objective", "goal"):
+                value = f"lower({x})"
+            else:
+                value = x
+            parsed.append(f"{value} AS {p}")
+            finals.append(f"{p} AS {_q(col)}")
+            if required:
+                problems.append((f"{x} IS NULL", f"missing {label}"))
+
+    # rules on typed values
+    def has(c: str) -> bool:
+        return c in staged.source_of
+
+    if spec.name == "transactions" and has("amount"):
+        problems.append(('isfinite("p_amount") AND "p_amount" < 0', "negative amount"))
+    if spec.name == "campaigns" and has("spend"):
+        problems.append(('isfinite("p_spend") AND "p_spend" < 0', "negative spend"))
+    if spec.name == "events" and has("duration_s"):
+        problems.append(('isfinite("p_duration_s") AND "p_duration_s" < 0', "negative duration_s"))
+    if spec.name == "responses" and has("score") and has("survey"):
+        lo, hi = DEFAULT_SURVEY_RANGE
+        out_cond = " ".join(f"WHEN {_lit(s)} THEN \"p_score\" < {a} OR \"p_score\" > {b}"
+                            for s, (a, b) in SURVEY_RANGES.items())
+        out_reason = " ".join(f"WHEN {_lit(s)} THEN {_lit(f'survey score out of range ({s}: {a:g}-{b:g})')}"
+                              for s, (a, b) in SURVEY_RANGES.items())
+        other = _lit(f"survey score out of range (other surveys: {lo:g}-{hi:g})")
+        problems.append((
+            f'isfinite("p_score") AND (CASE "p_survey" {out_cond} ELSE "p_score" < {lo} OR "p_score" > {hi} END)',
+            f'CASE "p_survey" {out_reason} ELSE {other} END',
+        ))
+
+    def reason_sql(r: str) -> str:
+        return r if r.startswith("CASE ") else _lit(r)
+
+    if problems:
+        any_bad = " OR ".join(f"({c})" for c, _ in problems)
+        listed = ", ".join(f"CASE WHEN {c} THEN {reason_sql(r)} END" for c, r in problems)
+        bad = f"CASE WHEN {any_bad} THEN concat_ws('; ', {listed}) END"
+    else:
+        bad = "NULL::VARCHAR"
+    if jsonl:
+        bad = (f"CASE WHEN _j IS NULL THEN 'not valid JSON' WHEN json_type(_j) <> 'OBJECT' "
+               f"THEN 'not a JSON object' ELSE {bad} END")
+    level2 = f"SELECT *, {', '.join(parsed) or 'NULL AS _none2'} FROM ({level1})"
+    level3 = f"SELECT _row, {', '.join(finals)}, {bad} AS _bad FROM ({level2})"
+    # The typed rows stay a view (parsed again when loading: cheaper than keeping ten million
+    # typed rows around); what the checks found goes into a small table, one row per source row.
+    con.execute(f"CREATE TEMP VIEW {prefix}_v AS {level3}")
+    unknown = "NULL::VARCHAR"
+    if spec.name == "events":
+        vocab = ", ".join(_lit(e) for e in EVENT_VOCABULARY)
+        unknown = f"CASE WHEN _bad IS NULL AND event NOT IN ({vocab}) THEN event END"
+    if spec.name == "content":
+        # a goal outside the vocabulary is kept and reported, as unknown event names are
+        goals = ", ".join(_lit(e) for e in CONTENT_GOALS)
+        unknown = f"CASE WHEN _bad IS NULL AND goal NOT IN ({goals}) THEN goal END"
+    key_hash = "hash(" + ", ".join(_q(c) for c in spec.key) + ")"
+    con.execute(
+        f"CREATE TEMP TABLE {prefix}_c AS SELECT _row, _bad, CASE WHEN _bad IS NULL THEN {key_hash} END AS _h, "
+        f"{unknown} AS _unknown, false AS _stored, NULL::BIGINT AS _dup_of FROM {prefix}_v"
+    )
+    _mark_duplicates(con, spec, prefix)
+
+
+def _sql_type(dtype) -> str:
+    if dtype.is_timestamp():
+        return "TIMESTAMP"  # UTC, like the store's columns
+    if dtype.is_floating():
+        return "DOUBLE"
+    if dtype.is_boolean():
+        return "BOOLEAN"
+    return "VARCHAR"
+
+
+def _parse_ts(x: str, kind: str, tm: TableMapping) -> str:
+    """SQL for a timestamp input as TIMESTAMPTZ (naive values are in the session time zone)."""
+    fmt = tm.timestamp_format
+    if kind == "ts_instant":
+        return x
+    if kind == "ts_native":
+        # a native timestamp without a zone is UTC, unless the mapping names a zone
+        return f"CAST({x} AS TIMESTAMPTZ)" if tm.timezone else f"CAST({x} AS TIMESTAMP)"
+    if fmt in EPOCH_FORMATS:
+        number = x if kind == "num" else f"TRY_CAST({x} AS DOUBLE)"
+        return f"TRY(to_timestamp({number} / {EPOCH_FORMATS[fmt]}))"
+    if fmt:
+        return f"CAST(try_strptime({x}, {_lit(fmt)}) AS TIMESTAMPTZ)"
+    return f"TRY_CAST({x} AS TIMESTAMPTZ)"
+
+
+def _event_expr(x: str, tm: TableMapping) -> str:
+    if not tm.event_names:
+        return f"lower({x})"
+    exact = " ".join(f"WHEN {_lit(s)} THEN {_lit(c)}" for s, c in tm.event_names.items())
+    folded: dict[str, str] = {}
+    for s, c in tm.event_names.items():
+        folded.setdefault(s.strip().lower(), c)
+    loose = " ".join(f"WHEN {_lit(s)} THEN {_lit(c)}" for s, c in folded.items())
+    return f"CASE {x} {exact} ELSE CASE lower({x}) {loose} ELSE lower({x}) END END"
+
+
+def _clean_rows(con, prefix: str) -> str:
+    """FROM clause: the typed rows not (yet) set aside."""
+    v, c = f"{prefix}_v", f"{prefix}_c"
+    if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {c} WHERE _bad IS NOT NULL LIMIT 1)").fetchone()[0]:
+        return f"(SELECT * FROM {v} WHERE _row NOT IN (SELECT _row FROM {c} WHERE _bad IS NOT NULL))"
+    return v
+
+
+def _mark_duplicates(con, spec: TableSpec, prefix: str) -> None:
+    """Later copies of a key inside the file are set aside (exact comparison, not just the hash)."""
+    c = f"{prefix}_c"
+    # candidates: equal key hashes, found by sorting (cheaper than hashing ten million hashes again)
+    con.execute(f"""
+        CREATE TEMP TABLE {prefix}_cand AS
+        SELECT DISTINCT _h FROM (SELECT _h, lag(_h) OVER (ORDER BY _h) AS _prev FROM {c} WHERE _bad IS NULL)
+        WHERE _h = _prev""")
+    if con.execute(f"SELECT count(*) FROM {prefix}_cand").fetchone()[0] == 0:
+        return
+    key = ", ".join(_q(k) for k in spec.key)
+    others = [k for k in spec.columns if k not in spec.key]
+    same = " AND ".join(f"{_q(k)} IS NOT DISTINCT FROM first_value({_q(k)}) OVER w" for k in others) or "true"
+    con.execute(f"""
+        CREATE TEMP TABLE {prefix}_dup AS
+        SELECT _row, first_row, same FROM (
+            SELECT _row, row_number() OVER w AS rn, first_value(_row) OVER w AS first_row, {same} AS same
+            FROM {prefix}_v
+            WHERE _row IN (SELECT _row FROM {c} WHERE _h IN (SELECT _h FROM {prefix}_cand))
+            WINDOW w AS (PARTITION BY {key} ORDER BY _row)
+        ) WHERE rn > 1""")
+    if con.execute(f"SELECT count(*) FROM {prefix}_dup").fetchone()[0]:
+        keys = ", ".join(spec.key) if spec.name != "events" else "event"
+        other = ("same event as an earlier row but other duration_s or value" if spec.name == "events"
+                 else f"same {keys} as an earlier row but other values")
+        con.execute(f"""
+            UPDATE {c} SET _bad = CASE WHEN d.same THEN 'duplicate of an earlier row' ELSE {_lit(other)} END,
+                           _dup_of = d.first_row
+            FROM {prefix}_dup d WHERE {c}._row = d._row""")
+
+
+def _mark_stored(con, spec: TableSpec, prefix: str) -> None:
+    """Rows already in the store: identical ones count as stored, others with its key conflict."""
+    target = _q(spec.name)
+    if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)").fetchone()[0] == 0:
+        return
+    c = f"{prefix}_c"
+    on = " AND ".join(f"s.{_q(k)} IS NOT DISTINCT FROM o.{_q(k)}" for k in spec.key)
+    others = [k for k in spec.columns if k not in spec.key]
+    same = " AND ".join(f"s.{_q(k)} IS NOT DISTINCT FROM o.{_q(k)}" for k in others) or "true"
+    con.execute(f"""
+        CREATE TEMP TABLE {prefix}_hit AS
+        SELECT s._row, bool_or({same}) AS same
+        FROM {_clean_rows(con, prefix)} s JOIN {target} o ON {on}
+        GROUP BY s._row""")
+    if con.execute(f"SELECT count(*) FROM {prefix}_hit").fetchone()[0] == 0:
+        return
+    keys = ", ".join(spec.key) if spec.name != "events" else "event"
+    conflict = (f"conflicts with a stored row (same {keys}, other "
+                f"{'duration_s or value' if spec.name == 'events' else 'values'})")
+    con.execute(f"""
+        UPDATE {c} SET _stored = h.same,
+                       _bad = CASE WHEN h.same THEN NULL ELSE {_lit(conflict)} END
+        FROM {prefix}_hit h WHERE {c}._row = h._row""")
