@@ -129,6 +129,9 @@ TABLES: dict[str, TableSpec] = {
                     "ts": _TS,
                     "amount": dt.float64,
                     "campaign_id": dt.string,
+                    # a refund or cancellation has a negative amount; refund_of names the order it
+                    # takes back, when the export says it (otherwise it counts against the customer)
+                    "refund_of": dt.string,
                 }
             ),
             required=("order_id", "customer_id", "ts", "amount"),

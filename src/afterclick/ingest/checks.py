@@ -122,8 +122,9 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
     def has(c: str) -> bool:
         return c in staged.source_of
 
-    if spec.name == "transactions" and has("amount"):
-        problems.append(('isfinite("p_amount") AND "p_amount" < 0', "negative amount"))
+    if spec.name == "transactions" and has("refund_of") and has("amount"):
+        problems.append(('"p_refund_of" IS NOT NULL AND isfinite("p_amount") AND "p_amount" > 0',
+                         "refund_of is set but the amount is positive (a refund's amount is negative)"))
     if spec.name == "campaigns" and has("spend"):
         problems.append(('isfinite("p_spend") AND "p_spend" < 0', "negative spend"))
     if spec.name == "events" and has("duration_s"):

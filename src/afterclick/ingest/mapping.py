@@ -50,6 +50,7 @@ class TableMapping:
     timezone: str | None = None
     format: str | None = None
     delimiter: str | None = None
+    encoding: str | None = None  # text files: default UTF-8 (a byte-order mark is fine)
 
     def source_column(self, canonical: str) -> str:
         return self.columns.get(canonical, canonical)
@@ -64,7 +65,7 @@ class Mapping:
         return self.tables.get(name, TableMapping(name))
 
 
-_KEYS = {"file", "format", "delimiter", "columns", "event_names", "timestamp_format", "timezone"}
+_KEYS = {"file", "format", "delimiter", "encoding", "columns", "event_names", "timestamp_format", "timezone"}
 
 
 def _known_timezones() -> set[str]:
@@ -153,6 +154,7 @@ def load_mapping(path: str | Path | None) -> Mapping:
         if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
             problems.append(f"{where} delimiter must be one character, e.g. \";\" or \"\\t\"")
             delimiter = None
+        encoding = text("encoding")
         ts_format = text("timestamp_format")
         if ts_format and ts_format not in EPOCH_FORMATS:
             trouble = "it has no %-field" if "%" not in ts_format else _strptime_problem(ts_format)
@@ -192,6 +194,7 @@ def load_mapping(path: str | Path | None) -> Mapping:
             timezone=timezone,
             format=fmt,
             delimiter=delimiter,
+            encoding=encoding,
         )
     if problems:
         raise MappingError("\n".join(problems))
