@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -31,8 +32,23 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+# no emoji codes: ":thumbs_up:" in a file name is text
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
+
+# C0 and C1 controls (ESC starts the sequences that move the cursor, recolour or retitle the
+# terminal) and the bidi marks and overrides that reorder what follows them on screen
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(value: object) -> str:
+    """``value`` as text safe to print: controls written as escapes (``\\x1b``, ``\\u202e``) and
+    Rich markup escaped, so that ``[/b]`` in a file name is shown, not read as a tag.
+
+    Everything printed that comes from the data, the file system or an exception goes through here.
+    """
+    text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(value))
+    return escape(text)
 
 StoreOpt = Annotated[
     Path, typer.Option("--store", "-s", help="The DuckDB file that holds the data (created by ingest).")
@@ -59,7 +75,7 @@ class Format(StrEnum):
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one plain line on stderr and leave with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {shown(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -73,7 +89,7 @@ def friendly_errors():
     except (IngestError, MappingError, StoreError) as exc:
         lines = str(exc).splitlines() or [type(exc).__name__]
         for line in lines[1:]:
-            err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {shown(line)}", highlight=False, soft_wrap=True)
         raise fail(lines[0]) from None
     except KeyboardInterrupt:
         raise fail("interrupted; the store is as it was before this command", 130) from None
@@ -102,6 +118,9 @@ StartOpt = Annotated[
     datetime | None, typer.Option(help="Review period start (UTC, inclusive), e.g. 2026-01-01.")
 ]
 EndOpt = Annotated[datetime | None, typer.Option(help="Review period end (UTC, exclusive).")]
+RawOpt = Annotated[bool, typer.Option(
+    "--raw", help="Write CSV text cells exactly as stored. By default a cell a spreadsheet would run as a "
+                  "formula (starting with = + - @, tab or carriage return) gets a leading ' (OWASP's advice).")]
 CurrencyOpt = Annotated[str | None, typer.Option(
     help="Currency of the amounts in transactions and spend, shown beside money values: a symbol "
          "(£, $, €) or an ISO code (EUR).")]
@@ -114,52 +133,59 @@ def _run_ingest(store, source: Path, mapping: Path | None):
         task = bar.add_task("ingesting", total=None)
 
         def report(msg: str, step: int, total: int) -> None:
-            bar.update(task, description=msg, completed=step, total=total)
+            bar.update(task, description=shown(msg), completed=step, total=total)
 
         return ingest(store, source, mapping, progress=report)
 
 
 def _print_ingest(summary, store: Path) -> None:
-    # everything shown below comes from the data: escape it so Rich never reads it as markup
-    table = Table(title=f"Ingest {summary.ingest_id} from {escape(str(summary.source))}", title_justify="left")
-    for col in ("table", "file", "read", "loaded", "already stored", "quarantined"):
+    # everything shown below comes from the data or the file system: through shown()
+    table = Table(title=f"Ingest {summary.ingest_id} from {shown(summary.source)}", title_justify="left")
+    filtered = summary.filtered > 0  # a mapping's where filter left rows out: a column of its own
+    cols = ("table", "file", "read", "loaded", "already stored", *(("left out",) if filtered else ()), "quarantined")
+    for col in cols:
         table.add_column(col, justify="right" if col not in ("table", "file") else "left")
     for f in summary.files:
-        table.add_row(f.table, escape(Path(f.path).name), f"{f.rows_read:,}", f"{f.loaded:,}",
-                      f"{f.already_stored:,}", f"{f.quarantined:,}")
+        table.add_row(shown(f.table), shown(Path(f.path).name), f"{f.rows_read:,}", f"{f.loaded:,}",
+                      f"{f.already_stored:,}", *((f"{f.filtered:,}",) if filtered else ()), f"{f.quarantined:,}")
     table.add_row("[b]total", "", f"[b]{summary.rows_read:,}", f"[b]{summary.loaded:,}",
-                  f"[b]{summary.already_stored:,}", f"[b]{summary.quarantined:,}")
+                  f"[b]{summary.already_stored:,}", *((f"[b]{summary.filtered:,}",) if filtered else ()),
+                  f"[b]{summary.quarantined:,}")
     out.print(table)
     for f in summary.files:
-        name = escape(Path(f.path).name)
+        name = shown(Path(f.path).name)
         if f.note:
-            out.print(f"  {name}: {escape(f.note)}", highlight=False)
+            out.print(f"  {name}: {shown(f.note)}", highlight=False)
+        if f.groups is not None:
+            out.print(f"  {name}: {f.loaded:,} line(s) loaded as {f.groups:,} {shown(f.table)} row(s) (group_by)",
+                      highlight=False)
         for reason, n in f.reasons.items():
-            out.print(f"  {name}: {n:,} row(s) quarantined: {escape(reason)}", highlight=False)
+            out.print(f"  {name}: {n:,} row(s) quarantined: {shown(reason)}", highlight=False)
         if f.unknown_events:
-            shown = ", ".join(f"{escape(e)} ({n:,})" for e, n in list(f.unknown_events.items())[:8])
+            names = ", ".join(f"{shown(e)} ({n:,})" for e, n in list(f.unknown_events.items())[:8])
             more = len(f.unknown_events) - 8
             out.print(f"  {name}: kept {sum(f.unknown_events.values()):,} event(s) with names outside the "
-                      f"vocabulary: {shown}{f' and {more} more' if more > 0 else ''}; map them with --mapping",
+                      f"vocabulary: {names}{f' and {more} more' if more > 0 else ''}; map them with --mapping",
                       highlight=False)
         if f.unknown_goals:
-            shown = ", ".join(f"{escape(e)} ({n:,})" for e, n in list(f.unknown_goals.items())[:8])
+            names = ", ".join(f"{shown(e)} ({n:,})" for e, n in list(f.unknown_goals.items())[:8])
             out.print(f"  {name}: kept {sum(f.unknown_goals.values()):,} content item(s) whose goal is not an "
-                      f"event name afterclick knows: {shown}", highlight=False)
+                      f"event name afterclick knows: {names}", highlight=False)
         if f.ignored_columns:
-            out.print(f"  {name}: ignored column(s) not in the {f.table} table: "
-                      f"{escape(', '.join(f.ignored_columns))}", highlight=False)
+            out.print(f"  {name}: ignored column(s) not in the {shown(f.table)} table: "
+                      f"{', '.join(shown(c) for c in f.ignored_columns)}", highlight=False)
     for ignored in summary.ignored_files:
-        out.print(f"  ignored file {escape(ignored)}: not named after a canonical table", highlight=False)
+        out.print(f"  ignored file {shown(ignored)}: not named after a canonical table", highlight=False)
     status = "adds up" if summary.adds_up else "DOES NOT ADD UP"
+    left_out = f"{summary.filtered:,} left out by the mapping's filter + " if filtered else ""
     out.print(f"{summary.rows_read:,} rows read = {summary.loaded:,} loaded + {summary.already_stored:,} "
-              f"already stored + {summary.quarantined:,} quarantined ({status}).", highlight=False)
+              f"already stored + {left_out}{summary.quarantined:,} quarantined ({status}).", highlight=False)
     if any(r.startswith("unparsable timestamp") for f in summary.files for r in f.reasons):
         out.print("Timestamps are read as ISO 8601 (2026-01-31, 2026-01-31 14:05, 2026-01-31T14:05:00Z); "
                   "for another way of writing them (31/01/2026 14:05, epoch seconds…) give a mapping file "
                   "with timestamp_format (see docs/mapping.md).", highlight=False)
     if summary.quarantined:
-        out.print(f"See the reasons row by row with: afterclick quarantine --store {escape(str(store))}",
+        out.print(f"See the reasons row by row with: afterclick quarantine --store {shown(store)}",
                   highlight=False)
 
 
@@ -230,6 +256,7 @@ def kpis(
     end: EndOpt = None,
     list_only: Annotated[bool, typer.Option("--list", help="List the KPIs and their definitions.")] = False,
     snapshot: Annotated[bool, typer.Option(help="Keep the headline values in the store's history.")] = True,
+    raw: RawOpt = False,
 ) -> None:
     """Compute the relationship KPIs and print or export them.
 
@@ -274,20 +301,20 @@ def kpis(
         whole = None
         for r in results:
             # a KPI not computed says so, and why, where its value would be
-            shown = format_value(r.value, r.unit) if r.ok else f"{r.status.value}: {r.reason or ''}"
+            value = format_value(r.value, r.unit) if r.ok else f"{r.status.value}: {shown(r.reason or '')}"
             period = ""
             if r.period is not None and r.ok:
                 if r.period.kind is SpanKind.WHOLE:
                     period, whole = "whole period", r.period.label
                 else:
                     period = r.period.label
-            table.add_row(r.id, r.name, shown, period)
+            table.add_row(r.id, r.name, value, period)
         out.print(table)
         if whole:
             out.print(whole[:1].upper() + whole[1:] + ".", highlight=False)
     else:
-        paths = write_results(results, out_dir, format.value)
-        out.print(f"wrote {len(paths)} file(s) to {out_dir}/")
+        paths = write_results(results, out_dir, format.value, raw=raw)
+        out.print(f"wrote {len(paths)} file(s) to {shown(out_dir)}/", highlight=False)
 
 
 @app.command()
@@ -311,7 +338,8 @@ def report(
             results = _compute(ws)
             ws.snapshot(results)
             path = _write_report(ws, results, out_path, title, currency)
-    out.print(f"report written to {path} ({path.stat().st_size / 1e6:.1f} MB); open it in a browser.")
+    out.print(f"report written to {shown(path)} ({path.stat().st_size / 1e6:.1f} MB); open it in a browser.",
+              highlight=False)
 
 
 def _is_demo_store(path: Path, keep_files: Path | None) -> bool:
@@ -369,7 +397,7 @@ def demo(
             path = _write_report(ws, results, out_path, "Demo brand: relationship review", "£")
     computed = sum(r.ok for r in results)
     out.print(f"{computed} of {len(results)} KPIs computed in {time.perf_counter() - started:.0f} s; "
-              f"store {store}; report written to {path}. Open it in a browser.", highlight=False)
+              f"store {shown(store)}; report written to {shown(path)}. Open it in a browser.", highlight=False)
 
 
 @app.command()
@@ -377,6 +405,7 @@ def quarantine(
     store: StoreOpt = Path("afterclick.duckdb"),
     limit: Annotated[int, typer.Option(help="Show at most this many rows.")] = 50,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write all rows to this CSV file.")] = None,
+    raw: RawOpt = False,
 ) -> None:
     """Show the rows that ingest set aside, with the reason for each."""
     from afterclick.store import Store
@@ -385,13 +414,15 @@ def quarantine(
         with Store(store, read_only=True) as st:
             q = st.quarantine()
     if out_file:
-        q.to_csv(out_file, index=False)
-        out.print(f"wrote {len(q):,} rows to {out_file}")
+        from afterclick.export import write_csv
+
+        write_csv(q, out_file, raw=raw)
+        out.print(f"wrote {len(q):,} rows to {shown(out_file)}", highlight=False)
         return
     table = Table("table", "file", "where", "reason", "raw")
     for row in q.head(limit).itertuples():
-        table.add_row(row.table_name, escape(Path(row.source_file).name), escape(str(row.row_ref)),
-                      escape(str(row.reason)), escape((row.raw or "")[:80]))
+        table.add_row(shown(row.table_name), shown(Path(row.source_file).name), shown(row.row_ref),
+                      shown(row.reason), shown((row.raw or "")[:80]))
     out.print(table)
     out.print(f"{len(q):,} quarantined row(s) in all.")
 
@@ -404,6 +435,7 @@ def clv_export(
         "customers-clv.csv"),
     start: StartOpt = None,
     end: EndOpt = None,
+    raw: RawOpt = False,
 ) -> None:
     """Export each buyer's predicted value: one row per customer, for a CRM or a spreadsheet.
 
@@ -427,12 +459,14 @@ def clv_export(
             raise fail(f"cannot predict customer value: {r.reason}")
         rows = r.rows.drop(columns=[c for c in r.rows.columns if c.startswith("_")])
         if out_file.suffix.lower() == ".csv":
-            rows.to_csv(out_file, index=False)
+            from afterclick.export import write_csv
+
+            write_csv(rows, out_file, raw=raw)
         else:
             rows.to_parquet(out_file, index=False)
     for note in r.notes:
-        err.print(escape(note))
-    out.print(f"wrote {len(rows):,} customers to {escape(str(out_file))}; mean predicted 12-month value "
+        err.print(shown(note), highlight=False)
+    out.print(f"wrote {len(rows):,} customers to {shown(out_file)}; mean predicted 12-month value "
               f"{r.value:,.2f}")
 
 
@@ -460,6 +494,7 @@ def attribution(
         "(first, last, linear, position-based) or all, side by side.")] = AttributionModel.all,
     sep: Annotated[str, typer.Option(help="What separates channels in a path.")] = " > ",
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the table to this CSV file.")] = None,
+    raw: RawOpt = False,
 ) -> None:
     """Credit channels with conversions and value from a ChannelAttribution-format paths file.
 
@@ -489,19 +524,21 @@ def attribution(
     except (ValueError, TypeError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise fail(str(exc).splitlines()[0]) from None
     if out_file:
-        table.to_csv(out_file, index=False)
+        from afterclick.export import write_csv
+
+        write_csv(table, out_file, raw=raw)
     # side by side, one terminal table per measure keeps the columns readable
     side = {AttributionModel.all: attr.MODELS, AttributionModel.heuristics: attr.HEURISTICS}.get(model, ())
     measures = [c for c in ("conversions", "value") if side and f"{side[0]}_{c}" in table]
     views = [(m, ["channel", *(f"{x}_{m}" for x in side)]) for m in measures] or [(None, list(table.columns))]
     for measure, cols in views:
-        shown = Table(title=measure)
+        view = Table(title=measure)
         for col in cols:
             name = col.removesuffix(f"_{measure}") if measure else col
-            shown.add_column(name.replace("_", " "), justify="left" if col == "channel" else "right")
+            view.add_column(shown(name.replace("_", " ")), justify="left" if col == "channel" else "right")
         digits = {c: 4 if "effect" in c else 0 if c.endswith("value") else 2 for c in cols}
         for rec in table[cols].itertuples(index=False):
-            shown.add_row(escape(str(rec[0])), *(f"{v:,.{digits[c]}f}" for c, v in zip(cols[1:], rec[1:], strict=True)))
-        out.print(shown)
+            view.add_row(shown(rec[0]), *(f"{v:,.{digits[c]}f}" for c, v in zip(cols[1:], rec[1:], strict=True)))
+        out.print(view)
     if out_file:
-        out.print(f"wrote {len(table)} rows to {out_file}")
+        out.print(f"wrote {len(table)} rows to {shown(out_file)}", highlight=False)

@@ -27,6 +27,7 @@ class _Task:
     path: Path
     fmt: str  # csv, tsv, parquet, jsonl
     mapping: TableMapping
+    folder: Path | None = None  # the SOURCE folder: a mapping's other files (lookups) are named from it
 
 
 Progress = Callable[[str, int, int], None]  # (message, step, total)

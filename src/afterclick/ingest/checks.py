@@ -8,6 +8,7 @@ import duckdb  # noqa: F401  (errors surface to the loader)
 
 from afterclick.ingest._common import _lit, _q, _Task
 from afterclick.ingest.mapping import EPOCH_FORMATS, TableMapping
+from afterclick.ingest.reshape import reshape
 from afterclick.schemas import (
     CONTENT_GOALS,
     DEFAULT_SURVEY_RANGE,
@@ -37,7 +38,15 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
     checks found (``_row``, ``_bad``, key hash ``_h``, unknown event name, ``_stored``, ``_dup_of``)."""
     spec, tm = task.spec, task.mapping
     jsonl = task.fmt == "jsonl"
+    inner_from = staged.relation()
+    reshaped = tm.reshapes or bool(staged.expressions)
+    if reshaped:
+        if jsonl:  # the JSON keys as columns, for expressions to read
+            keys = ", ".join(f"json_extract_string(_j, {_lit(k)}) AS {_q(k)}" for k in staged.columns)
+            inner_from = f"(SELECT *{', ' + keys if keys else ''} FROM {inner_from})"
+        inner_from = reshape(con, task, staged, prefix, inner_from)
     used = list(staged.source_of.items())  # (canonical, source)
+    json_refs = jsonl and not reshaped
 
     # level 1: each used source value, trimmed text (NULL when empty) or a native value
     inputs, kinds = [], {}
@@ -45,7 +54,7 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
     for n, (col, src) in enumerate(used):
         stype = staged.columns[src]
         dtype = spec.schema[col]
-        ref = f"_v[{n + 1}]" if jsonl else _q(src)
+        ref = f"_v[{n + 1}]" if json_refs else _q(src)
         if dtype.is_timestamp() and stype == "TIMESTAMP WITH TIME ZONE":
             kind, expr = "ts_instant", ref
         elif dtype.is_timestamp() and stype in _TS_NATIVE:
@@ -62,9 +71,8 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
             kind, expr = "text", f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')"
         kinds[col] = kind
         inputs.append(f"{expr} AS {_q('x_' + col)}")
-    extra = ["_line", "_j"] if jsonl else []
-    inner_from = staged.relation()
-    if jsonl and json_paths:
+    extra = (["_line", "_j"] if jsonl else []) + (["_lbad", "_n"] if reshaped else ["NULL AS _lbad", "1 AS _n"])
+    if json_refs and json_paths:
         paths = "[" + ", ".join(_lit(p) for p in json_paths) + "]"
         inner_from = f"(SELECT *, json_extract_string(_j, {paths}) AS _v FROM {inner_from})"
     level1 = f"SELECT _row, {', '.join(extra + inputs) or 'NULL AS _none'} FROM {inner_from}"
@@ -141,8 +149,11 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
             f'CASE "p_survey" {out_reason} ELSE {other} END',
         ))
 
+    if reshaped:  # what the mapping's expressions and lookups found wrong with the row or group
+        problems.append(("_lbad IS NOT NULL", "_lbad"))
+
     def reason_sql(r: str) -> str:
-        return r if r.startswith("CASE ") else _lit(r)
+        return r if r.startswith("CASE ") or r == "_lbad" else _lit(r)
 
     if problems:
         any_bad = " OR ".join(f"({c})" for c, _ in problems)
@@ -154,7 +165,7 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
         bad = (f"CASE WHEN _j IS NULL THEN 'not valid JSON' WHEN json_type(_j) <> 'OBJECT' "
                f"THEN 'not a JSON object' ELSE {bad} END")
     level2 = f"SELECT *, {', '.join(parsed) or 'NULL AS _none2'} FROM ({level1})"
-    level3 = f"SELECT _row, {', '.join(finals)}, {bad} AS _bad FROM ({level2})"
+    level3 = f"SELECT _row, _n, {', '.join(finals)}, {bad} AS _bad FROM ({level2})"
     # The typed rows stay a view (parsed again when loading: cheaper than keeping ten million
     # typed rows around); what the checks found goes into a small table, one row per source row.
     con.execute(f"CREATE TEMP VIEW {prefix}_v AS {level3}")
@@ -169,8 +180,10 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
     key_hash = "hash(" + ", ".join(_q(c) for c in spec.key) + ")"
     con.execute(
         f"CREATE TEMP TABLE {prefix}_c AS SELECT _row, _bad, CASE WHEN _bad IS NULL THEN {key_hash} END AS _h, "
-        f"{unknown} AS _unknown, false AS _stored, NULL::BIGINT AS _dup_of FROM {prefix}_v"
+        f"{unknown} AS _unknown, false AS _stored, NULL::BIGINT AS _dup_of, _n, false AS _out FROM {prefix}_v"
     )
+    if reshaped and tm.where is not None:  # rows the mapping's filter leaves out: counted, not loaded
+        con.execute(f"INSERT INTO {prefix}_c SELECT _row, NULL, NULL, NULL, false, NULL, 1, true FROM {prefix}_out")
     _mark_duplicates(con, spec, prefix)
 
 

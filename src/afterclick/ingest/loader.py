@@ -62,6 +62,10 @@ class FileSummary:
     loaded: int = 0
     already_stored: int = 0
     quarantined: int = 0
+    #: Rows the mapping's ``where`` filter left out (counted, not loaded, not quarantined).
+    filtered: int = 0
+    #: With ``group_by``: the rows loaded, one per group of lines (``loaded`` counts the lines).
+    groups: int | None = None
     #: Why rows were quarantined: reason -> rows (each quarantined row counted once).
     reasons: dict[str, int] = field(default_factory=dict)
     #: Loaded events whose name is outside the canonical vocabulary: name -> rows.
@@ -73,7 +77,7 @@ class FileSummary:
 
     @property
     def adds_up(self) -> bool:
-        return self.rows_read == self.loaded + self.already_stored + self.quarantined
+        return self.rows_read == self.loaded + self.already_stored + self.filtered + self.quarantined
 
 
 @dataclass
@@ -100,6 +104,10 @@ class IngestSummary:
         return sum(f.quarantined for f in self.files)
 
     @property
+    def filtered(self) -> int:
+        return sum(f.filtered for f in self.files)
+
+    @property
     def unknown_events(self) -> dict[str, int]:
         return _added(f.unknown_events for f in self.files)
 
@@ -110,7 +118,7 @@ class IngestSummary:
     @property
     def adds_up(self) -> bool:
         return all(f.adds_up for f in self.files) and (
-            self.rows_read == self.loaded + self.already_stored + self.quarantined
+            self.rows_read == self.loaded + self.already_stored + self.filtered + self.quarantined
         )
 
 
@@ -168,7 +176,8 @@ def ingest(
                 if not fs.adds_up:  # an internal invariant: never commit an ingest that loses rows
                     raise IngestError(
                         f"{st.task.path}: accounting does not add up ({fs.rows_read} read, {fs.loaded} "
-                        f"loaded, {fs.already_stored} already stored, {fs.quarantined} quarantined)"
+                        f"loaded, {fs.already_stored} already stored, {fs.filtered} left out by the filter, "
+                        f"{fs.quarantined} quarantined)"
                     )
             report("saving", total, total)
             con.execute("COMMIT")
@@ -298,13 +307,17 @@ def _load(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str, fs: Fi
     _mark_stored(con, spec, prefix)
 
     # one pass over the check table for every count: fate, reason and (events) unknown names
-    groups = con.execute(f"SELECT _stored, _bad, _unknown, count(*) FROM {c} GROUP BY ALL").fetchall()
+    # (``_n``: the source lines a row stands for, more than one when the mapping groups lines;
+    # ``_out``: left out by the mapping's filter)
+    groups = con.execute(f"SELECT _stored, _bad, _unknown, _out, sum(_n)::BIGINT FROM {c} GROUP BY ALL").fetchall()
     reasons: dict[str, int] = {}
     unknown_events: dict[str, int] = {}
-    n = new = stored = bad = 0
-    for is_stored, reason, name, k in groups:
+    n = new = stored = bad = out = 0
+    for is_stored, reason, name, left_out, k in groups:
         n += k
-        if reason is not None:
+        if left_out:
+            out += k
+        elif reason is not None:
             bad += k
             reasons[reason] = reasons.get(reason, 0) + k
         elif is_stored:
@@ -318,6 +331,9 @@ def _load(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str, fs: Fi
         fs.unknown_goals = dict(sorted(unknown_goals.items(), key=lambda kv: (-kv[1], kv[0])))
     fs.rows_read = n + staged.rejects
     fs.loaded, fs.already_stored, fs.quarantined = new, stored, bad + staged.rejects
+    fs.filtered = out
+    if task.mapping.group_by:
+        fs.groups = con.execute(f"SELECT count(*) FROM {c} WHERE _bad IS NULL AND NOT _stored AND NOT _out").fetchone()[0]
 
     cols = ", ".join(_q(k) for k in spec.columns)
     if new == n:

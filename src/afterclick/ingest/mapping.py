@@ -24,10 +24,13 @@ never silently drops a column.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
+from afterclick.ingest.expressions import Expression, ExpressionError, looks_plain, parse
 from afterclick.schemas import EVENT_VOCABULARY, TABLES
 
 #: Formats a mapping may name explicitly (``format = ...``).
@@ -41,10 +44,39 @@ class MappingError(ValueError):
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """Values from another file of the same export, found by key: ``alias.column`` in expressions.
+
+    ``match`` (an expression over this table's row and earlier lookups) must equal ``key`` (a
+    column of ``file``); the key must be unique in ``file``. With ``required`` (the default) a row
+    whose match finds nothing is quarantined with the reason.
+    """
+
+    alias: str
+    file: str
+    key: str
+    match: Expression
+    format: str | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+    required: bool = True
+
+
+@dataclass(frozen=True)
 class TableMapping:
     table: str
     file: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)  # canonical -> source
+    columns: dict[str, str] = field(default_factory=dict)  # canonical -> source column name
+    #: canonical -> expression (or constant) computed from the row, its lookups or, with
+    #: ``group_by``, its group of rows
+    expressions: dict[str, Expression] = field(default_factory=dict)
+    where: Expression | None = None
+    group_by: tuple[Expression, ...] = ()
+    lookups: dict[str, Lookup] = field(default_factory=dict)
+    #: plausible timestamps (older or later ones are quarantined) and the largest plausible amount
+    earliest: datetime | None = None
+    latest: datetime | None = None
+    max_amount: float | None = None
     event_names: dict[str, str] = field(default_factory=dict)  # source -> canonical
     timestamp_format: str | None = None
     timezone: str | None = None
@@ -54,6 +86,11 @@ class TableMapping:
 
     def source_column(self, canonical: str) -> str:
         return self.columns.get(canonical, canonical)
+
+    @property
+    def reshapes(self) -> bool:
+        """True when rows go through expressions, lookups, a filter or grouping."""
+        return bool(self.expressions or self.where or self.group_by or self.lookups)
 
 
 @dataclass(frozen=True)
@@ -65,7 +102,28 @@ class Mapping:
         return self.tables.get(name, TableMapping(name))
 
 
-_KEYS = {"file", "format", "delimiter", "encoding", "columns", "event_names", "timestamp_format", "timezone"}
+_KEYS = {"file", "format", "delimiter", "encoding", "columns", "constants", "event_names", "timestamp_format",
+         "timezone", "where", "group_by", "lookups", "earliest", "latest", "max_amount"}
+_LOOKUP_KEYS = {"file", "key", "match", "format", "delimiter", "encoding", "required"}
+_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _line_of(lines: list[str], section: str, key: str | None = None) -> str:
+    """``line N`` of a setting in the mapping file (for messages), or '' when not found."""
+    header = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(re.escape(p) for p in section.split(".")) + r"\s*\]")
+    start = next((i for i, ln in enumerate(lines) if header.match(ln)), None)
+    if start is None:
+        return ""
+    if key is None:
+        return f"line {start + 1}: "
+    setting = re.compile(r"^\s*(" + re.escape(key) + r'|"' + re.escape(key) + r'")\s*=')
+    for i in range(start + 1, len(lines)):
+        if lines[i].lstrip().startswith("["):
+            break
+        if setting.match(lines[i]):
+            return f"line {i + 1}: "
+    return f"line {start + 1}: "
+
 
 
 def _known_timezones() -> set[str]:
@@ -101,7 +159,8 @@ def load_mapping(path: str | Path | None) -> Mapping:
     if path.is_dir():
         raise MappingError(f"mapping file {path} is a folder; give the .toml file")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         raise MappingError(f"mapping file {path} does not exist") from None
     except UnicodeDecodeError:
@@ -109,6 +168,7 @@ def load_mapping(path: str | Path | None) -> Mapping:
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{path}: not valid TOML ({exc})") from None
 
+    lines = text.splitlines()
     problems: list[str] = []
     tables: dict[str, TableMapping] = {}
     zones: set[str] | None = None
@@ -185,10 +245,136 @@ def load_mapping(path: str | Path | None) -> Mapping:
                     f"{path}: [{name}.event_names] {source!r} maps to {canonical!r}, which is not a "
                     f"canonical event (one of {', '.join(EVENT_VOCABULARY)})"
                 )
+        expressions: dict[str, Expression] = {}
+        lookups: dict[str, Lookup] = {}
+
+        def expression(value: str, what: str, section_name: str, key: str,
+                       aggregates: bool = False) -> Expression | None:
+            try:
+                return parse(value, aggregates=aggregates)
+            except ExpressionError as exc:
+                problems.append(f"{path}: {_line_of(lines, section_name, key)}[{section_name}] {what} "
+                                f"{value!r} {exc}")
+                return None
+
+        group_by: list[Expression] = []
+        raw_group = section.get("group_by")
+        if raw_group is not None:
+            items = [raw_group] if isinstance(raw_group, str) else raw_group
+            if not isinstance(items, list) or not items or not all(isinstance(g, str) and g.strip() for g in items):
+                problems.append(f"{path}: {_line_of(lines, name, 'group_by')}{where} group_by must be an "
+                                "expression or a list of them, e.g. \"InvoiceNo\"")
+            else:
+                for g in items:
+                    e = expression(g, "group_by", name, "group_by")
+                    if e is not None:
+                        group_by.append(e)
+        for canonical, value in list(columns.items()):
+            if not looks_plain(value):
+                e = expression(value, canonical, f"{name}.columns", canonical, aggregates=raw_group is not None)
+                del columns[canonical]
+                if e is not None:
+                    expressions[canonical] = e
+        constants = section.get("constants", {})
+        if not isinstance(constants, dict):
+            problems.append(f"{where} constants must be a table, e.g. [{name}.constants]")
+            constants = {}
+        for canonical, value in constants.items():
+            if canonical not in TABLES[name].columns:
+                problems.append(f"{path}: {_line_of(lines, name + '.constants', canonical)}[{name}.constants] "
+                                f"{canonical!r} is not a column of {name} (columns: {', '.join(TABLES[name].columns)})")
+            elif canonical in columns or canonical in expressions:
+                problems.append(f"{path}: {_line_of(lines, name + '.constants', canonical)}[{name}.constants] "
+                                f"{canonical!r} is also in [{name}.columns]; keep one")
+            elif isinstance(value, (bool, int, float, str, date)) and not isinstance(value, dict):
+                text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+                literal = "'" + text.replace("'", "''") + "'"
+                expressions[canonical] = parse(literal)
+            else:
+                problems.append(f"{path}: [{name}.constants] {canonical} must be a text, number, boolean or date")
+        filter_text = section.get("where")
+        row_filter = None
+        if filter_text is not None:
+            if not isinstance(filter_text, str) or not filter_text.strip():
+                problems.append(f"{where} where must be an expression, e.g. \"status <> 'canceled'\"")
+            else:
+                row_filter = expression(filter_text, "where", name, "where")
+        raw_lookups = section.get("lookups", {})
+        if not isinstance(raw_lookups, dict):
+            problems.append(f"{where} lookups must be tables, e.g. [{name}.lookups.orders]")
+            raw_lookups = {}
+        for alias, lk in raw_lookups.items():
+            lwhere = f"{path}: {_line_of(lines, f'{name}.lookups.{alias}')}[{name}.lookups.{alias}]"
+            if not _ALIAS.match(alias):
+                problems.append(f"{lwhere}: a lookup's name is letters, digits and _ (it is used as name.column)")
+                continue
+            if not isinstance(lk, dict):
+                problems.append(f"{lwhere} must be a table of settings (file, key, match)")
+                continue
+            for key in sorted(set(lk) - _LOOKUP_KEYS):
+                problems.append(f"{lwhere} has unknown setting {key!r} (known: {', '.join(sorted(_LOOKUP_KEYS))})")
+            lfile, lkey = lk.get("file"), lk.get("key")
+            if not isinstance(lfile, str) or not lfile.strip():
+                problems.append(f"{lwhere} needs file, the other file of the export to look values up in")
+            if not isinstance(lkey, str) or not lkey.strip():
+                problems.append(f"{lwhere} needs key, the column of that file that identifies a row")
+            match_text = lk.get("match", lkey if isinstance(lkey, str) else None)
+            match = None
+            if isinstance(match_text, str) and match_text.strip():
+                match = expression(match_text, f"lookups.{alias} match", f"{name}.lookups.{alias}", "match")
+                if match is not None:
+                    unknown = [a for a, _ in match.columns if a is not None and a not in lookups]
+                    if unknown:
+                        problems.append(f"{lwhere} match {match_text!r} reads lookup {unknown[0]!r}, which is "
+                                        "not declared before it")
+            lfmt = lk.get("format")
+            if lfmt is not None and (not isinstance(lfmt, str) or lfmt.lower() not in FORMAT_NAMES):
+                problems.append(f"{lwhere} format {lfmt!r} is not one of {', '.join(FORMAT_NAMES)}")
+            required = lk.get("required", True)
+            if not isinstance(required, bool):
+                problems.append(f"{lwhere} required must be true or false")
+            if isinstance(lfile, str) and isinstance(lkey, str) and match is not None:
+                lookups[alias] = Lookup(alias, lfile, lkey, match, lfmt.lower() if isinstance(lfmt, str) else None,
+                                        lk.get("delimiter"), lk.get("encoding"), bool(required))
+        # every alias.column read must name a declared lookup
+        for canonical, e in [*expressions.items(), *(("where", e) for e in [row_filter] if e),
+                             *(("group_by", g) for g in group_by)]:
+            for alias, col in e.columns:
+                if alias is not None and alias not in lookups:
+                    problems.append(f"{path}: {where} {canonical} reads {alias}.{col}, but no lookup named "
+                                    f"{alias!r} is declared ([{name}.lookups.{alias}])")
+        if raw_group is None:
+            for canonical, e in expressions.items():
+                if e.aggregate:
+                    problems.append(f"{path}: {where} {canonical} sums up rows ({e.text}); set group_by")
+        bounds: dict[str, datetime | None] = {}
+        for key in ("earliest", "latest"):
+            value = section.get(key)
+            if value is None:
+                bounds[key] = None
+            elif isinstance(value, datetime):
+                bounds[key] = value.replace(tzinfo=None)
+            elif isinstance(value, date):
+                bounds[key] = datetime(value.year, value.month, value.day)
+            else:
+                problems.append(f"{where} {key} must be a date, e.g. {key} = 1990-01-01 (no quotes)")
+                bounds[key] = None
+        max_amount = section.get("max_amount")
+        if max_amount is not None and (isinstance(max_amount, bool) or not isinstance(max_amount, (int, float))
+                                       or not max_amount > 0):
+            problems.append(f"{where} max_amount must be a positive number")
+            max_amount = None
         tables[name] = TableMapping(
             table=name,
             file=file,
             columns=columns,
+            expressions=expressions,
+            where=row_filter,
+            group_by=tuple(group_by),
+            lookups=lookups,
+            earliest=bounds["earliest"],
+            latest=bounds["latest"],
+            max_amount=float(max_amount) if max_amount is not None else None,
             event_names=event_names,
             timestamp_format=ts_format,
             timezone=timezone,

@@ -69,7 +69,7 @@ def find_sources(source: str | Path, mapping: Mapping) -> tuple[list[_Task], lis
                     f"{path}: unsupported format for table {name} (use .csv, .tsv, .parquet or .jsonl, "
                     "text formats optionally .gz, or set format in a mapping file)"
                 )
-            tasks.append(_Task(spec, path, fmt, tm))
+            tasks.append(_Task(spec, path, fmt, tm, folder))
             used.add(path.resolve())
     skip = {mapping.path.resolve()} if mapping.path else set()
     ignored = [p.name for p in files if p.resolve() not in used and p.resolve() not in skip

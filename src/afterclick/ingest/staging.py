@@ -59,6 +59,20 @@ _REJECT_REASONS = {
 }
 
 
+def _as_expression(text: str, tm):
+    """A mapped value that is not a column of the file: a lookup's column or a small expression."""
+    from afterclick.ingest.expressions import ExpressionError, column, parse
+
+    alias, dot, name = text.partition(".")
+    if dot and alias in tm.lookups:
+        return column(name, alias)
+    try:
+        e = parse(text, aggregates=bool(tm.group_by))
+    except ExpressionError:
+        return None
+    return None if e.is_column and e.columns == ((None, text),) else e
+
+
 class _Staged:
     """A file made readable by SQL: where its rows are, their columns and the lines refused."""
 
@@ -71,6 +85,7 @@ class _Staged:
         self.rows = 0  # rows the reader accepted (not counting blank lines)
         self.rejects = 0  # lines the reader refused
         self.source_of: dict[str, str] = {}  # canonical -> source column
+        self.expressions: dict = {}  # canonical -> Expression computed by ingest.reshape
         self.blank_lines = False  # a CSV that may hold empty lines (skipped by the reader)
 
     @classmethod
@@ -155,12 +170,17 @@ class _Staged:
         by_name = {}
         for c in reversed(cols):
             by_name[c.strip().lower()] = c
+        self.expressions = dict(tm.expressions)  # canonical -> expression (see ingest.reshape)
         for canonical in spec.columns:
+            if canonical in self.expressions:
+                continue
             wanted = tm.source_column(canonical)
             found = wanted if wanted in self.columns else by_name.get(wanted.strip().lower())
             if found is not None:
                 self.source_of[canonical] = found
-        missing = [c for c in spec.required if c not in self.source_of]
+            elif canonical in tm.columns and (e := _as_expression(wanted, tm)) is not None:
+                self.expressions[canonical] = e  # ``lookup.column`` or an expression of plain words
+        missing = [c for c in spec.required if c not in self.source_of and c not in self.expressions]
         # a JSON-lines file without a single object: every line is quarantined as such instead
         if required and missing and (self.task.fmt != "jsonl" or cols):
             names = ", ".join(
@@ -173,6 +193,8 @@ class _Staged:
                 "rename or map it in a mapping file (--mapping)"
             )
         used = set(self.source_of.values())
+        read = [tm.where, *tm.group_by, *self.expressions.values(), *(lk.match for lk in tm.lookups.values())]
+        used |= {name for e in read if e is not None for alias, name in e.columns if alias is None}
         fs.ignored_columns = [c for c in cols if c not in used]
 
     # -- locations --------------------------------------------------------------------------
