@@ -95,7 +95,7 @@ def seeded(tmp_path) -> Path:
     src = tmp_path / "seed"
     write(src, "events.csv", EVENTS_HEADER + "s1,2026-01-01T00:00:00Z,visit,web,,,,,\n"
                                              "s2,2026-01-02T00:00:00Z,bogus_name,web,,,,,\n")
-    write(src, "transactions.csv", "order_id,customer_id,ts,amount\no1,s1,2026-01-01,10\no2,s1,2026-01-02,-1\n")
+    write(src, "transactions.csv", "order_id,customer_id,ts,amount\no1,s1,2026-01-01,10\no2,s1,2026-01-02,ten\n")
     summary = run(path, src)
     assert (summary.loaded, summary.quarantined) == (3, 1)
     return path
@@ -164,22 +164,25 @@ def test_parquet_loads_with_native_types(tmp_path, db):
 def test_parquet_naive_timestamps_are_utc_and_bad_rows_have_a_row_number(tmp_path, db):
     src = tmp_path / "src"
     src.mkdir()
+    start = 1_767_225_600_000_000  # 2026-01-01 00:00 UTC in microseconds
     pq.write_table(pa.table({
-        "order_id": ["o1", "o2", "o3"],
-        "customer_id": ["c1", "c1", None],
-        "ts": pa.array([0, 3600_000_000, 7200_000_000], pa.timestamp("us")),  # no zone: UTC
-        "amount": [5.0, -2.0, float("inf")],
+        "order_id": ["o1", "o2", "o3", "o4"],
+        "customer_id": ["c1", "c1", None, "c2"],
+        "ts": pa.array([start, start + 3600_000_000, start + 7200_000_000, 0], pa.timestamp("us")),  # no zone: UTC
+        "amount": [5.0, -2.0, float("inf"), 1.0],
     }), src / "transactions.parquet")
     summary = run(db, src)
-    assert (summary.rows_read, summary.loaded, summary.quarantined) == (3, 1, 2)
-    assert utc(db, "transactions") == ["1970-01-01 00:00:00"]
+    # a negative amount is a refund (kept); a row dated 1970 is before the plausible window
+    assert (summary.rows_read, summary.loaded, summary.quarantined) == (4, 2, 2)
+    assert utc(db, "transactions") == ["2026-01-01 00:00:00", "2026-01-01 01:00:00"]
     q = quarantine(db)
     assert [(t, where, reason) for t, where, reason, _ in q] == [
-        ("transactions", "row 2", "negative amount"),
         ("transactions", "row 3", "missing customer_id; not a finite number in amount"),
+        ("transactions", "row 4", "timestamp in ts before 1990-01-01 (implausible; set earliest in a mapping "
+                                  "file to keep it)"),
     ]
-    assert json.loads(q[0][3]) == {"order_id": "o2", "customer_id": "c1", "ts": "1970-01-01 01:00:00",
-                                   "amount": -2.0}
+    assert json.loads(q[1][3]) == {"order_id": "o4", "customer_id": "c2", "ts": "1970-01-01 00:00:00",
+                                   "amount": 1.0}
 
 
 def test_jsonl_loads_and_ids_are_strings(tmp_path, db):
@@ -309,17 +312,21 @@ def test_missing_required_value(tmp_path, db):
     assert summary.loaded == 0
 
 
-def test_negative_amount(tmp_path, db):
+def test_negative_amount_is_a_refund_and_implausible_amounts_are_quarantined(tmp_path, db):
     src = tmp_path / "src"
-    write(src, "transactions.csv", "order_id,customer_id,ts,amount\no1,c1,2026-01-01,19.99\n"
-                                   "o2,c1,2026-01-02,-5\no3,c2,2026-01-03,0\no4,c2,2026-01-03,abc\n")
+    write(src, "transactions.csv", "order_id,customer_id,ts,amount,refund_of\no1,c1,2026-01-01,19.99,\n"
+                                   "o2,c1,2026-01-02,-5,o1\no3,c2,2026-01-03,0,\no4,c2,2026-01-03,abc,\n"
+                                   "o5,c2,2026-01-04,1e308,\no6,c2,2026-01-04,3,o1\n")
     summary = run(db, src)
     f = summary.files[0]
-    assert (f.rows_read, f.loaded, f.quarantined) == (4, 2, 2)
-    assert f.reasons == {"negative amount": 1, "not a number in amount": 1}
-    assert [(w, r) for _, w, r, _ in quarantine(db)] == [("line 3", "negative amount"),
-                                                        ("line 5", "not a number in amount")]
-    assert rows(db, "SELECT order_id, amount FROM transactions ORDER BY 1") == [("o1", 19.99), ("o3", 0.0)]
+    assert (f.rows_read, f.loaded, f.quarantined) == (6, 3, 3)
+    assert f.reasons == {
+        "amount beyond 1,000,000,000 (implausible; set max_amount in a mapping file to keep it)": 1,
+        "not a number in amount": 1,
+        "refund_of is set but the amount is positive (a refund's amount is negative)": 1,
+    }
+    assert rows(db, "SELECT order_id, amount, refund_of FROM transactions ORDER BY 1") == [
+        ("o1", 19.99, None), ("o2", -5.0, "o1"), ("o3", 0.0, None)]
 
 
 def test_survey_score_out_of_range(tmp_path, db):
@@ -484,12 +491,12 @@ def test_line_numbers_count_blank_lines_and_refused_lines(tmp_path, db):
                                    "\n"                         # 3 (blank)
                                    "o2,c1,2026-01-01,1,9\n"     # 4 refused by the reader
                                    "\n"                         # 5 (blank)
-                                   "o3,c1,2026-01-01,-1\n"      # 6 bad
+                                   "o3,c1,2026-01-01,x\n"       # 6 bad
                                    "o4,c1,nope,1\n")            # 7 bad
     summary = run(db, src)
     assert (summary.rows_read, summary.loaded, summary.quarantined) == (4, 1, 3)
     assert [(w, r) for _, w, r, _ in quarantine(db)] == [
-        ("line 4", "more fields than the header"), ("line 6", "negative amount"),
+        ("line 4", "more fields than the header"), ("line 6", "not a number in amount"),
         ("line 7", "unparsable timestamp in ts")]
 
 
@@ -688,7 +695,7 @@ def test_ctrl_c_inside_duckdb_is_an_interrupt_and_rolls_back(tmp_path, seeded, m
 def test_interrupted_ingest_leaves_the_store_as_it_was(tmp_path, seeded, stop_at, exc):
     src = tmp_path / "src"
     write(src, "events.csv", EVENTS_HEADER + "n1,2026-02-01T00:00:00Z,click,,,,,,\nn2,bad,click,,,,,,\n")
-    write(src, "transactions.csv", "order_id,customer_id,ts,amount\no5,n1,2026-02-01,3\no6,n1,2026-02-01,-3\n")
+    write(src, "transactions.csv", "order_id,customer_id,ts,amount\no5,n1,2026-02-01,3\no6,n1,2026-02-01,three\n")
     before = snapshot(seeded)
     seen = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import duckdb  # noqa: F401  (errors surface to the loader)
@@ -28,6 +29,24 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
             "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE")
 
 
+#: Money columns checked against a plausible bound (1e308 is a typo, not an order).
+_AMOUNTS = ("amount", "spend", "value")
+DEFAULT_MAX_AMOUNT = 1e9
+#: The plausible window's default start; its end is a year after the ingest.
+DEFAULT_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def _window(tm: TableMapping) -> tuple[datetime, datetime]:
+    """The plausible timestamps: [earliest, latest), by default 1990 to a year after today (UTC)."""
+    first = tm.earliest.replace(tzinfo=UTC) if tm.earliest else DEFAULT_EARLIEST
+    if tm.latest:
+        last = tm.latest.replace(tzinfo=UTC)
+    else:
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        last = today.replace(year=today.year + 1, day=min(today.day, 28))
+    return first, last
+
+
 def _is_numeric(dtype: str) -> bool:
     return dtype in _NUMERIC or dtype.startswith("DECIMAL")
 
@@ -52,7 +71,7 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
     inputs, kinds = [], {}
     json_paths = [f"$.{_q(src)}" for _, src in used]
     for n, (col, src) in enumerate(used):
-        stype = staged.columns[src]
+        stype = staged.columns[src] if src in staged.columns else staged.computed[src]
         dtype = spec.schema[col]
         ref = f"_v[{n + 1}]" if json_refs else _q(src)
         if dtype.is_timestamp() and stype == "TIMESTAMP WITH TIME ZONE":
@@ -86,7 +105,10 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
             finals.append(f"NULL::{_sql_type(dtype)} AS {_q(col)}")
             continue
         kind = kinds[col]
-        label = col if src == col else f"{col} (column {src})"
+        if src in staged.computed:
+            label = f"{col} (from {staged.expressions[col].text if col in staged.expressions else src[3:]})"
+        else:
+            label = col if src == col else f"{col} (column {src})"
         required = col in spec.required
         if dtype.is_timestamp():
             parsed.append(f"{_parse_ts(x, kind, tm)} AS {p}")
@@ -97,6 +119,14 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
                 problems.append((f"{x} IS NULL", f"missing {label}"))
             problems.append((f"{x} IS NOT NULL AND ({p} IS NULL OR NOT isfinite({p}))",
                              f"unparsable timestamp in {label}"))
+            # plausible window: a row dated 1900 or 2999 would stretch every period and chart
+            first, last = _window(tm)
+            problems.append((f"isfinite({p}) AND {p} < {_lit(first.isoformat())}::TIMESTAMPTZ",
+                             f"timestamp in {label} before {first:%Y-%m-%d} (implausible; set earliest "
+                             "in a mapping file to keep it)"))
+            problems.append((f"isfinite({p}) AND {p} >= {_lit(last.isoformat())}::TIMESTAMPTZ",
+                             f"timestamp in {label} after {last:%Y-%m-%d} (implausible; set latest "
+                             "in a mapping file to keep it)"))
         elif dtype.is_floating():
             parsed.append(f"{x if kind == 'num' else f'TRY_CAST({x} AS DOUBLE)'} AS {p}")
             finals.append(f"CASE WHEN isfinite({p}) THEN {p} END AS {_q(col)}")
@@ -105,6 +135,11 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
             if kind == "text":
                 problems.append((f"{x} IS NOT NULL AND {p} IS NULL", f"not a number in {label}"))
             problems.append((f"isinf({p})", f"not a finite number in {label}"))
+            if col in _AMOUNTS:
+                bound = tm.max_amount or DEFAULT_MAX_AMOUNT
+                problems.append((f"isfinite({p}) AND abs({p}) > {bound!r}",
+                                 f"{label} beyond {bound:,.0f} (implausible; set max_amount in a mapping file "
+                                 "to keep it)"))
         elif dtype.is_boolean():
             if kind == "bool":
                 parsed.append(f"{x} AS {p}")
@@ -210,7 +245,15 @@ def _parse_ts(x: str, kind: str, tm: TableMapping) -> str:
         return f"TRY(to_timestamp({number} / {EPOCH_FORMATS[fmt]}))"
     if fmt:
         return f"CAST(try_strptime({x}, {_lit(fmt)}) AS TIMESTAMPTZ)"
-    return f"TRY_CAST({x} AS TIMESTAMPTZ)"
+    # Text with an offset or a zone name is read with it; text without one as a plain time in the
+    # session's zone. (One cast for both would be wrong: once DuckDB has read a zone name, it reads
+    # later naive values of the same batch in that zone, not UTC.)
+    return (f"CASE WHEN regexp_matches({x}, {_lit(_ZONED)}) THEN TRY_CAST({x} AS TIMESTAMPTZ) "
+            f"ELSE CAST(TRY_CAST({x} AS TIMESTAMP) AS TIMESTAMPTZ) END")
+
+
+#: A timestamp written with its offset (Z, +02, -03:30, UTC) or zone name (Europe/Berlin).
+_ZONED = r"(\d\d:\d\d(:\d\d(\.\d*)?)?\s*([zZ]|[+-]\d\d(:?\d\d)?|UTC|GMT)|\s[A-Za-z_]+/[A-Za-z_/+-]+)\s*$"
 
 
 def _event_expr(x: str, tm: TableMapping) -> str:

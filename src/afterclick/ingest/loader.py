@@ -51,7 +51,7 @@ from afterclick.ingest.staging import (
     _reject_reason,
     _Staged,
 )
-from afterclick.store import INGEST_LOG, QUARANTINE, Store
+from afterclick.store import INGEST_ID, INGEST_LOG, QUARANTINE, Store, disk_full, disk_full_message
 
 
 @dataclass
@@ -145,8 +145,13 @@ def ingest(
     """Ingest a folder (or one file) of canonical tables into ``store``.
 
     Returns the summary; raises :class:`IngestError` (store untouched) when a file cannot be
-    loaded at all: missing required column, unreadable file, unsupported format. Anything raised
-    on the way, including by ``progress``, rolls the whole ingest back.
+    loaded at all: missing required column, unreadable file, unsupported format, a full disk.
+    Anything raised on the way, including by ``progress``, rolls the whole ingest back.
+
+    Two commits: the rows (canonical tables and quarantine, each row tagged with the ingest id),
+    then the ingest-log rows, the ingest's commit marker. DuckDB cannot promise that one commit
+    killed half-way leaves all its tables as they were; the store removes the rows of an ingest
+    without a log row when it is next opened for writing (``Store._recover``).
     """
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
@@ -167,12 +172,13 @@ def ingest(
         summary.files = [fs for fs, _, _ in staged]
 
         # 2. Check and load everything in one transaction.
+        log: list[list] = []
         con.execute("BEGIN TRANSACTION")
         try:
             for i, (fs, st, digest) in enumerate(staged):
                 if st is None:
                     continue
-                _run(con, st, fs, lambda msg, i=i: report(msg, i, total), summary, started, digest)
+                _run(con, st, fs, lambda msg, i=i: report(msg, i, total), summary, started, digest, log)
                 if not fs.adds_up:  # an internal invariant: never commit an ingest that loses rows
                     raise IngestError(
                         f"{st.task.path}: accounting does not add up ({fs.rows_read} read, {fs.loaded} "
@@ -188,10 +194,35 @@ def ingest(
             except duckdb.Error:
                 pass  # nothing to roll back (the failure was the commit itself)
             raise
+        # 3. The commit marker: the ingest log's rows, in a transaction of their own. Until it
+        #    is committed the rows above belong to no ingest; a failure here takes them out again.
+        if log:
+            report("recording the ingest", total, total)
+            try:
+                con.execute("BEGIN TRANSACTION")
+                con.executemany(f"INSERT INTO {INGEST_LOG} VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                log)
+                con.execute("COMMIT")
+            except BaseException:
+                _stop(con)
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                try:
+                    store.forget([summary.ingest_id])
+                except duckdb.Error:
+                    pass  # the next opening for writing removes them
+                raise
     except BaseException as exc:
         _stop(con)
         if _interrupted(exc):
             raise KeyboardInterrupt from None
+        if disk_full(exc):
+            raise IngestError(disk_full_message(store.location)) from None
+        if isinstance(exc, duckdb.Error):  # e.g. the commit itself
+            raise IngestError(f"the ingest could not be saved ({_first_line(exc)}); nothing of it "
+                              "was stored") from None
         raise
     finally:
         _cleanup(con)
@@ -273,7 +304,7 @@ def _prepare(con, task: _Task, prefix: str) -> tuple[FileSummary, _Staged | None
 
 
 def _run(con, st: _Staged, fs: FileSummary, report: Callable[[str], None], summary: IngestSummary,
-         started: datetime, digest: str) -> None:
+         started: datetime, digest: str, log: list[list]) -> None:
     task = st.task
     try:
         # naive timestamps are read in the session time zone: the mapping's, or UTC
@@ -282,11 +313,9 @@ def _run(con, st: _Staged, fs: FileSummary, report: Callable[[str], None], summa
         _check(con, task, st, st.prefix)
         report(f"loading {task.path.name}")
         _load(con, task, st, st.prefix, summary.ingest_id, fs)
-        con.execute(
-            f"INSERT INTO {INGEST_LOG} VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [summary.ingest_id, started, summary.source, task.spec.name, str(task.path), digest,
-             fs.rows_read, fs.loaded, fs.already_stored, fs.quarantined, _details(fs)],
-        )
+        # the file's ingest-log row, written after the rows are committed (see ingest())
+        log.append([summary.ingest_id, started, summary.source, task.spec.name, str(task.path), digest,
+                    fs.rows_read, fs.loaded, fs.already_stored, fs.quarantined, _details(fs)])
     except duckdb.InterruptException:
         raise KeyboardInterrupt from None
     except duckdb.Error as exc:
@@ -336,11 +365,14 @@ def _load(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str, fs: Fi
         fs.groups = con.execute(f"SELECT count(*) FROM {c} WHERE _bad IS NULL AND NOT _stored AND NOT _out").fetchone()[0]
 
     cols = ", ".join(_q(k) for k in spec.columns)
+    # every stored row carries its ingest's id: rows of an ingest that never reached the log are
+    # found and removed by the store (Store._recover)
+    into, tag = f"{_q(spec.name)} ({cols}, {INGEST_ID})", f"{cols}, {_lit(ingest_id)}"
     if new == n:
-        con.execute(f"INSERT INTO {_q(spec.name)} ({cols}) SELECT {cols} FROM {prefix}_v")
+        con.execute(f"INSERT INTO {into} SELECT {tag} FROM {prefix}_v")
     elif new:
         # (leaving out the few rows set aside is cheaper than picking the many good ones)
-        con.execute(f"INSERT INTO {_q(spec.name)} ({cols}) SELECT {cols} FROM {prefix}_v "
+        con.execute(f"INSERT INTO {into} SELECT {tag} FROM {prefix}_v "
                     f"WHERE _row NOT IN (SELECT _row FROM {c} WHERE _bad IS NOT NULL OR _stored)")
     if bad or staged.rejects:
         _quarantine(con, task, staged, prefix, ingest_id)
@@ -355,6 +387,16 @@ def _load(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str, fs: Fi
     fs.unknown_events = dict(sorted(unknown_events.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _bad_lines(con, t: str, prefix: str) -> str:
+    """The rows set aside, one per source line (a group of lines set aside is quarantined line by line)."""
+    grouped = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                          [f"{prefix}_grp"]).fetchone()[0]
+    if not grouped:
+        return f"(SELECT _row, _dup_of, _bad FROM {t} WHERE _bad IS NOT NULL)"
+    return (f"(SELECT coalesce(g._row, x._row) AS _row, x._dup_of, x._bad FROM {t} x "
+            f"LEFT JOIN {prefix}_grp g ON g._g = x._row WHERE x._bad IS NOT NULL)")
+
+
 def _quarantine(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str) -> None:
     """Quarantine this file's bad rows and refused lines, in file order, with location and raw text."""
     spec, t = task.spec, f"{prefix}_c"
@@ -365,7 +407,7 @@ def _quarantine(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str) 
         CREATE TEMP TABLE {prefix}_q AS
         SELECT b._row, {where_row} AS row_ref,
                b._bad || CASE WHEN b._dup_of IS NULL THEN '' ELSE ' (' || {where_dup} || ')' END AS reason
-        FROM (SELECT _row, _dup_of, _bad FROM {t} WHERE _bad IS NOT NULL) b {join_row} {join_dup}""")
+        FROM {_bad_lines(con, t, prefix)} b {join_row} {join_dup}""")
 
     src_cols = list(staged.columns)
     as_json = "to_json(struct_pack(" + ", ".join(f"{_q(c)} := r.{_q(c)}" for c in src_cols) + "))::VARCHAR"

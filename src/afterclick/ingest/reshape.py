@@ -95,7 +95,8 @@ def reshape(con, task: _Task, staged: _Staged, prefix: str, base: str) -> str:
                 disagree.append(f"CASE WHEN count(DISTINCT {v}) > 1 OR (count({v}) > 0 AND count({v}) < count(*)) "
                                 f"THEN {_lit(f'lines of one group disagree on {c}')} END")
         cols += [f"{v} AS {_q('_m_' + c)}" for c, v in agg_exprs.items()]
-        bad = f"concat_ws('; ', NULLIF(string_agg(DISTINCT NULLIF({line_bad}, ''), '; '), ''), {', '.join(disagree) or 'NULL'})"
+        bad = (f"concat_ws('; ', 'a line of its group: ' || NULLIF(string_agg(DISTINCT NULLIF({line_bad}, ''), '; '), ''), "
+               f"{', '.join(disagree) or 'NULL'})")
         extra = ", any_value(r._line) AS _line, any_value(r._j) AS _j" if task.fmt == "jsonl" else ""
         relation = (f"(SELECT min(r._row) AS _row, count(*) AS _n{extra}, {', '.join(cols)}, NULLIF({bad}, '') AS _lbad "
                     f"FROM {source} WHERE {keep} GROUP BY {group})")
@@ -104,9 +105,10 @@ def reshape(con, task: _Task, staged: _Staged, prefix: str, base: str) -> str:
     except duckdb.Error as exc:
         raise IngestError(f"{task.path}: the mapping for {task.spec.name} cannot be applied ({_first_line(exc)})") from None
     types = {name: dtype for name, dtype, *_ in described}
+    staged.expressions = exprs
     for c in exprs:
         staged.source_of[c] = "_m_" + c
-        staged.columns["_m_" + c] = types["_m_" + c]
+        staged.computed["_m_" + c] = types["_m_" + c]
     return relation
 
 

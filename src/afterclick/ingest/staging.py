@@ -86,6 +86,7 @@ class _Staged:
         self.rejects = 0  # lines the reader refused
         self.source_of: dict[str, str] = {}  # canonical -> source column
         self.expressions: dict = {}  # canonical -> Expression computed by ingest.reshape
+        self.computed: dict[str, str] = {}  # column reshape computes -> DuckDB type
         self.blank_lines = False  # a CSV that may hold empty lines (skipped by the reader)
 
     @classmethod
