@@ -317,7 +317,7 @@ def test_review_period_bounds_the_data(ws):
 def test_missing_table_skips_with_reason(ws_events_only):
     r = ws_events_only.kpi("journey.funnel")
     assert r.status is Status.SKIPPED
-    assert r.reason == "needs table transactions (not ingested)"
+    assert r.reason == "no orders in this store (needs table transactions)"
     assert r.value is None and r.rows is None
     # campaigns only *uses* transactions: it still runs, without revenue
     c = ws_events_only.kpi("campaigns.clicks_vs_commitment")

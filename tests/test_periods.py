@@ -96,7 +96,7 @@ def test_json_export_carries_the_period_beside_the_existing_keys(tiny):
     assert {"value", "ci", "definition", "notes", "value_label", "rows"} <= set(records["reach.ctr"])
     assert records["retention.lifecycle"]["period"] == {
         "kind": "last_complete", "grain": "week", "start": "2025-04-21T00:00:00+00:00",
-        "end": "2025-04-28T00:00:00+00:00", "label": "week of 21 Apr 2025"}
+        "end": "2025-04-28T00:00:00+00:00", "label": "week of 21 Apr 2025", "left_out": []}
     assert records["reach.ctr"]["period"]["kind"] == "whole_period"
 
 

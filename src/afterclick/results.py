@@ -96,10 +96,13 @@ class Period:
     end: datetime | None
     label: str
     grain: str | None = None
+    #: Stray rows the default review period leaves out, in words ("1 message dated 4 Mar 2011
+    #: left out of the period …; give --start 2011-03-04 to include it").
+    left_out: tuple[str, ...] = ()
 
     def to_record(self) -> dict[str, Any]:
         return {"kind": self.kind.value, "grain": self.grain, "start": _jsonable(self.start),
-                "end": _jsonable(self.end), "label": self.label}
+                "end": _jsonable(self.end), "label": self.label, "left_out": list(self.left_out)}
 
 
 class Direction(StrEnum):

@@ -11,14 +11,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from afterclick.kpis import REGISTRY
-from afterclick.kpis._common import as_utc, data_bounds, review_end
-from afterclick.kpis.base import KPI, Outcome, Params, Span, Tables
+from afterclick.kpis._common import as_utc, data_bounds, day_index, in_period, review_end
+from afterclick.kpis.base import ABSENT, KPI, TIMED_TABLES, Outcome, Params, Skip, Span, Tables
 from afterclick.results import Family, KPIResult, Period, SpanKind, Status
 from afterclick.schemas import DERIVED_TABLES
 from afterclick.store import Store
@@ -133,15 +135,74 @@ class Workspace:
     def missing_tables(self, k: KPI) -> list[str]:
         return [name for name in k.requires if name not in self.tables]
 
-    def period(self, span: Span, p: Params | None = None) -> Period | None:
-        """The dates a span covers in this workspace's data (None without events)."""
-        p = p or self.params
-        start, end, until = self.tables.memo(("period_bounds", p.start, p.end), lambda: self._bounds(p))
-        return None if end is None else span_period(span, p, start, end, until)
+    def clock(self, k: KPI) -> str | tuple[str, ...] | None:
+        """The table(s) whose times give ``k``'s period: those it declares (the ones the store
+        holds), else the first timed table it requires, else the first it uses that the store
+        holds (themes: the survey answers, or the messages)."""
+        clock = k.clock
+        if isinstance(clock, tuple):
+            held = tuple(t for t in clock if t in self.tables)
+            return held[0] if len(held) == 1 else (held or None)
+        return clock or next((t for t in k.uses if t in TIMED_TABLES and t in self.tables), None)
 
-    def _bounds(self, p: Params) -> tuple[pd.Timestamp | None, ...]:
-        """First and last event time of the review period and the review's end (UTC)."""
-        b = _utc(self.store.con.execute(data_bounds(self.tables, p).cross_join(review_end(self.tables, p))))
+    def review_params(self, p: Params | None = None) -> Params:
+        """The parameters KPIs run with: ``p`` (the workspace's by default) with the review period
+        narrowed to the span that holds the data's bulk where the user gave no bound and a few
+        stray rows lie far outside it (see :func:`bulk_span`). An explicit start or end wins."""
+        p = p or self.params
+        return self._bulk(p)[0]
+
+    def left_out(self, p: Params | None = None) -> tuple[str, ...]:
+        """What the default review period leaves out, in words ("1 message dated 4 Mar 2011 left
+        out of the period; give --start 2011-03-04 to include it"); empty when nothing is."""
+        return self._bulk(p or self.params)[1]
+
+    def _bulk(self, p: Params) -> tuple[Params, tuple[str, ...]]:
+        if p.start is not None and p.end is not None:
+            return p, ()
+        start, end, notes = self.tables.memo(("bulk_period", p.start, p.end), lambda: self._find_bulk(p))
+        return p.with_(start=start, end=end), notes
+
+    def _find_bulk(self, p: Params) -> tuple[Any, Any, tuple[str, ...]]:
+        per_table = {}
+        for name in TIMED_TABLES:
+            if name in self.tables:
+                rows = in_period(self.tables[name], p)
+                days = self.store.con.execute(rows.group_by(day=day_index(rows.ts)).aggregate(n=rows.count()))
+                per_table[name] = days.astype({"day": "int64", "n": "int64"})
+        if not per_table:
+            return p.start, p.end, ()
+        days = pd.concat(per_table.values()).groupby("day")["n"].sum().sort_index()
+        lo, hi = bulk_span(days.index.to_numpy(), days.to_numpy())
+        lo = lo if p.start is None else None
+        hi = hi if p.end is None else None
+        if lo is None and hi is None:
+            return p.start, p.end, ()
+        notes = []
+        for name, d in per_table.items():
+            if lo is not None:
+                notes.extend(_left_out_note(name, d[d.day < lo], "start", _day(lo)))
+            if hi is not None:
+                notes.extend(_left_out_note(name, d[d.day > hi], "end", _day(hi + 1)))
+        start = _day(lo).to_pydatetime() if lo is not None else p.start
+        end = _day(hi + 1).to_pydatetime() if hi is not None else p.end
+        return start, end, tuple(notes)
+
+    def period(self, span: Span, p: Params | None = None,
+               table: str | tuple[str, ...] = "events") -> Period | None:
+        """The dates a span covers in ``table``'s rows (or those of several tables; None without them)."""
+        p = self.review_params(p)
+        if not all(name in self.tables for name in ((table,) if isinstance(table, str) else table)):
+            return None
+        start, end, until = self.tables.memo(("period_bounds", table, p.start, p.end),
+                                             lambda: self._bounds(p, table))
+        if end is None:
+            return None
+        return replace(span_period(span, p, start, end, until), left_out=self.left_out(p))
+
+    def _bounds(self, p: Params, table: str | tuple[str, ...] = "events") -> tuple[pd.Timestamp | None, ...]:
+        """First and last time of ``table``'s rows in the review period and the review's end (UTC)."""
+        b = _utc(self.store.con.execute(data_bounds(self.tables, p, table).cross_join(review_end(self.tables, p, table))))
         if b.empty:
             return None, None, None
         return tuple(None if pd.isna(v) else v for v in b[["data_start", "data_end", "review_end"]].iloc[0])
@@ -150,19 +211,23 @@ class Workspace:
         base = dict(id=k.id, name=k.name, family=k.family, unit=k.unit, direction=k.direction,
                     definition=k.definition, params=_param_record(p), value_label=k.value_label)
         started = time.perf_counter()
+        missing = [m for m in self.missing_tables(k) if m not in DERIVED_TABLES]
+        if missing:
+            return KPIResult(**base, status=Status.SKIPPED, reason=absent_reason(missing))
         try:
+            p = self.review_params(p)
             self.prepare(k)
         except Exception as exc:
             return KPIResult(**base, status=Status.FAILED, reason=_one_line(exc),
                              elapsed_s=time.perf_counter() - started)
-        missing = self.missing_tables(k)
+        missing = self.missing_tables(k)  # a derived table its preparer could not fill
         if missing:
-            reason = "needs " + " and ".join(
-                f"table {m} (not ingested)" if m not in DERIVED_TABLES else f"{m} ({DERIVED_TABLES[m]})"
-                for m in missing)
-            return KPIResult(**base, status=Status.SKIPPED, reason=reason)
+            return KPIResult(**base, status=Status.SKIPPED, reason=absent_reason(missing, self.tables))
         try:
             comp = k.compute(self.tables, p)
+            for count, why in comp.needs:
+                if not _scalar(self.store.con.execute(count)):
+                    raise Skip(why)
             value = None if comp.value is None else _scalar(self.store.con.execute(comp.value))
             rows = None
             if comp.rows is not None:
@@ -178,11 +243,21 @@ class Workspace:
                     value, rows, ci, notes = done.value, done.rows, done.ci, tuple(done.notes)
                 else:
                     value, rows = done
-            period = self.period(k.span, p)
+            value = _scalar(value)
+            if comp.explain is not None:
+                facts = {name: _fact(self.store.con.execute(expr)) for name, expr in comp.facts.items()}
+                notes = (*notes, *comp.explain(facts, value))
+            clock = self.clock(k)
+            period = None if clock is None else self.period(k.span, p, clock)
+            if value is None and not notes:  # never a bare dash: say why there is no number
+                notes = (_no_value(clock, period),)
+        except Skip as why:
+            return KPIResult(**base, status=Status.SKIPPED, reason=str(why),
+                             elapsed_s=time.perf_counter() - started)
         except Exception as exc:  # one KPI failing must not sink the report
             return KPIResult(**base, status=Status.FAILED, reason=_one_line(exc),
                              elapsed_s=time.perf_counter() - started)
-        return KPIResult(**base, status=Status.COMPUTED, value=_scalar(value), rows=rows, ci=ci,
+        return KPIResult(**base, status=Status.COMPUTED, value=value, rows=rows, ci=ci,
                          notes=notes, period=period, elapsed_s=time.perf_counter() - started)
 
     # -- history -------------------------------------------------------------------------
@@ -232,6 +307,102 @@ def span_period(span: Span, p: Params, first: pd.Timestamp | None, last: pd.Time
     since = "the start" if start is None else f"{start.day} {start:%b %Y}"
     label = f"whole period, {since} to {shown_end.day} {shown_end:%b %Y}"
     return Period(span.kind, None if start is None else start.to_pydatetime(), end.to_pydatetime(), label)
+
+
+#: Rows cut off from the rest by more than this many days without any data…
+STRAY_GAP_DAYS = 90
+#: …and holding at most this share of all rows lie outside the default review period.
+STRAY_SHARE = 0.01
+
+
+def bulk_span(days, counts) -> tuple[int | None, int | None]:
+    """The first and last day (days since 1970) of the span that holds the data's bulk.
+
+    ``days`` are sorted day numbers with rows, ``counts`` their rows. A head (or tail) of rows
+    separated from the rest by more than ``STRAY_GAP_DAYS`` empty days and holding at most
+    ``STRAY_SHARE`` of all rows is stray: one tweet of 2011 among 2017 data, a row dated 1900 or
+    2999. Returns ``(first, last)``, each None where nothing is cut on that side.
+    """
+    days, counts = np.asarray(days, dtype=np.int64), np.asarray(counts, dtype=np.int64)
+    if len(days) < 2:
+        return None, None
+    total, cum = counts.sum(), counts.cumsum()
+    gaps = np.flatnonzero(np.diff(days) > STRAY_GAP_DAYS + 1)
+    first = last = None
+    for i in gaps:  # the latest gap with a small enough head before it
+        if cum[i] <= STRAY_SHARE * total:
+            first = i + 1
+    for i in gaps[::-1]:  # the earliest gap with a small enough tail after it
+        if total - cum[i] <= STRAY_SHARE * total and (first is None or i >= first):
+            last = i
+    return (None if first is None else int(days[first]), None if last is None else int(days[last]))
+
+
+_WORDS = {"events": ("event", "events"), "transactions": ("order", "orders"),
+          "messages": ("message", "messages"), "responses": ("survey answer", "survey answers")}
+
+
+def _left_out_note(table: str, d: pd.DataFrame, side: str, bound: pd.Timestamp) -> list[str]:
+    if d.empty:
+        return []
+    n = int(d["n"].sum())
+    one, many = _WORDS.get(table, (f"{table} row", f"{table} rows"))
+    a, b = _day(int(d["day"].min())), _day(int(d["day"].max()))
+    when = f"dated {_date(a)}" if a == b else f"dated {_date(a)} to {_date(b)}"
+    it = "it" if n == 1 else "them"
+    if side == "start":
+        give = f"give --start {a:%Y-%m-%d} to include {it}"
+    else:
+        give = f"give --end {b + pd.Timedelta(days=1):%Y-%m-%d} to include {it}"
+    where = "before" if side == "start" else "after"
+    return [f"{n:,} {one if n == 1 else many} {when} left out of the period (far {where} the rest of "
+            f"the data, which {'starts' if side == 'start' else 'ends'} {_date(bound if side == 'start' else bound - pd.Timedelta(days=1))}); {give}."]
+
+
+def _no_value(clock: str | tuple[str, ...] | None, period: Period | None) -> str:
+    if isinstance(clock, tuple):
+        what = " and ".join(_WORDS.get(c, ("row", c))[1] for c in clock)
+    else:
+        what = _WORDS.get(clock or "", ("row", "data"))[1]
+    if period is not None and period.kind is SpanKind.LAST_COMPLETE:
+        return (f"No value: nothing to count in {period.label}, the last complete {period.grain} of the "
+                f"{what}.")
+    return f"No value: the period's {what} hold nothing this KPI measures."
+
+
+def _day(n: int) -> pd.Timestamp:
+    return pd.Timestamp("1970-01-01", tz="UTC") + pd.Timedelta(days=int(n))
+
+
+def _date(ts: pd.Timestamp) -> str:
+    return f"{ts.day} {ts:%b %Y}"
+
+
+#: The canonical tables a derived table is made from: without any of them it cannot exist.
+DERIVED_FROM = {"text_scores": ("messages", "responses"), "clv": ("transactions",)}
+
+
+def absent_reason(missing: list[str], present: Iterable[str] = ()) -> str:
+    """Why a KPI cannot run, in plain words: "no survey answers in this store (needs table
+    responses)"."""
+    words, present = [], set(present)
+    for m in missing:
+        sources = DERIVED_FROM.get(m)
+        if sources and not present & set(sources):
+            words.append(" and ".join(ABSENT[s].removesuffix(" in this store") for s in sources)
+                         + f" in this store: needs {m} ({DERIVED_TABLES[m]})")
+        elif m in DERIVED_TABLES:
+            words.append(f"needs {m} ({DERIVED_TABLES[m]})")
+        else:
+            words.append(ABSENT.get(m, f"no table {m} in this store") + f" (needs table {m})")
+    return "; ".join(words)
+
+
+def _fact(df: Any) -> Any:
+    v = df
+    if isinstance(v, pd.DataFrame):
+        v = v.iloc[0, 0] if len(v) else None
+    return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
 
 
 def _utc(df: pd.DataFrame) -> pd.DataFrame:

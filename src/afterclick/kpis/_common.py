@@ -33,6 +33,36 @@ def events(t: Tables, p: Params) -> ir.Table:
     return in_period(t["events"], p)
 
 
+def purchases(t: Tables, p: Params) -> ir.Table:
+    """The period's orders that count as purchases: transactions with ``amount`` >= 0, less those
+    their refunds (rows naming them in ``refund_of``) take to 0 or below; ``net`` is the amount
+    after those refunds (``afterclick.clv.rfm.counted_orders``). Refund rows are not purchases."""
+    from afterclick.clv.rfm import counted_orders
+
+    return t.shared(("purchases", p.start, p.end), lambda: counted_orders(in_period(t["transactions"], p)))
+
+
+def refund_facts(t: Tables, p: Params) -> dict[str, ir.Scalar]:
+    """How many refunds (rows with a negative amount) the period holds, how much they took back,
+    and the gross sales they are set against: the facts of :func:`refund_notes`."""
+    tx = in_period(t["transactions"], p)
+    neg = tx.amount < 0
+    return {"refunds": neg.cast("int64").sum(),
+            "refunded": ibis.ifelse(neg, -tx.amount, 0.0).sum(),
+            "gross": ibis.ifelse(neg, 0.0, tx.amount).sum()}
+
+
+def refund_notes(facts: dict, _value=None) -> tuple[str, ...]:
+    """"Net of 3 refunds or cancellations (120.00, 2.4% of gross sales of 5,000.00)."""
+    n = int(facts.get("refunds") or 0)
+    if n == 0:
+        return ()
+    refunded, gross = float(facts.get("refunded") or 0.0), float(facts.get("gross") or 0.0)
+    share = f", {refunded / gross:.1%} of gross sales of {gross:,.2f}" if gross > 0 else ""
+    return (f"Net of {n:,} refund{'s' if n != 1 else ''} or cancellation{'s' if n != 1 else ''} "
+            f"taking back {refunded:,.2f}{share}.",)
+
+
 def active_events(t: Tables, p: Params) -> ir.Table:
     """Events that show a person acting: everything except exposures (impressions)."""
     ev = events(t, p)
@@ -124,38 +154,52 @@ def first_touch(t: Tables, p: Params) -> ir.Table:
     return t.shared(("first_touch", p.start, p.end), build)
 
 
-def data_bounds(t: Tables, p: Params) -> ir.Table:
-    """A one-row table with the first and last event time in the period."""
+Clock = str | tuple[str, ...]
+
+
+def _timed(t: Tables, table: Clock, p: Params | None) -> ir.Table:
+    """The ``ts`` of ``table``'s rows (of each held table of a tuple), in the period unless ``p`` is None."""
+    names = [table] if isinstance(table, str) else [n for n in table if n in t]
+    parts = [(t[n] if p is None else in_period(t[n], p)).select("ts") for n in names]
+    out = parts[0]
+    for more in parts[1:]:
+        out = out.union(more, distinct=False)
+    return out
+
+
+def data_bounds(t: Tables, p: Params, table: Clock = "events") -> ir.Table:
+    """A one-row table with the first and last time of ``table``'s rows in the period (of all
+    the tables named, when ``table`` is a tuple: the clock of a KPI that reads several)."""
 
     def build() -> ir.Table:
-        ev = events(t, p)
-        return ev.aggregate(data_start=ev.ts.min(), data_end=ev.ts.max())
+        rows = _timed(t, table, p)
+        return rows.aggregate(data_start=rows.ts.min(), data_end=rows.ts.max())
 
-    return t.shared(("data_bounds", p.start, p.end), build)
+    return t.shared(("data_bounds", table, p.start, p.end), build)
 
 
-def review_end(t: Tables, p: Params) -> ir.Table:
-    """One row, ``review_end``: where the reviewed data stops (exclusive, UTC).
+def review_end(t: Tables, p: Params, table: Clock = "events") -> ir.Table:
+    """One row, ``review_end``: where the reviewed data of ``table`` stops (exclusive, UTC).
 
-    Data is taken to cover whole days: the end is midnight after the latest event's day (of all
-    the stored events), or the review period's end where that comes first. A week or month is
-    complete when it ends by then: data up to 31 October 23:59 completes October, and so does a
-    review that ends on 1 November of data that runs on.
+    Data is taken to cover whole days: the end is midnight after the latest row's day (of all
+    the stored rows of ``table``), or the review period's end where that comes first. A week or
+    month is complete when it ends by then: data up to 31 October 23:59 completes October, and
+    so does a review that ends on 1 November of data that runs on.
     """
 
     def build() -> ir.Table:
-        if p.end is None:  # the period's own latest event is the latest stored one
-            b = data_bounds(t, p).select(last_ts="data_end")
+        if p.end is None:  # the period's own latest row is the latest stored one
+            b = data_bounds(t, p, table).select(last_ts="data_end")
         else:
-            ev = t["events"]
-            b = ev.aggregate(last_ts=ev.ts.max())
+            rows = _timed(t, table, None)
+            b = rows.aggregate(last_ts=rows.ts.max())
         end = b.last_ts.truncate("D") + ibis.interval(days=1)
         if p.end is not None:
             stop = as_utc(p.end).tz_localize(None).to_pydatetime()  # stored times are UTC, zoneless
             end = ibis.least(end, ibis.literal(stop, type="timestamp"))
         return b.select(review_end=end)
 
-    return t.shared(("review_end", p.start, p.end), build)
+    return t.shared(("review_end", table, p.start, p.end), build)
 
 
 def as_utc(v) -> pd.Timestamp:
@@ -164,15 +208,16 @@ def as_utc(v) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def last_complete_period(t: Tables, p: Params, grain: str | None = None) -> ir.Table:
-    """One row, ``last_idx``: the last period that ends by :func:`review_end`."""
-    r = review_end(t, p)
+def last_complete_period(t: Tables, p: Params, grain: str | None = None, table: Clock = "events") -> ir.Table:
+    """One row, ``last_idx``: the last period that ends by :func:`review_end` (of ``table``)."""
+    r = review_end(t, p, table)
     return r.select(last_idx=period_index(r.review_end, grain or p.grain) - 1)
 
 
-def in_last_complete_period(rows: ir.Table, t: Tables, p: Params, grain: str | None = None) -> ir.Table:
+def in_last_complete_period(rows: ir.Table, t: Tables, p: Params, grain: str | None = None,
+                            table: Clock = "events") -> ir.Table:
     """The rows (keyed by a period ``idx``) of the last complete period: headline values read it."""
-    last = last_complete_period(t, p, grain)
+    last = last_complete_period(t, p, grain, table)
     return rows.cross_join(last).filter(lambda r: r.idx == r.last_idx).drop("last_idx")
 
 
@@ -266,12 +311,13 @@ def safe_ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
 
 
 def sessions(t: Tables, p: Params) -> ir.Table:
-    """One row per session: customer_id, session, start, end, duration_s, visits, events.
+    """One row per session: customer_id, session, start, end, duration_s, visits, events, timed.
 
     A session is the source's ``session_id`` where given; the customer's active events without
     one form runs with no gap longer than ``session_gap_minutes`` between them (30 by default,
     the web-analytics convention). Duration is the sum of the source's ``duration_s`` where the session has any,
-    else the time from its first to its last event.
+    else the time from its first to its last event; ``timed`` says it has a length at all (a
+    measured duration, or two events or more), unlike a lone event's 0 s.
     """
     return t.shared(("sessions", p.session_gap_minutes, p.start, p.end), lambda: _sessions(t, p))
 
@@ -301,6 +347,6 @@ def _sessions(t: Tables, p: Params) -> ir.Table:
         events=ev.count(),
     )
     span = epoch_s(s.end) - epoch_s(s.start)
-    return s.mutate(duration_s=ibis.ifelse(s.n_measured > 0, s.measured_s, span)).drop(
-        "measured_s", "n_measured"
-    )
+    return s.mutate(duration_s=ibis.ifelse(s.n_measured > 0, s.measured_s, span),
+                    # a length was measured, or there are two events to measure it between
+                    timed=(s.n_measured > 0) | (s.events > 1)).drop("measured_s", "n_measured")

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats as st
 
 from afterclick.kpis._common import in_period, period_start, safe_ratio
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Outcome, Params, Skip, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 from afterclick.stats import MIN_ANSWERS, NPS, Proportion, nps_difference
 from afterclick.text.scoring import DEFAULT_SCORER
@@ -252,7 +252,10 @@ def _scores(t: Tables, source: str) -> ir.Table:
 
 def feedback(t: Tables, p: Params) -> ir.Table:
     """Open feedback in the period: survey comments (with survey, score, touchpoint) and
-    customers' review and support messages (survey NULL), with their stored sentiment."""
+    customers' review and support messages (survey NULL), with their stored sentiment. Either
+    source alone will do."""
+    if "responses" not in t:
+        return _feedback_messages(t, p)
     r = in_period(t["responses"], p)
     r = r.filter(r.comment.notnull() & (r.comment.strip() != ""))
     s = _scores(t, "responses")
@@ -261,6 +264,10 @@ def feedback(t: Tables, p: Params) -> ir.Table:
         touchpoint=r.touchpoint, comment=r.comment, sentiment=s.sentiment)
     if "messages" not in t:
         return r
+    return r.union(_feedback_messages(t, p))
+
+
+def _feedback_messages(t: Tables, p: Params) -> ir.Table:
     m = in_period(t["messages"], p)
     m = m.filter(m.kind.isin(FEEDBACK_KINDS) & ~m.is_brand.fill_null(False) & m.text.notnull()
                  & (m.text.strip() != ""))
@@ -268,7 +275,7 @@ def feedback(t: Tables, p: Params) -> ir.Table:
     m = m.left_join(sm, m.message_id == sm.sid).select(
         source=ibis.literal("messages"), text_id=m.message_id, ts=m.ts, survey=ibis.null().cast("string"),
         score=ibis.null().cast("float64"), touchpoint=m.kind, comment=m.text, sentiment=sm.sentiment)
-    return r.union(m)
+    return m
 
 
 def _themes(t: Tables, p: Params, rows: pd.DataFrame):
@@ -278,7 +285,7 @@ def _themes(t: Tables, p: Params, rows: pd.DataFrame):
 
 
 @kpi("advocacy.themes", name="Themes in open feedback", family=Family.ADVOCACY, unit=Unit.COUNT,
-     direction=Direction.NEUTRAL, requires=("responses", "text_scores"), uses=("messages",))
+     direction=Direction.NEUTRAL, requires=("text_scores",), uses=("responses", "messages"))
 def themes(t: Tables, p: Params) -> Computation:
     """Themes of the open feedback: survey comments plus customers' reviews and support messages.
 
@@ -341,7 +348,8 @@ def signal_agreement(t: Tables, p: Params) -> Computation:
     z test), mean sentiment of customer messages (large-sample z test of the two means, from
     their sums and sums of squares). A month is flagged when two signals changed significantly (p < 0.05) in opposite
     directions, e.g. CSAT up while NPS falls: then one of them measures something else, or a
-    group of customers is drifting away. The value is the number of flagged months.
+    group of customers is drifting away. The value is the number of flagged months; skipped
+    when fewer than two of the three signals have data.
     """
     r = in_period(t["responses"], p)
     r = r.filter(r.score.notnull())
@@ -370,6 +378,13 @@ def signal_agreement(t: Tables, p: Params) -> Computation:
     def finish(value, rows: pd.DataFrame) -> Outcome:
         from afterclick.stats.agreement import disagreements
 
+        present = {name: int(rows[col].sum()) if col in rows.columns else 0
+                   for name, col in (("NPS answers", "nps_answers"), ("CSAT answers", "csat_answers"),
+                                     ("scored customer messages", "messages"))}
+        have = [n for n, k in present.items() if k > 0]
+        if len(have) < 2:
+            lacking = " and ".join(f"no {n}" for n, k in present.items() if k == 0)
+            raise Skip(f"needs two signals to compare, and this store has {lacking}")
         rows, notes = disagreements(rows)
         return Outcome(float(rows["disagree"].sum()) if len(rows) else 0.0, rows, notes=tuple(notes))
 

@@ -9,7 +9,7 @@ holds the tables (DuckDB by default, Spark and others through Ibis).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -21,6 +21,26 @@ from afterclick.results import Direction, Family, SpanKind, Unit
 from afterclick.schemas import DERIVED_TABLES, TABLE_NAMES
 
 Grain = Literal["week", "month"]
+
+#: Tables whose rows carry a time (``ts``): a KPI's period is read from the first of these it
+#: requires (its *clock*), so the CSAT headline's dates are the survey answers', not the events'.
+TIMED_TABLES = ("events", "transactions", "messages", "responses")
+
+#: What a missing table means, in the words a reader uses ("no survey answers in this store").
+ABSENT = {
+    "events": "no events in this store",
+    "transactions": "no orders in this store",
+    "messages": "no messages in this store",
+    "responses": "no survey answers in this store",
+    "content": "no content table in this store",
+    "campaigns": "no campaigns table in this store",
+    "customers": "no customers table in this store",
+}
+
+
+class Skip(Exception):  # noqa: N818 (a verdict, not an error)
+    """Raised by a KPI whose data is absent: it is reported as skipped, with this reason in
+    plain words ("no clicks in this store's events"), never as a failure."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +207,13 @@ class Computation:
     #: How to order the executed rows (expressions may lose order across backends); a leading
     #: "-" sorts that column descending.
     order_by: tuple[str, ...] = ()
+    #: (count, reason) pairs checked before anything else: a count of 0 means the behaviour the
+    #: KPI measures is absent from the data, and the KPI is skipped with the reason.
+    needs: tuple[tuple[ibis.Scalar, str], ...] = ()
+    #: Named scalars the notes read (e.g. how many refunds, and how much), executed beside the value.
+    facts: Mapping[str, ibis.Scalar] = field(default_factory=dict)
+    #: Notes from the executed facts and the final headline value, added after ``finish``.
+    explain: Callable[[dict[str, Any], float | None], Iterable[str]] | None = None
 
 
 ComputeFn = Callable[[Tables, Params], Computation]
@@ -209,6 +236,22 @@ class KPI:
     value_label: str | None = None
     #: The period the headline number reads (see ``Span``).
     span: Span = WHOLE_PERIOD
+    #: The timed tables whose rows give the period, when not the first timed table it requires
+    #: (a KPI that reads messages and events ends where the later of the two ends).
+    timed_by: tuple[str, ...] = ()
+
+    @property
+    def clock(self) -> str | tuple[str, ...] | None:
+        """The table(s) whose times give this KPI's period: those it declares in ``timed_by``,
+        else the first timed table it requires."""
+        if self.timed_by:
+            return self.timed_by
+        return next((t for t in self.requires if t in TIMED_TABLES), None)
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every table the KPI reads: required or used when present."""
+        return (*self.requires, *self.uses)
 
     @property
     def definition(self) -> str:
@@ -227,7 +270,7 @@ class Registry:
     def add(self, kpi: KPI) -> KPI:
         if kpi.id in self._kpis:
             raise ValueError(f"KPI id {kpi.id!r} is registered twice")
-        unknown = [t for t in (*kpi.requires, *kpi.uses) if t not in TABLE_NAMES and t not in DERIVED_TABLES]
+        unknown = [t for t in (*kpi.requires, *kpi.uses, *kpi.timed_by) if t not in TABLE_NAMES and t not in DERIVED_TABLES]
         if unknown:
             raise ValueError(f"KPI {kpi.id!r} needs unknown table(s) {unknown}")
         if not kpi.id.startswith(kpi.family.value + "."):
@@ -272,6 +315,7 @@ def kpi(
     headline: bool = True,
     value_label: str | None = None,
     span: str = "whole_period",
+    timed_by: tuple[str, ...] = (),
 ) -> Callable[[ComputeFn], ComputeFn]:
     """Declare a KPI; the decorated function is its pure Ibis computation.
 
@@ -284,7 +328,7 @@ def kpi(
         REGISTRY.add(
             KPI(id=id, name=name, family=family, unit=unit, direction=direction,
                 requires=tuple(requires), compute=fn, uses=tuple(uses), headline=headline,
-                value_label=value_label, span=SPANS[span])
+                value_label=value_label, span=SPANS[span], timed_by=tuple(timed_by))
         )
         return fn
 

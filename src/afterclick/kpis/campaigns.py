@@ -114,4 +114,7 @@ def clicks_vs_commitment(t: Tables, p: Params) -> Computation:
     value = safe_ratio(acq.retained.sum(), acq.eligible.sum())
     why = (f"No customer acquired by a campaign was first active {p.retention_days} days before the "
            "latest event yet: retention after the click needs more history.")
-    return Computation(value=value, rows=rows, order_by=("campaign_id",), finish=explain_missing(why))
+    first = acquisitions(t, p)
+    return Computation(value=value, rows=rows, order_by=("campaign_id",), finish=explain_missing(why),
+                       needs=((first.count(), "no customer came through a campaign: no click carries a campaign_id "
+                               "and the customers table names no acquisition campaign"),))

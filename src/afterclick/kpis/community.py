@@ -6,7 +6,8 @@ brand's (``is_brand`` false or missing). **Public** messages are every kind exce
 A **reply** is a public message with a ``parent_id`` naming a message in the table (replies
 whose parent is unknown are left out). Periods follow the ``grain`` parameter (Monday weeks by
 default, or calendar months); headlines read the last complete period, the last that ends by the
-data's last day (as for every other family).
+last message's day. Events are read only where stored (the engagement levels weigh deep
+interactions too).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _messages(t: Tables, p: Params) -> ir.Table:
 
 
 def _headline(rows: ir.Table, t: Tables, p: Params) -> ir.Table:
-    last = last_complete_period(t, p)
+    last = last_complete_period(t, p, table="messages")
     return rows.cross_join(last).filter(lambda r: r.idx == r.last_idx)
 
 
@@ -138,7 +139,7 @@ def first_responses(t: Tables, p: Params) -> ir.Table:
 
 def _kpi(id: str, name: str, unit: Unit, direction: Direction = Direction.HIGHER, **kw):
     return kpi(id, name=name, family=Family.COMMUNITY, unit=unit, direction=direction,
-               requires=("events", "messages"), **kw)
+               requires=("messages",), **kw)
 
 
 @_kpi("community.active_participants", "Active community participants", Unit.COUNT, span="last_complete")
@@ -250,13 +251,20 @@ def _weighted_activity(t: Tables, p: Params) -> ir.Table:
     m = m.filter(m.public & ~m.brand)
     w_msg = ibis.cases(*((m.kind == k, w) for k, w in MESSAGE_WEIGHTS.items()), else_=OTHER_MESSAGE_WEIGHT)
     acts = m.select(person=m.author_id, ts=m.ts, weight=w_msg.cast("float64"))
+    if "events" not in t:
+        return acts
     ev = events(t, p)
     ev = ev.filter(ev.event.isin(tuple(EVENT_WEIGHTS)))
     w_ev = ibis.cases(*((ev.event == k, w) for k, w in EVENT_WEIGHTS.items()), else_=0)
     return acts.union(ev.select(person=ev.customer_id, ts=ev.ts, weight=w_ev.cast("float64")))
 
 
-@_kpi("community.engagement_levels", "Community core (Orbit levels 1-2)", Unit.COUNT, span="last_complete_month")
+#: The engagement levels weigh messages and events: their months end where the later of the two does.
+LEVELS_CLOCK = ("messages", "events")
+
+
+@_kpi("community.engagement_levels", "Community core (Orbit levels 1-2)", Unit.COUNT, span="last_complete_month",
+      uses=("events",), timed_by=LEVELS_CLOCK)
 def engagement_levels(t: Tables, p: Params) -> Computation:
     """Orbit-style engagement levels per month: advocates, contributors, participants, observers;
     headline = members in levels 1 and 2 (the core) in the last complete month.
@@ -280,7 +288,7 @@ def engagement_levels(t: Tables, p: Params) -> Computation:
     win = spread[0].union(spread[1], distinct=False)
     for more in spread[2:]:
         win = win.union(more, distinct=False)
-    b = data_bounds(t, p)
+    b = data_bounds(t, p, LEVELS_CLOCK)
     win = win.cross_join(b.select(max_idx=period_index(b.data_end, "month")))
     win = win.filter(win.idx <= win.max_idx)
     per = win.group_by(["person", "idx", "period"]).aggregate(score=win.score.sum(), presence=win.count())
@@ -303,7 +311,7 @@ def engagement_levels(t: Tables, p: Params) -> Computation:
         members=counts.members.fill_null(0), share=safe_ratio(counts.members.fill_null(0), grid.total),
     )
     core = rows.filter(rows.level <= 2)
-    value = in_last_complete_period(core, t, p, "month").members.sum()
+    value = in_last_complete_period(core, t, p, table=LEVELS_CLOCK, grain="month").members.sum()
     return Computation(value=value, rows=rows.drop("idx"), order_by=("period", "level"))
 
 
@@ -324,7 +332,7 @@ def reply_network(t: Tables, p: Params) -> Computation:
     ).distinct()
     part = participation(t, p).select("idx", "period", "participants")
     rows = part.left_join(ties, "idx").select(part.idx, part.period, part.participants, ties.a, ties.b)
-    rows = rows.cross_join(last_complete_period(t, p))
+    rows = rows.cross_join(last_complete_period(t, p, table="messages"))
     return Computation(rows=rows, finish=_network_summary, order_by=("idx", "a", "b"))
 
 

@@ -13,6 +13,7 @@ from afterclick.kpis._common import (
     data_bounds,
     day_index,
     epoch_s,
+    events,
     in_period,
     safe_ratio,
 )
@@ -100,6 +101,14 @@ def _clicks(t: Tables, p: Params):
                     "next_tx", "second_tx", day=day_index(c.ts))
 
 
+def _any_clicks(t: Tables, p: Params):
+    """The check both journey KPIs make first: with no click at all there is nothing to follow
+    (which is not a lack of history)."""
+    ev = events(t, p)
+    return ((ev.event == "click").cast("int64").sum().fill_null(0),
+            "no clicks in this store's events: there is no click to follow")
+
+
 def eligible_clicks(t: Tables, p: Params, window_s: float):
     """Clicks old enough to have had the whole window before the latest event in the data."""
     c = clicks(t, p).cross_join(data_bounds(t, p))
@@ -122,7 +131,10 @@ def clicks_to_nowhere_rate(t: Tables, p: Params) -> Computation:
         clicks=c.count(), nowhere=n.sum()
     )
     rows = rows.mutate(nowhere_rate=safe_ratio(rows.nowhere, rows.clicks))
-    return Computation(value=safe_ratio(n.sum(), c.count()), rows=rows, order_by=("campaign_id",))
+    why = (f"Every click is within the last {p.nowhere_minutes} minutes of the data: none has had the "
+           "time to be followed yet.")
+    return Computation(value=safe_ratio(n.sum(), c.count()), rows=rows, order_by=("campaign_id",),
+                       needs=(_any_clicks(t, p),), finish=explain_missing(why))
 
 
 def click_steps(t: Tables, p: Params):
@@ -173,5 +185,5 @@ def funnel(t: Tables, p: Params) -> Computation:
     rows = rows.mutate(share=safe_ratio(rows.clicks, rows.total)).drop("total")
     value = safe_ratio(agg.relationship.sum(), agg.click.sum())
     why = f"No click is {LOYALTY_DAYS} days old yet: the journey after the click needs more history."
-    return Computation(value=value, rows=rows, order_by=("order",),
+    return Computation(value=value, rows=rows, order_by=("order",), needs=(_any_clicks(t, p),),
                        finish=explain_missing(why, lambda v, r: (v, r.drop(columns="order"))))

@@ -77,7 +77,7 @@ def clicks(t: Tables, p: Params) -> Computation:
 def ctr(t: Tables, p: Params) -> Computation:
     """Click-through rate = clicks / impressions (``click`` over ``impression`` events).
 
-    A fraction, NULL without impressions; rows per channel. High CTR with low retention is the
+    A fraction; skipped without impressions (saying so); rows per channel. High CTR with low retention is the
     signature of "clicks to nowhere". A channel with more clicks than impressions (clicks whose
     impressions were not tracked) is named in a note.
     """
@@ -89,7 +89,9 @@ def ctr(t: Tables, p: Params) -> Computation:
     by = c.group_by("channel").aggregate(impressions=imp.sum(), clicks=clk.sum())
     by = by.mutate(ctr=safe_ratio(by.clicks, by.impressions))
     return Computation(value=safe_ratio(clk.sum().fill_null(0), imp.sum().fill_null(0)), rows=by,
-                       order_by=("channel",), finish=_flag_untracked)
+                       order_by=("channel",), finish=_flag_untracked,
+                       needs=((imp.sum().fill_null(0), "no impressions in this store's events: a click-through "
+                               "rate needs the impressions the clicks came from"),))
 
 
 def _flag_untracked(value, rows) -> Outcome:

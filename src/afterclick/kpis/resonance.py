@@ -153,7 +153,7 @@ def share_rate(t: Tables, p: Params) -> Computation:
 
 
 @kpi("resonance.content_resonance", name="Resonance per content", family=Family.RESONANCE, unit=Unit.FRACTION,
-     direction=Direction.HIGHER, requires=("events", "messages", "text_scores"), uses=("content",), headline=False,
+     direction=Direction.HIGHER, requires=("messages", "text_scores"), uses=("events", "content"), headline=False,
      value_label="Gratitude rate of comments on content")
 def content_resonance(t: Tables, p: Params) -> Computation:
     """Per content item: what its comments say beside what people did with it.
@@ -168,12 +168,15 @@ def content_resonance(t: Tables, p: Params) -> Computation:
     th = (m.thoughtful >= SIGNAL_THRESHOLD).cast("int64")
     text = m.group_by("content_id").aggregate(comments=m.count(), sentiment=m.sentiment.mean(),
                                               grateful=g.sum(), thoughtful=th.sum())
-    ev = events(t, p)
-    ev = ev.filter(ev.content_id.notnull())
-    acts = ev.group_by(cid=ev.content_id).aggregate(
-        deep=ev.event.isin(DEEP).cast("int64").sum(), shallow=ev.event.isin(SHALLOW).cast("int64").sum())
-    rows = text.left_join(acts, text.content_id == acts.cid).drop("cid")
-    rows = rows.mutate(deep=rows.deep.fill_null(0), shallow=rows.shallow.fill_null(0))
+    if "events" in t:
+        ev = events(t, p)
+        ev = ev.filter(ev.content_id.notnull())
+        acts = ev.group_by(cid=ev.content_id).aggregate(
+            deep=ev.event.isin(DEEP).cast("int64").sum(), shallow=ev.event.isin(SHALLOW).cast("int64").sum())
+        rows = text.left_join(acts, text.content_id == acts.cid).drop("cid")
+        rows = rows.mutate(deep=rows.deep.fill_null(0), shallow=rows.shallow.fill_null(0))
+    else:  # no behaviour stored: the depth ratio stays empty
+        rows = text.mutate(deep=ibis.null().cast("int64"), shallow=ibis.null().cast("int64"))
     rows = rows.mutate(gratitude_rate=safe_ratio(rows.grateful, rows.comments),
                        thoughtful_rate=safe_ratio(rows.thoughtful, rows.comments),
                        depth_ratio=safe_ratio(rows.deep, rows.shallow))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ibis
+
 from afterclick.kpis._common import safe_ratio, sessions
-from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
 
@@ -14,11 +16,25 @@ def _per_month(t: Tables, p: Params):
         s = sessions(t, p)
         return s.group_by(month=s.start.truncate("M")).aggregate(
             sessions=s.count(),
+            timed_sessions=s.timed.cast("int64").sum(),
             median_s=s.duration_s.median(),
             p75_s=s.duration_s.quantile(0.75),
         )
 
     return t.shared(("session_months", p.session_gap_minutes, p.start, p.end), build)
+
+
+def _untimed(value, rows) -> Outcome:
+    """No headline when no session has a length: a lone event without a measured duration is
+    0 s by construction, and a median of such zeros would read as "people leave at once"."""
+    timed = rows["timed_sessions"].fillna(0)
+    rows = rows.copy()
+    rows.loc[timed == 0, ["median_s", "p75_s"]] = None
+    if len(rows) and timed.sum() == 0:
+        return Outcome(None, rows, notes=(
+            f"Every one of the {int(rows['sessions'].sum()):,} sessions is a single event without a measured "
+            "duration (no duration_s): there is no time on site to measure, so no duration is given.",))
+    return Outcome(value, rows)
 
 
 @kpi("trust.session_duration_median", name="Session duration (median)", family=Family.TRUST,
@@ -29,10 +45,11 @@ def session_duration_median(t: Tables, p: Params) -> Computation:
     Sessions come from ``session_id`` where the source has one, else from a 30-minute gap
     between a customer's active events. A session's duration is the sum of its events'
     ``duration_s`` where measured, else the time from its first to its last event (so one-event
-    sessions without a measured duration count as 0 s).
+    sessions without a measured duration count as 0 s). When every session is such a lone
+    event there is no duration to read: no headline, and a note says so.
     """
     s = sessions(t, p)
-    return Computation(value=s.duration_s.median(), rows=_per_month(t, p), order_by=("month",))
+    return Computation(value=s.duration_s.median(), rows=_per_month(t, p), order_by=("month",), finish=_untimed)
 
 
 @kpi("trust.session_duration_p75", name="Session duration (75th percentile)", family=Family.TRUST,
@@ -40,10 +57,12 @@ def session_duration_median(t: Tables, p: Params) -> Computation:
 def session_duration_p75(t: Tables, p: Params) -> Computation:
     """75th percentile of session duration, in seconds (sessions as for the median).
 
-    The p75 shows whether a committed minority stays long even when the median is short.
+    The p75 shows whether a committed minority stays long even when the median is short. No
+    headline when every session is a lone event without a measured duration (see the median).
     """
     s = sessions(t, p)
-    return Computation(value=s.duration_s.quantile(0.75), rows=_per_month(t, p), order_by=("month",))
+    return Computation(value=s.duration_s.quantile(0.75), rows=_per_month(t, p), order_by=("month",),
+                       finish=_untimed)
 
 
 @kpi("trust.visits_per_visitor", name="Visits per visitor", family=Family.TRUST, unit=Unit.RATIO,
@@ -88,8 +107,6 @@ def advice_seeking_share(t: Tables, p: Params) -> Computation:
     People ask for advice where they trust the answer. Rows per month.
     """
     from afterclick.kpis.resonance import SIGNAL_THRESHOLD, scored_messages
-
-    import ibis
 
     m = scored_messages(t, p)
     # the author when the message asks for advice, else NULL: distinct counts skip NULLs

@@ -3,7 +3,14 @@
 The per-customer RFM summary is pure Ibis (it runs on the store's backend); the CLV models
 (BG/NBD for purchases, Gamma-Gamma for spend; ``afterclick.clv``) are fitted once per workspace
 in the ``finish`` steps, on the executed summary, and shared by every value KPI through
-``tables.memo``. Time unit: weeks; the observation ends on the day of the latest event.
+``tables.memo``. Time unit: weeks; the observation ends on the day of the latest transaction.
+
+Amounts are net of refunds. In ``transactions`` a negative amount is a refund or cancellation;
+``refund_of``, when given, names the order it takes back. A *purchase* (an order) is a row with
+amount >= 0 that its refunds do not take to 0 or below; *net revenue* is the sum of every amount,
+refunds included; a *buyer* is a customer with at least one purchase. The CLV inputs net each
+refund against the purchase day it takes back (``afterclick.clv.rfm``), so a customer who bought
+and cancelled everything is left with no purchase to predict from.
 """
 
 from __future__ import annotations
@@ -14,7 +21,15 @@ import pandas as pd
 
 from afterclick import clv
 from afterclick.clv.rfm import day_number
-from afterclick.kpis._common import data_bounds, first_touch, in_period, safe_ratio
+from afterclick.kpis._common import (
+    data_bounds,
+    first_touch,
+    in_period,
+    purchases,
+    refund_facts,
+    refund_notes,
+    safe_ratio,
+)
 from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
 from afterclick.kpis.campaigns import acquisitions
 from afterclick.results import Direction, Family, Unit
@@ -26,25 +41,41 @@ LIFETIME_MONTHS = 36
 MONTHLY_DISCOUNT = 0.01
 #: Holdout length for the model check: 26 weeks, or half the data when it spans under a year.
 HOLDOUT_DAYS = 182
-VALUE = ("events", "transactions")
+VALUE = ("transactions",)
 
 
 def _ends(t: Tables, p: Params):
-    b = data_bounds(t, p)
+    b = data_bounds(t, p, "transactions")
     return b.select(end_day=day_number(b.data_end))
 
 
+def _acquired(t: Tables, p: Params):
+    """customer_id, campaign_id of campaign-acquired customers: from the events' first clicks and
+    the customers table (``campaigns.acquisitions``), or the customers table alone without events."""
+    if "events" in t:
+        return acquisitions(t, p).select("customer_id", "campaign_id")
+    if "customers" in t:
+        cu = t["customers"]
+        cu = cu.filter(cu.acquisition_campaign_id.notnull())
+        return cu.select("customer_id", campaign_id=cu.acquisition_campaign_id)
+    return None
+
+
 def customer_value(t: Tables, p: Params):
-    """One row per buyer and per campaign-acquired customer: the RFM summary (weeks) to the
-    latest event, revenue, first_revenue, orders, segment and acquisition campaign_id."""
+    """One row per buyer and per campaign-acquired customer: the RFM summary (weeks, net of
+    refunds) to the latest transaction, revenue, first_revenue, orders, segment and acquisition
+    campaign_id."""
 
     def build():
         tx = in_period(t["transactions"], p)
         rfm = clv.rfm_expr(tx, _ends(t, p), "W")
-        acq = acquisitions(t, p).select("customer_id", "campaign_id")
-        ids = rfm.select("customer_id").union(acq.select("customer_id"), distinct=True)
-        rows = ids.left_join(rfm, "customer_id").select(ids.customer_id, *[rfm[c] for c in rfm.columns if c != "customer_id"])
-        rows = rows.left_join(acq, "customer_id").select(rows, acq.campaign_id)
+        acq = _acquired(t, p)
+        if acq is None:
+            rows = rfm.mutate(campaign_id=ibis.null().cast("string"))
+        else:
+            ids = rfm.select("customer_id").union(acq.select("customer_id"), distinct=True)
+            rows = ids.left_join(rfm, "customer_id").select(ids.customer_id, *[rfm[c] for c in rfm.columns if c != "customer_id"])
+            rows = rows.left_join(acq, "customer_id").select(rows, acq.campaign_id)
         if "customers" in t:
             cu = t["customers"].select("customer_id", "segment")
             rows = rows.left_join(cu, "customer_id").select(rows, cu.segment)
@@ -74,6 +105,14 @@ def fit_purchases(summary: pd.DataFrame) -> clv.BetaGeo | clv.ParetoNBD:
             return clv.ParetoNBD().fit(summary)
         except clv.ConvergenceError:
             raise bg_failed from None
+
+
+def model_label(model) -> str:
+    """The purchase model's name as the notes give it: a Pareto/NBD says it stands in for the
+    BG/NBD the definitions name."""
+    if isinstance(model, clv.ParetoNBD):
+        return "Pareto/NBD (BG/NBD did not converge on these buyers, so the Pareto/NBD model stands in)"
+    return model.name
 
 
 #: Below these counts a lifetime-value model says nothing worth reading: the KPI reports it.
@@ -132,34 +171,61 @@ def _model_notes(t: Tables, p: Params, rows: pd.DataFrame) -> tuple[str, ...]:
     bg, gg = models
     fmt = ", ".join(f"{k}={v:.3g}" for k, v in bg.params.items())
     gfmt = ", ".join(f"{k}={v:.3g}" for k, v in gg.params.items())
-    return (f"{bg.name} ({fmt}; weeks) and Gamma-Gamma ({gfmt}) fitted on {int(bg.info.customers):,} buyers; "
-            f"value discounted at {MONTHLY_DISCOUNT:.0%} a month, gross revenue (no margin).",)
+    name = bg.name if isinstance(bg, clv.BetaGeo) else model_label(bg)
+    return (f"{name} ({fmt}; weeks) and Gamma-Gamma ({gfmt}) fitted on {int(bg.info.customers):,} buyers; "
+            f"value discounted at {MONTHLY_DISCOUNT:.0%} a month, revenue net of refunds (no margin).",)
 
 
 # -- descriptive value, pure Ibis --------------------------------------------------------------
+_REFUNDS = ("Net of refunds: a negative amount is a refund or cancellation, set against the order "
+            "``refund_of`` names (an order taken to 0 or below no longer counts) or else against the customer.")
+
+
+def _net(t: Tables, p: Params, **kw) -> Computation:
+    """A computation whose notes say how much was refunded in the period."""
+    return Computation(**kw, facts=refund_facts(t, p), explain=refund_notes)
+
+
 @kpi("value.purchase_frequency", name="Purchase frequency (orders per buyer)", family=Family.VALUE,
      unit=Unit.RATIO, direction=Direction.HIGHER, requires=VALUE)
 def purchase_frequency(t: Tables, p: Params) -> Computation:
-    """Purchase frequency = orders / buying customers in the period.
+    """Purchase frequency = orders / buyers in the period.
 
-    Rows: buyers by number of orders (1, 2, 3, 4, 5+), with their share.
+    An order is a transaction with amount >= 0 whose refunds (rows naming it in ``refund_of``)
+    do not take it to 0 or below; a buyer is a customer with at least one. Rows: buyers by
+    number of orders (1, 2, 3, 4, 5+), with their share.
     """
-    tx = in_period(t["transactions"], p)
+    tx = purchases(t, p)
     per = tx.group_by("customer_id").aggregate(orders=tx.count())
     bucket = ibis.ifelse(per.orders >= 5, "5+", per.orders.cast("string"))
     rows = per.group_by(orders=bucket).aggregate(buyers=per.count())
     rows = rows.mutate(share=rows.buyers.cast("float64") / rows.buyers.sum().as_scalar())
-    return Computation(value=safe_ratio(per.orders.sum(), per.count()), rows=rows, order_by=("orders",))
+    return _net(t, p, value=safe_ratio(per.orders.sum(), per.count()), rows=rows, order_by=("orders",))
 
 
 @kpi("value.average_order_value", name="Average order value", family=Family.VALUE, unit=Unit.CURRENCY,
      direction=Direction.HIGHER, requires=VALUE)
 def average_order_value(t: Tables, p: Params) -> Computation:
-    """Average order value = Σ amount / number of orders, in the period. Rows per month."""
+    """Average order value = net revenue / orders, in the period.
+
+    Net revenue = Σ amount over every transaction, refunds (negative amounts) included; orders
+    as in ``value.purchase_frequency`` (amount >= 0, not refunded to 0 or below). Rows per month:
+    orders, refunds, refunded (amount taken back), revenue (net) and the month's average.
+    """
     tx = in_period(t["transactions"], p)
-    rows = tx.group_by(month=tx.ts.truncate("M")).aggregate(orders=tx.count(), revenue=tx.amount.sum())
+    buys = purchases(t, p)
+    orders = buys.group_by(month=buys.ts.truncate("M")).aggregate(orders=buys.count())
+    neg = tx.amount < 0
+    money = tx.group_by(month=tx.ts.truncate("M")).aggregate(
+        refunds=neg.cast("int64").sum(), refunded=ibis.ifelse(neg, -tx.amount, 0.0).sum(),
+        revenue=tx.amount.sum())
+    rows = money.left_join(orders, "month").select(money.month, orders=orders.orders.fill_null(0),
+                                                   refunds=money.refunds, refunded=money.refunded,
+                                                   revenue=money.revenue)
     rows = rows.mutate(average_order_value=safe_ratio(rows.revenue, rows.orders))
-    return Computation(value=safe_ratio(tx.amount.sum(), tx.count()), rows=rows, order_by=("month",))
+    # every order's month holds transactions, so the months add up to the whole period
+    return _net(t, p, value=safe_ratio(rows.revenue.sum(), rows.orders.sum()), rows=rows, order_by=("month",),
+                needs=((buys.count(), "no purchases in this store's transactions (only refunds)"),))
 
 
 @kpi("value.repeat_purchase_rate", name="Repeat-purchase rate", family=Family.VALUE, unit=Unit.FRACTION,
@@ -167,35 +233,42 @@ def average_order_value(t: Tables, p: Params) -> Computation:
 def repeat_purchase_rate(t: Tables, p: Params) -> Computation:
     """Repeat-purchase rate = buyers who bought on 2+ distinct days / all buyers.
 
-    Orders on the same UTC day count once (the CLV models' convention). Rows per month of the
-    first purchase: buyers, repeat buyers, rate (recent months have had less time to repeat).
+    Orders as in ``value.purchase_frequency`` (refund rows and orders refunded to 0 or below do
+    not count); orders on the same UTC day count once (the CLV models' convention). Rows per
+    month of the first purchase: buyers, repeat buyers, rate (recent months have had less time
+    to repeat).
     """
-    tx = in_period(t["transactions"], p)
+    tx = purchases(t, p)
     s = tx.group_by("customer_id").aggregate(cohort=tx.ts.min().truncate("M"), days=day_number(tx.ts).nunique())
     s = s.mutate(repeat=(s.days >= 2).cast("int64"))
     rows = s.group_by("cohort").aggregate(buyers=s.count(), repeat_buyers=s.repeat.sum())
     rows = rows.mutate(repeat_purchase_rate=safe_ratio(rows.repeat_buyers, rows.buyers))
-    return Computation(value=safe_ratio(s.repeat.sum(), s.count()), rows=rows, order_by=("cohort",))
+    return _net(t, p, value=safe_ratio(s.repeat.sum(), s.count()), rows=rows, order_by=("cohort",))
 
 
 @kpi("value.historical_revenue_per_customer", name="Revenue per customer to date", family=Family.VALUE,
      unit=Unit.CURRENCY, direction=Direction.HIGHER, requires=VALUE, uses=("customers",))
 def historical_revenue_per_customer(t: Tables, p: Params) -> Computation:
-    """Historical revenue per customer = Σ amount / buying customers, in the period.
+    """Historical revenue per customer = net revenue / buyers, in the period.
 
-    Rows per segment (``customers.segment``; "unknown" when absent): buyers, revenue, revenue
-    per buyer.
+    Net revenue = Σ amount over every transaction, refunds included; buyers = customers with at
+    least one order (as in ``value.purchase_frequency``). Rows per segment
+    (``customers.segment``; "unknown" when absent): buyers, net revenue, revenue per buyer.
     """
     tx = in_period(t["transactions"], p)
+    buys = purchases(t, p)
+    bought = buys.select("customer_id").distinct().mutate(buyer=ibis.literal(1, "int64"))
     per = tx.group_by("customer_id").aggregate(revenue=tx.amount.sum())
+    per = per.left_join(bought, "customer_id").select(per, buyer=bought.buyer.fill_null(0))
     if "customers" in t:
         cu = t["customers"].select("customer_id", "segment")
         per = per.left_join(cu, "customer_id").select(per, segment=cu.segment.fill_null("unknown"))
     else:
         per = per.mutate(segment=ibis.literal("unknown"))
-    rows = per.group_by("segment").aggregate(buyers=per.count(), revenue=per.revenue.sum())
+    rows = per.group_by("segment").aggregate(buyers=per.buyer.sum(), revenue=per.revenue.sum())
     rows = rows.mutate(revenue_per_buyer=safe_ratio(rows.revenue, rows.buyers))
-    return Computation(value=safe_ratio(per.revenue.sum(), per.count()), rows=rows, order_by=("-revenue", "segment"))
+    return _net(t, p, value=safe_ratio(per.revenue.sum(), per.buyer.sum()), rows=rows,
+                order_by=("-revenue", "segment"))
 
 
 # -- model-based value --------------------------------------------------------------------------
@@ -205,8 +278,12 @@ def predicted_clv(t: Tables, p: Params) -> Computation:
     """Predicted 12-month value per buyer = mean over buyers of E[purchases] × E[order value],
     month by month, discounted at 1% a month.
 
-    E[purchases] from a BG/NBD model (Fader, Hardie & Lee 2005) and E[order value] from a
-    Gamma-Gamma model (Fader & Hardie 2013), both fitted on the buyers' RFM summary in weeks.
+    E[purchases] from a BG/NBD model (Fader, Hardie & Lee 2005; a Pareto/NBD model when BG/NBD
+    cannot converge, named in the note) and E[order value] from a Gamma-Gamma model (Fader &
+    Hardie 2013), both fitted on the buyers' RFM summary in weeks, net of refunds: a refund
+    takes from the purchase day of the order it names (``refund_of``), else from the customer's
+    latest purchase day before it, and a day left with nothing no longer counts. A customer who
+    bought and cancelled everything has no purchase left to predict from.
     Rows: one per buyer (frequency, recency, T, monetary_value, revenue, p_alive,
     purchases_12m, order_value, clv_12m, segment, campaign_id), highest value first.
     """
@@ -220,7 +297,8 @@ def predicted_clv(t: Tables, p: Params) -> Computation:
         out = out.sort_values(["clv_12m", "customer_id"], ascending=[False, True]).reset_index(drop=True)
         return Outcome(float(out["clv_12m"].mean()), out, notes=_model_notes(t, p, rows))
 
-    return Computation(rows=rows, finish=finish, order_by=("customer_id",))
+    return Computation(rows=rows, finish=finish, order_by=("customer_id",), facts=refund_facts(t, p),
+                       explain=refund_notes)
 
 
 @kpi("value.predicted_clv_by_segment", name="Predicted 12-month value by segment", family=Family.VALUE,
@@ -298,7 +376,7 @@ def probability_alive(t: Tables, p: Params) -> Computation:
 
 
 @kpi("value.campaign_ltv_credit", name="Campaign credit: lifetime value vs first sale", family=Family.VALUE,
-     unit=Unit.RATIO, direction=Direction.HIGHER, requires=VALUE, uses=("customers", "campaigns"),
+     unit=Unit.RATIO, direction=Direction.HIGHER, requires=VALUE, uses=("events", "customers", "campaigns"),
      value_label="Lifetime value (to date + 36 months) per unit of first-sale revenue")
 def campaign_ltv_credit(t: Tables, p: Params) -> Computation:
     """Each campaign credited with the lifetime value of the customers it acquired, beside their
@@ -368,7 +446,7 @@ def _payback(spend: float, revenue: float, cumulative: np.ndarray) -> float | No
 
 
 @kpi("value.engaged_non_buyer_value", name="Value of engaged non-buyers", family=Family.VALUE,
-     unit=Unit.CURRENCY, direction=Direction.HIGHER, requires=VALUE)
+     unit=Unit.CURRENCY, direction=Direction.HIGHER, requires=(*VALUE, "events"))
 def engaged_non_buyer_value(t: Tables, p: Params) -> Computation:
     """Expected value of engaged non-buyers = engaged non-buyers × conversion rate of engaged
     people so far × (mean first order + predicted 12-month repeat value of a new buyer).
@@ -425,7 +503,8 @@ def engaged_non_buyer_value(t: Tables, p: Params) -> Computation:
      unit=Unit.RATIO, direction=Direction.NEUTRAL, requires=VALUE, headline=False)
 def holdout_check(t: Tables, p: Params) -> Computation:
     """Holdout check = predicted / actual repeat purchase days in the last 26 weeks (half the
-    data when it spans under a year), from a BG/NBD model fitted on the weeks before.
+    data when it spans under a year), from a BG/NBD model fitted on the weeks before (a
+    Pareto/NBD model when BG/NBD cannot converge; the note says which).
 
     1 means the model foresaw exactly as many purchases as happened. Rows per calibration
     frequency (0..7+): buyers, mean predicted and mean actual purchase days in the holdout.
@@ -452,7 +531,7 @@ def holdout_check(t: Tables, p: Params) -> Computation:
         out["frequency"] = out["frequency"].map(lambda f: "7+" if f >= 7 else str(f))
         weeks = float(rows["duration_holdout"].iloc[0])
         actual = float(d["actual"].sum())
-        notes = (f"{model.name} fitted on the weeks before a {weeks:.0f}-week holdout: predicted {d['predicted'].sum():,.0f} "
+        notes = (f"{model_label(model)} fitted on the weeks before a {weeks:.0f}-week holdout: predicted {d['predicted'].sum():,.0f} "
                  f"repeat purchase days, {actual:,.0f} happened.",)
         return Outcome(float(d["predicted"].sum() / actual) if actual > 0 else None, out, notes=notes)
 
@@ -473,7 +552,7 @@ def prepare_clv(ws) -> ibis.Table | None:
     store is unchanged and every backend can join it); None without transactions or with too
     few buyers to fit a model.
     """
-    t, p = ws.tables, ws.params
+    t, p = ws.tables, ws.review_params()
     if "transactions" not in t:
         return None
     rows = ws.store.con.execute(customer_value(t, p))
