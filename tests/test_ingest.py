@@ -39,9 +39,9 @@ def write(folder: Path, name: str, content: str | bytes) -> Path:
 
 def assert_adds_up(summary) -> None:
     for f in summary.files:
-        assert f.rows_read == f.loaded + f.already_stored + f.quarantined, f
+        assert f.rows_read == f.loaded + f.already_stored + f.filtered + f.quarantined, f
         assert sum(f.reasons.values()) == f.quarantined, f
-    assert summary.rows_read == summary.loaded + summary.already_stored + summary.quarantined
+    assert summary.rows_read == summary.loaded + summary.already_stored + summary.filtered + summary.quarantined
     assert summary.adds_up
 
 
@@ -690,7 +690,7 @@ def test_ctrl_c_inside_duckdb_is_an_interrupt_and_rolls_back(tmp_path, seeded, m
 
 
 @pytest.mark.parametrize("stop_at", ["reading transactions.csv", "checking events.csv",
-                                     "loading transactions.csv", "saving"])
+                                     "loading transactions.csv", "saving", "recording the ingest"])
 @pytest.mark.parametrize("exc", [KeyboardInterrupt, RuntimeError])
 def test_interrupted_ingest_leaves_the_store_as_it_was(tmp_path, seeded, stop_at, exc):
     src = tmp_path / "src"
@@ -728,7 +728,7 @@ def test_progress_is_reported_per_file(tmp_path, db):
         ("reading events.csv", 0, 2), ("reading customers.csv", 1, 2),
         ("checking events.csv", 0, 2), ("loading events.csv", 0, 2),
         ("checking customers.csv", 1, 2), ("loading customers.csv", 1, 2),
-        ("saving", 2, 2),
+        ("saving", 2, 2), ("recording the ingest", 2, 2),
     ]
 
 

@@ -29,6 +29,9 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
             "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE")
 
 
+#: What trimming takes off a text value (a comment of only spaces, tabs, line breaks or
+#: no-break spaces is no comment).
+_BLANK = " \t\n\r\x0b\x0c\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
 #: Money columns checked against a plausible bound (1e308 is a typo, not an order).
 _AMOUNTS = ("amount", "spend", "value")
 DEFAULT_MAX_AMOUNT = 1e9
@@ -85,9 +88,9 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
         elif dtype.is_boolean() and stype == "BOOLEAN":
             kind, expr = "bool", ref
         elif stype == "VARCHAR":
-            kind, expr = "text", f"NULLIF(trim({ref}), '')"
+            kind, expr = "text", f"NULLIF(trim({ref}, {_lit(_BLANK)}), '')"
         else:
-            kind, expr = "text", f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')"
+            kind, expr = "text", f"NULLIF(trim(CAST({ref} AS VARCHAR), {_lit(_BLANK)}), '')"
         kinds[col] = kind
         inputs.append(f"{expr} AS {_q('x_' + col)}")
     extra = (["_line", "_j"] if jsonl else []) + (["_lbad", "_n"] if reshaped else ["NULL AS _lbad", "1 AS _n"])
@@ -95,6 +98,10 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
         paths = "[" + ", ".join(_lit(p) for p in json_paths) + "]"
         inner_from = f"(SELECT *, json_extract_string(_j, {paths}) AS _v FROM {inner_from})"
     level1 = f"SELECT _row, {', '.join(extra + inputs) or 'NULL AS _none'} FROM {inner_from}"
+
+    if tm.timezone and tm.timestamp_format not in EPOCH_FORMATS:
+        _note_clock_changes(con, staged, level1, [c for c, k in kinds.items() if k == "text"
+                                                  and spec.schema[c].is_timestamp()], tm)
 
     # level 2: parsed values (may still be NaN / infinite; level 3 decides)
     parsed, finals, problems = [], [], []
@@ -220,6 +227,32 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
     if reshaped and tm.where is not None:  # rows the mapping's filter leaves out: counted, not loaded
         con.execute(f"INSERT INTO {prefix}_c SELECT _row, NULL, NULL, NULL, false, NULL, 1, true FROM {prefix}_out")
     _mark_duplicates(con, spec, prefix)
+
+
+def _note_clock_changes(con, staged: _Staged, level1: str, columns: list[str], tm: TableMapping) -> None:
+    """Count local times the clock change makes ambiguous (the hour lived twice in autumn: DuckDB
+    reads the second) or impossible (the hour skipped in spring: read an hour on), and say so."""
+    if not columns:
+        return
+    zone = _lit(tm.timezone)
+    parts = []
+    for col in columns:
+        x = _q("x_" + col)
+        local = (f"try_strptime({x}, {_lit(tm.timestamp_format)})" if tm.timestamp_format
+                 else f"CASE WHEN NOT regexp_matches({x}, {_lit(_ZONED)}) THEN TRY_CAST({x} AS TIMESTAMP) END")
+        parts.append(f"SELECT {local} AS l FROM ({level1})")
+    amb, gap = con.execute(f"""
+        SELECT count(*) FILTER (WHERE timezone({zone}, u + INTERVAL 1 HOUR) = l
+                                   OR timezone({zone}, u - INTERVAL 1 HOUR) = l),
+               count(*) FILTER (WHERE timezone({zone}, u) <> l)
+        FROM (SELECT l, CAST(l AS TIMESTAMPTZ) AS u FROM ({' UNION ALL '.join(parts)}) WHERE l IS NOT NULL)
+    """).fetchone()
+    if amb:
+        staged.notes.append(f"{amb:,} local time(s) fell in the hour the clocks went back in {tm.timezone} "
+                            "(it happens twice); read as the second, after the change")
+    if gap:
+        staged.notes.append(f"{gap:,} local time(s) fell in the hour the clocks skipped in {tm.timezone} "
+                            "(it never happened); read as an hour later")
 
 
 def _sql_type(dtype) -> str:

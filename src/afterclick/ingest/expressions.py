@@ -97,7 +97,7 @@ def column(name: str, alias: str | None = None) -> Expression:
     """A plain reference to one column, whatever characters its name holds."""
     tree = exp.Column(this=exp.Identifier(this=name, quoted=True),
                       table=exp.Identifier(this=alias, quoted=True) if alias else None)
-    return Expression(name, tree, ((alias, name),), False)
+    return Expression(f"{alias}.{name}" if alias else name, tree, ((alias, name),), False)
 
 
 def parse(text: str, *, aggregates: bool = True) -> Expression:

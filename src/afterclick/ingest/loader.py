@@ -361,6 +361,8 @@ def _load(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str, fs: Fi
     fs.rows_read = n + staged.rejects
     fs.loaded, fs.already_stored, fs.quarantined = new, stored, bad + staged.rejects
     fs.filtered = out
+    if staged.notes:
+        fs.note = "; ".join(([fs.note] if fs.note else []) + staged.notes)
     if task.mapping.group_by:
         fs.groups = con.execute(f"SELECT count(*) FROM {c} WHERE _bad IS NULL AND NOT _stored AND NOT _out").fetchone()[0]
 

@@ -87,6 +87,7 @@ class _Staged:
         self.source_of: dict[str, str] = {}  # canonical -> source column
         self.expressions: dict = {}  # canonical -> Expression computed by ingest.reshape
         self.computed: dict[str, str] = {}  # column reshape computes -> DuckDB type
+        self.notes: list[str] = []  # what the checks noticed without setting rows aside
         self.blank_lines = False  # a CSV that may hold empty lines (skipped by the reader)
 
     @classmethod
