@@ -962,6 +962,9 @@ class _Sim:
             "campaigns": self._campaigns_table(),
         }
         for name, tab in tables.items():
+            for col in TABLES[name].columns:  # optional columns the brand never fills (refund_of: no refunds)
+                if col not in tab.column_names:
+                    tab = tab.append_column(col, pa.nulls(tab.num_rows, pa.string()))
             out[name] = tab.select(list(TABLES[name].columns)).to_pandas()
         return {name: out[name] for name in TABLES}
 
