@@ -138,6 +138,45 @@ def _run_ingest(store, source: Path, mapping: Path | None):
         return ingest(store, source, mapping, progress=report)
 
 
+def _waiting(message: str) -> None:
+    """The one line a command prints when another run holds the store and it waits."""
+    err.print(shown(message), highlight=False, soft_wrap=True)
+
+
+def _workspace(path: Path, params: dict, keep_history: bool):
+    """A workspace on ``path`` and whether this run's KPI values go into the store's history.
+
+    Opened for writing only when they do (text scores are then kept too); a read-only store is
+    read, and says so in one line.
+    """
+    from afterclick.kpis.base import Params
+    from afterclick.store import Store, StoreReadOnly
+    from afterclick.workspace import Workspace
+
+    if keep_history:
+        try:
+            return Workspace(Store(path, on_wait=_waiting), Params(**params)), True
+        except StoreReadOnly as exc:
+            err.print(f"note: {shown(str(exc))}; reading it without keeping this run's KPI values "
+                      "in its history", highlight=False, soft_wrap=True)
+    return Workspace(Store(path, read_only=True, on_wait=_waiting), Params(**params)), False
+
+
+def _keep_history(ws, results) -> None:
+    """Save the run's headline values; a full disk costs the history, not the command."""
+    import duckdb
+
+    from afterclick.store import disk_full
+
+    try:
+        ws.snapshot(results)
+    except duckdb.Error as exc:
+        if not disk_full(exc):
+            raise
+        err.print("note: no space left on the store's disk; this run's KPI values were not kept in "
+                  "its history", highlight=False, soft_wrap=True)
+
+
 def _print_ingest(summary, store: Path) -> None:
     # everything shown below comes from the data or the file system: through shown()
     table = Table(title=f"Ingest {summary.ingest_id} from {shown(summary.source)}", title_justify="left")
@@ -230,16 +269,15 @@ def ingest(
     """
     from afterclick.store import Store
 
-    existed = store.exists()
     with friendly_errors():
-        try:
-            with Store(store) as st:
+        with Store(store, on_wait=_waiting) as st:
+            try:
                 summary = _run_ingest(st, source, mapping)
-        except BaseException:
-            if not existed:  # a failed first ingest leaves no empty store behind
-                for suffix in ("", ".wal"):
-                    Path(str(store) + suffix).unlink(missing_ok=True)
-            raise
+            except BaseException:
+                # a failed first ingest leaves no empty store behind: only a file this run made,
+                # with no ingest in it, removed while this run still holds the write lock
+                st.discard_if_new()
+                raise
     _print_ingest(summary, store)
 
 
@@ -263,7 +301,6 @@ def kpis(
     Rates are fractions (0.25 = 25%). A KPI whose tables are missing is listed as skipped with
     the reason.
     """
-    import afterclick
     from afterclick.kpis import REGISTRY
 
     if list_only:
@@ -278,13 +315,14 @@ def kpis(
     with friendly_errors():
         if not store.exists():
             raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
-        with afterclick.open(store, read_only=not snapshot, **_params(grain, start, end)) as ws:
+        ws, keep = _workspace(store, _params(grain, start, end), snapshot)
+        with ws:
             try:
                 results = _compute(ws, kpi_id or None, family)
             except KeyError as exc:
                 raise fail(exc.args[0]) from None
-            if snapshot:
-                ws.snapshot(results)
+            if keep:
+                _keep_history(ws, results)
     from afterclick.export import results_json, write_results
 
     if format is Format.json:
@@ -327,16 +365,18 @@ def report(
     start: StartOpt = None,
     end: EndOpt = None,
     currency: CurrencyOpt = None,
+    snapshot: Annotated[bool, typer.Option(
+        help="Keep the headline values in the store's history (off: the store is only read).")] = True,
 ) -> None:
     """Write the review report: one self-contained HTML file with interactive charts, safe to e-mail."""
-    import afterclick
-
     with friendly_errors():
         if not store.exists():
             raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
-        with afterclick.open(store, **_params(grain, start, end)) as ws:
+        ws, keep = _workspace(store, _params(grain, start, end), snapshot)
+        with ws:
             results = _compute(ws)
-            ws.snapshot(results)
+            if keep:
+                _keep_history(ws, results)
             path = _write_report(ws, results, out_path, title, currency)
     out.print(f"report written to {shown(path)} ({path.stat().st_size / 1e6:.1f} MB); open it in a browser.",
               highlight=False)
@@ -346,8 +386,10 @@ def _is_demo_store(path: Path, keep_files: Path | None) -> bool:
     """True when every ingest into ``path`` came from a demo run (safe to rebuild)."""
     import duckdb
 
+    from afterclick.store import connect_duckdb
+
     try:
-        with duckdb.connect(str(path), read_only=True) as con:
+        with connect_duckdb(path, read_only=True) as con:
             sources = [s for (s,) in con.execute("SELECT DISTINCT source FROM ac_ingest_log").fetchall()]
     except duckdb.Error:
         return False  # not a store of ours, or unreadable: never delete it
@@ -372,12 +414,13 @@ def demo(
     with modest clicks and loyal customers, a liked-but-empty post beside a guide people save.
     The demo store is rebuilt from scratch each time; a store holding other data is never touched.
     """
-    import afterclick
     from afterclick.demo import write_demo
-    from afterclick.store import Store
+    from afterclick.store import Store, write_lock
 
     started = time.perf_counter()
-    with friendly_errors():
+    # the whole rebuild holds the store's write lock: no other run writes between the check and
+    # the deletion, nor into the new store before the demo's ingest
+    with friendly_errors(), write_lock(store, on_wait=_waiting):
         if store.exists() and not _is_demo_store(store, keep_files):
             raise fail(f"{store} holds data that the demo did not make; the demo rebuilds its store "
                        "from scratch, so choose another --store (or delete that file yourself)")
@@ -390,9 +433,10 @@ def demo(
             with Store(store) as st:
                 summary = _run_ingest(st, folder, None)
         _print_ingest(summary, store)
-        with afterclick.open(store) as ws:
+        ws, _ = _workspace(store, {}, True)
+        with ws:
             results = _compute(ws)
-            ws.snapshot(results)
+            _keep_history(ws, results)
             # Mossbrook sells in pounds sterling (docs/demo.md)
             path = _write_report(ws, results, out_path, "Demo brand: relationship review", "£")
     computed = sum(r.ok for r in results)
@@ -411,7 +455,7 @@ def quarantine(
     from afterclick.store import Store
 
     with friendly_errors():
-        with Store(store, read_only=True) as st:
+        with Store(store, read_only=True, on_wait=_waiting) as st:
             q = st.quarantine()
     if out_file:
         from afterclick.export import write_csv
@@ -445,14 +489,13 @@ def clv_export(
     (predicted 12-month value, discounted 1% a month), clv_lifetime (36 months), segment and
     acquisition campaign_id. Models: BG/NBD and Gamma-Gamma fitted on this store's transactions.
     """
-    import afterclick
-
     if out_file.suffix.lower() not in (".csv", ".parquet"):
         raise fail(f"--out must end in .csv or .parquet, not {out_file.name!r}")
     with friendly_errors():
         if not store.exists():
             raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
-        with afterclick.open(store, read_only=True, **_params(Grain.week, start, end)) as ws:
+        ws, _ = _workspace(store, _params(Grain.week, start, end), False)
+        with ws:
             with err.status("fitting the lifetime-value models…"):
                 r = ws.kpi("value.predicted_clv")
         if not r.ok:
