@@ -1,4 +1,4 @@
-"""What every ingest step shares: the error type, a task (one file for one table) and SQL quoting."""
+"""What every ingest step shares: the error type, a task (the file or files of one table) and SQL quoting."""
 
 from __future__ import annotations
 
@@ -28,6 +28,13 @@ class _Task:
     fmt: str  # csv, tsv, parquet, jsonl
     mapping: TableMapping
     folder: Path | None = None  # the SOURCE folder: a mapping's other files (lookups) are named from it
+    #: The files read for the table, in order (one for a single file; a pattern's or folder's
+    #: matches). ``path`` is what people are shown: the file, the pattern or the folder.
+    files: tuple[Path, ...] = ()
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return self.files or (self.path,)
 
 
 Progress = Callable[[str, int, int], None]  # (message, step, total)

@@ -72,7 +72,7 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
 
     # level 1: each used source value, trimmed text (NULL when empty) or a native value
     inputs, kinds = [], {}
-    json_paths = [f"$.{_q(src)}" for _, src in used]
+    json_paths = ["/" + src.replace("~", "~0").replace("/", "~1") for _, src in used]  # JSON pointers
     for n, (col, src) in enumerate(used):
         stype = staged.columns[src] if src in staged.columns else staged.computed[src]
         dtype = spec.schema[col]

@@ -43,14 +43,8 @@ from afterclick.ingest._common import (  # noqa: F401  (re-exported)
 )
 from afterclick.ingest.checks import _check, _mark_stored
 from afterclick.ingest.mapping import Mapping, load_mapping
-from afterclick.ingest.sources import _head, find_sources  # noqa: F401  (re-exported)
-from afterclick.ingest.staging import (
-    _REJECT_REASONS,
-    _fingerprint,
-    _is_json,
-    _reject_reason,
-    _Staged,
-)
+from afterclick.ingest.sources import _head, find_sources
+from afterclick.ingest.staging import _fingerprint, _Staged
 from afterclick.store import INGEST_ID, INGEST_LOG, QUARANTINE, Store, disk_full, disk_full_message
 
 
@@ -263,44 +257,78 @@ def _cleanup(con) -> None:
 
 
 def _prepare(con, task: _Task, prefix: str) -> tuple[FileSummary, _Staged | None, str]:
-    """Hash, skip if seen or empty, stage and check the columns of one file."""
+    """Hash, skip if seen or empty, stage and check the columns of a table's file or files.
+
+    Each file is hashed on its own: a file identical to one ingested before is skipped, the
+    others are read. Returns the summary, the staged rows (None when nothing is to be read) and
+    the digests of the files read, space-separated (the ingest log's ``sha256``).
+    """
     fs = FileSummary(task.spec.name, str(task.path))
-    digest, blank_lines = _fingerprint(task.path, task.fmt in ("csv", "tsv"))
-    seen = con.execute(
-        f"SELECT min(started_at)::VARCHAR FROM {INGEST_LOG} WHERE table_name = ? AND sha256 = ?",
-        [task.spec.name, digest],
-    ).fetchone()[0]
-    if seen is not None:
-        fs.note = f"identical to the file ingested at {seen[:19]} UTC; skipped, nothing to add"
-        return fs, None, digest
-    if task.path.stat().st_size == 0:
-        fs.note = "empty file (0 bytes); nothing loaded"
-        return fs, None, digest
-    head = b""
-    if task.fmt in _TEXT_FORMATS:
-        head = _head(task.path)
-        if len(head) < (1 << 20) and not head.removeprefix(b"\xef\xbb\xbf").strip():
-            fs.note = "empty file (only blank lines); nothing loaded"
-            return fs, None, digest
-    if task.fmt == "jsonl":
-        first = head.lstrip().split(b"\n", 1)[0].strip()
-        if first.startswith(b"[") and not _is_json(first):
-            raise IngestError(
-                f"{task.path}: holds one JSON array, not JSON lines; write one JSON object per line"
-            )
+    paths = list(task.paths)
+    single = len(paths) == 1 and not task.files or task.files == (task.path,)
+    fresh: list[Path] = []
+    digests: list[str] = []
+    seen_at: list[str] = []
+    empty = 0
+    logged: dict[str, str] = {}  # digest -> when first ingested (a log row may list several files)
+    for digests_logged, when in con.execute(
+        f"SELECT sha256, min(started_at)::VARCHAR FROM {INGEST_LOG} WHERE table_name = ? GROUP BY 1",
+        [task.spec.name],
+    ).fetchall():
+        for d in (digests_logged or "").split():
+            logged[d] = min(logged.get(d, when), when)
+    for path in paths:
+        digest = _fingerprint(path)
+        seen = logged.get(digest)
+        if seen is not None or digest in digests:
+            seen_at.append(seen or "")
+            continue
+        if _is_empty(path, task.fmt):
+            empty += 1
+            if single:
+                fs.note = (f"empty file ({'0 bytes' if path.stat().st_size == 0 else 'only blank lines'}); "
+                           "nothing loaded")
+            continue
+        fresh.append(path)
+        digests.append(digest)
+    notes = []
+    if seen_at:
+        first = min((s for s in seen_at if s), default="")
+        when = f" at {first[:19]} UTC" if first else " in this ingest"
+        if single:
+            notes.append(f"identical to the file ingested{when}; skipped, nothing to add")
+        else:
+            notes.append(f"{len(seen_at)} of {len(paths)} files identical to files ingested before (first{when}); "
+                         "skipped" + (", nothing to add" if not fresh else ""))
+    if empty and not single:
+        notes.append(f"{empty} empty file(s) skipped")
+    if notes:
+        fs.note = "; ".join(notes)
+    if not fresh:
+        return fs, None, " ".join(digests)
     try:
-        st = _Staged.stage(con, task, prefix, head, blank_lines)
+        st = _Staged.stage(con, task, prefix, fresh)
     except duckdb.InterruptException:
         raise KeyboardInterrupt from None
     except duckdb.Error as exc:
         raise IngestError(f"{task.path}: cannot be read ({_first_line(exc)})") from None
     if st.rows == 0 and not st.rejects:
         st.check_columns(fs, required=bool(st.columns))
-        fs.note = ("empty file (header only, no rows); nothing loaded" if task.fmt in ("csv", "tsv")
-                   else "empty file (no rows); nothing loaded")
-        return fs, None, digest
+        fs.note = "; ".join([*notes, "empty file (header only, no rows); nothing loaded" if task.fmt in ("csv", "tsv")
+                             else "empty file (no rows); nothing loaded"])
+        return fs, None, " ".join(digests)
     st.check_columns(fs, required=True)
-    return fs, st, digest
+    return fs, st, " ".join(digests)
+
+
+def _is_empty(path: Path, fmt: str) -> bool:
+    """A file of 0 bytes, or a text file of only blank lines (and perhaps a byte-order mark)."""
+    if path.stat().st_size == 0:
+        return True
+    if fmt not in _TEXT_FORMATS:
+        return False
+    head = _head(path)
+    return len(head) < (1 << 20) and not head.removeprefix(b"\xef\xbb\xbf").strip()
 
 
 def _run(con, st: _Staged, fs: FileSummary, report: Callable[[str], None], summary: IngestSummary,
@@ -379,11 +407,7 @@ def _load(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str, fs: Fi
     if bad or staged.rejects:
         _quarantine(con, task, staged, prefix, ingest_id)
     if staged.rejects:
-        for kind, k in con.execute(
-            f"SELECT kind, count(*) FROM (SELECT line, min(error_type::VARCHAR) AS kind FROM {staged.rej} "
-            "GROUP BY line) GROUP BY 1"
-        ).fetchall():
-            reason = _reject_reason(kind, task.fmt)
+        for reason, k in staged.reject_counts(con):
             reasons[reason] = reasons.get(reason, 0) + k
     fs.reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     fs.unknown_events = dict(sorted(unknown_events.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -400,44 +424,37 @@ def _bad_lines(con, t: str, prefix: str) -> str:
 
 
 def _quarantine(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str) -> None:
-    """Quarantine this file's bad rows and refused lines, in file order, with location and raw text."""
-    spec, t = task.spec, f"{prefix}_c"
-    skip = staged.skipped_records(con)
-    join_row, where_row = staged.where("b._row", skip, "s1")
-    join_dup, where_dup = staged.where("b._dup_of", skip, "s2")
-    con.execute(f"""
-        CREATE TEMP TABLE {prefix}_q AS
-        SELECT b._row, {where_row} AS row_ref,
-               b._bad || CASE WHEN b._dup_of IS NULL THEN '' ELSE ' (' || {where_dup} || ')' END AS reason
-        FROM {_bad_lines(con, t, prefix)} b {join_row} {join_dup}""")
+    """Quarantine the table's bad rows and refused lines, in file order, with file, location and raw text.
 
+    A row's location is the line its record starts on in its own file (``row N`` in Parquet); a
+    duplicate names the line of the row it repeats, and that row's file when it is another one.
+    """
+    spec, t = task.spec, f"{prefix}_c"
+    rel, unit, files = staged.relation(), staged.unit(), staged.file_table
     src_cols = list(staged.columns)
     as_json = "to_json(struct_pack(" + ", ".join(f"{_q(c)} := r.{_q(c)}" for c in src_cols) + "))::VARCHAR"
-    if task.fmt == "parquet":
-        raw_from = (f"(SELECT file_row_number AS _row, * EXCLUDE (file_row_number) "
-                    f"FROM read_parquet({_lit(str(task.path))}, file_row_number=true)) r")
-        raw_text = as_json
-    elif task.fmt == "jsonl":
-        raw_from, raw_text = f"(SELECT rowid AS _row, _line FROM {staged.raw}) r", "r._line"
-    else:
-        raw_from, raw_text = f"(SELECT rowid AS _row, * FROM {staged.raw}) r", as_json
-    order_key = "TRY_CAST(regexp_extract(row_ref, '\\d+$') AS BIGINT)"
-    parts = [f"SELECT q.row_ref, q.reason, coalesce({raw_text}, '') AS raw, {order_key} AS o "
-             f"FROM {prefix}_q q JOIN {raw_from} ON r._row = q._row"]
+    raw_text = "r._line" if task.fmt == "jsonl" else as_json
+    dup = (f"' ({unit} ' || d._lineno::VARCHAR || CASE WHEN d._file = r._file THEN '' "
+           f"ELSE ' of ' || parse_filename(fd.path) END || ')'")
+    parts = [f"""
+        SELECT r._file, r._lineno AS n, b._bad || CASE WHEN b._dup_of IS NULL THEN '' ELSE {dup} END AS reason,
+               coalesce({raw_text}, '') AS raw
+        FROM {_bad_lines(con, t, prefix)} b JOIN {rel} r ON r._row = b._row
+        LEFT JOIN (SELECT _row, _file, _lineno FROM {rel}) d ON d._row = b._dup_of
+        LEFT JOIN {files} fd ON fd._file = d._file"""]
     if staged.rejects:
-        kinds = " ".join(f"WHEN {_lit(k)} THEN {_lit(_reject_reason(k, task.fmt))}" for k in _REJECT_REASONS)
-        parts.append(
-            f"SELECT 'line ' || line::VARCHAR, CASE kind {kinds} ELSE lower(kind) END, "
-            f"coalesce(trim(text, chr(10) || chr(13)), ''), line "
-            f"FROM (SELECT line, min(error_type::VARCHAR) AS kind, any_value(csv_line) AS text "
-            f"FROM {staged.rej} GROUP BY line)"
-        )
-    # a row this file already had quarantined (the same file ingested again) is not kept twice
+        parts.append(f"SELECT _file, line, reason, raw FROM {staged.rej}")
     con.execute(f"""
-        INSERT INTO {QUARANTINE}
-        SELECT {_lit(ingest_id)}, {_lit(spec.name)}, {_lit(str(task.path))}, x.row_ref, x.reason, x.raw
-        FROM ({' UNION ALL '.join(parts)}) x
+        CREATE TEMP TABLE {prefix}_q AS
+        SELECT f.path AS source_file, {_lit(unit + ' ')} || x.n::VARCHAR AS row_ref, x.reason, x.raw
+        FROM ({' UNION ALL '.join(parts)}) x JOIN {files} f ON f._file = x._file
+        ORDER BY x._file, x.n""")
+    # a row a file already had quarantined (the same file ingested again) is not kept twice
+    con.execute(f"""
+        INSERT INTO {QUARANTINE} (ingest_id, table_name, source_file, row_ref, reason, raw)
+        SELECT {_lit(ingest_id)}, {_lit(spec.name)}, x.source_file, x.row_ref, x.reason, x.raw
+        FROM {prefix}_q x
         WHERE NOT EXISTS (SELECT 1 FROM {QUARANTINE} q WHERE q.table_name = {_lit(spec.name)}
-                          AND q.source_file = {_lit(str(task.path))} AND q.row_ref = x.row_ref
+                          AND q.source_file = x.source_file AND q.row_ref = x.row_ref
                           AND q.reason = x.reason AND q.raw = x.raw)
-        ORDER BY x.o""")
+        ORDER BY x.rowid""")

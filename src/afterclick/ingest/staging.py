@@ -1,31 +1,53 @@
-"""Staging: a file made readable by SQL (temporary tables only; the store is not touched)."""
+"""Staging: the files of one table made readable by SQL (temporary tables only; the store is not touched).
+
+Text files (CSV, TSV, JSON lines) are read here, line by line, rather than by DuckDB's CSV reader:
+that reader cannot say on which line of the file a row starts (its numbers skip blank lines and
+count a multi-line value once), takes a bare carriage return for a line break, and refuses a whole
+file when its first rows cannot be sniffed. Here every row keeps the file and the physical line it
+starts on; a line that cannot be read is set aside with its reason and the rest of the file loads.
+Good CSV rows are written to one temporary, well-formed CSV that DuckDB bulk-reads (much faster
+than handing it Python values); JSON lines go over as text, parsed in SQL by the checks.
+"""
 
 from __future__ import annotations
 
+import codecs
+import csv
+import gzip
 import hashlib
 import json
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+import pyarrow as pa
 
 from afterclick.ingest._common import IngestError, _first_line, _lit, _Task
 
 if TYPE_CHECKING:
     from afterclick.ingest.loader import FileSummary
 
+#: The longest row read, in characters (a line, or the lines of one quoted value); longer rows
+#: are quarantined as "line too long".
+MAX_ROW_CHARS = 16 << 20
+_CHUNK = 1 << 22
+_BAD_BYTES = re.compile("[\udc80-\udcff]")  # bytes the encoding could not decode (surrogateescape)
+_BARE_CR = re.compile("\r(?!\n)")
+_DELIMITERS = (",", ";", "\t", "|")
+#: Columns staging adds to every staged row.
+_RESERVED = ("_row", "_file", "_lineno")
+_BATCH = 500_000
 
-def _csv_trouble(exc: BaseException, head: bytes) -> str:
-    """What went wrong reading a CSV file, in a few words."""
-    text = _first_line(exc)
-    if "sniffing" in text:
-        if b"\r\n" in head and b"\n" in head.replace(b"\r\n", b""):
-            return "it mixes Windows (CRLF) and Unix (LF) line endings; save it with one kind"
-        return "its delimiter and quoting could not be detected; set delimiter in a mapping file"
-    return text
+csv.field_size_limit(max(csv.field_size_limit(), MAX_ROW_CHARS + 1))
 
 
-def _is_json(text: bytes) -> bool:
+def _is_json(text: bytes | str) -> bool:
     try:
         json.loads(text)
     except ValueError:
@@ -33,139 +55,444 @@ def _is_json(text: bytes) -> bool:
     return True
 
 
-def _fingerprint(path: Path, find_blank: bool) -> tuple[str, bool]:
-    """SHA-256 of the file, and whether it may hold empty lines (which the CSV reader skips)."""
+def _fingerprint(path: Path) -> str:
+    """SHA-256 of the file's bytes."""
     h = hashlib.sha256()
-    blank = False
-    compressed = path.name.lower().endswith(".gz")
-    prev = b"\n"  # the start of the file counts as after a line break
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 22), b""):
             h.update(chunk)
-            if find_blank and not blank and not compressed:
-                edge = prev + chunk[:2]  # a blank line across two chunks
-                blank = any(b in part for b in (b"\n\n", b"\n\r\n") for part in (chunk, edge))
-                prev = chunk[-2:]
-    return h.hexdigest(), blank or (find_blank and compressed)
+    return h.hexdigest()
+
+
+def _mb(chars: int) -> str:
+    return f"{chars / (1 << 20):g} MB"
+
+
+# -- reading lines --------------------------------------------------------------------------
+class _Lines:
+    """The physical lines of one text file, decoded, each with its line break (``\\n``).
+
+    Only ``\\n`` ends a line (``\\r\\n`` too, as it ends in one); a carriage return on its own is
+    a character of the line. Bytes the encoding cannot decode stay as lone surrogates
+    (``surrogateescape``), so the line holding them can be set aside. A line longer than
+    :data:`MAX_ROW_CHARS` is not kept: it is given as an empty line and listed in ``overlong``.
+    """
+
+    def __init__(self, path: Path, encoding: str | None):
+        self.path = path
+        self.encoding = encoding or "utf-8"
+        self.overlong: dict[int, str] = {}  # line number -> its first characters
+        self.undecodable = False  # whether any bytes so far could not be decoded
+
+    def __iter__(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="surrogateescape")
+        opener = gzip.open if self.path.name.lower().endswith(".gz") else open
+        n, carry, start, skipping, preview = 0, "", True, False, ""
+        try:
+            with opener(self.path, "rb") as fh:
+                while True:
+                    raw = fh.read(_CHUNK)
+                    text = decoder.decode(raw, final=not raw)
+                    if start and text:
+                        text, start = text.removeprefix("\ufeff"), False  # a byte-order mark
+                    if not self.undecodable and not text.isascii() and _BAD_BYTES.search(text):
+                        self.undecodable = True
+                    parts = text.split("\n")
+                    last = len(parts) - 1
+                    for i, part in enumerate(parts):
+                        if skipping:  # the rest of an overlong line
+                            if i < last:
+                                skipping = False
+                                n += 1
+                                self.overlong[n] = preview
+                                yield "\n"
+                            continue
+                        carry = carry + part if carry else part
+                        if i == last:
+                            if len(carry) > MAX_ROW_CHARS:
+                                skipping, preview, carry = True, carry[:200], ""
+                            break
+                        n += 1
+                        if len(carry) > MAX_ROW_CHARS:
+                            self.overlong[n] = carry[:200]
+                            carry = ""
+                            yield "\n"
+                            continue
+                        yield carry + "\n"
+                        carry = ""
+                    if not raw:
+                        break
+        except (OSError, EOFError, zlib.error) as exc:
+            raise IngestError(f"{self.path}: cannot be read ({exc})") from None
+        if skipping:
+            self.overlong[n + 1] = preview
+            yield ""
+        elif carry:
+            yield carry
+
+
+def _shown_raw(text: str) -> str:
+    """A line as the quarantine keeps it: without its line break, undecodable bytes as ``?``."""
+    return _BAD_BYTES.sub("?", text.rstrip("\r\n"))
+
+
+def _not_encoded(encoding: str | None) -> str:
+    return f"bytes that are not {'UTF-8' if encoding in (None, 'utf-8', 'utf8') else encoding}"
+
+
+_CSV_ERRORS = (
+    ("new-line character seen in unquoted field", "a carriage return (CR) inside an unquoted field"),
+    ("expected after", "badly quoted field"),
+    ("unexpected end of data", "a quoted value is not closed before the end of the file"),
+    ("NUL", "a NUL byte in the line"),
+    ("field larger than field limit", None),
+)
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    for needle, reason in _CSV_ERRORS:
+        if needle in text:
+            return reason or f"line too long (over {_mb(MAX_ROW_CHARS)})"
+    return f"cannot be read as CSV ({text})"
+
+
+class _CsvFile:
+    """One CSV/TSV file as records: ``(first line, fields or None, problem, raw text)``."""
+
+    def __init__(self, path: Path, delimiter: str, encoding: str | None):
+        self.path, self.delimiter, self.encoding = path, delimiter, encoding
+        self.lines = _Lines(path, encoding)
+
+    def records(self) -> Iterator[tuple[int, list[str] | None, str | None, str]]:
+        pending: list[str] = []
+
+        def feed():
+            for line in self.lines:
+                pending.append(line)
+                yield line
+
+        reader = csv.reader(feed(), delimiter=self.delimiter, quotechar='"', doublequote=True, strict=True)
+        overlong = self.lines.overlong
+        while True:
+            first = reader.line_num + 1
+            try:
+                fields, problem = next(reader), None
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                fields, problem = None, _csv_problem(exc)
+            text = "".join(pending) if len(pending) != 1 else pending[0]
+            pending.clear()
+            if overlong and any(first <= k <= reader.line_num for k in overlong):
+                fields, problem = None, f"line too long (over {_mb(MAX_ROW_CHARS)})"
+                text = next(overlong[k] for k in overlong if first <= k <= reader.line_num) + "…"
+            elif not fields and problem is None:
+                continue  # a blank line
+            if problem is None and self.lines.undecodable and _BAD_BYTES.search(text):
+                fields, problem = None, _not_encoded(self.encoding)
+            yield first, fields, problem, text
+
+    def header(self) -> tuple[int, list[str]]:
+        """The first record (the header) and the line it ends on."""
+        for first, fields, problem, text in self.records():
+            if problem is not None:
+                if problem.startswith("bytes"):
+                    problem = f"has {problem}; save the file as UTF-8 or name its encoding in a mapping file"
+                raise IngestError(f"{self.path}: line {first} (the header) {problem}")
+            return first, fields
+        return 0, []
+
+
+def _sniff_delimiter(path: Path, encoding: str | None) -> str:
+    """The delimiter that splits the first lines into as many fields as the header (``,`` by default)."""
+    sample = [line for line in islice(iter(_Lines(path, encoding)), 100) if line.strip()]
+    if not sample:
+        return ","
+    best, best_score = ",", (0, 0)
+    for d in _DELIMITERS:
+        if d not in sample[0]:
+            continue
+        try:
+            rows = list(csv.reader(sample, delimiter=d))
+        except csv.Error:
+            continue
+        width = len(rows[0])
+        score = (sum(len(r) == width for r in rows[1:]) + 1, width)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _column_names(header: list[str]) -> list[str]:
+    """The header's names, empty ones named ``column<n>``, repeated ones made unique (``name_1``)."""
+    out: list[str] = []
+    taken: set[str] = set()
+    for i, name in enumerate(header):
+        name = name if name.strip() else f"column{i + 1}"
+        base, k = name, 0
+        while name in taken:
+            k += 1
+            name = f"{base}_{k}"
+        taken.add(name)
+        out.append(name)
+    return out
+
+
+class _Appender:
+    """Rows appended to a temporary table through Arrow, a batch at a time."""
+
+    def __init__(self, con, table: str, schema: pa.Schema):
+        self.con, self.table, self.schema = con, table, schema
+        self.rows: list[list] = [[] for _ in schema.names]
+        self.created = False
+
+    def add(self, *values) -> None:
+        for col, v in zip(self.rows, values):
+            col.append(v)
+        if len(self.rows[0]) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.created and not self.rows[0]:
+            return
+        batch = pa.table([pa.array(c, t) for c, t in zip(self.rows, self.schema.types)], schema=self.schema)
+        name = f"{self.table}_arrow"
+        self.con.register(name, batch)
+        try:
+            verb = f"INSERT INTO {self.table}" if self.created else f"CREATE TEMP TABLE {self.table} AS"
+            self.con.execute(f"{verb} SELECT * FROM {name}")
+        finally:
+            self.con.unregister(name)
+        self.created = True
+        self.rows = [[] for _ in self.schema.names]
 
 
 # -- staging ----------------------------------------------------------------------------------
-_REJECT_REASONS = {
-    "INVALID ENCODING": "bytes that are not UTF-8",
-    "TOO MANY COLUMNS": "more fields than the header",
-    "MISSING COLUMNS": "fewer fields than the header",
-    "UNQUOTED VALUE": "badly quoted field",
-    "LINE SIZE OVER MAXIMUM": "line too long (over 2 MB)",
-}
-
-
-def _as_expression(text: str, tm):
-    """A mapped value that is not a column of the file: a lookup's column or a small expression."""
-    from afterclick.ingest.expressions import ExpressionError, column, parse
-
-    alias, dot, name = text.partition(".")
-    if dot and alias in tm.lookups:
-        return column(name, alias)
-    try:
-        e = parse(text, aggregates=bool(tm.group_by))
-    except ExpressionError:
-        return None
-    return None if e.is_column and e.columns == ((None, text),) else e
-
-
 class _Staged:
-    """A file made readable by SQL: where its rows are, their columns and the lines refused."""
+    """The files of one table made readable by SQL: where the rows are, their columns, the lines refused.
 
-    def __init__(self, task: _Task, prefix: str):
+    Every staged row has ``_row`` (unique across the table's files, in file order), ``_file``
+    (the index of its file in ``files``) and ``_lineno`` (the line of the file it starts on; for
+    Parquet, its row number, 1-based).
+    """
+
+    def __init__(self, task: _Task, prefix: str, files: list[Path] | None = None):
         self.task = task
         self.prefix = prefix
+        self.files: list[Path] = list(files if files is not None else (task.files or (task.path,)))
         self.raw = f"{prefix}_raw"
-        self.rej = f"{prefix}_rej"
+        self.rej = f"{prefix}_rej"  # lines set aside while reading: _file, line, reason, raw
+        self.file_table = f"{prefix}_files"  # _file, path
         self.columns: dict[str, str] = {}  # source column -> DuckDB type
-        self.rows = 0  # rows the reader accepted (not counting blank lines)
-        self.rejects = 0  # lines the reader refused
+        self.file_columns: list[list[str]] = []  # each file's own columns (CSV/TSV, Parquet)
+        self.rows = 0  # rows staged (blank lines are not rows)
+        self.rejects = 0  # rows set aside while reading
         self.source_of: dict[str, str] = {}  # canonical -> source column
         self.expressions: dict = {}  # canonical -> Expression computed by ingest.reshape
         self.computed: dict[str, str] = {}  # column reshape computes -> DuckDB type
         self.notes: list[str] = []  # what the checks noticed without setting rows aside
-        self.blank_lines = False  # a CSV that may hold empty lines (skipped by the reader)
+        self._longest = 0  # bytes of the longest CSV row written for DuckDB's reader
 
     @classmethod
-    def stage(cls, con, task: _Task, prefix: str, head: bytes, blank_lines: bool) -> _Staged:
-        self = cls(task, prefix)
-        self.blank_lines = blank_lines
-        path = _lit(str(task.path))
-        rejects = f"store_rejects=true, rejects_table={_lit(self.rej)}, rejects_scan={_lit(self.rej + '_scan')}"
-        if task.fmt in ("csv", "tsv"):
-            first = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    def stage(cls, con, task: _Task, prefix: str, files: list[Path] | None = None) -> _Staged:
+        self = cls(task, prefix, files)
+        enc = task.mapping.encoding
+        if enc:
             try:
-                first.decode("utf-8")
-            except UnicodeDecodeError:
+                codecs.lookup(enc)
+            except LookupError:
                 raise IngestError(
-                    f"{task.path}: line 1 (the header) has bytes that are not UTF-8; save the file as UTF-8"
+                    f"{task.path}: the mapping names encoding {enc!r} for {task.spec.name}, which is not known "
+                    "(e.g. utf-8, latin-1, cp1252, utf-16)"
                 ) from None
-            delim = task.mapping.delimiter or ("\t" if task.fmt == "tsv" else None)
-            opts = f", delim={_lit(delim)}" if delim else ""
-            try:
-                con.execute(
-                    f"CREATE TEMP TABLE {self.raw} AS SELECT * FROM read_csv({path}, all_varchar=true, "
-                    f"header=true, skip=0, {rejects}{opts})"
-                )
-            except duckdb.InterruptException:
-                raise KeyboardInterrupt from None
-            except duckdb.Error as exc:
-                raise IngestError(f"{task.path}: cannot be read as CSV ({_csv_trouble(exc, head)})") from None
-            self.columns = {c: "VARCHAR" for c, *_ in con.execute(f"DESCRIBE {self.raw}").fetchall()}
-            self.rows = con.execute(f"SELECT count(*) FROM {self.raw}").fetchone()[0]
-            if blank_lines:
-                # the CSV reader skips empty lines; find them by reading the file as plain lines
-                # (latin-1 takes any byte, so every line is kept and rowid + 1 is its line number)
-                con.execute(
-                    f"CREATE TEMP TABLE {prefix}_blank AS SELECT _l IS NULL AS blank "
-                    f"FROM read_csv({path}, columns={{'_l': 'VARCHAR'}}, header=false, delim='\x1e', "
-                    "quote='', escape='', auto_detect=false, encoding='latin-1', strict_mode=false)"
-                )
+        names = pa.table({"_file": pa.array(range(len(self.files)), pa.int32()),
+                          "path": pa.array([str(p) for p in self.files], pa.string())})
+        con.register(f"{prefix}_files_arrow", names)
+        con.execute(f"CREATE TEMP TABLE {self.file_table} AS SELECT * FROM {prefix}_files_arrow")
+        con.unregister(f"{prefix}_files_arrow")
+        rejects = _Appender(con, self.rej, pa.schema([("_file", pa.int32()), ("line", pa.int64()),
+                                                      ("reason", pa.string()), ("raw", pa.string())]))
+        if task.fmt in ("csv", "tsv"):
+            self._stage_csv(con, rejects)
         elif task.fmt == "jsonl":
-            try:
-                con.execute(
-                    f"CREATE TEMP TABLE {self.raw} AS SELECT _line FROM read_csv({path}, "
-                    "columns={'_line': 'VARCHAR'}, header=false, delim='\x1e', quote='', escape='', "
-                    f"auto_detect=false, {rejects})"
-                )
-            except duckdb.InterruptException:
-                raise KeyboardInterrupt from None
-            except duckdb.Error as exc:
-                raise IngestError(f"{task.path}: cannot be read as JSON lines ({_first_line(exc)})") from None
-            self.rows = con.execute(
-                f"SELECT count(*) FROM {self.raw} WHERE trim(_line, ' ' || chr(9)) <> ''"
-            ).fetchone()[0]
-            keys = con.execute(
-                f"SELECT DISTINCT unnest(json_keys(_line)) FROM {self.raw} "
-                "WHERE json_valid(_line) AND json_type(_line) = 'OBJECT'"
-            ).fetchall()
-            self.columns = {k: "VARCHAR" for k, in sorted(keys)}
+            self._stage_jsonl(con, rejects)
         else:
-            try:
-                described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
-                self.rows = con.execute(f"SELECT count(*) FROM read_parquet({path})").fetchone()[0]
-            except duckdb.InterruptException:
-                raise KeyboardInterrupt from None
-            except duckdb.Error as exc:
-                raise IngestError(f"{task.path}: cannot be read as Parquet ({_first_line(exc)})") from None
-            self.columns = {c: t for c, t, *_ in described}
-            return self
-        self.rejects = con.execute(f"SELECT count(DISTINCT line) FROM {self.rej}").fetchone()[0]
+            self._stage_parquet(con)
+        rejects.flush()
+        self.rejects = con.execute(f"SELECT count(*) FROM {self.rej}").fetchone()[0]
         return self
 
-    # where the rows come from, with ``_row`` (0-based position among the rows the reader kept)
+    # -- CSV / TSV ------------------------------------------------------------------------------
+    def _stage_csv(self, con, rejects: _Appender) -> None:
+        task, enc = self.task, self.task.mapping.encoding
+        delim = task.mapping.delimiter or ("\t" if task.fmt == "tsv" else None)
+        if delim is None:
+            delim = _sniff_delimiter(self.files[0], enc)
+        headers = []
+        union: list[str] = []
+        for path in self.files:
+            _, fields = _CsvFile(path, delim, enc).header()
+            cols = _column_names(fields)
+            for c in cols:
+                if c in _RESERVED:
+                    raise IngestError(f"{path}: column name {c!r} is reserved; rename the column")
+                if c not in union:
+                    union.append(c)
+            headers.append(cols)
+        self.file_columns = headers
+        self.columns = {c: "VARCHAR" for c in union}
+        side = _Appender(con, f"{self.prefix}_side",
+                         pa.schema([("_file", pa.int32()), ("_lineno", pa.int64())]
+                                   + [(f"c{i}", pa.string()) for i in range(len(union))]))
+        fd, tmp = tempfile.mkstemp(prefix="afterclick-", suffix=".csv")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", errors="surrogateescape", newline="") as out:
+                writer = csv.writer(out, delimiter=delim, lineterminator="\n")
+                writer.writerow(["_file", "_lineno", *union])
+                for i, path in enumerate(self.files):
+                    self._copy_csv(i, _CsvFile(path, delim, enc), headers[i], union, out, writer, side, rejects)
+            cols = ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in union)
+            # (DuckDB's reader sizes its buffers from max_line_size: raised only for long rows)
+            longest = max(self._longest, 1 << 21)
+            con.execute(
+                f"CREATE TEMP TABLE {self.raw} AS SELECT * FROM read_csv({_lit(tmp)}, header=true, "
+                f"auto_detect=false, delim={_lit(delim)}, quote='\"', escape='\"', new_line='\\n', "
+                f"max_line_size={longest + (longest >> 2) + 1024}, "
+                f"columns={{'_file': 'INTEGER', '_lineno': 'BIGINT'{', ' + cols if cols else ''}}})"
+            )
+        finally:
+            os.unlink(tmp)
+        if side.rows[0] or side.created:  # rows holding a lone carriage return: DuckDB's reader cannot take them
+            side.flush()
+            con.execute(f"INSERT INTO {self.raw} SELECT * FROM {self.prefix}_side")
+            con.execute(f"CREATE TEMP TABLE {self.raw}_sorted AS SELECT * FROM {self.raw} ORDER BY _file, _lineno")
+            con.execute(f"DROP TABLE {self.raw}")
+            con.execute(f"ALTER TABLE {self.raw}_sorted RENAME TO {self.raw}")
+        self.rows = con.execute(f"SELECT count(*) FROM {self.raw}").fetchone()[0]
+
+    def _copy_csv(self, i: int, source: _CsvFile, cols: list[str], union: list[str], out, writer,
+                  side: _Appender, rejects: _Appender) -> None:
+        """Copy a file's good rows to the staging CSV (``out``), prefixed by file and line number.
+
+        A row Python's reader took in strict mode is also read alike by DuckDB's, so its text is
+        copied as it is (only its line break made ``\\n``); rows spread over the columns of
+        other files are written anew, and rows holding a lone carriage return go through Arrow.
+        """
+        width = len(cols)
+        spread = None if cols == union[:width] else [union.index(c) for c in cols]
+        pad = [""] * (len(union) - width)
+        records = source.records()
+        for _, fields, problem, text in records:  # the header
+            if problem is None:
+                break
+        write, put, d = writer.writerow, out.write, source.delimiter
+        as_is = spread is None and not pad
+        for first, fields, problem, text in records:
+            if problem is None and len(fields) != width:
+                problem = "more fields than the header" if len(fields) > width else "fewer fields than the header"
+            if problem is not None:
+                rejects.add(i, first, problem, _shown_raw(text))
+                continue
+            if spread is not None:
+                row = [""] * len(union)
+                for j, v in zip(spread, fields):
+                    row[j] = v
+                fields = row
+            elif pad:
+                fields = fields + pad
+            if len(text) > 1 << 19:  # (the written row's size in bytes, for the reader's buffers)
+                self._longest = max(self._longest, len(text.encode("utf-8", "surrogateescape")) + 64)
+            if "\r" in text and _BARE_CR.search(text):
+                side.add(i, first, *fields)
+            elif as_is:
+                if text.endswith("\r\n"):
+                    text = text[:-2] + "\n"
+                elif not text.endswith("\n"):
+                    text += "\n"
+                put(f"{i}{d}{first}{d}{text}")
+            else:
+                write((i, first, *fields))
+
+    # -- JSON lines -----------------------------------------------------------------------------
+    def _stage_jsonl(self, con, rejects: _Appender) -> None:
+        enc = self.task.mapping.encoding
+        rows = _Appender(con, self.raw, pa.schema([("_file", pa.int32()), ("_lineno", pa.int64()),
+                                                   ("_line", pa.string())]))
+        for i, path in enumerate(self.files):
+            lines = _Lines(path, enc)
+            seen_first = False
+            for n, line in enumerate(lines, 1):
+                text = line.rstrip("\r\n")
+                if not text.strip(" \t\r"):
+                    if n in lines.overlong:
+                        rejects.add(i, n, f"line too long (over {_mb(MAX_ROW_CHARS)})", lines.overlong[n] + "…")
+                    continue
+                if not seen_first:
+                    seen_first = True
+                    _refuse_json_array(path, text)
+                if lines.undecodable and _BAD_BYTES.search(text):
+                    rejects.add(i, n, _not_encoded(enc), _shown_raw(text))
+                    continue
+                rows.add(i, n, text)
+        rows.flush()
+        self.rows = con.execute(f"SELECT count(*) FROM {self.raw}").fetchone()[0]
+        keys = con.execute(
+            f"SELECT DISTINCT unnest(json_keys(_line)) FROM {self.raw} "
+            "WHERE json_valid(_line) AND json_type(_line) = 'OBJECT'"
+        ).fetchall()
+        self.columns = {k: "VARCHAR" for k, in sorted(keys)}
+
+    # -- Parquet --------------------------------------------------------------------------------
+    def _stage_parquet(self, con) -> None:
+        counts = []
+        for path in self.files:
+            try:
+                described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_lit(str(path))})").fetchall()
+                counts.append(con.execute(f"SELECT count(*) FROM read_parquet({_lit(str(path))})").fetchone()[0])
+            except duckdb.InterruptException:
+                raise KeyboardInterrupt from None
+            except duckdb.Error as exc:
+                raise IngestError(f"{path}: cannot be read as Parquet ({_first_line(exc)})") from None
+            self.file_columns.append([c for c, *_ in described])
+            for c, t, *_ in described:
+                if c in _RESERVED or (c == "filename" and len(self.files) > 1):
+                    raise IngestError(f"{path}: column name {c!r} is reserved; rename the column")
+                self.columns.setdefault(c, t)
+        self.rows = sum(counts)
+        if len(self.files) > 1:
+            starts = [sum(counts[:i]) for i in range(len(counts))]
+            offsets = pa.table({"_file": pa.array(range(len(self.files)), pa.int32()),
+                                "_name": pa.array([str(p) for p in self.files]),
+                                "_start": pa.array(starts, pa.int64())})
+            con.register(f"{self.prefix}_pq_arrow", offsets)
+            con.execute(f"CREATE TEMP TABLE {self.prefix}_pq AS SELECT * FROM {self.prefix}_pq_arrow")
+            con.unregister(f"{self.prefix}_pq_arrow")
+
+    # where the rows come from: ``_row``, ``_file``, ``_lineno`` and the source columns
+    # (JSON lines: ``_line``, the line's text, and ``_j``, the line as JSON when it is valid JSON)
     def relation(self) -> str:
         if self.task.fmt == "parquet":
-            return (f"(SELECT file_row_number AS _row, * EXCLUDE (file_row_number) "
-                    f"FROM read_parquet({_lit(str(self.task.path))}, file_row_number=true))")
+            if len(self.files) == 1:
+                return (f"(SELECT file_row_number AS _row, 0 AS _file, file_row_number + 1 AS _lineno, "
+                        f"* EXCLUDE (file_row_number) "
+                        f"FROM read_parquet({_lit(str(self.files[0]))}, file_row_number=true))")
+            paths = "[" + ", ".join(_lit(str(p)) for p in self.files) + "]"
+            return (f"(SELECT p.file_row_number + f._start AS _row, f._file, p.file_row_number + 1 AS _lineno, "
+                    f"p.* EXCLUDE (file_row_number, filename) FROM read_parquet({paths}, file_row_number=true, "
+                    f"filename=true, union_by_name=true) p JOIN {self.prefix}_pq f ON f._name = p.filename)")
         if self.task.fmt == "jsonl":
-            return (f"(SELECT rowid AS _row, _line, CASE WHEN json_valid(_line) THEN _line::JSON END AS _j "
-                    f"FROM {self.raw} WHERE trim(_line, ' ' || chr(9)) <> '')")
+            return (f"(SELECT rowid AS _row, _file, _lineno, _line, "
+                    f"CASE WHEN json_valid(_line) THEN _line::JSON END AS _j FROM {self.raw})")
         return f"(SELECT rowid AS _row, * FROM {self.raw})"
+
+    def unit(self) -> str:
+        """What a location counts: rows of a Parquet file, lines of a text file."""
+        return "row" if self.task.fmt == "parquet" else "line"
+
+    def reject_counts(self, con) -> list[tuple[str, int]]:
+        """(reason, rows) of the rows set aside while reading."""
+        return con.execute(f"SELECT reason, count(*) FROM {self.rej} GROUP BY reason").fetchall()
 
     def check_columns(self, fs: FileSummary, required: bool) -> None:
         spec, tm, cols = self.task.spec, self.task.mapping, list(self.columns)
@@ -185,59 +512,53 @@ class _Staged:
         missing = [c for c in spec.required if c not in self.source_of and c not in self.expressions]
         # a JSON-lines file without a single object: every line is quarantined as such instead
         if required and missing and (self.task.fmt != "jsonl" or cols):
-            names = ", ".join(
-                f"'{tm.source_column(c)}'" + ("" if tm.source_column(c) == c else f" (for {c})") for c in missing
-            )
-            shown = ", ".join(cols[:12]) + (" …" if len(cols) > 12 else "") if cols else "none"
-            word = "column" if len(missing) == 1 else "columns"
-            raise IngestError(
-                f"{self.task.path}: required {word} {names} missing for table {spec.name} (found: {shown}); "
-                "rename or map it in a mapping file (--mapping)"
-            )
+            _missing(self.task.path, spec, tm, missing, cols)
+        # with several files, each must have the required columns itself
+        for path, own in zip(self.files, self.file_columns):
+            if len(self.files) > 1 and required:
+                gone = [c for c in spec.required if c in self.source_of and self.source_of[c] not in own]
+                if gone:
+                    _missing(path, spec, tm, gone, own)
         used = set(self.source_of.values())
         read = [tm.where, *tm.group_by, *self.expressions.values(), *(lk.match for lk in tm.lookups.values())]
         used |= {name for e in read if e is not None for alias, name in e.columns if alias is None}
         fs.ignored_columns = [c for c in cols if c not in used]
 
-    # -- locations --------------------------------------------------------------------------
-    def skipped_records(self, con) -> str | None:
-        """A temp table of the lines the reader skipped, for turning ``_row`` into a line number.
 
-        Returns the table's name (columns ``k``, ``j``: a kept row with 1-based rank ``a`` sits
-        after ``j`` skipped lines, ``j`` the largest with ``k < a``), or None when nothing was skipped.
-        """
-        if self.task.fmt == "parquet":
-            return None
-        header = 1 if self.task.fmt in ("csv", "tsv") else 0
-        parts = []
-        if self.rejects:
-            parts.append(f"SELECT DISTINCT line - {header} AS r FROM {self.rej}")
-        if header and self.blank_lines:
-            parts.append(f"SELECT rowid + 1 - {header} AS r FROM {self.prefix}_blank WHERE blank")
-        if not parts:
-            return None
-        name = f"{self.prefix}_skip"
-        con.execute(
-            f"CREATE TEMP TABLE {name} AS SELECT k, max(j) AS j FROM ("
-            f"SELECT r - row_number() OVER (ORDER BY r) AS k, row_number() OVER (ORDER BY r) AS j "
-            f"FROM (SELECT DISTINCT r FROM ({' UNION ALL '.join(parts)}))) GROUP BY k"
-        )
-        return name
-
-    def where(self, ordinal: str, skip: str | None, alias: str) -> tuple[str, str]:
-        """(join clause, SQL for the location text) of a 0-based kept-row ordinal."""
-        if self.task.fmt == "parquet":
-            return "", f"'row ' || ({ordinal} + 1)::VARCHAR"
-        header = 1 if self.task.fmt in ("csv", "tsv") else 0
-        if skip is None:
-            return "", f"'line ' || ({ordinal} + {1 + header})::VARCHAR"
-        join = f"ASOF LEFT JOIN {skip} {alias} ON {ordinal} + 1 > {alias}.k"
-        return join, f"'line ' || ({ordinal} + {1 + header} + coalesce({alias}.j, 0))::VARCHAR"
+def _missing(path, spec, tm, missing: list[str], cols: list[str]) -> None:
+    names = ", ".join(
+        f"'{tm.source_column(c)}'" + ("" if tm.source_column(c) == c else f" (for {c})") for c in missing
+    )
+    shown = ", ".join(cols[:12]) + (" …" if len(cols) > 12 else "") if cols else "none"
+    word = "column" if len(missing) == 1 else "columns"
+    raise IngestError(
+        f"{path}: required {word} {names} missing for table {spec.name} (found: {shown}); "
+        "rename or map it in a mapping file (--mapping)"
+    )
 
 
-def _reject_reason(kind: str, fmt: str) -> str:
-    if kind == "INVALID ENCODING":
-        return _REJECT_REASONS[kind]
-    if fmt == "jsonl":
-        return "line cannot be read" if kind != "LINE SIZE OVER MAXIMUM" else _REJECT_REASONS[kind]
-    return _REJECT_REASONS.get(kind, kind.lower())
+def _refuse_json_array(path: Path, first: str) -> None:
+    """A file that holds one JSON array (over many lines, or on one line) is not JSON lines."""
+    s = first.strip()
+    if not s.startswith("["):
+        return
+    try:
+        value = json.loads(s)
+    except ValueError:
+        value = None  # the start of an array written over several lines
+    if value is None or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+        raise IngestError(f"{path}: holds one JSON array, not JSON lines; write one JSON object per line")
+
+
+def _as_expression(text: str, tm):
+    """A mapped value that is not a column of the file: a lookup's column or a small expression."""
+    from afterclick.ingest.expressions import ExpressionError, column, parse
+
+    alias, dot, name = text.partition(".")
+    if dot and alias in tm.lookups:
+        return column(name, alias)
+    try:
+        e = parse(text, aggregates=bool(tm.group_by))
+    except ExpressionError:
+        return None
+    return None if e.is_column and e.columns == ((None, text),) else e
