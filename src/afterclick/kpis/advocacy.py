@@ -247,7 +247,7 @@ FEEDBACK_KINDS = ("review", "support")
 def _scores(t: Tables, source: str) -> ir.Table:
     s = t["text_scores"]
     s = s.filter((s.source == source) & (s.scorer == DEFAULT_SCORER))
-    return s.select(sid=s.text_id, sentiment=s.sentiment)
+    return s.select(sid=s.text_id, sentiment=s.sentiment, not_scored=s.not_scored)
 
 
 def feedback(t: Tables, p: Params) -> ir.Table:
@@ -261,7 +261,7 @@ def feedback(t: Tables, p: Params) -> ir.Table:
     s = _scores(t, "responses")
     r = r.left_join(s, r.response_id == s.sid).select(
         source=ibis.literal("responses"), text_id=r.response_id, ts=r.ts, survey=r.survey, score=r.score,
-        touchpoint=r.touchpoint, comment=r.comment, sentiment=s.sentiment)
+        touchpoint=r.touchpoint, comment=r.comment, sentiment=s.sentiment, not_scored=s.not_scored)
     if "messages" not in t:
         return r
     return r.union(_feedback_messages(t, p))
@@ -274,8 +274,16 @@ def _feedback_messages(t: Tables, p: Params) -> ir.Table:
     sm = _scores(t, "messages")
     m = m.left_join(sm, m.message_id == sm.sid).select(
         source=ibis.literal("messages"), text_id=m.message_id, ts=m.ts, survey=ibis.null().cast("string"),
-        score=ibis.null().cast("float64"), touchpoint=m.kind, comment=m.text, sentiment=sm.sentiment)
+        score=ibis.null().cast("float64"), touchpoint=m.kind, comment=m.text, sentiment=sm.sentiment,
+        not_scored=sm.not_scored)
     return m
+
+
+def _language_notes(rows: ir.Table) -> dict:
+    """Notes on the comments whose sentiment the scorer left out (another language)."""
+    from afterclick.text.store import left_out_facts, left_out_notes
+
+    return dict(facts=left_out_facts(rows), explain=left_out_notes)
 
 
 def _themes(t: Tables, p: Params, rows: pd.DataFrame):
@@ -310,7 +318,7 @@ def themes(t: Tables, p: Params) -> Computation:
         return Outcome(len(table), table.sort_values(["volume", "theme"], ascending=[False, True]).reset_index(drop=True),
                        notes=(note,))
 
-    return Computation(value=None, rows=rows, order_by=("source", "text_id"), finish=finish)
+    return Computation(value=None, rows=rows, order_by=("source", "text_id"), finish=finish, **_language_notes(rows))
 
 
 @kpi("advocacy.drivers", name="Key drivers of NPS", family=Family.ADVOCACY, unit=Unit.SCORE,
@@ -336,7 +344,7 @@ def drivers(t: Tables, p: Params) -> Computation:
         return Outcome(float(worst.iloc[0]) if len(worst) else None, d,
                        notes=("Association, not cause: customers who mention a theme differ in other ways too.",))
 
-    return Computation(value=None, rows=rows, order_by=("source", "text_id"), finish=finish)
+    return Computation(value=None, rows=rows, order_by=("source", "text_id"), finish=finish, **_language_notes(rows))
 
 
 @kpi("advocacy.signal_agreement", name="Do the signals agree?", family=Family.ADVOCACY, unit=Unit.COUNT,
@@ -366,6 +374,7 @@ def signal_agreement(t: Tables, p: Params) -> Computation:
         m = m.filter(~m.is_brand.fill_null(False))
         s = _scores(t, "messages")
         m = m.join(s, m.message_id == s.sid)
+        m = m.filter(m.not_scored.isnull())  # another language: no sentiment
         sent = m.group_by(period=period_start(m.ts, "month")).aggregate(
             messages=m.count(), sentiment_sum=m.sentiment.sum(), sentiment_sq=(m.sentiment * m.sentiment).sum())
         per = per.outer_join(sent, per.period == sent.period).select(

@@ -60,8 +60,9 @@ def depth_ratio(t: Tables, p: Params) -> Computation:
 SIGNAL_THRESHOLD = 0.5
 
 
-def scored_messages(t: Tables, p: Params):
-    """Customer messages of the period (not the brand's) with their stored scores."""
+def scored_messages(t: Tables, p: Params, *, left_out: bool = False):
+    """Customer messages of the period (not the brand's) with their stored scores; with
+    ``left_out``, also those the scorer left out (another language: NULL scores)."""
     from afterclick.kpis._common import in_period
     from afterclick.text.scoring import DEFAULT_SCORER
 
@@ -72,7 +73,15 @@ def scored_messages(t: Tables, p: Params):
         s = s.filter((s.source == "messages") & (s.scorer == DEFAULT_SCORER)).drop("source", "scorer")
         return m.join(s, m.message_id == s.text_id).drop("text_id")
 
-    return t.shared(("scored_messages", p.start, p.end), build)
+    m = t.shared(("scored_messages", p.start, p.end), build)
+    return m if left_out else m.filter(m.not_scored.isnull())
+
+
+def language_notes(t: Tables, p: Params) -> dict:
+    """Notes on the messages left out as another language (afterclick.text.store)."""
+    from afterclick.text.store import left_out_facts, left_out_notes
+
+    return dict(facts=left_out_facts(scored_messages(t, p, left_out=True)), explain=left_out_notes)
 
 
 @kpi("resonance.message_sentiment", name="Sentiment of customer messages", family=Family.RESONANCE,
@@ -90,7 +99,7 @@ def message_sentiment(t: Tables, p: Params) -> Computation:
         positive=(m.sentiment >= 0.05).cast("int64").sum(), negative=(m.sentiment <= -0.05).cast("int64").sum())
     rows = rows.mutate(positive_share=safe_ratio(rows.positive, rows.messages),
                        negative_share=safe_ratio(rows.negative, rows.messages))
-    return Computation(value=m.sentiment.mean(), rows=rows, order_by=("period",))
+    return Computation(value=m.sentiment.mean(), rows=rows, order_by=("period",), **language_notes(t, p))
 
 
 def _signal_rate(t: Tables, p: Params, signal: str) -> Computation:
@@ -98,7 +107,8 @@ def _signal_rate(t: Tables, p: Params, signal: str) -> Computation:
     hit = (m[signal] >= SIGNAL_THRESHOLD).cast("int64")
     rows = m.group_by(period=m.ts.truncate("M")).aggregate(messages=m.count(), **{signal: hit.sum()})
     rows = rows.mutate(rate=safe_ratio(rows[signal], rows.messages))
-    return Computation(value=safe_ratio(hit.sum(), m.count()), rows=rows, order_by=("period",))
+    return Computation(value=safe_ratio(hit.sum(), m.count()), rows=rows, order_by=("period",),
+                       **language_notes(t, p))
 
 
 @kpi("resonance.gratitude_rate", name="Gratitude rate", family=Family.RESONANCE, unit=Unit.FRACTION,
@@ -183,4 +193,5 @@ def content_resonance(t: Tables, p: Params) -> Computation:
     if "content" in t:
         c = t["content"]
         rows = rows.left_join(c, rows.content_id == c.content_id).select(rows, title=c.title, kind=c.kind)
-    return Computation(value=safe_ratio(g.sum(), m.count()), rows=rows, order_by=("-comments", "content_id"))
+    return Computation(value=safe_ratio(g.sum(), m.count()), rows=rows, order_by=("-comments", "content_id"),
+                       **language_notes(t, p))

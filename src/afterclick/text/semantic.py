@@ -139,7 +139,8 @@ def load_heads() -> dict[str, np.ndarray] | None:
 class SemanticScorer:
     """Embedding heads for sentiment and signals; ``thoughtful`` as in the default tier."""
 
-    name = "semantic-1"
+    name = "semantic-2"
+    languages = ("en",)
 
     def __init__(self) -> None:
         self.enc = encoder()

@@ -10,7 +10,8 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
-from afterclick.text.scoring import COLUMNS, DefaultScorer, score_texts
+from afterclick.text.language import UNDETERMINED
+from afterclick.text.scoring import COLUMNS, LANGUAGE_COLUMNS, DefaultScorer, score_texts
 
 TABLE = "text_scores"
 #: (source table, id column, text column) of every text that gets a score.
@@ -19,11 +20,15 @@ SOURCES = (("messages", "message_id", "text"), ("responses", "response_id", "com
 PROGRESS_FROM = 5_000
 
 _DDL = ("text_id VARCHAR, source VARCHAR, scorer VARCHAR, "
-        + ", ".join(f"{c} DOUBLE" for c in COLUMNS))
+        + ", ".join(f"{c} DOUBLE" for c in COLUMNS)
+        + ", " + ", ".join(f"{c} VARCHAR" for c in LANGUAGE_COLUMNS))
+_TYPES = tuple(tuple(part.split(" ")) for part in _DDL.split(", "))
 #: The table's columns: the id of the scored row, its table ("messages" or "responses"), the
-#: scorer's name and version, then the scores.
+#: scorer's name and version, the scores, then the text's language (ISO 639-1, "und" when too
+#: short or ambiguous to tell) and why it was not scored ("language pt"; NULL when scored, and
+#: then the scores are NULL).
 SCHEMA = ibis.schema({"text_id": "string", "source": "string", "scorer": "string",
-                      **{c: "float64" for c in COLUMNS}})
+                      **{c: "float64" for c in COLUMNS}, **{c: "string" for c in LANGUAGE_COLUMNS}})
 
 
 def unscored(ws, scorer_name: str) -> pd.DataFrame:
@@ -71,18 +76,54 @@ def prepare_text_scores(ws, scorer=None) -> int:
     read_only = bool(raw.execute("SELECT readonly FROM duckdb_databases() "
                                  "WHERE database_name = current_database()").fetchone()[0])
     raw.register("_ac_new_scores", new)
+    # typed as the table is: a column pandas holds as all-None objects has no type of its own
+    typed = "SELECT " + ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in _TYPES) + " FROM _ac_new_scores"
     try:
         if read_only:
             stored = f'SELECT * FROM main."{TABLE}"' if TABLE in store.con.list_tables() else None
-            union = f"{stored} UNION ALL SELECT * FROM _ac_new_scores" if stored else "SELECT * FROM _ac_new_scores"
+            union = f"{stored} UNION ALL BY NAME {typed}" if stored else typed
             raw.execute(f'CREATE OR REPLACE TEMP TABLE "{TABLE}" AS {union}')
         else:
             raw.execute(f'CREATE TABLE IF NOT EXISTS "{TABLE}" ({_DDL})')
+            for c in LANGUAGE_COLUMNS:  # a store scored before languages were identified
+                raw.execute(f'ALTER TABLE "{TABLE}" ADD COLUMN IF NOT EXISTS {c} VARCHAR')
             if len(new):
-                raw.execute(f'INSERT INTO "{TABLE}" SELECT * FROM _ac_new_scores')
+                raw.execute(f'INSERT INTO "{TABLE}" BY NAME {typed}')
     finally:
         raw.unregister("_ac_new_scores")
     return len(new)
+
+
+def left_out_facts(scored: ibis.Table) -> dict[str, ibis.Scalar]:
+    """What the notes of a text KPI read: ``scored`` is the KPI's texts joined with their stored
+    scores (a ``not_scored`` column; ``language`` where present), the left-out ones included."""
+    out = scored.filter(scored.not_scored.notnull())
+    reasons = out.group_by("not_scored").aggregate(n=out.count())
+    facts = {"texts": scored.count(), "left_out": out.count(),
+             "reasons": (reasons.not_scored + "=" + reasons.n.cast("string")).group_concat("|")}
+    if "language" in scored.columns:
+        facts["undetermined"] = (scored.language == UNDETERMINED).cast("int64").sum()
+    return facts
+
+
+def left_out_notes(facts: dict, value=None) -> list[str]:
+    """"5,861 of 6,172 texts not scored: language pt 5,290, language gl 359, 4 other languages
+    212", and how many were too short or ambiguous to identify (scored as before)."""
+    notes = []
+    total, left_out = int(facts.get("texts") or 0), int(facts.get("left_out") or 0)
+    if left_out:
+        counts = sorted(((int(n), why) for why, n in (r.rsplit("=", 1) for r in (facts.get("reasons") or "").split("|") if r)),
+                        key=lambda c: (-c[0], c[1]))
+        shown = [f"{why} {n:,}" for n, why in counts[:3]]
+        if len(counts) > 3:
+            shown.append(f"{len(counts) - 3} other languages {sum(n for n, _ in counts[3:]):,}")
+        notes.append(f"{left_out:,} of {total:,} texts not scored: {', '.join(shown)} (the scorer reads "
+                     "English: they carry no sentiment or signals).")
+    undetermined = int(facts.get("undetermined") or 0)
+    if undetermined:
+        notes.append(f"{undetermined:,} texts too short or ambiguous to identify a language (\"ok\", an emoji) "
+                     "were scored as English.")
+    return notes
 
 
 def _register() -> None:
