@@ -24,7 +24,9 @@ from afterclick.clv.rfm import day_number
 from afterclick.kpis._common import (
     data_bounds,
     first_touch,
+    in_last_complete_period,
     in_period,
+    period_index,
     purchases,
     refund_facts,
     refund_notes,
@@ -134,7 +136,10 @@ def _models(t: Tables, p: Params, rows: pd.DataFrame) -> tuple[clv.BetaGeo | clv
 
     def fit():
         buyers = _buyers(rows)
-        return too_few(buyers) or (fit_purchases(buyers), clv.GammaGamma().fit(buyers))
+        try:
+            return too_few(buyers) or (fit_purchases(buyers), clv.GammaGamma().fit(buyers))
+        except clv.ConvergenceError as exc:  # said beside the missing number, not as a failure
+            return f"no lifetime-value model could be fitted on these buyers: {exc}"
 
     return t.memo(("value_models", p.start, p.end), fit)
 
@@ -244,6 +249,29 @@ def repeat_purchase_rate(t: Tables, p: Params) -> Computation:
     rows = s.group_by("cohort").aggregate(buyers=s.count(), repeat_buyers=s.repeat.sum())
     rows = rows.mutate(repeat_purchase_rate=safe_ratio(rows.repeat_buyers, rows.buyers))
     return _net(t, p, value=safe_ratio(s.repeat.sum(), s.count()), rows=rows, order_by=("cohort",))
+
+
+@kpi("value.active_buyers", name="Active buyers per month", family=Family.VALUE, unit=Unit.COUNT,
+     direction=Direction.HIGHER, requires=VALUE, span="last_complete_month")
+def active_buyers(t: Tables, p: Params) -> Computation:
+    """Active buyers = distinct customers with at least one purchase in the month.
+
+    Purchases as in ``value.purchase_frequency`` (refund rows and orders refunded to 0 or below
+    do not count). Rows per calendar month (UTC): active buyers, of whom new (first purchase that
+    month) and returning, and orders. Headline: the last complete month of the transactions.
+    """
+    tx = purchases(t, p)
+    first = tx.group_by("customer_id").aggregate(first_month=tx.ts.min().truncate("M"))
+    per = tx.group_by("customer_id", month=tx.ts.truncate("M")).aggregate(orders=tx.count())
+    per = per.join(first, "customer_id")
+    rows = per.group_by("month").aggregate(
+        active_buyers=per.count(), new_buyers=(per.month == per.first_month).cast("int64").sum(),
+        orders=per.orders.sum())
+    rows = rows.mutate(returning_buyers=rows.active_buyers - rows.new_buyers,
+                       idx=period_index(rows.month, "month"))
+    value = in_last_complete_period(rows, t, p, "month", "transactions").active_buyers.max()
+    return _net(t, p, value=value, rows=rows.drop("idx"), order_by=("month",),
+                needs=((tx.count(), "no purchases in this store's transactions (only refunds)"),))
 
 
 @kpi("value.historical_revenue_per_customer", name="Revenue per customer to date", family=Family.VALUE,
