@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_ingest import one_line_error, quarantine, rows, run, write
+from test_ingest import one_line_error, rows, run, write
 from typer.testing import CliRunner
 
 from afterclick.cli import app
@@ -330,8 +330,8 @@ def test_many_parquet_files_have_their_own_row_numbers(tmp_path, db):
     summary = run(db, src)
     assert counts(summary) == (5, 3, 2)
     assert where(db) == [("part1.parquet", "row 2", "missing order_id"),
-                         ("part1.parquet", "row 3", "same order_id as an earlier row but other values "
-                                                    "(row 1 of part0.parquet)")]
+                         ("part1.parquet", "row 3", ("same order_id as an earlier row but other values "
+                                                    "(row 1 of part0.parquet)"))]
 
 
 # -- odd entries in the folder (issue 14, item 8) -----------------------------------------------

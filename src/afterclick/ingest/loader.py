@@ -150,6 +150,9 @@ def ingest(
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping)
     tasks, ignored = find_sources(source, mapping)
+    # the files a mapping reads through lookups are used, not ignored
+    looked_up = {Path(lk.file).as_posix() for tm in mapping.tables.values() for lk in tm.lookups.values()}
+    ignored = [name for name in ignored if Path(name).as_posix() not in looked_up]
     summary = IngestSummary(ingest_id=uuid.uuid4().hex[:12], source=str(source), ignored_files=ignored)
     started = datetime.now(UTC)
     con = store.raw
@@ -298,7 +301,8 @@ def _prepare(con, task: _Task, prefix: str) -> tuple[FileSummary, _Staged | None
         if single:
             notes.append(f"identical to the file ingested{when}; skipped, nothing to add")
         else:
-            notes.append(f"{len(seen_at)} of {len(paths)} files identical to files ingested before (first{when}); "
+            some = f"all {len(paths)}" if len(seen_at) == len(paths) else f"{len(seen_at)} of {len(paths)}"
+            notes.append(f"{some} files identical to files ingested before (first{when}); "
                          "skipped" + (", nothing to add" if not fresh else ""))
     if empty and not single:
         notes.append(f"{empty} empty file(s) skipped")
