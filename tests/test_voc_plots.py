@@ -47,7 +47,8 @@ def test_csat_over_time_is_a_share():
     rows = pd.DataFrame({"period": PERIODS, "answers": [40, 50, 60], "csat": [0.8, 0.7, 0.9],
                          "ci_low": [0.65, 0.56, 0.8], "ci_high": [0.9, 0.81, 0.95], "too_few": [False] * 3})
     fig = PLOTS["advocacy.csat"](_result("advocacy.csat", rows, Unit.FRACTION))
-    assert fig.layout.yaxis.tickformat == ".0%"
+    labels = list(fig.layout.yaxis.ticktext)
+    assert labels == ["50%", "60%", "70%", "80%", "90%", "100%"]  # shares, shown as percentages
 
 
 def test_themes_escape_quotes_and_colour_by_nps():

@@ -498,8 +498,8 @@ def clv_export(
         with ws:
             with err.status("fitting the lifetime-value models…"):
                 r = ws.kpi("value.predicted_clv")
-        if not r.ok:
-            raise fail(f"cannot predict customer value: {r.reason}")
+        if not r.ok or r.rows is None:
+            raise fail(f"cannot predict customer value: {r.reason or '; '.join(r.notes)}")
         rows = r.rows.drop(columns=[c for c in r.rows.columns if c.startswith("_")])
         if out_file.suffix.lower() == ".csv":
             from afterclick.export import write_csv

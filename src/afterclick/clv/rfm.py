@@ -72,7 +72,9 @@ def net_purchase_days(tx: ir.Table) -> ir.Table:
         gross=buys.net.sum(), orders=buys.count(), linked=buys.refunded.sum())
     refunds = tx.filter(tx.amount < 0)
     if "refund_of" in tx.columns and "order_id" in tx.columns:
-        known = buys.select(_oid=buys.order_id)
+        # a refund naming any stored order has been netted against it (a cancelled one included)
+        orders = tx.filter(tx.amount >= 0)
+        known = orders.select(_oid=orders.order_id).distinct()
         refunds = refunds.left_join(known, refunds.refund_of == known._oid)
         refunds = refunds.filter(refunds._oid.isnull()).drop("_oid")
     rd = refunds.group_by(customer_id=refunds.customer_id, rday=day_number(refunds.ts)).aggregate(

@@ -52,6 +52,10 @@ def refund_facts(t: Tables, p: Params) -> dict[str, ir.Scalar]:
             "gross": ibis.ifelse(neg, 0.0, tx.amount).sum()}
 
 
+#: How the refund note starts, so the report can find it among a KPI's notes.
+REFUND_NOTE_PREFIX = "Net of "
+
+
 def refund_notes(facts: dict, _value=None) -> tuple[str, ...]:
     """"Net of 3 refunds or cancellations (120.00, 2.4% of gross sales of 5,000.00)."""
     n = int(facts.get("refunds") or 0)
@@ -59,7 +63,7 @@ def refund_notes(facts: dict, _value=None) -> tuple[str, ...]:
         return ()
     refunded, gross = float(facts.get("refunded") or 0.0), float(facts.get("gross") or 0.0)
     share = f", {refunded / gross:.1%} of gross sales of {gross:,.2f}" if gross > 0 else ""
-    return (f"Net of {n:,} refund{'s' if n != 1 else ''} or cancellation{'s' if n != 1 else ''} "
+    return (f"{REFUND_NOTE_PREFIX}{n:,} refund{'s' if n != 1 else ''} or cancellation{'s' if n != 1 else ''} "
             f"taking back {refunded:,.2f}{share}.",)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from afterclick import attribution as attr
-from afterclick.kpis._common import data_bounds, epoch_s, events, first_touch, in_period, safe_ratio
+from afterclick.kpis._common import data_bounds, epoch_s, events, first_touch, purchases, safe_ratio
 from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 from afterclick.schemas import DERIVED_TABLES
@@ -59,7 +59,8 @@ def purchase_journeys(t: Tables, p: Params, by: str) -> ir.Table:
     touches = _touches(t, p, by)
     people = touches.select("customer_id").distinct()
     if "transactions" in t:
-        tx = in_period(t["transactions"], p)
+        tx = purchases(t, p)  # refunds are not purchases; a cancelled order is none
+        tx = tx.mutate(amount=tx.net)
         w = ibis.window(group_by=tx.customer_id, order_by=[tx.ts, tx.order_id])
         tx = tx.mutate(n=ibis.row_number().over(w))
         first = tx.filter(tx.n == 0).select("customer_id", first_ts=tx.ts, amount=tx.amount)

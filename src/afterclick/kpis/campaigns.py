@@ -116,5 +116,5 @@ def clicks_vs_commitment(t: Tables, p: Params) -> Computation:
            "latest event yet: retention after the click needs more history.")
     first = acquisitions(t, p)
     return Computation(value=value, rows=rows, order_by=("campaign_id",), finish=explain_missing(why),
-                       needs=((first.count(), "no customer came through a campaign: no click carries a campaign_id "
-                               "and the customers table names no acquisition campaign"),))
+                       needs=((first.count(), "no customer came through a campaign: no click carries a campaign_id, "
+                               "and no customer has an acquisition_campaign_id"),))

@@ -23,6 +23,7 @@ from afterclick.kpis._common import (
     events,
     first_touch,
     in_period,
+    purchases,
     safe_ratio,
 )
 from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
@@ -175,7 +176,7 @@ def _population(t: Tables, p: Params) -> ir.Table:
     ch = at_first.group_by(at_first.customer_id).aggregate(channel=at_first.channel.fill_null("(none)").min())
     pop = ft.join(ch, "customer_id").select(ft, cohort=ft.first_ts.truncate("M"), channel=ch.channel)
     if "transactions" in t:
-        tx = in_period(t["transactions"], p)
+        tx = purchases(t, p)
         j = tx.join(pop.select("customer_id", "first_ts"), "customer_id")
         gap = epoch_s(j.ts) - epoch_s(j.first_ts)
         j = j.filter((gap >= 0) & (gap < horizon))

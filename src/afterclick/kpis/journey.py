@@ -14,7 +14,7 @@ from afterclick.kpis._common import (
     day_index,
     epoch_s,
     events,
-    in_period,
+    purchases,
     safe_ratio,
 )
 from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
@@ -77,7 +77,7 @@ def _clicks(t: Tables, p: Params):
         tx_ts=null_ts, tx_next=null_ts,
     )
     if "transactions" in t:
-        tx = in_period(t["transactions"], p)
+        tx = purchases(t, p)
         wt = ibis.window(group_by=tx.customer_id, order_by=[tx.ts, tx.order_id])
         tx = tx.mutate(next_tx=tx.ts.lead().over(wt))
         stream = stream.union(tx.select(

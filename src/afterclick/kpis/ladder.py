@@ -28,6 +28,7 @@ from afterclick.kpis._common import (
     exposure,
     in_last_complete_period,
     in_period,
+    purchases,
     integers,
     month_base,
     period_index,
@@ -71,7 +72,7 @@ def _customer_stages(t: Tables, p: Params):
         eng=a.engaged, deep=a.deep, adv=a.advocacy, buys=zero, days=one,
     )
     if "transactions" in t:
-        tx = in_period(t["transactions"], p)
+        tx = purchases(t, p)
         sig = sig.union(tx.select(
             customer_id=tx.customer_id, m=period_index(tx.ts, "month"),
             eng=zero, deep=zero, adv=zero, buys=one, days=zero,

@@ -15,7 +15,7 @@ from afterclick.kpis._common import (
     epoch_s,
     first_touch,
     in_last_complete_period,
-    in_period,
+    purchases,
     integers,
     last_complete_period,
     period_index,
@@ -286,7 +286,7 @@ def engaged_non_buyers(t: Tables, p: Params) -> Computation:
     """
     per = first_touch(t, p)
     engaged = per.filter((per.deep > 0) | (per.days >= 2))
-    tx = in_period(t["transactions"], p, "ts")
+    tx = purchases(t, p)
     buyers = tx.select("customer_id").distinct().mutate(bought=ibis.literal(1))
     j = engaged.left_join(buyers, "customer_id").select(
         engaged.customer_id, is_buyer=buyers.bought.notnull()

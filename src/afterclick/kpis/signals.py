@@ -11,7 +11,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from afterclick.kpis._common import active_events, activity, data_bounds, epoch_s, first_touch, in_period
+from afterclick.kpis._common import active_events, activity, data_bounds, epoch_s, first_touch, purchases
 from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 from afterclick.schemas import EVENT_VOCABULARY, EventClass, event_label
@@ -56,7 +56,7 @@ def _early_summary(t: Tables, p: Params) -> ir.Table:
         people, **{name: counts[name].fill_null(0) for name in BEHAVIOURS if name != "purchase"})
     out = out.left_join(kept, "customer_id").select(out, retained=kept.retained.fill_null(0))
     if "transactions" in t:
-        tx = in_period(t["transactions"], p).select("customer_id", "ts", "amount").inner_join(people, "customer_id")
+        tx = purchases(t, p).select("customer_id", "ts", amount="net").inner_join(people, "customer_id")
         off = epoch_s(tx.ts) - tx.first_s
         tx = tx.filter((off >= 0) & (off < OUTCOME_TO_DAYS * DAY))
         off = epoch_s(tx.ts) - tx.first_s

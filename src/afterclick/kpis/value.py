@@ -430,11 +430,12 @@ def campaign_ltv_credit(t: Tables, p: Params) -> Computation:
     def finish(_value, rows):
         pred, months = predictions(t, p, rows)
         if pred is None:  # too few buyers for a model: first sales and revenue to date only
-            pred, months = pd.DataFrame({"customer_id": [], "clv_12m": []}), np.full((0, LIFETIME_MONTHS), np.nan)
+            pred = pd.DataFrame({"customer_id": pd.Series([], dtype=object), "clv_12m": pd.Series([], dtype=float)})
+            months = np.full((0, LIFETIME_MONTHS), np.nan)
         future = pd.DataFrame(months, columns=[f"m{i}" for i in range(1, LIFETIME_MONTHS + 1)])
-        future["customer_id"] = pred["customer_id"].to_numpy()
+        future["customer_id"] = pred["customer_id"].to_numpy().astype(object)
         future["clv_12m"] = pred["clv_12m"].to_numpy()
-        r = rows[rows["campaign_id"].notna()].merge(future, on="customer_id", how="left")
+        r = rows[rows["campaign_id"].notna()].astype({"customer_id": object}).merge(future, on="customer_id", how="left")
         if len(future):
             r = r.fillna({c: 0.0 for c in future.columns if c != "customer_id"})
         g = r.groupby("campaign_id", as_index=False)

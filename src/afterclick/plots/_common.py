@@ -6,6 +6,7 @@ losses (dormant customers, the "clicks but no commitment" quadrant) in a muted r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -125,6 +126,48 @@ def axis(title: str | None = None, **kw: Any) -> dict[str, Any]:
         ax["title"] = dict(text=title, font=dict(size=12, color=kw.pop("title_color", MUTED)))
     ax.update(kw)
     return ax
+
+
+#: Tick labels of share axes whose ticks plotly places itself: as many decimals as the tick
+#: needs and no more ("0.5%", "1%", "1.5%"), never "0%, 1%, 1%, 2%, 2%" from rounding.
+SHARE_FORMAT = ".2~%"
+
+
+def share_ticks(values: Iterable[Any], *, lo: float | None = 0.0, hi: float | None = None,
+                count: int = 5) -> dict[str, Any]:
+    """Tick positions and labels for an axis of shares (fractions), every label distinct.
+
+    About ``count`` round steps (1, 2, 2.5 or 5 times a power of ten) over the values (and
+    ``lo``/``hi`` where given), labelled with the decimals the step needs: a 0-2.5% axis reads
+    "0%, 0.5%, 1%, 1.5%, 2%, 2.5%". Pass the result into :func:`axis`.
+    """
+    v = [float(x) for x in values if x is not None and not pd.isna(x) and math.isfinite(float(x))]
+    v += [b for b in (lo, hi) if b is not None]
+    if not v:
+        return {"tickformat": SHARE_FORMAT}
+    low, high = min(v), max(v)
+    if high - low < 1e-12:
+        high = low + 0.01
+    raw = (high - low) / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * (1 - 1e-9))
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    ticks = [round(k * step, 12) for k in range(first, last + 1)]
+    decimals = next(d for d in range(0, 8) if abs(round(step * 100, d) - step * 100) < 1e-9 * max(1.0, step * 100))
+    return {"tickmode": "array", "tickvals": ticks, "ticktext": [f"{t * 100:.{decimals}f}%" for t in ticks]}
+
+
+def amount_label(value: float) -> str:
+    """A money amount in a chart label, as precise as its size needs: "12,345", "12.34", and two
+    significant digits below 1 ("0.42", "0.0037"), so a small mean never reads "mean 0"."""
+    v = float(value)
+    if v == 0 or not math.isfinite(v):
+        return f"{v:,.0f}" if math.isfinite(v) else str(v)
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 1:
+        return f"{v:,.2f}"
+    return f"{v:.{1 - math.floor(math.log10(abs(v)))}f}"
 
 
 def message_figure(text: str, height: int = 200) -> go.Figure:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from afterclick.plots._common import (
-    LOSS, MUTED, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label, message_figure, naive_utc, require, to_list,
+    LOSS, MUTED, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label, message_figure, naive_utc, require, share_ticks,
+    to_list,
 )
 from afterclick.results import KPIResult
 from afterclick.stats import MIN_ANSWERS
@@ -63,7 +64,8 @@ def _over_time(result: KPIResult, column: str, title: str, fraction: bool) -> go
                            font=dict(size=11, color=MUTED))
     fig.update_layout(**base_layout(
         xaxis=axis(None, type="date"),
-        yaxis=axis(title + (" (share of 4-5)" if fraction else " (points)"), tickformat=".0%" if fraction else None),
+        yaxis=axis(title + (" (share of 4-5)" if fraction else " (points)"),
+                   **(share_ticks([*y, *lo, *hi], lo=None) if fraction else {})),
     ))
     return fig
 

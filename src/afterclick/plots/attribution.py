@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from afterclick.plots._common import (
-    ACCENT, TEAL, VANITY, axis, base_layout, display_names, label, message_figure, require, shorten, to_list,
+    ACCENT, SHARE_FORMAT, TEAL, VANITY, axis, base_layout, display_names, label, message_figure, require, shorten, to_list,
 )
 from afterclick.results import KPIResult
 
@@ -68,8 +68,8 @@ def plot_attribution(result: KPIResult) -> go.Figure:
         barmode="group", bargap=0.25, bargroupgap=0.05,
         height=460,
         xaxis=axis(None, showgrid=False),
-        yaxis=axis(ytitle, tickformat=".2f" if per_journey else ".0%", rangemode="tozero"),
-        yaxis2=axis("Removal effect", overlaying="y", side="right", tickformat=".0%", rangemode="tozero",
+        yaxis=axis(ytitle, rangemode="tozero", **({"tickformat": ".2f"} if per_journey else {"tickformat": SHARE_FORMAT})),
+        yaxis2=axis("Removal effect", overlaying="y", side="right", tickformat=SHARE_FORMAT, rangemode="tozero",
                     showgrid=False, title_color=ACCENT),
         margin=dict(l=64, r=64, t=56, b=72),
     ))

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from afterclick.plots._common import (
     LOSS, LOSS_FILL, MUTED, PLOT_H, PLOT_W, TEAL, VANITY, axis, base_layout, label, label_positions,
-    message_figure, require, to_list,
+    message_figure, require, share_ticks, to_list,
 )
 from afterclick.results import KPIResult
 
@@ -129,9 +129,9 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
         **base_layout(
             height=500,
             margin=dict(l=72, r=32, t=36, b=60 + 16 * len(notes)),
-            xaxis=axis("Click-through rate (clicks ÷ impressions): attention", tickformat=".1%",
+            xaxis=axis("Click-through rate (clicks ÷ impressions): attention", **share_ticks([x_max]),
                        range=[0, x_max], title_color=VANITY),
-            yaxis=axis("Customers still active 90 days on: commitment", tickformat=".0%",
+            yaxis=axis("Customers still active 90 days on: commitment", **share_ticks([y_max]),
                        range=[0, y_max], title_color=TEAL),
         )
     )

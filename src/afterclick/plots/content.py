@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from afterclick.kpis.content import ANY_CONTENT
 from afterclick.plots._common import (
     EXTRA_COLOURS, GRID, INK, LOSS, MUTED, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label,
-    label_positions, message_figure, require, shorten, to_list,
+    label_positions, message_figure, require, share_ticks, shorten, to_list,
 )
 from afterclick.results import KPIResult
 
@@ -111,7 +111,7 @@ def plot_goal_attainment(result: KPIResult) -> go.Figure:
         ))
     fig.update_layout(**base_layout(
         height=max(300, 90 + 24 * len(rows)), margin=dict(l=24, r=24, t=48, b=48),
-        xaxis=axis("Share of people reached who did the goal", tickformat=".0%"),
+        xaxis=axis("Share of people reached who did the goal", **share_ticks(rows["goal_rate"])),
         yaxis=axis(None, autorange="reversed", showgrid=False, type="category"),
     ))
     return fig

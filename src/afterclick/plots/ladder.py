@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from afterclick.plots._common import (
-    EXTRA_COLOURS, LADDER_COLOURS, MUTED, axis, base_layout, label, message_figure, naive_utc, period_ticks,
+    EXTRA_COLOURS, LADDER_COLOURS, MUTED, SHARE_FORMAT, axis, base_layout, label, message_figure, naive_utc, period_ticks,
     period_word, require, to_list,
 )
 from afterclick.results import KPIResult
@@ -86,7 +86,7 @@ def plot_commitment_ladder(result: KPIResult) -> go.Figure:
             margin=dict(l=64, r=24, t=56, b=56),
             xaxis=axis(f"{word.capitalize()} starting", showgrid=False, hoverformat="%d %b %Y",
                        **period_ticks(list(periods), word)),
-            yaxis=axis("Share of all customers on the ladder", tickformat=".0%", range=y_range),
+            yaxis=axis("Share of all customers on the ladder", tickformat=SHARE_FORMAT, range=y_range),
         )
     )
     return fig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from afterclick.plots._common import TEAL, axis, base_layout, label, message_figure, require, to_list
+from afterclick.plots._common import TEAL, axis, base_layout, label, message_figure, require, share_ticks, to_list
 from afterclick.results import KPIResult
 
 
@@ -26,5 +26,6 @@ def plot_content_resonance(result: KPIResult) -> go.Figure:
     ))
     fig.update_layout(**base_layout(showlegend=False, xaxis=axis("depth ratio (deep / shallow interactions)",
                                                                  type="log"),
-                                    yaxis=axis("share of comments expressing gratitude", tickformat=".0%")))
+                                    yaxis=axis("share of comments expressing gratitude",
+                                               **share_ticks(rows["gratitude_rate"]))))
     return fig

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from afterclick.plots._common import (
-    LOSS, MUTED, RETENTION_SCALE, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, label, message_figure, require,
+    LOSS, MUTED, RETENTION_SCALE, TEAL, TEAL_LIGHT, VANITY, amount_label, axis, base_layout, label, message_figure, require,
     to_list,
 )
 from afterclick.results import KPIResult
@@ -37,10 +37,11 @@ def plot_value_distribution(result: KPIResult) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=mids.tolist(), y=counts.tolist(), width=(edges[1:] - edges[:-1]).tolist(), marker_color=TEAL_LIGHT,
         customdata=np.c_[edges[:-1], edges[1:]].tolist(), name="buyers",
-        hovertemplate="%{customdata[0]:,.0f}–%{customdata[1]:,.0f}: %{y} buyers<extra></extra>",
+        hovertemplate="%{customdata[0]:,.3~r}–%{customdata[1]:,.3~r}: %{y} buyers<extra></extra>",
     ))
     top = counts.max()
-    for x, text, dash in ((v.mean(), f"mean {v.mean():,.0f}", "solid"), (v.median(), f"median {v.median():,.0f}", "dot")):
+    for x, text, dash in ((v.mean(), f"mean {amount_label(v.mean())}", "solid"),
+                          (v.median(), f"median {amount_label(v.median())}", "dot")):
         fig.add_trace(go.Scatter(x=[x, x], y=[0, top * 1.05], mode="lines", line=dict(color=TEAL, dash=dash, width=2),
                                  name=text, hoverinfo="skip"))
     share = v.sort_values(ascending=False)

@@ -28,6 +28,7 @@ import plotly.offline
 
 from afterclick.plots import PLOTS
 from afterclick.plots._common import event_label
+from afterclick.kpis._common import REFUND_NOTE_PREFIX
 from afterclick.report import narrative
 from afterclick.report.format import (
     DIRECTION_HINTS, format_ci, format_cell, format_period, format_value, format_when,
@@ -167,6 +168,10 @@ def render_report(
                          for r in members],
             })
     not_measured = [_kpi_view(r, meta, max_rows, with_table=False) for r in by_id.values() if not r.ok]
+    # what the default review period left out (stray rows far from the data's bulk), said once
+    left_out = list(dict.fromkeys(n for r in by_id.values() if r.period is not None for n in r.period.left_out))
+    refunds = next((n for r in by_id.values() if r.family is Family.VALUE and r.ok
+                    for n in r.notes if n.startswith(REFUND_NOTE_PREFIX)), None)
 
     context = {
         "title": title,
@@ -175,6 +180,8 @@ def render_report(
         "sections": sections,
         "groups": groups,
         "not_measured": not_measured,
+        "left_out": [mask_pii(n) if mask else n for n in left_out],
+        "refunds": refunds,
         "counts": {
             "computed": sum(r.ok for r in by_id.values()),
             "skipped": sum(r.status is Status.SKIPPED for r in by_id.values()),
