@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from afterclick import __version__
+from afterclick.__main__ import INTERRUPTED
 
 app = typer.Typer(
     help=(
@@ -79,11 +81,22 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _on_ctrl_c(handler):
+    """Set what Ctrl-C does and return what it did (``None`` off the main thread: left as is)."""
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:
+        return None
+
+
 @contextmanager
 def friendly_errors():
     from afterclick.ingest import IngestError, MappingError
     from afterclick.store import StoreError
 
+    # a KeyboardInterrupt here, so that an open store rolls back before the line is printed
+    # (start-up sets a handler that leaves at once: see afterclick.__main__)
+    before = _on_ctrl_c(signal.default_int_handler)
     try:
         yield
     except (IngestError, MappingError, StoreError) as exc:
@@ -92,7 +105,10 @@ def friendly_errors():
             err.print(f"[bold red]error:[/] {shown(line)}", highlight=False, soft_wrap=True)
         raise fail(lines[0]) from None
     except KeyboardInterrupt:
-        raise fail("interrupted; the store is as it was before this command", 130) from None
+        raise fail(INTERRUPTED, 130) from None
+    finally:
+        if before is not None:
+            _on_ctrl_c(before)
 
 
 def _progress() -> Progress:
@@ -177,22 +193,76 @@ def _keep_history(ws, results) -> None:
                   "its history", highlight=False, soft_wrap=True)
 
 
+def _waiting(message: str) -> None:
+    """The one line a command prints when another run holds the store and it waits."""
+    err.print(shown(message), highlight=False, soft_wrap=True)
+
+
+def _workspace(path: Path, params: dict, keep_history: bool):
+    """A workspace on ``path`` and whether this run's KPI values go into the store's history.
+
+    Opened for writing only when they do (text scores are then kept too); a read-only store is
+    read, and says so in one line.
+    """
+    from afterclick.kpis.base import Params
+    from afterclick.store import Store, StoreReadOnly
+    from afterclick.workspace import Workspace
+
+    if keep_history:
+        try:
+            return Workspace(Store(path, on_wait=_waiting), Params(**params)), True
+        except StoreReadOnly as exc:
+            err.print(f"note: {shown(str(exc))}; reading it without keeping this run's KPI values "
+                      "in its history", highlight=False, soft_wrap=True)
+    return Workspace(Store(path, read_only=True, on_wait=_waiting), Params(**params)), False
+
+
+def _keep_history(ws, results) -> None:
+    """Save the run's headline values; a full disk costs the history, not the command."""
+    import duckdb
+
+    from afterclick.store import disk_full
+
+    try:
+        ws.snapshot(results)
+    except duckdb.Error as exc:
+        if not disk_full(exc):
+            raise
+        err.print("note: no space left on the store's disk; this run's KPI values were not kept in "
+                  "its history", highlight=False, soft_wrap=True)
+
+
+def _file_label(path: str, source: str) -> str:
+    """A file (or a pattern such as by-day/*.csv) as the person named it: from the source folder."""
+    p, src = Path(path), Path(source)
+    try:
+        return p.relative_to(src).as_posix() if src.is_dir() else p.name
+    except ValueError:
+        return p.name
+
+
 def _print_ingest(summary, store: Path) -> None:
     # everything shown below comes from the data or the file system: through shown()
     table = Table(title=f"Ingest {summary.ingest_id} from {shown(summary.source)}", title_justify="left")
     filtered = summary.filtered > 0  # a mapping's where filter left rows out: a column of its own
     cols = ("table", "file", "read", "loaded", "already stored", *(("left out",) if filtered else ()), "quarantined")
+    # nothing shortened to "1,083,8…" on a narrow terminal: each column is at least as wide as
+    # its widest value (headers of two words wrap instead)
+    widest = len(f"{summary.rows_read:,}")
     for col in cols:
-        table.add_column(col, justify="right" if col not in ("table", "file") else "left")
+        if col in ("table", "file"):
+            table.add_column(col, overflow="fold")
+        else:
+            table.add_column(col, justify="right", overflow="fold", min_width=widest)
     for f in summary.files:
-        table.add_row(shown(f.table), shown(Path(f.path).name), f"{f.rows_read:,}", f"{f.loaded:,}",
+        table.add_row(shown(f.table), shown(_file_label(f.path, summary.source)), f"{f.rows_read:,}", f"{f.loaded:,}",
                       f"{f.already_stored:,}", *((f"{f.filtered:,}",) if filtered else ()), f"{f.quarantined:,}")
     table.add_row("[b]total", "", f"[b]{summary.rows_read:,}", f"[b]{summary.loaded:,}",
                   f"[b]{summary.already_stored:,}", *((f"[b]{summary.filtered:,}",) if filtered else ()),
                   f"[b]{summary.quarantined:,}")
     out.print(table)
     for f in summary.files:
-        name = shown(Path(f.path).name)
+        name = shown(_file_label(f.path, summary.source))
         if f.note:
             out.print(f"  {name}: {shown(f.note)}", highlight=False)
         if f.groups is not None:
