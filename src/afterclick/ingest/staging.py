@@ -21,7 +21,7 @@ import re
 import tempfile
 import zlib
 from collections.abc import Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -165,31 +165,53 @@ class _CsvFile:
         self.lines = _Lines(path, encoding)
 
     def records(self) -> Iterator[tuple[int, list[str] | None, str | None, str]]:
+        """Blank lines are skipped; a line without quotes is split as it is (the common case,
+        and much faster); a line with a quote goes through Python's CSV reader in strict mode,
+        which pulls the further lines of a quoted value spanning lines."""
+        lines, d = self.lines, self.delimiter
+        it = iter(lines)
+        overlong = lines.overlong
+        too_long = f"line too long (over {_mb(MAX_ROW_CHARS)})"
         pending: list[str] = []
 
         def feed():
-            for line in self.lines:
-                pending.append(line)
-                yield line
+            for more in it:
+                pending.append(more)
+                yield more
 
-        reader = csv.reader(feed(), delimiter=self.delimiter, quotechar='"', doublequote=True, strict=True)
-        overlong = self.lines.overlong
-        while True:
-            first = reader.line_num + 1
+        n = 0
+        for line in it:
+            n += 1
+            if '"' not in line and "\x00" not in line:
+                body = line[:-1] if line.endswith("\n") else line
+                if body.endswith("\r"):
+                    body = body[:-1]
+                if not body:
+                    if n in overlong:
+                        yield n, None, too_long, overlong[n] + "…"
+                    continue  # a blank line
+                if "\r" in body:
+                    yield n, None, _csv_problem(csv.Error("new-line character seen in unquoted field")), line
+                elif lines.undecodable and _BAD_BYTES.search(body):
+                    yield n, None, _not_encoded(self.encoding), line
+                else:
+                    yield n, body.split(d), None, line
+                continue
+            first = n
+            pending[:] = [line]
+            reader = csv.reader(chain((line,), feed()), delimiter=d, quotechar='"', doublequote=True, strict=True)
             try:
                 fields, problem = next(reader), None
-            except StopIteration:
-                return
             except csv.Error as exc:
                 fields, problem = None, _csv_problem(exc)
-            text = "".join(pending) if len(pending) != 1 else pending[0]
-            pending.clear()
-            if overlong and any(first <= k <= reader.line_num for k in overlong):
-                fields, problem = None, f"line too long (over {_mb(MAX_ROW_CHARS)})"
-                text = next(overlong[k] for k in overlong if first <= k <= reader.line_num) + "…"
+            n += reader.line_num - 1
+            text = "".join(pending)
+            if overlong and any(first <= k <= n for k in overlong):
+                fields, problem = None, too_long
+                text = next(overlong[k] for k in overlong if first <= k <= n) + "…"
             elif not fields and problem is None:
-                continue  # a blank line
-            if problem is None and self.lines.undecodable and _BAD_BYTES.search(text):
+                continue
+            if problem is None and lines.undecodable and _BAD_BYTES.search(text):
                 fields, problem = None, _not_encoded(self.encoding)
             yield first, fields, problem, text
 
@@ -403,7 +425,7 @@ class _Staged:
                 fields = fields + pad
             if len(text) > 1 << 19:  # (the written row's size in bytes, for the reader's buffers)
                 self._longest = max(self._longest, len(text.encode("utf-8", "surrogateescape")) + 64)
-            if "\r" in text and _BARE_CR.search(text):
+            if "\r" in text and text.count("\r") != text.count("\r\n") and _BARE_CR.search(text):
                 side.add(i, first, *fields)
             elif as_is:
                 if text.endswith("\r\n"):
