@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from afterclick.ingest._common import IngestError, _first_line, _lit, _Task
+from afterclick.ingest._common import IngestError, _first_line, _lit, _q, _Task
+from afterclick.ingest.mapping import TableMapping
 
 if TYPE_CHECKING:
     from afterclick.ingest.loader import FileSummary
@@ -58,9 +59,12 @@ def _is_json(text: bytes | str) -> bool:
 def _fingerprint(path: Path) -> str:
     """SHA-256 of the file's bytes."""
     h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            h.update(chunk)
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                h.update(chunk)
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return h.hexdigest()
 
 
@@ -183,9 +187,8 @@ class _CsvFile:
         for line in it:
             n += 1
             if '"' not in line and "\x00" not in line:
-                body = line[:-1] if line.endswith("\n") else line
-                if body.endswith("\r"):
-                    body = body[:-1]
+                body = line.removesuffix("\n")
+                body = body.removesuffix("\r")
                 if not body:
                     if n in overlong:
                         yield n, None, too_long, overlong[n] + "…"
@@ -325,7 +328,7 @@ class _Staged:
                 codecs.lookup(enc)
             except LookupError:
                 raise IngestError(
-                    f"{task.path}: the mapping names encoding {enc!r} for {task.spec.name}, which is not known "
+                    f"{task.path}: the mapping names encoding {enc!r} for {task.mapping.table}, which is not known "
                     "(e.g. utf-8, latin-1, cp1252, utf-16)"
                 ) from None
         names = pa.table({"_file": pa.array(range(len(self.files)), pa.int32()),
@@ -584,3 +587,26 @@ def _as_expression(text: str, tm):
     except ExpressionError:
         return None
     return None if e.is_column and e.columns == ((None, text),) else e
+
+
+def stage_other_file(con, path: Path, fmt: str, table: str, what: str, *, delimiter: str | None = None,
+                     encoding: str | None = None) -> list[str]:
+    """Read another file of the export (e.g. a lookup's) into the temporary ``table``; its columns.
+
+    The same reader as a table's own files (encodings, quoted values over lines, blank lines),
+    without ``_row``/``_file``/``_lineno``. A line that cannot be read stops it, naming the line:
+    a lookup with a hole would quietly miss matches. ``what`` names the file's use in messages
+    (e.g. "lookup buyers for transactions").
+    """
+    if fmt not in ("csv", "tsv", "parquet"):
+        raise IngestError(f"{path}: {what} reads CSV, TSV or Parquet")
+    st = _Staged.stage(con, _Task(None, path, fmt, TableMapping(what, delimiter=delimiter, encoding=encoding)),
+                       f"{table}_s")
+    if st.rejects:
+        line, reason = con.execute(f"SELECT line, reason FROM {st.rej} ORDER BY line LIMIT 1").fetchone()
+        raise IngestError(f"{path}: line {line} cannot be read for {what} ({reason}; "
+                          f"{st.rejects:,} line(s) in all); fix the file")
+    cols = list(st.columns)
+    picked = ", ".join(_q(c) for c in cols) or "NULL AS _none"
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT {picked} FROM {st.relation()} ORDER BY _row")
+    return cols
