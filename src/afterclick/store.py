@@ -180,7 +180,10 @@ class _WriteLock:
                                         f"{os.strerror(exc.errno).lower()})") from None
                 if disk_full(exc):
                     raise StoreError(disk_full_message(str(store))) from None
-                raise
+                if exc.errno == errno.ENOENT:
+                    raise StoreError(f"cannot create store {store}: the folder {store.parent} does "
+                                     "not exist") from None
+                raise StoreError(f"cannot write store {store}: {exc.strerror}") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -189,7 +192,7 @@ class _WriteLock:
                 if time.monotonic() >= deadline:
                     raise StoreError(
                         f"{store} is being written by another afterclick run{holder}; waited "
-                        f"{timeout:.0f} s: run this again when it has finished "
+                        f"{timeout:g} s: run this again when it has finished "
                         "(AFTERCLICK_LOCK_TIMEOUT sets the wait)") from None
                 if not told and on_wait is not None:
                     on_wait(f"waiting for another afterclick run{holder} to finish writing to {store}…")
@@ -369,7 +372,7 @@ class Store:
                 if time.monotonic() >= deadline:
                     raise StoreError(
                         f"{path} is open for writing in another program{_holder(exc)}; waited "
-                        f"{wait:.0f} s: run this again when it has finished "
+                        f"{wait:g} s: run this again when it has finished "
                         "(AFTERCLICK_LOCK_TIMEOUT sets the wait)") from None
                 if not told and on_wait is not None:
                     on_wait(f"waiting for another program{_holder(exc)} to close {path}…")
@@ -410,7 +413,7 @@ class Store:
         parts = [f"SELECT DISTINCT {INGEST_ID} AS i FROM {_q(n)}" for n in TABLE_NAMES
                  if n in existing and INGEST_ID in self._columns(n)]
         if QUARANTINE in existing:
-            parts.append(f"SELECT DISTINCT ingest_id FROM {QUARANTINE}")
+            parts.append(f"SELECT DISTINCT ingest_id AS i FROM {QUARANTINE}")
         if not parts:
             return
         found = self.raw.execute(

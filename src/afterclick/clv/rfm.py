@@ -26,6 +26,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from afterclick.store import NO_NETWORK
+
 #: Days per time unit: day, week, month (mean Gregorian month), year.
 UNITS = {"D": 1.0, "W": 7.0, "M": 30.436875, "Y": 365.2425}
 
@@ -176,7 +178,7 @@ def _table(transactions: pd.DataFrame, customer_id: str, ts: str, amount: str) -
 
 
 def _execute(expr: ir.Table) -> pd.DataFrame:
-    return ibis.duckdb.connect().execute(expr).sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return ibis.duckdb.connect(**NO_NETWORK).execute(expr).sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
 def rfm_summary(

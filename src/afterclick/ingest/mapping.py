@@ -127,9 +127,9 @@ def _line_of(lines: list[str], section: str, key: str | None = None) -> str:
 
 
 def _known_timezones() -> set[str]:
-    import duckdb
+    from afterclick.store import connect_duckdb
 
-    con = duckdb.connect()
+    con = connect_duckdb()
     try:
         return {n for n, in con.execute("SELECT name FROM pg_timezone_names()").fetchall()}
     finally:
@@ -140,7 +140,9 @@ def _strptime_problem(pattern: str) -> str | None:
     """Why DuckDB's strptime refuses ``pattern`` (None when it takes it)."""
     import duckdb
 
-    con = duckdb.connect()
+    from afterclick.store import connect_duckdb
+
+    con = connect_duckdb()
     try:
         con.execute("SELECT try_strptime('', ?)::VARCHAR", [pattern]).fetchall()
     except duckdb.Error as exc:

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from afterclick.store import NO_NETWORK
+
 SIGNALS = ("gratitude", "personal_story", "advice_seeking", "complaint", "purchase_intent")
 
 STRONG, WEAK, VETO = 5.0, 2.5, -6.0
@@ -130,7 +132,7 @@ def _connection() -> duckdb.DuckDBPyConnection:
     if getattr(_local, "con", None) is None:
         # one thread: the pass is short, and on a busy machine a second thread mostly waits for
         # a core (measured two to three times slower with DuckDB's default threads)
-        _local.con = duckdb.connect(config={"threads": 1})
+        _local.con = duckdb.connect(config={"threads": 1, **NO_NETWORK})
     return _local.con
 
 
