@@ -144,8 +144,9 @@ def _not_encoded(encoding: str | None) -> str:
     return f"bytes that are not {'UTF-8' if encoding in (None, 'utf-8', 'utf8') else encoding}"
 
 
+_CR_IN_FIELD = "a carriage return (CR) inside an unquoted field"
 _CSV_ERRORS = (
-    ("new-line character seen in unquoted field", "a carriage return (CR) inside an unquoted field"),
+    ("new-line character seen in unquoted field", _CR_IN_FIELD),
     ("expected after", "badly quoted field"),
     ("unexpected end of data", "a quoted value is not closed before the end of the file"),
     ("NUL", "a NUL byte in the line"),
@@ -194,7 +195,7 @@ class _CsvFile:
                         yield n, None, too_long, overlong[n] + "…"
                     continue  # a blank line
                 if "\r" in body:
-                    yield n, None, _csv_problem(csv.Error("new-line character seen in unquoted field")), line
+                    yield n, None, _CR_IN_FIELD, line
                 elif lines.undecodable and _BAD_BYTES.search(body):
                     yield n, None, _not_encoded(self.encoding), line
                 else:
@@ -219,7 +220,7 @@ class _CsvFile:
             yield first, fields, problem, text
 
     def header(self) -> tuple[int, list[str]]:
-        """The first record (the header) and the line it ends on."""
+        """The first record (the header) and the line it starts on."""
         for first, fields, problem, text in self.records():
             if problem is not None:
                 if problem.startswith("bytes"):
