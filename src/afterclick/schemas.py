@@ -218,13 +218,135 @@ TABLES: dict[str, TableSpec] = {
                     "acquisition_campaign_id": dt.string,
                     "region": dt.string,
                     "plan": dt.string,
+                    # B2B: the account (company) the person belongs to
+                    "account_id": dt.string,
                 }
             ),
             required=("customer_id",),
             key=("customer_id",),
         ),
+        # -- experiments ---------------------------------------------------------------------
+        TableSpec(
+            "experiments",
+            ibis.schema(
+                {
+                    "experiment_id": dt.string,
+                    "name": dt.string,
+                    "hypothesis": dt.string,
+                    "start": _TS,
+                    "end": _TS,
+                    "control_variant": dt.string,
+                    # the planned share of each variant: "A:50, B:50" (any positive weights)
+                    "planned_split": dt.string,
+                    "primary_metric": dt.string,
+                    # KPI ids or metric names, separated by commas
+                    "guardrail_metrics": dt.string,
+                }
+            ),
+            required=("experiment_id",),
+            key=("experiment_id",),
+            timestamps=("start", "end"),
+        ),
+        TableSpec(
+            "assignments",
+            ibis.schema(
+                {
+                    "experiment_id": dt.string,
+                    "customer_id": dt.string,
+                    "variant": dt.string,
+                    "ts": _TS,
+                }
+            ),
+            required=("experiment_id", "customer_id", "variant", "ts"),
+            # one variant per person and experiment: a second, other variant is set aside
+            key=("experiment_id", "customer_id"),
+            timestamps=("ts",),
+        ),
+        # -- B2B: accounts, leads, deals, recurring revenue --------------------------------
+        TableSpec(
+            "accounts",
+            ibis.schema(
+                {
+                    "account_id": dt.string,
+                    "name": dt.string,
+                    "industry": dt.string,
+                    "size_band": dt.string,
+                    "owner": dt.string,
+                }
+            ),
+            required=("account_id",),
+            key=("account_id",),
+        ),
+        TableSpec(
+            "lead_status",
+            ibis.schema(
+                {
+                    "lead_id": dt.string,
+                    "customer_id": dt.string,
+                    "ts": _TS,
+                    # inquiry, mql, sal, sql, rejected, recycled (LEAD_STATUSES)
+                    "status": dt.string,
+                    "reason": dt.string,
+                    "owner": dt.string,
+                    "account_id": dt.string,
+                    "campaign_id": dt.string,
+                }
+            ),
+            required=("lead_id", "customer_id", "ts", "status"),
+            key=("lead_id", "ts", "status"),
+            timestamps=("ts",),
+        ),
+        TableSpec(
+            "deals",
+            ibis.schema(
+                {
+                    "deal_id": dt.string,
+                    "account_id": dt.string,
+                    "created_at": _TS,
+                    "stage": dt.string,
+                    "amount": dt.float64,
+                    "closed_at": _TS,
+                    # won or lost once closed (DEAL_OUTCOMES); empty while open
+                    "outcome": dt.string,
+                    "lost_reason": dt.string,
+                    "source_campaign_id": dt.string,
+                    "primary_contact_id": dt.string,
+                }
+            ),
+            required=("deal_id", "account_id", "created_at"),
+            key=("deal_id",),
+            timestamps=("created_at", "closed_at"),
+        ),
+        TableSpec(
+            "deal_stages",
+            ibis.schema({"deal_id": dt.string, "stage": dt.string, "ts": _TS}),
+            required=("deal_id", "stage", "ts"),
+            key=("deal_id", "stage", "ts"),
+            timestamps=("ts",),
+        ),
+        TableSpec(
+            "subscriptions",
+            ibis.schema(
+                {
+                    "account_id": dt.string,
+                    "customer_id": dt.string,
+                    # the month the recurring revenue is for (its first day)
+                    "month": _TS,
+                    "mrr": dt.float64,
+                    "plan": dt.string,
+                }
+            ),
+            # an account's or a person's subscription: one of account_id / customer_id
+            required=("month", "mrr"),
+            key=("account_id", "customer_id", "month"),
+            timestamps=("month",),
+        ),
     )
 }
+
+#: The stages a lead goes through (the demand waterfall, SiriusDecisions 2012 and later).
+LEAD_STATUSES = ("inquiry", "mql", "sal", "sql", "rejected", "recycled")
+DEAL_OUTCOMES = ("won", "lost")
 
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 

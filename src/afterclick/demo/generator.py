@@ -966,7 +966,7 @@ class _Sim:
                 if col not in tab.column_names:
                     tab = tab.append_column(col, pa.nulls(tab.num_rows, pa.string()))
             out[name] = tab.select(list(TABLES[name].columns)).to_pandas()
-        return {name: out[name] for name in TABLES}
+        return {name: out[name] for name in TABLES if name in out}  # (the brand runs no experiments, no B2B)
 
     def _events_frame(self) -> pd.DataFrame:
         """The events as a DataFrame, column by column to keep the peak memory low.
@@ -1125,7 +1125,7 @@ def write_demo(folder: str | Path, size: str = "small", seed: int = 0) -> dict[s
     folder.mkdir(parents=True, exist_ok=True)
     tables = generate(size, seed)
     paths: dict[str, Path] = {}
-    for name in TABLES:
+    for name in [n for n in TABLES if n in tables]:
         path = folder / f"{name}.parquet"
         tables.pop(name).to_parquet(path, index=False)
         paths[name] = path

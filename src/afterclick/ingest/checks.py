@@ -14,6 +14,7 @@ from afterclick.schemas import (
     CONTENT_GOALS,
     DEFAULT_SURVEY_RANGE,
     EVENT_VOCABULARY,
+    LEAD_STATUSES,
     SURVEY_RANGES,
     TableSpec,
 )
@@ -33,7 +34,7 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
 #: no-break spaces is no comment).
 _BLANK = " \t\n\r\x0b\x0c\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
 #: Money columns checked against a plausible bound (1e308 is a typo, not an order).
-_AMOUNTS = ("amount", "spend", "value")
+_AMOUNTS = ("amount", "spend", "value", "mrr")
 DEFAULT_MAX_AMOUNT = 1e9
 #: The plausible window's default start; its end is a year after the ingest.
 DEFAULT_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
@@ -159,7 +160,7 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
         else:
             if col == "event":
                 value = _event_expr(x, tm)
-            elif col in ("survey", "kind", "objective", "goal"):
+            elif col in ("survey", "kind", "objective", "goal", "status", "outcome"):
                 value = f"lower({x})"
             else:
                 value = x
@@ -177,6 +178,7 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
                          "refund_of is set but the amount is positive (a refund's amount is negative)"))
     if spec.name == "campaigns" and has("spend"):
         problems.append(('isfinite("p_spend") AND "p_spend" < 0', "negative spend"))
+    problems += _b2b_and_experiment_rules(spec.name, has)
     if spec.name == "events" and has("duration_s"):
         problems.append(('isfinite("p_duration_s") AND "p_duration_s" < 0', "negative duration_s"))
     if spec.name == "responses" and has("score") and has("survey"):
@@ -253,6 +255,44 @@ def _note_clock_changes(con, staged: _Staged, level1: str, columns: list[str], t
     if gap:
         staged.notes.append(f"{gap:,} local time(s) fell in the hour the clocks skipped in {tm.timezone} "
                             "(it never happened); read as an hour later")
+
+
+_SPLIT = r"^\s*[^:,]+:\s*[0-9]+(\.[0-9]+)?\s*(,\s*[^:,]+:\s*[0-9]+(\.[0-9]+)?\s*)*$"
+
+
+def _b2b_and_experiment_rules(table: str, has) -> list[tuple[str, str]]:
+    """(condition, reason) of the rules on the experiment and B2B tables' typed values."""
+    rules: list[tuple[str, str]] = []
+    if table == "experiments" and has("planned_split"):
+        rules.append((f'"p_planned_split" IS NOT NULL AND NOT regexp_matches("p_planned_split", {_lit(_SPLIT)})',
+                      "planned_split is not written variant:share, … (e.g. \"A:50, B:50\")"))
+        if has("control_variant"):
+            rules.append(('"p_planned_split" IS NOT NULL AND "p_control_variant" IS NOT NULL AND NOT '
+                          'list_contains(list_transform(string_split("p_planned_split", \',\'), '
+                          'x -> trim(split_part(x, \':\', 1))), "p_control_variant")',
+                          "control_variant is not one of the variants in planned_split"))
+    if table == "experiments" and has("start") and has("end"):
+        rules.append(('"p_end" < "p_start"', "end before start"))
+    if table == "lead_status" and has("status"):
+        listed = ", ".join(_lit(v) for v in LEAD_STATUSES)
+        rules.append((f'"p_status" IS NOT NULL AND "p_status" NOT IN ({listed})',
+                      f"status is not one of {', '.join(LEAD_STATUSES)} (map the export's names with a "
+                      "CASE expression in a mapping file)"))
+    if table == "deals":
+        if has("outcome"):
+            rules.append(('"p_outcome" IS NOT NULL AND "p_outcome" NOT IN (\'won\', \'lost\')',
+                          "outcome is neither won nor lost (leave it empty while the deal is open)"))
+        if has("amount"):
+            rules.append(('isfinite("p_amount") AND "p_amount" < 0', "negative amount"))
+        if has("closed_at"):
+            rules.append(('"p_closed_at" < "p_created_at"', "closed before it was created"))
+    if table == "subscriptions":
+        if has("mrr"):
+            rules.append(('isfinite("p_mrr") AND "p_mrr" < 0', "negative mrr"))
+        account = '"p_account_id" IS NULL' if has("account_id") else "true"
+        person = '"p_customer_id" IS NULL' if has("customer_id") else "true"
+        rules.append((f"{account} AND {person}", "neither account_id nor customer_id: whose subscription is it?"))
+    return rules
 
 
 def _sql_type(dtype) -> str:
@@ -332,7 +372,9 @@ def _mark_duplicates(con, spec: TableSpec, prefix: str) -> None:
     if con.execute(f"SELECT count(*) FROM {prefix}_dup").fetchone()[0]:
         keys = ", ".join(spec.key) if spec.name != "events" else "event"
         other = ("same event as an earlier row but other duration_s or value" if spec.name == "events"
-                 else f"same {keys} as an earlier row but other values")
+                 else "a second assignment of this person in this experiment (one variant per person: "
+                      "the first counts)"
+                 if spec.name == "assignments" else f"same {keys} as an earlier row but other values")
         con.execute(f"""
             UPDATE {c} SET _bad = CASE WHEN d.same THEN 'duplicate of an earlier row' ELSE {_lit(other)} END,
                            _dup_of = d.first_row
@@ -358,6 +400,9 @@ def _mark_stored(con, spec: TableSpec, prefix: str) -> None:
     keys = ", ".join(spec.key) if spec.name != "events" else "event"
     conflict = (f"conflicts with a stored row (same {keys}, other "
                 f"{'duration_s or value' if spec.name == 'events' else 'values'})")
+    if spec.name == "assignments":
+        conflict = ("a second assignment of this person in this experiment (one variant per person: "
+                    "the stored one counts)")
     con.execute(f"""
         UPDATE {c} SET _stored = h.same,
                        _bad = CASE WHEN h.same THEN NULL ELSE {_lit(conflict)} END

@@ -26,6 +26,7 @@ from afterclick.kpis._common import (
     first_touch,
     in_last_complete_period,
     in_period,
+    last_complete_period,
     period_index,
     purchases,
     refund_facts,
@@ -269,7 +270,10 @@ def active_buyers(t: Tables, p: Params) -> Computation:
         orders=per.orders.sum())
     rows = rows.mutate(returning_buyers=rows.active_buyers - rows.new_buyers,
                        idx=period_index(rows.month, "month"))
-    value = in_last_complete_period(rows, t, p, "month", "transactions").active_buyers.max()
+    # a complete month without purchases has 0 active buyers; before the first purchase: no value
+    last = last_complete_period(t, p, "month", "transactions").last_idx.max().as_scalar()
+    hit = in_last_complete_period(rows, t, p, "month", "transactions").active_buyers.max().as_scalar()
+    value = ibis.ifelse(last >= rows.idx.min().as_scalar(), hit.fill_null(0), ibis.null("int64"))
     return _net(t, p, value=value, rows=rows.drop("idx"), order_by=("month",),
                 needs=((tx.count(), "no purchases in this store's transactions (only refunds)"),))
 
