@@ -7,11 +7,18 @@ neutral, on both the human and the predicted score). Signals: precision, recall 
 signal on the hand-made set ``tests/data/signals_labelled.csv``. Speed: distinct texts per second
 over both files together, beside the vaderSentiment package alone (the baseline, same run).
 
+Languages (``--languages``): the share of each English set the default scorer leaves out as
+another language, the Olist Portuguese reviews (``../shared/data/real/olist``) identified as
+Portuguese and left out, and the multilingual scorer's Pearson r with their 1-5 review score;
+beside it, the top-1 accuracy and speed of the offline identifiers that are installed
+(py3langid, the one used; langid, langdetect, lingua when present).
+
 The semantic tier's heads are learned, so its numbers are 10-fold cross-validated (each text
 scored by a head that never saw it); ``--fit-heads`` then fits the shipped heads on all rows.
 
     .venv/bin/python benchmarks/bench_text.py              # default scorer (+ semantic if installed)
     .venv/bin/python benchmarks/bench_text.py --fit-heads  # also (re)write the semantic heads
+    .venv/bin/python benchmarks/bench_text.py --languages  # also language identification
 
 Results (with the machine described) go to benchmarks/results/text.json.
 """
@@ -90,7 +97,10 @@ def bench_default(data, labelled) -> dict:
 
     res = {"sentiment": {}, "signals": signal_scores(score_texts(labelled["text"]), labelled)}
     for key, df in data.items():
-        res["sentiment"][key] = sentiment_scores(score_texts(df["text"])["sentiment"].to_numpy(), df["target"].to_numpy())
+        out = score_texts(df["text"])
+        scored = out["not_scored"].isna().to_numpy()  # the few left out as another language
+        res["sentiment"][key] = {**sentiment_scores(out["sentiment"].to_numpy()[scored], df["target"].to_numpy()[scored]),
+                                 "left_out": int((~scored).sum())}
     texts = pd.unique(pd.concat([d["text"] for d in data.values()])).tolist()
     vader = SentimentIntensityAnalyzer()
     base = rate(lambda ts: [vader.polarity_scores(t) for t in ts], texts)
@@ -152,7 +162,10 @@ def bench_semantic(data, labelled, fit_heads: bool, cache: Path | None) -> dict:
     from afterclick.text.semantic import sentiment_features, signal_features
 
     emb, lab_emb, speed = embed_all(data, labelled, cache)
-    vader = {k: score_texts(df["text"])["sentiment"].to_numpy() for k, df in data.items()}
+    from afterclick.text import DefaultScorer
+
+    # the heads read VADER's score of every text, whatever its language
+    vader = {k: DefaultScorer().sentiment(df["text"]) for k, df in data.items()}
     rules = score_texts(labelled["text"])
     X = np.vstack([sentiment_features(emb[k], vader[k]) for k in data])
     y = np.concatenate([data[k]["target"].to_numpy() for k in data])
@@ -172,6 +185,94 @@ def bench_semantic(data, labelled, fit_heads: bool, cache: Path | None) -> dict:
     res["signals"] = signal_scores(probs, labelled)
     if fit_heads:
         write_heads(X, y, feats, labelled)
+    return res
+
+
+OLIST = ROOT.parent / "shared" / "data" / "real" / "olist" / "olist_order_reviews_dataset.csv"
+
+
+def _identifiers() -> dict:
+    """The offline identifiers installed: name -> text -> language code (top-1)."""
+    out = {}
+    try:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    except ImportError:
+        pass
+    else:
+        py3 = LanguageIdentifier.from_model_file(MODEL_FILE)
+        out["py3langid"] = lambda t: py3.classify(t)[0]
+    try:
+        from langid.langid import LanguageIdentifier as Old, model
+    except ImportError:
+        pass
+    else:
+        old = Old.from_modelstring(model)
+        out["langid"] = lambda t: old.classify(t)[0]
+    try:
+        from langdetect import DetectorFactory, detect
+        from langdetect.lang_detect_exception import LangDetectException
+    except ImportError:
+        pass
+    else:
+        DetectorFactory.seed = SEED
+
+        def ld(t):
+            try:
+                return detect(t)
+            except LangDetectException:
+                return "und"
+        out["langdetect"] = ld
+    try:
+        from lingua import LanguageDetectorBuilder
+    except ImportError:
+        pass
+    else:
+        lingua = LanguageDetectorBuilder.from_all_languages().with_preloaded_language_models().build()
+
+        def li(t):
+            lang = lingua.detect_language_of(t)
+            return "und" if lang is None else lang.iso_code_639_1.name.lower()
+        out["lingua"] = li
+    return out
+
+
+def bench_languages(data) -> dict:
+    from afterclick.text import score_texts
+    from afterclick.text.language import UNDETERMINED, identify
+
+    reviews = pd.read_csv(OLIST)
+    reviews = reviews[reviews["review_comment_message"].notna() & (reviews["review_comment_message"].str.strip() != "")]
+    sets = {**{k: (df["text"], "en") for k, df in data.items()}, "olist": (reviews["review_comment_message"], "pt")}
+    res = {"rule": {}, "identifiers_top1": {}}
+    for key, (texts, truth) in sets.items():
+        lang = identify(texts.reset_index(drop=True))
+        res["rule"][key] = {"n": int(len(texts)), "left_out": round(float(lang["scored_as"].isna().mean()), 4),
+                            "undetermined": round(float((lang["language"] == UNDETERMINED).mean()), 4),
+                            f"identified_{truth}": round(float((lang["language"] == truth).mean()), 4)}
+    everything = pd.concat([t for t, _ in sets.values()]).tolist()
+    res["rule"]["texts_per_s"] = round(rate(lambda ts: identify(pd.Series(ts)), everything, repeat=2))
+    stars = reviews["review_score"].to_numpy()
+    for name in ("default", "multilingual"):
+        try:
+            out = score_texts(reviews["review_comment_message"], scorer=name)
+        except ImportError as exc:
+            res[f"olist_{name}"] = {"skipped": str(exc)}
+            continue
+        ok = out["sentiment"].notna().to_numpy()
+        res[f"olist_{name}"] = {"scored": int(ok.sum()), "pearson_r_stars": round(float(np.corrcoef(out["sentiment"][ok], stars[ok])[0, 1]), 4),
+                                "zeros": round(float((out["sentiment"][ok] == 0).mean()), 4)}
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = SentimentIntensityAnalyzer()
+    v = np.array([vader.polarity_scores(t)["compound"] for t in reviews["review_comment_message"]])
+    res["olist_vader_every_text"] = {"pearson_r_stars": round(float(np.corrcoef(v, stars)[0, 1]), 4),
+                                     "zeros": round(float((v == 0).mean()), 4)}
+    for name, fn in _identifiers().items():
+        row = {}
+        for key, (texts, truth) in sets.items():
+            row[key] = round(float(np.mean([fn(t) == truth for t in texts])), 4)
+        row["texts_per_s"] = round(rate(lambda ts: [fn(t) for t in ts], everything, repeat=1))
+        res["identifiers_top1"][name] = row
     return res
 
 
@@ -195,6 +296,7 @@ def write_heads(X, y, feats, labelled) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--fit-heads", action="store_true", help="fit and write the semantic tier's heads")
+    ap.add_argument("--languages", action="store_true", help="also benchmark language identification")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "text.json")
     ap.add_argument("--cache", type=Path, default=None,
                     help="keep the semantic embeddings in this .npz between runs (e.g. /tmp/emb.npz)")
@@ -211,6 +313,8 @@ def main() -> None:
     result = {"benchmark": "text", "when": datetime.now(UTC).isoformat(timespec="seconds"),
               "machine": machine(), "load_average_1_5_15": [round(x, 2) for x in __import__("os").getloadavg()],
               "published_vader": {"tweets_r": 0.881, "reviews_r": 0.565}, "scorers": scorers}
+    if args.languages:
+        result["languages"] = bench_languages(data)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for name, r in scorers.items():
@@ -226,6 +330,8 @@ def main() -> None:
             print(f"{name:9s} speed    {r['embed_texts_per_s']:,} texts/s (embedding)")
         for s, v in r["signals"].items():
             print(f"{name:9s} {s:16s} P={v['precision']:.2f} R={v['recall']:.2f} Brier={v['brier']:.3f}")
+    if "languages" in result:
+        print(json.dumps(result["languages"], indent=1))
 
 
 if __name__ == "__main__":
