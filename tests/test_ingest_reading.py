@@ -366,3 +366,14 @@ def test_odd_entries_not_named_after_a_table_are_listed_as_ignored(tmp_path, db)
     os.symlink(src / "gone.csv", src / "notes.csv")
     summary = run(db, src)
     assert summary.ignored_files == ["notes.csv (a link to nothing (its target does not exist))"]
+
+
+def test_two_tables_from_one_file_both_account_for_its_bad_line(tmp_path, db):
+    src = tmp_path / "src"
+    write(src, "export.csv", HITS + "c1,2026-01-01,click\nc2,2026-01-02,visit,extra\nc3,2026-01-03,visit\n")
+    mapping = write(tmp_path, "mapping.toml", '[events]\nfile = "export.csv"\n[customers]\nfile = "export.csv"\n')
+    summary = run(db, src, mapping)
+    assert [(f.table, f.rows_read, f.loaded, f.quarantined) for f in summary.files] == [
+        ("events", 3, 2, 1), ("customers", 3, 2, 1)]
+    assert rows(db, f"SELECT table_name, row_ref, reason FROM {QUARANTINE} ORDER BY 1") == [
+        ("customers", "line 3", "more fields than the header"), ("events", "line 3", "more fields than the header")]

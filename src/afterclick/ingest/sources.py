@@ -122,7 +122,7 @@ def find_sources(source: str | Path, mapping: Mapping) -> tuple[list[_Task], lis
         if tm.file:
             shown = folder / tm.file
             if any(c in tm.file for c in _PATTERN_CHARS):
-                matches = [Path(p) for p in sorted(glob.glob(str(shown)))]
+                matches = [Path(p) for p in sorted(glob.glob(str(shown), recursive=True))]
                 matches = [p for p in matches if _kind(p) != "a folder"]
                 if not is_dir:
                     if source.resolve() not in {p.resolve() for p in matches}:
@@ -147,9 +147,9 @@ def find_sources(source: str | Path, mapping: Mapping) -> tuple[list[_Task], lis
                 else:
                     files = [shown]
         else:
-            candidates = [p for p in entries if _split_name(p)[0] == name or p.name == name]
+            candidates = [p for p in entries if _split_name(p)[0] == name or p.name.lower() == name]
             # a folder named after the table (``events/``) holds its files
-            folders = [p for p in candidates if p.name == name and _kind(p) == "a folder"]
+            folders = [p for p in candidates if p.name.lower() == name and _kind(p) == "a folder"]
             singles = [p for p in candidates if p not in folders]
             for p in singles:
                 if (kind := _kind(p)) is not None:

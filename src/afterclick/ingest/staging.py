@@ -44,6 +44,8 @@ _DELIMITERS = (",", ";", "\t", "|")
 #: Columns staging adds to every staged row.
 _RESERVED = ("_row", "_file", "_lineno")
 _BATCH = 500_000
+#: id(connection) -> (the ingest's table prefix, {what was read: its staging}); see _Staged.stage.
+_SHARED: dict[int, tuple[str, dict]] = {}
 
 csv.field_size_limit(max(csv.field_size_limit(), MAX_ROW_CHARS + 1))
 
@@ -332,6 +334,18 @@ class _Staged:
                     f"{task.path}: the mapping names encoding {enc!r} for {task.mapping.table}, which is not known "
                     "(e.g. utf-8, latin-1, cp1252, utf-16)"
                 ) from None
+        # two tables read from the same text files in one ingest (an export's line items give
+        # both its orders and its customers) share one reading of them
+        run = prefix.rpartition("_")[0]
+        signature = (task.fmt, task.mapping.delimiter, enc, tuple(str(p) for p in self.files))
+        shared = _SHARED.get(id(con))
+        if shared is None or shared[0] != run:
+            shared = _SHARED[id(con)] = (run, {})
+        if task.fmt != "parquet" and (other := shared[1].get(signature)) is not None:
+            self.raw, self.rej, self.file_table = other.raw, other.rej, other.file_table
+            self.columns, self.file_columns = dict(other.columns), other.file_columns
+            self.rows, self.rejects = other.rows, other.rejects
+            return self
         names = pa.table({"_file": pa.array(range(len(self.files)), pa.int32()),
                           "path": pa.array([str(p) for p in self.files], pa.string())})
         con.register(f"{prefix}_files_arrow", names)
@@ -347,6 +361,7 @@ class _Staged:
             self._stage_parquet(con)
         rejects.flush()
         self.rejects = con.execute(f"SELECT count(*) FROM {self.rej}").fetchone()[0]
+        shared[1][signature] = self
         return self
 
     # -- CSV / TSV ------------------------------------------------------------------------------
