@@ -10,7 +10,7 @@ import pytest
 
 import afterclick
 from afterclick.text import score_texts
-from afterclick.text.language import UNDETERMINED, identify
+from afterclick.text.language import UNDETERMINED, _identifier, identify, log_likelihoods
 from afterclick.text.store import TABLE, left_out_notes, prepare_text_scores
 from refdata import require, shared_data
 from tinyworld import MESSAGES, build_store
@@ -42,6 +42,19 @@ def test_the_rule_on_short_and_clear_texts():
     assert both["scored_as"].tolist() == ["pt", "pt", "pt", "en", "en", "en", "en", "en", "pt"]
     with pytest.raises(ValueError, match="knows none"):
         identify(texts, ("tlh",))
+
+
+def test_all_texts_at_once_score_as_py3langid_scores_each():
+    """The vectorised automaton gives py3langid's own per-text scores (float32 sums in another
+    order: equal to 1e-5), on real texts of both languages plus the edge cases."""
+    texts = [*_vader_file("tweets_dev.tsv")["text"].head(400), *_olist()["review_comment_message"].head(400),
+             "", "ok", "👍", "ÓTIMO PRODUTO!", "x" * 3000, "Ça va? ça va.\r\n\r\nMerci"]
+    ident = _identifier()
+    ref = np.vstack([ident._decide(t) for t in texts])
+    got = log_likelihoods(texts)
+    assert got.shape == ref.shape
+    assert np.allclose(got, ref, rtol=1e-5, atol=1e-3)
+    assert (got.argmax(axis=1) == ref.argmax(axis=1)).all()
 
 
 def test_english_scorer_leaves_portuguese_out_and_says_why():
