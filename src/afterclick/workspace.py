@@ -190,15 +190,18 @@ class Workspace:
 
     def period(self, span: Span, p: Params | None = None,
                table: str | tuple[str, ...] = "events") -> Period | None:
-        """The dates a span covers in ``table``'s rows (or those of several tables; None without them)."""
-        p = self.review_params(p)
+        """The dates a span covers in ``table``'s rows (or those of several tables; None without
+        them) for the review parameters ``p`` (the workspace's by default), with what the default
+        review period leaves out of them."""
+        asked = p or self.params
+        p = self.review_params(asked)
         if not all(name in self.tables for name in ((table,) if isinstance(table, str) else table)):
             return None
         start, end, until = self.tables.memo(("period_bounds", table, p.start, p.end),
                                              lambda: self._bounds(p, table))
         if end is None:
             return None
-        return replace(span_period(span, p, start, end, until), left_out=self.left_out(p))
+        return replace(span_period(span, p, start, end, until), left_out=self.left_out(asked))
 
     def _bounds(self, p: Params, table: str | tuple[str, ...] = "events") -> tuple[pd.Timestamp | None, ...]:
         """First and last time of ``table``'s rows in the review period and the review's end (UTC)."""
@@ -214,6 +217,7 @@ class Workspace:
         missing = [m for m in self.missing_tables(k) if m not in DERIVED_TABLES]
         if missing:
             return KPIResult(**base, status=Status.SKIPPED, reason=absent_reason(missing))
+        asked = p  # the user's bounds: what the default period leaves out is said against them
         try:
             p = self.review_params(p)
             self.prepare(k)
@@ -248,7 +252,7 @@ class Workspace:
                 facts = {name: _fact(self.store.con.execute(expr)) for name, expr in comp.facts.items()}
                 notes = (*notes, *comp.explain(facts, value))
             clock = self.clock(k)
-            period = None if clock is None else self.period(k.span, p, clock)
+            period = None if clock is None else self.period(k.span, asked, clock)
             if value is None and not notes:  # never a bare dash: say why there is no number
                 notes = (_no_value(clock, period),)
         except Skip as why:

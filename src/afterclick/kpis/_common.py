@@ -73,6 +73,14 @@ def active_events(t: Tables, p: Params) -> ir.Table:
     return ev.filter(~ev.event.isin(EXPOSURE))
 
 
+def any_activity(t: Tables, p: Params) -> tuple[ir.Scalar, str]:
+    """A ``Computation.needs`` check: without any active event (only impressions) there is no
+    customer to follow, which is not a lack of history."""
+    c = event_counts(t, p)  # the shared per-event counts: no pass over the events of its own
+    return (ibis.ifelse(c.event.isin(EXPOSURE), 0, c.n).sum().fill_null(0),
+            "no activity in this store's events (only impressions): there is no customer to follow")
+
+
 def period_start(ts: ir.TimestampValue, grain: str) -> ir.TimestampValue:
     return ts.truncate("W" if grain == "week" else "M")
 

@@ -13,7 +13,7 @@ from afterclick.kpis._common import (
     data_bounds,
     day_index,
     epoch_s,
-    events,
+    event_counts,
     purchases,
     safe_ratio,
 )
@@ -104,8 +104,8 @@ def _clicks(t: Tables, p: Params):
 def _any_clicks(t: Tables, p: Params):
     """The check both journey KPIs make first: with no click at all there is nothing to follow
     (which is not a lack of history)."""
-    ev = events(t, p)
-    return ((ev.event == "click").cast("int64").sum().fill_null(0),
+    c = event_counts(t, p)  # the shared per-event counts: no pass over the events of its own
+    return (ibis.ifelse(c.event == "click", c.n, 0).sum().fill_null(0),
             "no clicks in this store's events: there is no click to follow")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ibis
 
 from afterclick.kpis._common import (
+    any_activity,
     activity,
     customer_periods,
     data_bounds,
@@ -37,7 +38,8 @@ def cohort_matrix(t: Tables, p: Params, grain: str):
     at_k = rows.filter(rows.period == k)
     value = safe_ratio(at_k.active_on.sum(), at_k.cohort_size.sum())
     why = (f"No cohort is {k} complete {grain}s old yet: {grain}-{k} retention needs more history.")
-    return Computation(value=value, rows=rows, order_by=("cohort", "period"), finish=explain_missing(why))
+    return Computation(value=value, rows=rows, order_by=("cohort", "period"), finish=explain_missing(why),
+                       needs=(any_activity(t, p),))
 
 
 def _cohort_rows(t: Tables, p: Params, grain: str):
@@ -223,7 +225,7 @@ def churn_rate(t: Tables, p: Params) -> Computation:
     why = (f"Nobody was first active {p.churn_days} days or more before the latest event yet: churn "
            "needs more history.")
     return Computation(value=safe_ratio(per.lapsed.sum(), per.count()), rows=rows, order_by=("cohort",),
-                       finish=explain_missing(why))
+                       finish=explain_missing(why), needs=(any_activity(t, p),))
 
 
 @kpi("retention.stickiness", name="Stickiness (DAU/MAU)", family=Family.RETENTION, unit=Unit.FRACTION,

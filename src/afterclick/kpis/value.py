@@ -271,8 +271,8 @@ def active_buyers(t: Tables, p: Params) -> Computation:
     rows = rows.mutate(returning_buyers=rows.active_buyers - rows.new_buyers,
                        idx=period_index(rows.month, "month"))
     # a complete month without purchases has 0 active buyers; before the first purchase: no value
-    last = last_complete_period(t, p, "month", "transactions").last_idx.max().as_scalar()
-    hit = in_last_complete_period(rows, t, p, "month", "transactions").active_buyers.max().as_scalar()
+    last = last_complete_period(t, p, table="transactions", grain="month").last_idx.max().as_scalar()
+    hit = in_last_complete_period(rows, t, p, table="transactions", grain="month").active_buyers.max().as_scalar()
     value = ibis.ifelse(last >= rows.idx.min().as_scalar(), hit.fill_null(0), ibis.null("int64"))
     return _net(t, p, value=value, rows=rows.drop("idx"), order_by=("month",),
                 needs=((tx.count(), "no purchases in this store's transactions (only refunds)"),))
