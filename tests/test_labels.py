@@ -125,6 +125,16 @@ def test_bulk_span_cuts_only_small_far_heads_and_tails():
 
 
 # -- signals, models, charts ---------------------------------------------------------------------
+def test_a_survey_the_store_does_not_hold_is_skipped_not_blank(tmp_path):
+    responses = [{"response_id": f"r{i}", "customer_id": f"c{i}", "ts": "2025-01-10 10:00:00",
+                  "survey": "csat", "score": 5} for i in range(3)]
+    with afterclick.open(csv_store(tmp_path, responses=responses), read_only=True) as ws:
+        nps, ces, csat = ws.kpi("advocacy.nps"), ws.kpi("advocacy.ces"), ws.kpi("advocacy.csat")
+    assert nps.status is Status.SKIPPED and nps.reason == "no NPS answers among this store's survey answers (survey = 'nps')"
+    assert ces.status is Status.SKIPPED and ces.reason.startswith("no CES answers")
+    assert csat.ok and csat.value == 1.0
+
+
 def test_signal_agreement_with_one_signal_is_skipped(tmp_path):
     responses = [{"response_id": f"r{i}", "customer_id": f"c{i}", "ts": f"2025-0{1 + i % 3}-10 10:00:00",
                   "survey": "csat", "score": 1 + i % 5} for i in range(30)]

@@ -23,7 +23,8 @@ TRANSACTIONS = [
     for c in range(12) for k in range(1 + (c % 5 == 0) + (c % 4 == 1))
 ]
 CUSTOMERS = [{"customer_id": f"c{c:02d}", "segment": "gold" if c < 4 else "standard"} for c in range(12)]
-# survey answers from 10 Feb to 28 Apr: three promoters, one passive, two detractors; CSAT 3 of 4
+# survey answers from 10 Feb to 28 Apr: three promoters, one passive, two detractors; CSAT 3 of 4;
+# CES 6 and 3
 RESPONSES = [
     {"response_id": "r1", "customer_id": "a", "ts": "2025-02-10 09:00:00", "survey": "nps", "score": 10,
      "comment": "Quick delivery, thank you", "touchpoint": "post_purchase"},
@@ -45,6 +46,10 @@ RESPONSES = [
      "comment": "", "touchpoint": "support"},
     {"response_id": "r10", "customer_id": "d", "ts": "2025-04-28 09:00:00", "survey": "csat", "score": 5,
      "comment": "", "touchpoint": "support"},
+    {"response_id": "r11", "customer_id": "e", "ts": "2025-03-03 09:00:00", "survey": "ces", "score": 6,
+     "comment": "", "touchpoint": "checkout"},
+    {"response_id": "r12", "customer_id": "f", "ts": "2025-03-04 09:00:00", "survey": "ces", "score": 3,
+     "comment": "", "touchpoint": "checkout"},
 ]
 MESSAGES = [
     {"message_id": "m1", "author_id": "ann", "ts": "2025-01-08 12:00:00", "text": "Thank you, this guide really helped me!",
@@ -97,10 +102,14 @@ def messages_only(tmp_path_factory):
 def test_transactions_alone_give_the_value_family(orders_only):
     _check_no_failure_and_plain_reasons(orders_only)
     value = {i: r for i, r in orders_only.items() if r.family is Family.VALUE}
-    needs_events = {"value.engaged_non_buyer_value"}  # engaged people are seen in the events
+    skipped = {  # engaged people are seen in the events; no campaign acquired anyone here
+        "value.engaged_non_buyer_value": "no events in this store (needs table events)",
+        "value.campaign_ltv_credit": "no customer was acquired by a campaign: no click carries a campaign_id, "
+                                     "and no customer has an acquisition_campaign_id",
+    }
     for i, r in value.items():
-        if i in needs_events:
-            assert r.status is Status.SKIPPED and r.reason == "no events in this store (needs table events)"
+        if i in skipped:
+            assert r.status is Status.SKIPPED and r.reason == skipped[i], i
         else:
             assert r.ok, (i, r.reason)
     tx = pd.DataFrame(TRANSACTIONS)
@@ -137,6 +146,7 @@ def test_survey_answers_alone_give_every_advocacy_kpi(answers_only):
     # 3 promoters, 2 detractors of 6: NPS = (3 - 2) / 6 = 16.7 points; CSAT 3 of 4
     assert advocacy["advocacy.nps"].value == pytest.approx(100 / 6)
     assert advocacy["advocacy.csat"].value == pytest.approx(0.75)
+    assert advocacy["advocacy.ces"].value == pytest.approx(4.5)
     # each headline's period comes from the answers it reads: the CSAT answers run to 28 April
     assert advocacy["advocacy.csat"].period.label == "whole period, 10 Feb 2025 to 28 Apr 2025"
 

@@ -118,9 +118,9 @@ def test_predicted_clv_rows_equal_the_clv_package(cdnow):
     assert np.allclose(rows["frequency"], s["frequency"]) and np.allclose(rows["T"], s["T"])
     assert np.allclose(rows["p_alive"], bg.probability_alive(s.frequency, s.recency, s["T"]), rtol=1e-6)
     assert np.allclose(rows["clv_12m"], clv.expected_clv(bg, gg, s), rtol=1e-6)
-    # the campaign-free store credits nothing, and says nothing false
+    # the campaign-free store credits nothing, and says why instead of a bare dash
     credit = ws.kpi("value.campaign_ltv_credit")
-    assert credit.ok and credit.rows.empty and credit.value is None
+    assert credit.status is Status.SKIPPED and credit.reason.startswith("no customer was acquired by a campaign")
 
 
 def test_probability_alive_matrix(cdnow):

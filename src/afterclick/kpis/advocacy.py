@@ -29,6 +29,13 @@ def _survey(t: Tables, p: Params, survey: str) -> ir.Table:
     return r.filter((r.survey == survey) & r.score.notnull())
 
 
+def _needs_answers(r: ir.Table, survey: str) -> dict:
+    """Skip, saying so, when the store's survey answers hold none of this survey (a CSAT-only
+    export has no NPS to compute)."""
+    return {"needs": ((r.count(), f"no {survey.upper()} answers among this store's survey answers "
+                                   f"(survey = '{survey}')"),)}
+
+
 def _with_segment(t: Tables, r: ir.Table) -> ir.Table:
     """Answers with the customer's segment ("(none)" without a customers table or row)."""
     if "customers" not in t:
@@ -108,7 +115,7 @@ def nps(t: Tables, p: Params) -> Computation:
     """
     r = _survey(t, p, "nps")
     rows = _nps_counts(r, {"period": period_start(r.ts, "month")})
-    return Computation(value=_nps_value(r), rows=rows, order_by=("period",),
+    return Computation(value=_nps_value(r), rows=rows, order_by=("period",), **_needs_answers(r, "nps"),
                        finish=_nps_finish("period", compare_last=True))
 
 
@@ -117,7 +124,7 @@ def _nps_by(t: Tables, p: Params, column: str) -> Computation:
     r = _with_segment(t, r) if column == "segment" else r
     r = r.mutate(**{column: r[column].fill_null("(none)")})
     rows = _nps_counts(r, {column: r[column]})
-    return Computation(value=_nps_value(r), rows=rows, order_by=("-answers", column),
+    return Computation(value=_nps_value(r), rows=rows, order_by=("-answers", column), **_needs_answers(r, "nps"),
                        finish=_nps_finish(column, compare_last=False))
 
 
@@ -173,7 +180,8 @@ def csat(t: Tables, p: Params) -> Computation:
     r = _survey(t, p, "csat")
     rows = _csat_counts(r, {"period": period_start(r.ts, "month")})
     value = safe_ratio((r.score >= 4).cast("int64").sum(), r.count())
-    return Computation(value=value, rows=rows, order_by=("period",), finish=_csat_finish("period"))
+    return Computation(value=value, rows=rows, order_by=("period",), finish=_csat_finish("period"),
+                       **_needs_answers(r, "csat"))
 
 
 def _csat_by(t: Tables, p: Params, column: str) -> Computation:
@@ -182,6 +190,7 @@ def _csat_by(t: Tables, p: Params, column: str) -> Computation:
     r = r.mutate(**{column: r[column].fill_null("(none)")})
     value = safe_ratio((r.score >= 4).cast("int64").sum(), r.count())
     return Computation(value=value, rows=_csat_counts(r, {column: r[column]}), order_by=("-answers", column),
+                       **_needs_answers(r, "csat"),
                        finish=_csat_finish(column))
 
 
@@ -224,7 +233,8 @@ def ces(t: Tables, p: Params) -> Computation:
         ci = None if lo is None else (lo, hi)
         return Outcome(value, rows, ci=ci, notes=tuple(_too_few_notes(rows, "period")))
 
-    return Computation(value=r.score.mean(), rows=rows, order_by=("period",), finish=finish)
+    return Computation(value=r.score.mean(), rows=rows, order_by=("period",), finish=finish,
+                       **_needs_answers(r, "ces"))
 
 
 def _mean_ci(n, total, total_sq) -> tuple[float | None, float | None]:
@@ -344,7 +354,8 @@ def drivers(t: Tables, p: Params) -> Computation:
         return Outcome(float(worst.iloc[0]) if len(worst) else None, d,
                        notes=("Association, not cause: customers who mention a theme differ in other ways too.",))
 
-    return Computation(value=None, rows=rows, order_by=("source", "text_id"), finish=finish, **_language_notes(rows))
+    return Computation(value=None, rows=rows, order_by=("source", "text_id"), finish=finish, **_language_notes(rows),
+                       **_needs_answers(_survey(t, p, "nps"), "nps"))
 
 
 @kpi("advocacy.signal_agreement", name="Do the signals agree?", family=Family.ADVOCACY, unit=Unit.COUNT,

@@ -464,7 +464,10 @@ def campaign_ltv_credit(t: Tables, p: Params) -> Computation:
         value = float(total_life / total_first) if total_first > 0 and total_life == total_life else None
         return Outcome(value, out, notes=_model_notes(t, p, rows))
 
-    return Computation(rows=rows, finish=finish, order_by=("customer_id",))
+    acquired = rows.campaign_id.notnull().cast("int64").sum()
+    return Computation(rows=rows, finish=finish, order_by=("customer_id",),
+                       needs=((acquired, "no customer was acquired by a campaign: no click carries a campaign_id, "
+                               "and no customer has an acquisition_campaign_id"),))
 
 
 def _payback(spend: float, revenue: float, cumulative: np.ndarray) -> float | None:
