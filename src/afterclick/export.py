@@ -1,8 +1,13 @@
-"""Exports: every KPI result as JSON, CSV or Parquet, for BI tools and notebooks."""
+"""Exports: every KPI result as JSON, CSV or Parquet, for BI tools and notebooks.
+
+Every CSV that afterclick writes goes through :func:`write_csv`, which keeps a spreadsheet from
+running text from the data as a formula (see :func:`neutralise_formulas`).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -28,9 +33,52 @@ def summary_frame(results: list[KPIResult]) -> pd.DataFrame:
 
 _NO_PERIOD = dict.fromkeys(("kind", "grain", "start", "end", "label"))
 
+#: How a cell that a spreadsheet runs as a formula begins (OWASP, "CSV Injection"): = + - @, tab,
+#: carriage return, and the full-width = + - @ that some spreadsheets read as the plain ones.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# a text cell holding only a number ("-12.5", "+1e3") is read as that number, never as a formula
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
-def write_results(results: list[KPIResult], folder: str | Path, fmt: str) -> list[Path]:
-    """Write ``kpis.<fmt>`` (one row per KPI) and ``<kpi id>.<fmt>`` per breakdown table."""
+
+def neutral_cell(value: object) -> object:
+    """``value`` with a leading ``'`` if it is text that a spreadsheet would run as a formula.
+
+    >>> neutral_cell("@SUM(A1:A9)"), neutral_cell("-12.5"), neutral_cell(-3)
+    ("'@SUM(A1:A9)", '-12.5', -3)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` in which no text cell or column name can run as a spreadsheet formula.
+
+    OWASP's advice for CSV injection: text starting with ``= + - @``, tab or carriage return gets a
+    leading ``'``, which spreadsheets show as text. Only text is touched: numbers, negative ones
+    included, stay numbers, and the caller's frame is left as it was.
+    """
+    df = df.copy()
+    for col in df.columns:
+        s = df[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
+            df[col] = s.astype(object).map(neutral_cell)
+    df.columns = [neutral_cell(c) for c in df.columns]
+    return df
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, raw: bool = False) -> Path:
+    """Write ``df`` as CSV without its index, formulas neutralised unless ``raw``; returns the path."""
+    path = Path(path)
+    (df if raw else neutralise_formulas(df)).to_csv(path, index=False)
+    return path
+
+
+def write_results(results: list[KPIResult], folder: str | Path, fmt: str, *, raw: bool = False) -> list[Path]:
+    """Write ``kpis.<fmt>`` (one row per KPI) and ``<kpi id>.<fmt>`` per breakdown table.
+
+    CSV cells that a spreadsheet would run as formulas get a leading ``'`` unless ``raw``.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     folder = Path(folder)
@@ -45,7 +93,7 @@ def write_results(results: list[KPIResult], folder: str | Path, fmt: str) -> lis
     for name, df in frames.items():
         path = folder / f"{name}.{fmt}"
         if fmt == "csv":
-            df.to_csv(path, index=False)
+            write_csv(df, path, raw=raw)
         else:
             df.to_parquet(path, index=False)
         written.append(path)

@@ -14,8 +14,17 @@ PHONE_MASK = "[phone]"
 
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 # A candidate: digits with spaces, dots, dashes or parentheses between them, optionally led by
-# + or (; not glued to words, paths, decimals or times on either side.
-_PHONE = re.compile(r"(?<![\w/:.,@+-])(?:\+|\()?\d[\d\s().-]{5,22}\d\)?(?![\w/:@%]|[.,-]\d)")
+# + or (; not glued to words, paths, decimals or times on either side. A colon after a word is a
+# label ("Tel:+44 20 7946 0958"); after a digit it is a time or a ratio.
+_PHONE = re.compile(r"(?<![\w/.,@+-])(?<!\d:)(?<!/:)(?:\+|\()?\d[\d\s().-]{5,22}\d\)?(?![\w/:@%]|[.,-]\d)")
+# A phone link ("tel:+442079460958", "callto:020-7946-0958", "sms:+44%2020…;ext=1"): whatever
+# follows the scheme is a phone number by definition, whatever its shape.
+_PHONE_URI = re.compile(
+    r"\b(tel|callto|sms|fax):(?://)?\s?"
+    r"(?:\(\d+\)|(?:%2B|\+)?\d(?:[\d().-]*\d)?)(?:\s\(?\d(?:[\d().-]*\d)?)*"  # the number, in groups
+    r"(?:[^\s\"'<>]*[^\s\"'<>.,;:!?)])?",  # percent-escapes and parameters, not the sentence's stop
+    re.IGNORECASE,
+)
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
@@ -49,6 +58,8 @@ def _is_phone(candidate: str) -> bool:
 def mask_pii(text: str | None) -> str | None:
     """``text`` with e-mail addresses and phone numbers replaced by ``[e-mail]`` / ``[phone]``.
 
+    Phone links keep their scheme: ``tel:+442079460958`` becomes ``tel:[phone]``.
+
     >>> mask_pii("Write to ana.lopez@example.com or call +44 20 7946 0958, price 1,299.00 on 2026-03-01")
     'Write to [e-mail] or call [phone], price 1,299.00 on 2026-03-01'
     """
@@ -57,4 +68,6 @@ def mask_pii(text: str | None) -> str | None:
     text = str(text)
     if "@" in text:
         text = _EMAIL.sub(EMAIL_MASK, text)
+    if ":" in text:
+        text = _PHONE_URI.sub(lambda m: f"{m.group(1)}:{PHONE_MASK}", text)
     return _PHONE.sub(lambda m: PHONE_MASK if _is_phone(m.group(0)) else m.group(0), text)

@@ -1,0 +1,31 @@
+"""The ``afterclick`` command (also ``python -m afterclick``).
+
+Loading the engine (Ibis, DuckDB, pandas) takes a second or more before any command runs; a Ctrl-C
+then must end with the same one line as a Ctrl-C later, not with a traceback. So the handler is set
+here, before anything heavy is imported; inside a command, ``cli.friendly_errors`` turns Ctrl-C back
+into a KeyboardInterrupt so that an open store rolls back before the line is printed.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+INTERRUPTED = "interrupted; the store is as it was before this command"
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    sys.stderr.write(f"error: {INTERRUPTED}\n")
+    sys.stderr.flush()
+    raise SystemExit(130)
+
+
+def main() -> int | None:
+    signal.signal(signal.SIGINT, _interrupted)
+    from afterclick.cli import app
+
+    return app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
