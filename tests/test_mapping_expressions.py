@@ -246,3 +246,37 @@ def test_whitespace_only_comments_are_no_comments(tmp_path, db):
     run(db, src)
     assert rows(db, "SELECT response_id, comment FROM responses ORDER BY 1") == [
         ("r1", None), ("r2", None), ("r3", "fine")]
+
+
+def test_mapping_mistakes_found_before_reading_include_encodings_and_broken_names(tmp_path):
+    m = write(tmp_path, "m.toml", """
+[events]
+encoding = "klingon-8"
+[events.columns]
+customer_id = "cu\\"st("
+""")
+    with pytest.raises(MappingError) as info:
+        load_mapping(m)
+    text = str(info.value)
+    assert "encoding 'klingon-8' is not an encoding Python knows" in text
+    assert "customer_id 'cu\"st(' cannot be read as an expression" in text
+
+
+def test_lookup_file_in_latin1_and_json_keys_with_odd_characters(tmp_path, db):
+    src = tmp_path / "src"
+    write(src, "people.csv", "id,name\np1,Jos\xe9\n".encode("latin-1"))
+    write(src, "messages.jsonl", '{"$id": "m1", "a/b": "p1", "ts": "2026-01-01T00:00:00Z", "text": "ol\u00e1"}\n')
+    m = write(tmp_path, "m.toml", """
+[messages]
+[messages.lookups.who]
+file = "people.csv"
+key = "id"
+match = '"a/b"'
+encoding = "latin-1"
+[messages.columns]
+message_id = '"$id"'
+author_id = "upper(who.name)"
+""")
+    summary = run(db, src, m)
+    assert (summary.loaded, summary.quarantined) == (1, 0)
+    assert rows(db, "SELECT message_id, author_id FROM messages") == [("m1", "JOS\u00c9")]

@@ -65,7 +65,7 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
     reshaped = tm.reshapes or bool(staged.expressions)
     if reshaped:
         if jsonl:  # the JSON keys as columns, for expressions to read
-            keys = ", ".join(f"json_extract_string(_j, {_lit(k)}) AS {_q(k)}" for k in staged.columns)
+            keys = ", ".join(f"json_extract_string(_j, {_lit(_pointer(k))}) AS {_q(k)}" for k in staged.columns)
             inner_from = f"(SELECT *{', ' + keys if keys else ''} FROM {inner_from})"
         inner_from = reshape(con, task, staged, prefix, inner_from)
     used = list(staged.source_of.items())  # (canonical, source)
@@ -229,6 +229,11 @@ def _check(con, task: _Task, staged: _Staged, prefix: str) -> None:
     if reshaped and tm.where is not None:  # rows the mapping's filter leaves out: counted, not loaded
         con.execute(f"INSERT INTO {prefix}_c SELECT _row, NULL, NULL, NULL, false, NULL, 1, true FROM {prefix}_out")
     _mark_duplicates(con, spec, prefix)
+
+
+def _pointer(key: str) -> str:
+    """A JSON pointer to a top-level key (RFC 6901: ~ and / escaped), whatever characters it holds."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
 def _note_clock_changes(con, staged: _Staged, level1: str, columns: list[str], tm: TableMapping) -> None:

@@ -104,7 +104,7 @@ def parse(text: str, *, aggregates: bool = True) -> Expression:
     """Parse and check ``text``; raises :class:`ExpressionError` saying what is not allowed."""
     try:
         tree = sqlglot.parse_one(text, read="duckdb")
-    except sqlglot.errors.ParseError as exc:
+    except sqlglot.errors.SqlglotError as exc:  # a parse or a tokenizer error
         first = str(exc).splitlines()[0]
         raise ExpressionError(f"cannot be read as an expression ({first})") from None
     if tree is None:

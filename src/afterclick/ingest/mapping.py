@@ -30,7 +30,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from afterclick.ingest.expressions import Expression, ExpressionError, looks_plain, parse
+from afterclick.ingest.expressions import (
+    Expression,
+    ExpressionError,
+    looks_plain,
+    parse,
+)
 from afterclick.schemas import EVENT_VOCABULARY, TABLES
 
 #: Formats a mapping may name explicitly (``format = ...``).
@@ -126,6 +131,16 @@ def _line_of(lines: list[str], section: str, key: str | None = None) -> str:
 
 
 
+def _known_encoding(name: str) -> bool:
+    import codecs
+
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return False
+    return True
+
+
 def _known_timezones() -> set[str]:
     from afterclick.store import connect_duckdb
 
@@ -217,6 +232,9 @@ def load_mapping(path: str | Path | None) -> Mapping:
             problems.append(f"{where} delimiter must be one character, e.g. \";\" or \"\\t\"")
             delimiter = None
         encoding = text("encoding")
+        if encoding and not _known_encoding(encoding):
+            problems.append(f"{where} encoding {encoding!r} is not an encoding Python knows (e.g. utf-8, "
+                            "latin-1, cp1252, utf-16)")
         ts_format = text("timestamp_format")
         if ts_format and ts_format not in EPOCH_FORMATS:
             trouble = "it has no %-field" if "%" not in ts_format else _strptime_problem(ts_format)
@@ -332,6 +350,9 @@ def load_mapping(path: str | Path | None) -> Mapping:
             lfmt = lk.get("format")
             if lfmt is not None and (not isinstance(lfmt, str) or lfmt.lower() not in FORMAT_NAMES):
                 problems.append(f"{lwhere} format {lfmt!r} is not one of {', '.join(FORMAT_NAMES)}")
+            lenc = lk.get("encoding")
+            if lenc is not None and (not isinstance(lenc, str) or not _known_encoding(lenc)):
+                problems.append(f"{lwhere} encoding {lenc!r} is not an encoding Python knows")
             required = lk.get("required", True)
             if not isinstance(required, bool):
                 problems.append(f"{lwhere} required must be true or false")

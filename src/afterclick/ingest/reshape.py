@@ -23,6 +23,7 @@ import duckdb
 
 from afterclick.ingest._common import IngestError, _first_line, _lit, _q, _Task
 from afterclick.ingest.expressions import Expression, column, render
+from afterclick.ingest.staging import stage_other_file
 
 if TYPE_CHECKING:
     from afterclick.ingest.staging import _Staged
@@ -127,26 +128,20 @@ def _stage_lookup(con, task: _Task, alias: str, prefix: str) -> list[str]:
     fmt = lk.format or ("parquet" if path.name.lower().endswith(".parquet") else
                         "tsv" if path.name.lower().endswith((".tsv", ".tsv.gz")) else "csv")
     table = f"{prefix}_lk_{alias}"
-    if fmt == "parquet":
-        reader = f"read_parquet({_lit(str(path))})"
-    elif fmt in ("csv", "tsv"):
-        delim = lk.delimiter or ("\t" if fmt == "tsv" else None)
-        opts = (f", delim={_lit(delim)}" if delim else "") + (f", encoding={_lit(lk.encoding)}" if lk.encoding else "")
-        reader = f"read_csv({_lit(str(path))}, all_varchar=true, header=true{opts})"
-    else:
-        raise IngestError(f"{path}: a lookup reads CSV, TSV or Parquet (lookup {alias})")
+    what = f"lookup {alias} for {task.spec.name}"
     try:
-        cols = [c for c, *_ in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+        cols = stage_other_file(con, path, fmt, f"{table}_raw", what, delimiter=lk.delimiter, encoding=lk.encoding)
         key = lk.key if lk.key in cols else {c.lower(): c for c in cols}.get(lk.key.lower())
         if key is None:
             raise IngestError(f"{path}: lookup {alias} needs key column {lk.key!r} (found: {_shown(cols)})")
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT NULLIF(trim({_q(key)}::VARCHAR), '') AS _key, * FROM {reader}")
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT NULLIF(trim({_q(key)}::VARCHAR), '') AS _key, * "
+                    f"FROM {table}_raw")
         dup = con.execute(f"SELECT _key, count(*) FROM {table} WHERE _key IS NOT NULL GROUP BY _key "
                           "HAVING count(*) > 1 LIMIT 1").fetchone()
     except duckdb.InterruptException:
         raise KeyboardInterrupt from None
     except duckdb.Error as exc:
-        raise IngestError(f"{path}: cannot be read for lookup {alias} ({_first_line(exc)})") from None
+        raise IngestError(f"{path}: cannot be read for {what} ({_first_line(exc)})") from None
     if dup:
         raise IngestError(f"{path}: {dup[1]} rows have {lk.key} {dup[0]!r}; a lookup's key must be unique "
                           f"(lookup {alias} for {task.spec.name})")
