@@ -17,7 +17,7 @@ from test_ingest import one_line_error, rows, run, write
 from typer.testing import CliRunner
 
 from afterclick.cli import app
-from afterclick.ingest import IngestError, ingest
+from afterclick.ingest import IngestError, MappingError, ingest
 from afterclick.ingest.staging import MAX_ROW_CHARS
 from afterclick.store import QUARANTINE, Store
 
@@ -157,7 +157,8 @@ def test_an_unknown_encoding_is_one_line(tmp_path, db):
     src = tmp_path / "src"
     write(src, "messages.csv", MESSAGES + "m1,a1,2026-01-01,x\n")
     mapping = write(tmp_path, "mapping.toml", '[messages]\nencoding = "klingon"\n')
-    with Store(db) as st, pytest.raises(IngestError, match="encoding 'klingon'.*not known") as info:
+    # found with the mapping's other mistakes, before anything is read
+    with Store(db) as st, pytest.raises(MappingError, match="encoding 'klingon' is not an encoding Python knows") as info:
         ingest(st, src, mapping)
     assert "\n" not in str(info.value)
 
