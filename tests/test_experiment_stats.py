@@ -14,8 +14,8 @@ from scipy import stats as st
 from afterclick.stats.experiment import (
     NPS, AlwaysValid, CovariateStats, MeanStats, Proportion, RatioStats, RiskTable,
     adjust_p_values, adjusted_p_values, cuped_test, lift_variance, logrank_test, mde_relative,
-    n_for_power, nps_test, percentile_caps, plan, pooled_theta, power_absolute, power_relative,
-    proportion_test, ratio_test, srm_test, two_proportion_z, verdict, welch_test,
+    n_for_power, nps_test, percentile_caps, plan, plan_for, pooled_theta, power_absolute,
+    power_relative, pre_period_balance, proportion_test, ratio_test, srm_test, two_proportion_z, verdict, welch_test,
 )
 from afterclick.stats.proportions import nps_difference
 
@@ -124,15 +124,15 @@ def test_a11_logrank_matches_r_survdiff():
 
 
 # ---------------------------------------------------------------- oracles
-RNG = np.random.default_rng(20261204)
 
 
 def test_sufficient_statistics_add_and_match_numpy():
-    x, y = RNG.gamma(2.0, 3.0, 400), RNG.gamma(2.0, 3.0, 300)
+    rng = np.random.default_rng(1)
+    x, y = rng.gamma(2.0, 3.0, 400), rng.gamma(2.0, 3.0, 300)
     both = MeanStats.from_values(x) + MeanStats.from_values(y)
     z = np.concatenate([x, y])
     assert both.n == 700 and both.variance == pytest.approx(z.var(ddof=1), rel=1e-10)
-    m, d = RNG.poisson(3, 500).astype(float), RNG.poisson(6, 500).astype(float) + 1
+    m, d = rng.poisson(3, 500).astype(float), rng.poisson(6, 500).astype(float) + 1
     rs = RatioStats.from_values(m[:200], d[:200]) + RatioStats.from_values(m[200:], d[200:])
     whole = RatioStats.from_values(m, d)
     assert dataclasses.astuple(rs) == pytest.approx(dataclasses.astuple(whole), rel=1e-12)
@@ -143,9 +143,10 @@ def test_sufficient_statistics_add_and_match_numpy():
 
 
 def test_welch_against_scipy_and_statsmodels():
+    rng = np.random.default_rng(2)
     from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-    a, b = RNG.normal(10, 2, 60), RNG.lognormal(2.3, 0.5, 45)
+    a, b = rng.normal(10, 2, 60), rng.lognormal(2.3, 0.5, 45)
     c = welch_test(MeanStats.from_values(a), MeanStats.from_values(b))
     assert c.absolute.p_value == pytest.approx(st.ttest_ind(b, a, equal_var=False).pvalue, rel=1e-9)
     low, high = CompareMeans(DescrStatsW(b), DescrStatsW(a)).tconfint_diff(usevar="unequal")
@@ -153,7 +154,8 @@ def test_welch_against_scipy_and_statsmodels():
 
 
 def test_ratio_variance_is_the_linearised_variance():
-    m, d = RNG.poisson(4, 300) + RNG.normal(0, 1, 300), RNG.poisson(8, 300) + 1.0
+    rng = np.random.default_rng(3)
+    m, d = rng.poisson(4, 300) + rng.normal(0, 1, 300), rng.poisson(8, 300) + 1.0
     s = RatioStats.from_values(m, d)
     ratio = m.sum() / d.sum()
     linear = (m - ratio * d) / d.mean()  # Deng et al. (2018): the influence function of Σm/Σd
@@ -167,11 +169,12 @@ def test_ratio_variance_is_the_linearised_variance():
 
 
 def test_cuped_against_ols_theta_and_scipy_on_adjusted_values():
+    rng = np.random.default_rng(4)
     import statsmodels.api as sm
 
-    pre_a, pre_b = RNG.normal(50, 10, 400), RNG.normal(50, 10, 350)
-    post_a = 0.8 * pre_a + RNG.normal(0, 5, 400)
-    post_b = 0.8 * pre_b + 2 + RNG.normal(0, 5, 350)
+    pre_a, pre_b = rng.normal(50, 10, 400), rng.normal(50, 10, 350)
+    post_a = 0.8 * pre_a + rng.normal(0, 5, 400)
+    post_b = 0.8 * pre_b + 2 + rng.normal(0, 5, 350)
     a, b = CovariateStats.from_values(post_a, pre_a), CovariateStats.from_values(post_b, pre_b)
     pre, post = np.concatenate([pre_a, pre_b]), np.concatenate([post_a, post_b])
     theta = sm.OLS(post, sm.add_constant(pre)).fit().params[1]
@@ -233,10 +236,11 @@ def test_nps_difference_reuses_rocks_variance():
 
 
 def test_logrank_against_statsmodels_survdiff():
+    rng = np.random.default_rng(5)
     from statsmodels.duration.survfunc import survdiff
 
-    ta, tb = RNG.geometric(0.08, 300), RNG.geometric(0.11, 280)
-    ca, cb = RNG.integers(1, 40, 300), RNG.integers(1, 40, 280)
+    ta, tb = rng.geometric(0.08, 300), rng.geometric(0.11, 280)
+    ca, cb = rng.integers(1, 40, 300), rng.integers(1, 40, 280)
     da, db = np.minimum(ta, ca), np.minimum(tb, cb)
     ea, eb = ta <= ca, tb <= cb
     res = logrank_test(RiskTable.from_durations(da, ea), RiskTable.from_durations(db, eb))
@@ -268,9 +272,31 @@ def test_plan_counts_days_at_current_traffic():
     assert done.enough and done.days_more == 0
 
 
+def test_plan_for_reads_mean_and_variance_from_the_control_arm():
+    share = plan_for(Proportion(600, 2000), lift=0.05, daily_per_arm=150)
+    assert share == plan(0.30, 0.30 * 0.70, 0.05, 2000, 150)
+    ratio = RatioStats(100, 270, 848.79, 510, 810, -900)
+    assert plan_for(ratio, 0.1, 10).power == power_relative(ratio.ratio, ratio.variance, 0.1, 100)
+    assert "fewer than 2" in plan_for(MeanStats(1, 2.0, 4.0), 0.1, 10).status
+
+
+def test_pre_period_imbalance_is_named_on_the_verdict_line():
+    rng = np.random.default_rng(6)
+    pre_a, pre_b = rng.normal(100, 20, 800), rng.normal(108, 20, 800)  # broken randomisation
+    a = CovariateStats.from_values(pre_a * 0.5 + rng.normal(0, 5, 800), pre_a)
+    b = CovariateStats.from_values(pre_b * 0.5 + rng.normal(0, 5, 800), pre_b)
+    bal = pre_period_balance(a, b)
+    assert bal.relative.p_value < 1e-6 and bal.method.startswith("pre-period balance")
+    line = verdict("B", {"spend": cuped_test(a, b)}, pre_period=bal)
+    assert "pre-period imbalance: the variant was already +" in line and bal.relative.low > 0.04
+    fine = pre_period_balance(a, CovariateStats.from_values(pre_a[::-1], pre_a[::-1]))
+    assert "imbalance" not in verdict("B", {"spend": cuped_test(a, b)}, pre_period=fine)
+
+
 def test_winsorising_caps_both_arms_at_pooled_percentiles():
-    a = np.r_[RNG.exponential(50, 990), [20000.0] * 10]
-    b = RNG.exponential(50, 1000)
+    rng = np.random.default_rng(7)
+    a = np.r_[rng.exponential(50, 990), [20000.0] * 10]
+    b = rng.exponential(50, 1000)
     caps = percentile_caps(a, b, upper=0.99)
     assert caps.high == pytest.approx(np.quantile(np.r_[a, b], 0.99))
     assert caps.apply(a).max() == caps.high and caps.n_capped == 20
@@ -296,6 +322,7 @@ def _numbers(obj) -> list:
     (ratio_test(RatioStats(5, 1, 1, 0, 0, 0), RatioStats(5, 2, 2, 3, 3, 1)), "denominator sums to 0"),
     (cuped_test(CovariateStats(1, 1, 1, 1, 1, 1), CovariateStats(3, 1, 1, 2, 2, 1)), "fewer than 2"),
     (nps_test(NPS(), NPS(3, 1, 1)), "fewer than 2"),
+    (nps_test(NPS(1, 0, 0), NPS(0, 0, 3)), "fewer than 2 units in the control"),
     (nps_test(NPS(5, 0, 0), NPS(7, 0, 0)), "all alike"),
     (two_proportion_z(Proportion(0, 10), Proportion(0, 12)), "same outcome"),
     (logrank_test(RiskTable((3, 3), (0, 0)), RiskTable((2, 2), (0, 0))), "no events"),
@@ -348,7 +375,7 @@ def _mean_stats(rng, n, mu, sd, size):
     """(n, Σx, Σx²) of normal samples: Σx ~ N(nμ, nσ²), (n−1)s² ~ σ²χ²(n−1), independent."""
     s = rng.normal(n * mu, math.sqrt(n) * sd, size)
     ss = sd**2 * rng.chisquare(n - 1, size) + s * s / n
-    return [MeanStats(n, a, b) for a, b in zip(s, ss)]
+    return [MeanStats(n, a, b) for a, b in zip(s, ss, strict=True)]
 
 
 def _pair_stats(rng, n, mu, cov, size):

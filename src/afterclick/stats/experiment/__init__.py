@@ -7,12 +7,13 @@ Layers, each usable alone:
   product), ``CovariateStats`` (outcome and pre-assignment covariate, for CUPED); shares and
   NPS reuse ``Proportion`` and ``NPS`` from ``afterclick.stats.proportions``.
 * ``effects`` — ``welch_test``, ``proportion_test``, ``ratio_test``, ``cuped_test``, ``nps_test``
-  (each a ``Comparison`` with an absolute and a relative ``Effect``) and ``two_proportion_z``.
+  (each a ``Comparison`` with an absolute and a relative ``Effect``), ``two_proportion_z`` and
+  ``pre_period_balance``.
 * ``inference`` — how an interval and p-value are read: ``FixedHorizon`` (t/z) or
   ``AlwaysValid`` (confidence sequence for teams who look every day); pass ``tuning=N*``.
 * ``guardrails`` — ``srm_test`` (sample-ratio mismatch), ``adjust_p_values`` (Holm,
   Benjamini–Hochberg), ``percentile_caps`` (pooled winsorising).
-* ``power`` — ``power_relative``, ``mde_relative``, ``plan`` (days more at current traffic),
+* ``power`` — ``power_relative``, ``mde_relative``, ``plan``/``plan_for`` (days more at current traffic),
   ``power_absolute``/``n_for_power`` (Cohen's d).
 * ``survival`` — ``RiskTable`` per arm and ``logrank_test`` for retention curves.
 * ``verdict`` — one sentence per variant, vanity metric beside relationship metric.
@@ -28,8 +29,8 @@ proportions, ``survdiff``, ``multipletests``).
 """
 
 from afterclick.stats.experiment.effects import (
-    Comparison, Effect, cuped_test, nps_test, proportion_test, ratio_test, two_proportion_z,
-    welch_test,
+    Comparison, Effect, cuped_test, nps_test, pre_period_balance, proportion_test, ratio_test,
+    two_proportion_z, welch_test,
 )
 from afterclick.stats.experiment.guardrails import (
     SRM_THRESHOLD, Caps, SampleRatio, adjust_p_values, adjusted_p_values, percentile_caps,
@@ -39,7 +40,8 @@ from afterclick.stats.experiment.inference import (
     DEFAULT_TUNING, AlwaysValid, FixedHorizon, Moments,
 )
 from afterclick.stats.experiment.power import (
-    PowerPlan, lift_variance, mde_relative, n_for_power, plan, power_absolute, power_relative,
+    PowerPlan, lift_variance, mde_relative, n_for_power, plan, plan_for, power_absolute,
+    power_relative,
 )
 from afterclick.stats.experiment.sufficient import (
     CovariateStats, MeanStats, RatioStats, pooled_theta,
@@ -53,7 +55,8 @@ __all__ = [
     "CovariateStats", "Effect", "FixedHorizon", "LogRank", "MeanStats", "Moments", "PowerPlan",
     "Proportion", "RatioStats", "RiskTable", "SampleRatio", "adjust_p_values",
     "adjusted_p_values", "cuped_test", "describe_effect", "lift_variance", "logrank_test",
-    "mde_relative", "n_for_power", "nps_test", "percentile_caps", "plan", "pooled_theta",
+    "mde_relative", "n_for_power", "nps_test", "percentile_caps", "plan", "plan_for",
+    "pooled_theta", "pre_period_balance",
     "power_absolute", "power_relative", "proportion_test", "ratio_test", "srm_test",
     "two_proportion_z", "verdict", "welch_test",
 ]

@@ -209,10 +209,10 @@ def nps_test(control: NPS, variant: NPS, level: float = 0.95,
     rel = effect_from_moments(None, "relative", level, inference, method,
                               "a net score has no relative lift: read the difference in points")
     d = nps_difference(variant, control, level)
-    if d.difference is None or d.se is None or d.se == 0:
-        status = d.status if d.status != "ok" else "no variance"
-        if control.n < 2 or variant.n < 2:
-            status = _size_status(control.n, variant.n)
+    status = _size_status(control.n, variant.n)
+    if status != "ok" or d.difference is None or d.se is None or d.se == 0:
+        if status == "ok":
+            status = d.status if d.status != "ok" else "no variance"
         absolute = effect_from_moments(None, "absolute", level, inference, method, status)
         if d.se == 0 and d.difference is not None:
             absolute = replace(absolute, estimate=d.difference, se=0.0)
@@ -223,6 +223,15 @@ def nps_test(control: NPS, variant: NPS, level: float = 0.95,
         absolute = effect_from_moments(m, "absolute", level, inference, method)
     return Comparison("nps", method, control.n, variant.n, control.score, variant.score,
                       absolute, rel)
+
+
+def pre_period_balance(control: CovariateStats, variant: CovariateStats,
+                       level: float = 0.95) -> Comparison:
+    """Were the arms alike before assignment? Welch's t on the pre-period covariate; a small
+    p-value means randomisation (or the assignment log) went wrong, and CUPED then corrects
+    only what a linear fit of the covariate can."""
+    c = welch_test(control.pre, variant.pre, level)
+    return replace(c, kind="pre_period", method="pre-period balance, Welch t")
 
 
 def two_proportion_z(control: Proportion, variant: Proportion, level: float = 0.95,

@@ -128,7 +128,7 @@ def adjust_p_values(effects: Sequence[Effect], method: Correction = "holm") -> l
     adj = adjusted_p_values([effects[i].p_value for i in tested], method)
     label = f"{_CORRECTION_NAMES[method]} over {len(tested)} tests"
     out = list(effects)
-    for i, p in zip(tested, adj):
+    for i, p in zip(tested, adj, strict=True):
         out[i] = replace(effects[i], p_adjusted=p, correction=label)
     return out
 

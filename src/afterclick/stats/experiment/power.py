@@ -20,6 +20,8 @@ from scipy import optimize as _opt
 from scipy import stats as _st
 
 from afterclick.stats.experiment.inference import AlwaysValid, Moments
+from afterclick.stats.experiment.sufficient import MeanStats, RatioStats
+from afterclick.stats.proportions import Proportion
 
 
 def lift_variance(var_a: float, mean_a: float, n_a: float, var_b: float, mean_b: float,
@@ -150,3 +152,23 @@ def plan(mean: float, variance: float, lift: float, n_per_arm: float, daily_per_
                          "no new units are arriving: the test cannot reach its power")
     days = math.ceil((needed - n_per_arm) / daily_per_arm)
     return PowerPlan(lift, now, mde, n_per_arm, needed, days, power, method)
+
+
+def plan_for(control: MeanStats | Proportion | RatioStats, lift: float, daily_per_arm: float,
+             n_per_arm: float | None = None, power: float = 0.8, alpha: float = 0.05,
+             tuning: float | None = None) -> PowerPlan:
+    """``plan`` with the mean and per-unit variance read from the control arm's sufficient
+    statistics (a share's variance is p(1 − p); a ratio's is its delta-method variance);
+    ``n_per_arm`` defaults to the control arm's size."""
+    if isinstance(control, Proportion):
+        mean = control.share
+        var = None if mean is None else mean * (1 - mean)
+    elif isinstance(control, RatioStats):
+        mean, var = control.ratio, control.variance
+    else:
+        mean, var = control.mean, control.variance
+    n = control.n if n_per_arm is None else n_per_arm
+    if mean is None or var is None:
+        return PowerPlan(lift, None, None, n, None, None, power, "normal approximation",
+                         "the control arm has fewer than 2 units or no denominator")
+    return plan(mean, var, lift, n, daily_per_arm, power, alpha, tuning)

@@ -40,7 +40,7 @@ class RiskTable:
     def __post_init__(self) -> None:
         if len(self.at_risk) != len(self.events):
             raise ValueError("at_risk and events need one count per day each")
-        for d, (r, e) in enumerate(zip(self.at_risk, self.events)):
+        for d, (r, e) in enumerate(zip(self.at_risk, self.events, strict=True)):
             if r < 0 or e < 0 or e > r:
                 raise ValueError(f"day {d}: need 0 <= events <= at_risk, got {e} of {r}")
 
@@ -71,7 +71,7 @@ class RiskTable:
     def survival(self) -> list[float]:
         """Kaplan–Meier S(d) at the end of each day: Π (1 − events/at_risk)."""
         s, out = 1.0, []
-        for r, e in zip(self.at_risk, self.events):
+        for r, e in zip(self.at_risk, self.events, strict=True):
             s *= (1 - e / r) if r else 1.0
             out.append(s)
         return out

@@ -78,6 +78,15 @@ def _srm_clause(srm: SampleRatio) -> str:
             f"(sample-ratio mismatch, {srm.method} p = {srm.p_value:.2g})")
 
 
+def _balance_clause(c: Comparison, alpha: float) -> str:
+    e = c.relative if c.relative.ok else c.absolute
+    if not e.ok or e.p_value is None or e.p_value >= alpha:
+        return ""
+    shown = _pct(e.estimate) if e.scale == "relative" else _num(e.estimate)
+    return (f"pre-period imbalance: the variant was already {shown} before assignment "
+            f"(p = {e.p_value:.2g})")
+
+
 def _when(days: int) -> str:
     if days >= 14:
         return f"about {round(days / 7)} more weeks at current traffic"
@@ -99,13 +108,15 @@ def verdict(variant: str, results: Mapping[str, Comparison], *,
             labels: Mapping[str, str] | None = None, vanity: Iterable[str] = (),
             lower_is_better: Iterable[str] = (), display: Mapping[str, Display] | None = None,
             units: Mapping[str, str] | None = None, srm: SampleRatio | None = None,
-            plan: PowerPlan | None = None, alpha: float = 0.05) -> str:
+            plan: PowerPlan | None = None, pre_period: Comparison | None = None,
+            alpha: float = 0.05) -> str:
     """One sentence for ``variant`` from its comparisons against control, keyed by metric id.
 
     ``labels`` names the metrics in words ("30-day return"); ``vanity`` lists the vanity
     metric ids (named first); ``lower_is_better`` flips won/lost (churn, refunds); ``display``
     chooses "relative", "points" (× 100, for shares) or "absolute" per metric; ``units`` adds
-    a word after the estimate ("CTR"); ``srm`` and ``plan`` add the guardrail and the power.
+    a word after the estimate ("CTR"); ``srm``, ``pre_period`` (``pre_period_balance``) and
+    ``plan`` add the guardrails and the power.
     """
     labels, display, units = labels or {}, display or {}, units or {}
     vanity_ids, lower = set(vanity), set(lower_is_better)
@@ -140,6 +151,8 @@ def verdict(variant: str, results: Mapping[str, Comparison], *,
         if text:
             clauses.append(text)
     clauses.extend(broken)
+    if pre_period is not None and (text := _balance_clause(pre_period, alpha)):
+        clauses.append(text)
     if srm is not None:
         text = _srm_clause(srm)
         if srm.flagged:
