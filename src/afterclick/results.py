@@ -39,6 +39,7 @@ class Family(StrEnum):
     VALUE = "value"
     ATTRIBUTION = "attribution"
     SIGNALS = "signals"  # early signals of a budding relationship
+    B2B = "b2b"  # leads, the sales hand-off, pipeline, accounts and recurring revenue
 
     @property
     def title(self) -> str:
@@ -60,6 +61,7 @@ _FAMILY_TITLES = {
     Family.VALUE: "Customer value",
     Family.ATTRIBUTION: "Attribution",
     Family.SIGNALS: "Early signals of a relationship",
+    Family.B2B: "B2B: leads, pipeline and accounts",
 }
 
 

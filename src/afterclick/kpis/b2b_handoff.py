@@ -1,0 +1,168 @@
+"""B2B: the hand-off from marketing to sales, and what sales-rejected leads did next.
+
+Leads, opportunities and the data's end as in ``b2b``. An MQL is a lead with an ``mql`` status;
+sales **touch** it with its first sal, sql or rejected status at or after the MQL, or with the
+first deal of its account or person created since then, whichever comes first.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from afterclick.kpis._common import safe_ratio
+from afterclick.kpis.b2b import (
+    DAY_S,
+    NOT_READY_DAYS,
+    as_of,
+    days_between,
+    deals_after,
+    lead_kpi,
+    leads,
+)
+from afterclick.kpis.base import Computation, Params, Skip, Tables, explain_missing
+from afterclick.results import Direction, Unit
+
+#: A lead not followed up within this many days of becoming an MQL was left waiting.
+FOLLOW_UP_DAYS = 7
+#: Statuses that show sales acting on a lead (accepting, qualifying or rejecting it).
+TOUCH_STATUSES = ("sal", "sql", "rejected")
+#: Follow-up speed bands: (label, upper bound in days, inclusive); None: any later touch.
+SPEED_BANDS = (("within 1 day", 1), ("1 to 7 days", FOLLOW_UP_DAYS), ("after 7 days", None))
+NOT_FOLLOWED = "not followed up"
+
+def follow_ups(t: Tables, p: Params) -> ir.Table:
+    """Per lead that became an MQL: :func:`leads` with follow_up_days (MQL to the first sales
+    touch: a sal, sql or rejected status, or an opportunity, at or after the MQL; NULL: none yet)
+    and days_to_deal from the MQL."""
+
+    def build() -> ir.Table:
+        lead = leads(t, p)
+        m = lead.filter(lead.mql_ts.notnull())
+        ls = t["lead_status"]
+        tl = ls.filter(ls.status.isin(TOUCH_STATUSES)).select(tid="lead_id", tts="ts")
+        tj = m.join(tl, m.lead_id == tl.tid).filter(lambda r: r.tts >= r.mql_ts)
+        touch = tj.group_by("tid").aggregate(status_touch=tj.tts.min())
+        m = m.left_join(touch, m.lead_id == touch.tid).select(m, touch.status_touch)
+        if "deals" in t:
+            m = deals_after(t, p, m.mutate(at=m.mql_ts)).drop("at")
+        else:
+            m = m.mutate(first_deal=ibis.null().cast("timestamp"), first_won=ibis.null().cast("timestamp"))
+        first = ibis.least(m.status_touch.fill_null(m.first_deal), m.first_deal.fill_null(m.status_touch))
+        return m.mutate(follow_up_days=days_between(first, m.mql_ts), days_to_deal=days_between(m.first_deal, m.mql_ts),
+                        mql_age_days=days_between(m.as_of, m.mql_ts))
+
+    return t.shared(("b2b_follow_ups", p.start, p.end, "deals" in t, "customers" in t), build)
+
+
+_NO_MQL = "no lead in the review period became an MQL (status mql)"
+
+
+def _has_mqls(t: Tables, p: Params) -> tuple[ir.Scalar, str]:
+    return follow_ups(t, p).count(), _NO_MQL
+
+
+@lead_kpi("b2b.follow_up_time", "Time from MQL to first sales touch (median)", Unit.SECONDS,
+           Direction.LOWER, requires=("lead_status",), uses=("customers", "deals"))
+def follow_up_time(t: Tables, p: Params) -> Computation:
+    """Median time from a lead becoming an MQL to sales' first touch, in seconds.
+
+    A touch is the first sal, sql or rejected status at or after the MQL, or the first deal of
+    the lead's account or person created since then, whichever comes first. Only followed-up
+    leads count (``b2b.untouched_leads`` says how many were not). Rows per lead owner: MQLs,
+    followed up, median and 90th percentile.
+    """
+    f = follow_ups(t, p)
+    a = f.filter(f.follow_up_days.notnull())
+    secs = a.follow_up_days * DAY_S
+    rows = f.group_by("owner").aggregate(
+        mqls=f.count(), followed_up=f.follow_up_days.notnull().cast("int64").sum(),
+        median_s=(f.follow_up_days * DAY_S).median(), p90_s=(f.follow_up_days * DAY_S).quantile(0.9),
+    )
+    return Computation(value=secs.median(), rows=rows, needs=(_has_mqls(t, p),), order_by=("owner",))
+
+
+@lead_kpi("b2b.untouched_leads", "MQLs not followed up within 7 days", Unit.FRACTION, Direction.LOWER,
+           requires=("lead_status",), uses=("customers", "deals"))
+def untouched_leads(t: Tables, p: Params) -> Computation:
+    """Untouched share = MQLs with no sales touch within 7 days / MQLs at least 7 days old.
+
+    A touch as in ``b2b.follow_up_time`` (a sal, sql or rejected status, or an opportunity).
+    Rows per lead owner: MQLs old enough, untouched, and the share.
+    """
+    f = follow_ups(t, p)
+    e = f.filter(f.mql_age_days >= FOLLOW_UP_DAYS)
+    e = e.mutate(untouched=~(e.follow_up_days <= FOLLOW_UP_DAYS).fill_null(False))
+    rows = e.group_by("owner").aggregate(mqls=e.count(), untouched=e.untouched.cast("int64").sum())
+    rows = rows.mutate(untouched_share=safe_ratio(rows.untouched, rows.mqls))
+    value = safe_ratio(e.untouched.cast("int64").sum(), e.count())
+    return Computation(value=value, rows=rows, needs=(_has_mqls(t, p),), order_by=("owner",),
+                       finish=explain_missing(f"No value: no MQL is {FOLLOW_UP_DAYS} days old yet."))
+
+
+@lead_kpi("b2b.conversion_by_follow_up", "Conversion of leads left a week, relative to those followed up",
+           Unit.RATIO, Direction.NEUTRAL)
+def conversion_by_follow_up(t: Tables, p: Params) -> Computation:
+    """Relative conversion = opportunity rate of MQLs not followed up within 7 days / that of
+    MQLs followed up within 7 days (opportunity within 90 days of the MQL; MQLs at least 90 days old).
+
+    0.5: leads left waiting a week convert at half the rate. An association, not cause: sales
+    may follow the promising leads first. Rows per follow-up speed (within 1 day, 1 to 7 days,
+    after 7 days, not followed up): MQLs, opportunities and the opportunity rate.
+    """
+    f = follow_ups(t, p)
+    e = f.filter(f.mql_age_days >= NOT_READY_DAYS)
+    fd = e.follow_up_days
+    band = ibis.cases(*((fd <= hi, label) for label, hi in SPEED_BANDS if hi is not None),
+                      (fd.notnull(), SPEED_BANDS[-1][0]), else_=NOT_FOLLOWED)
+    order = ibis.cases(*((band == label, i) for i, (label, _) in enumerate(SPEED_BANDS)), else_=len(SPEED_BANDS))
+    e = e.mutate(speed=band, speed_order=order, fast=(fd <= FOLLOW_UP_DAYS).fill_null(False),
+                 converted=(e.days_to_deal <= NOT_READY_DAYS).fill_null(False))
+    rows = e.group_by(["speed_order", "speed"]).aggregate(mqls=e.count(), opportunities=e.converted.cast("int64").sum())
+    rows = rows.mutate(opportunity_rate=safe_ratio(rows.opportunities, rows.mqls))
+    conv = e.converted.cast("int64")
+    fast_rate = safe_ratio(conv.sum(where=e.fast), e.fast.cast("int64").sum())
+    slow_rate = safe_ratio(conv.sum(where=~e.fast), (~e.fast).cast("int64").sum())
+    value = ibis.ifelse(fast_rate == 0, ibis.null(), slow_rate / fast_rate)
+    return Computation(value=value, rows=rows, needs=(_has_mqls(t, p),), order_by=("speed_order",),
+                       finish=explain_missing("No value: needs MQLs at least 90 days old both followed up "
+                                              "within 7 days (with some converting) and not."))
+
+
+@lead_kpi("b2b.rejected_leads", "Sales-rejected leads that bought anyway", requires=("lead_status",),
+           uses=("customers", "deals", "transactions", "events"))
+def rejected_leads(t: Tables, p: Params) -> Computation:
+    """Bought anyway = rejected leads that later bought (a won deal of their account or person
+    created after the rejection, or a purchase of the person) / leads sales rejected.
+
+    What rejected leads did next, per rejection reason (the ``reason`` of their first rejected
+    status): rejected, engaged afterwards (an active event of the person after the rejection;
+    with events), bought anyway, and the shares. Followed to the data's end.
+    """
+    if "deals" not in t and "transactions" not in t:
+        raise Skip("no deals and no orders in this store: nothing says whether a rejected lead bought")
+    lead = leads(t, p)
+    r = lead.filter(lead.rejected_ts.notnull())
+    if "deals" in t:
+        r = deals_after(t, p, r.mutate(at=r.rejected_ts)).drop("at", "first_deal")
+    else:
+        r = r.mutate(first_won=ibis.null().cast("timestamp"))
+    r = r.mutate(bought=r.first_won.notnull(), engaged=ibis.literal(False))
+    for table, keep in (("transactions", lambda x: x.amount > 0), ("events", lambda x: x.event != "impression")):
+        if table in t:
+            x = t[table].cross_join(as_of(t, p))
+            x = x.filter(keep(x) & (x.ts < x.as_of)).select(xc="customer_id", xts="ts")
+            j = r.join(x, r.customer_id == x.xc).filter(lambda q: q.xts > q.rejected_ts)
+            hit = j.select(hid="lead_id").distinct()
+            r = r.left_join(hit, r.lead_id == hit.hid).select(r, found=hit.hid.notnull())
+            col = "bought" if table == "transactions" else "engaged"
+            r = r.mutate(**{col: r[col] | r.found}).drop("found")
+    rows = r.group_by("reason").aggregate(
+        rejected=r.count(), engaged=r.engaged.cast("int64").sum(), bought=r.bought.cast("int64").sum())
+    rows = rows.mutate(engaged_share=safe_ratio(rows.engaged, rows.rejected),
+                       bought_share=safe_ratio(rows.bought, rows.rejected))
+    if "events" not in t:
+        rows = rows.mutate(engaged=ibis.null().cast("int64"), engaged_share=ibis.null().cast("float64"))
+    value = safe_ratio(r.bought.cast("int64").sum(), r.count())
+    return Computation(value=value, rows=rows, order_by=("-rejected", "reason"),
+                       needs=((r.count(), "no lead in the review period was rejected by sales (status rejected)"),))
