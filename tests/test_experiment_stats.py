@@ -14,7 +14,7 @@ from scipy import stats as st
 from afterclick.stats.experiment import (
     NPS, AlwaysValid, CovariateStats, MeanStats, Proportion, RatioStats, RiskTable,
     adjust_p_values, adjusted_p_values, cuped_test, lift_variance, logrank_test, mde_relative,
-    n_for_power, nps_test, percentile_caps, plan, plan_for, pooled_theta, power_absolute,
+    n_for_power, novelty_check, nps_test, percentile_caps, plan, plan_for, pooled_theta, power_absolute,
     power_relative, pre_period_balance, proportion_test, ratio_test, srm_test, two_proportion_z, verdict, welch_test,
 )
 from afterclick.stats.proportions import nps_difference
@@ -291,6 +291,37 @@ def test_pre_period_imbalance_is_named_on_the_verdict_line():
     assert "pre-period imbalance: the variant was already +" in line and bal.relative.low > 0.04
     fine = pre_period_balance(a, CovariateStats.from_values(pre_a[::-1], pre_a[::-1]))
     assert "imbalance" not in verdict("B", {"spend": cuped_test(a, b)}, pre_period=fine)
+
+
+def _weekly(rng, lifts, n=2000):
+    """Relative lifts of a 0/1 return metric among units in their 1st, 2nd, … exposure week."""
+    out = []
+    for lift in lifts:
+        a, b = rng.binomial(n, 0.2), rng.binomial(n, 0.2 * (1 + lift))
+        out.append(proportion_test(Proportion(a, n), Proportion(b, n)).relative)
+    return out
+
+
+def test_novelty_trend_against_statsmodels_wls():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(8)
+    weekly = _weekly(rng, [0.30, 0.22, 0.15, 0.08, 0.02])
+    res = novelty_check(weekly)
+    x = np.arange(1.0, 6.0)
+    y = np.array([e.estimate for e in weekly])
+    w = 1 / np.array([e.se for e in weekly]) ** 2
+    fit = sm.WLS(y, sm.add_constant(x), weights=w).fit(cov_type="fixed scale")
+    assert res.estimate == pytest.approx(fit.params[1], rel=1e-10)
+    assert res.p_value == pytest.approx(fit.pvalues[1], rel=1e-8)
+    assert (res.low, res.high) == pytest.approx(tuple(fit.conf_int()[1]), rel=1e-8)
+    assert res.fading() and res.weeks == 5
+    line = verdict("B", {"ret": proportion_test(Proportion(2000, 10000), Proportion(2300, 10000))},
+                   labels={"ret": "return"}, novelty=res)
+    assert "novelty: the lift fades with exposure (−" in line
+    steady = novelty_check(_weekly(rng, [0.1] * 5))
+    assert not steady.fading() and "novelty" not in verdict("B", {}, novelty=steady)
+    assert "at least 3" in novelty_check(weekly[:2]).status
 
 
 def test_winsorising_caps_both_arms_at_pooled_percentiles():

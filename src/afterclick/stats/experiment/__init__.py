@@ -12,7 +12,8 @@ Layers, each usable alone:
 * ``inference`` — how an interval and p-value are read: ``FixedHorizon`` (t/z) or
   ``AlwaysValid`` (confidence sequence for teams who look every day); pass ``tuning=N*``.
 * ``guardrails`` — ``srm_test`` (sample-ratio mismatch), ``adjust_p_values`` (Holm,
-  Benjamini–Hochberg), ``percentile_caps`` (pooled winsorising).
+  Benjamini–Hochberg), ``novelty_check`` (lift by exposure week), ``percentile_caps``
+  (pooled winsorising).
 * ``power`` — ``power_relative``, ``mde_relative``, ``plan``/``plan_for`` (days more at current traffic),
   ``power_absolute``/``n_for_power`` (Cohen's d).
 * ``survival`` — ``RiskTable`` per arm and ``logrank_test`` for retention curves.
@@ -33,8 +34,8 @@ from afterclick.stats.experiment.effects import (
     two_proportion_z, welch_test,
 )
 from afterclick.stats.experiment.guardrails import (
-    SRM_THRESHOLD, Caps, SampleRatio, adjust_p_values, adjusted_p_values, percentile_caps,
-    srm_test,
+    SRM_THRESHOLD, Caps, Novelty, SampleRatio, adjust_p_values, adjusted_p_values,
+    novelty_check, percentile_caps, srm_test,
 )
 from afterclick.stats.experiment.inference import (
     DEFAULT_TUNING, AlwaysValid, FixedHorizon, Moments,
@@ -52,11 +53,10 @@ from afterclick.stats.proportions import NPS, Proportion
 
 __all__ = [
     "DEFAULT_TUNING", "NPS", "SRM_THRESHOLD", "AlwaysValid", "Caps", "Comparison",
-    "CovariateStats", "Effect", "FixedHorizon", "LogRank", "MeanStats", "Moments", "PowerPlan",
-    "Proportion", "RatioStats", "RiskTable", "SampleRatio", "adjust_p_values",
+    "CovariateStats", "Effect", "FixedHorizon", "LogRank", "MeanStats", "Moments", "Novelty",
+    "PowerPlan", "Proportion", "RatioStats", "RiskTable", "SampleRatio", "adjust_p_values",
     "adjusted_p_values", "cuped_test", "describe_effect", "lift_variance", "logrank_test",
-    "mde_relative", "n_for_power", "nps_test", "percentile_caps", "plan", "plan_for",
-    "pooled_theta", "pre_period_balance",
-    "power_absolute", "power_relative", "proportion_test", "ratio_test", "srm_test",
-    "two_proportion_z", "verdict", "welch_test",
+    "mde_relative", "n_for_power", "novelty_check", "nps_test", "percentile_caps", "plan",
+    "plan_for", "pooled_theta", "power_absolute", "power_relative", "pre_period_balance",
+    "proportion_test", "ratio_test", "srm_test", "two_proportion_z", "verdict", "welch_test",
 ]

@@ -9,6 +9,10 @@
   because 2023 vs 1977 gives 0.467 by χ² and 0.477 with the correction.
 * Multiple comparisons over metrics × variants: Holm (1979, Scand. J. Statist. 6) step-down
   family-wise control, or Benjamini & Hochberg (1995, JRSS B 57) step-up false-discovery rate.
+* Novelty (Kohavi, Tang & Xu 2020, "Trustworthy Online Controlled Experiments", ch. 23): the
+  lift measured separately for customers in their 1st, 2nd, … week of exposure, and the
+  inverse-variance weighted least-squares slope of those lifts over the week, w = 1/se²:
+  b = Σw(x − x̄_w)(y − ȳ_w)/Σw(x − x̄_w)², Var(b) = 1/Σw(x − x̄_w)², a z test of b = 0.
 * Heavy tails: winsorising at pooled percentile caps. The caps are percentiles of both arms
   together (computed once, applied to both), so capping cannot itself create a difference;
   a ratio metric caps its numerator and denominator separately.
@@ -165,3 +169,47 @@ def percentile_caps(*arms: np.ndarray | Sequence[float], upper: float | None = 0
     lo = float(np.quantile(pooled, lower)) if lower is not None else None
     moved = int(((pooled > hi).sum() if hi is not None else 0) + ((pooled < lo).sum() if lo is not None else 0))
     return Caps(lo, hi, lower, upper, moved)
+
+
+@dataclass(frozen=True)
+class Novelty:
+    """Trend of the lift over exposure weeks: ``estimate`` is the change per week (in the
+    effects' scale), ``fading`` when it runs against the first week's lift and is significant."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+    p_value: float | None
+    weeks: int
+    first_effect: float | None
+    level: float
+    method: str = "inverse-variance weighted trend of the lift over exposure weeks, z"
+    status: str = "ok"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def fading(self, alpha: float = 0.05) -> bool:
+        return (self.ok and self.p_value is not None and self.p_value < alpha
+                and self.first_effect is not None and self.estimate * self.first_effect < 0)
+
+
+def novelty_check(weekly: Sequence[Effect], level: float = 0.95) -> Novelty:
+    """Does the lift change with exposure week? ``weekly[i]`` is the lift among units in their
+    week i + 1 of exposure (each from the same test on that week's sums); weeks without an
+    estimate are left out."""
+    rows = [(i + 1.0, e.estimate, e.se) for i, e in enumerate(weekly)
+            if e.ok and e.estimate is not None and e.se]
+    if len(rows) < 3:
+        return Novelty(None, None, None, None, len(rows), None, level,
+                       status="needs lifts for at least 3 exposure weeks")
+    x, y, se = (np.array(c) for c in zip(*rows, strict=True))
+    w = 1 / se**2
+    xc = x - (w * x).sum() / w.sum()
+    sxx = (w * xc * xc).sum()
+    slope = float((w * xc * (y - (w * y).sum() / w.sum())).sum() / sxx)
+    sd = math.sqrt(1 / sxx)
+    half = float(_st.norm.ppf(0.5 + level / 2)) * sd
+    p = float(2 * _st.norm.sf(abs(slope) / sd))
+    return Novelty(slope, slope - half, slope + half, p, len(rows), float(y[0]), level)

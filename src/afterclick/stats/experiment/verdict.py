@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from afterclick.stats.experiment.effects import Comparison, Effect
-from afterclick.stats.experiment.guardrails import SampleRatio
+from afterclick.stats.experiment.guardrails import Novelty, SampleRatio
 from afterclick.stats.experiment.power import PowerPlan
 
 Display = Literal["relative", "points", "absolute"]
@@ -87,6 +87,14 @@ def _balance_clause(c: Comparison, alpha: float) -> str:
             f"(p = {e.p_value:.2g})")
 
 
+def _novelty_clause(n: Novelty, alpha: float, relative: bool) -> str:
+    if not n.fading(alpha):
+        return ""
+    per_week = _pct(n.estimate) if relative else _signed(100 * n.estimate, 1) + " points"
+    return (f"novelty: the lift fades with exposure ({per_week} a week, p = {n.p_value:.2g}), "
+            "so the first weeks overstate it")
+
+
 def _when(days: int) -> str:
     if days >= 14:
         return f"about {round(days / 7)} more weeks at current traffic"
@@ -109,14 +117,16 @@ def verdict(variant: str, results: Mapping[str, Comparison], *,
             lower_is_better: Iterable[str] = (), display: Mapping[str, Display] | None = None,
             units: Mapping[str, str] | None = None, srm: SampleRatio | None = None,
             plan: PowerPlan | None = None, pre_period: Comparison | None = None,
+            novelty: Novelty | None = None, novelty_relative: bool = True,
             alpha: float = 0.05) -> str:
     """One sentence for ``variant`` from its comparisons against control, keyed by metric id.
 
     ``labels`` names the metrics in words ("30-day return"); ``vanity`` lists the vanity
     metric ids (named first); ``lower_is_better`` flips won/lost (churn, refunds); ``display``
     chooses "relative", "points" (× 100, for shares) or "absolute" per metric; ``units`` adds
-    a word after the estimate ("CTR"); ``srm``, ``pre_period`` (``pre_period_balance``) and
-    ``plan`` add the guardrails and the power.
+    a word after the estimate ("CTR"); ``srm``, ``pre_period`` (``pre_period_balance``),
+    ``novelty`` (``novelty_check`` on relative lifts, or points with ``novelty_relative=False``)
+    and ``plan`` add the guardrails and the power.
     """
     labels, display, units = labels or {}, display or {}, units or {}
     vanity_ids, lower = set(vanity), set(lower_is_better)
@@ -152,6 +162,8 @@ def verdict(variant: str, results: Mapping[str, Comparison], *,
             clauses.append(text)
     clauses.extend(broken)
     if pre_period is not None and (text := _balance_clause(pre_period, alpha)):
+        clauses.append(text)
+    if novelty is not None and (text := _novelty_clause(novelty, alpha, novelty_relative)):
         clauses.append(text)
     if srm is not None:
         text = _srm_clause(srm)
