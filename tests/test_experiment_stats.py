@@ -15,7 +15,8 @@ from afterclick.stats.experiment import (
     NPS, AlwaysValid, CovariateStats, MeanStats, Proportion, RatioStats, RiskTable,
     adjust_p_values, adjusted_p_values, cuped_test, lift_variance, logrank_test, mde_relative,
     n_for_power, novelty_check, nps_test, percentile_caps, plan, plan_for, pooled_theta, power_absolute,
-    power_relative, pre_period_balance, proportion_test, ratio_test, srm_test, two_proportion_z, verdict, welch_test,
+    power_relative, pre_period_balance, proportion_test, ratio_test, srm_test, two_proportion_z,
+    verdict, welch_test,
 )
 from afterclick.stats.proportions import nps_difference
 
@@ -221,7 +222,8 @@ def test_corrections_against_statsmodels():
     assert adjusted[0].p == pytest.approx(2 * effects[0].p_value)  # 0.0403: still below 0.05
     assert adjusted[1].p == pytest.approx(effects[1].p_value)  # step-down: max(0.0403, 0.0619)
     assert adjusted[0].significant() and not adjusted[1].significant()
-    four = adjust_p_values([dataclasses.replace(effects[0], p_value=q) for q in (0.01, 0.02, 0.03, 0.04)], "bh")
+    four = [dataclasses.replace(effects[0], p_value=q) for q in (0.01, 0.02, 0.03, 0.04)]
+    four = adjust_p_values(four, "bh")
     assert [e.p for e in four] == pytest.approx([0.04] * 4) and four[0].correction.startswith("Benjamini")
 
 
@@ -256,8 +258,10 @@ def test_power_against_statsmodels_on_a_grid():
 
     for d, n in ((0.1, 500), (0.25, 120), (0.6, 20)):
         assert power_absolute(d, n) == pytest.approx(NormalIndPower().power(d, n, 0.05), rel=1e-9)
-        assert power_absolute(d, n, t_test=True) == pytest.approx(TTestIndPower().power(d, n, 0.05), rel=1e-7)
-    assert n_for_power(0.2, 0.9) == pytest.approx(NormalIndPower().solve_power(0.2, nobs1=None, alpha=0.05, power=0.9), rel=1e-6)
+        t_power = TTestIndPower().power(d, n, 0.05)
+        assert power_absolute(d, n, t_test=True) == pytest.approx(t_power, rel=1e-7)
+    n_normal = NormalIndPower().solve_power(0.2, nobs1=None, alpha=0.05, power=0.9)
+    assert n_for_power(0.2, 0.9) == pytest.approx(n_normal, rel=1e-6)
     mde = mde_relative(5, 20, 3000, 0.8)
     assert power_relative(5, 20, mde, 3000) == pytest.approx(0.8, abs=1e-5)
 
@@ -366,7 +370,8 @@ def test_degenerate_input_gives_a_status_never_nan(result, needle):
 
 
 def test_cuped_without_covariate_variance_falls_back_to_welch():
-    a, b = CovariateStats.from_values([1, 2, 3, 4], [5] * 4), CovariateStats.from_values([2, 3, 4, 6], [5] * 4)
+    a = CovariateStats.from_values([1, 2, 3, 4], [5] * 4)
+    b = CovariateStats.from_values([2, 3, 4, 6], [5] * 4)
     c = cuped_test(a, b)
     assert c.theta == 0 and "skipped" in c.method
     assert c.absolute.p_value == welch_test(a.post, b.post).absolute.p_value
@@ -393,7 +398,8 @@ def test_verdict_not_enough_data_and_broken_split():
                    srm=srm_test([5200, 4800]), plan=p)
     assert line.startswith("Do not trust this result: the split is 52.0/48.0 against a planned 50/50")
     assert "B: no clear difference on revenue per customer" in line
-    assert f"not enough data yet: {100 * p.power:.0f} % power for a 5 % lift \u2014 about 7 more weeks" in line
+    want = f"not enough data yet: {100 * p.power:.0f} % power for a 5 % lift \u2014 about 7 more weeks"
+    assert want in line
     broken = verdict("B", {"x": welch_test(MeanStats(1, 1, 1), A1_B)})
     assert "x not measured (fewer than 2 units" in broken
 
@@ -441,7 +447,8 @@ def test_simulated_welch_error_rate_and_coverage():
 
 def test_simulated_proportion_error_rate_and_coverage():
     rng = np.random.default_rng(2)
-    ka, kaa, kb = rng.binomial(1500, 0.2, RUNS), rng.binomial(1200, 0.2, RUNS), rng.binomial(1200, 0.23, RUNS)
+    ka, kaa = rng.binomial(1500, 0.2, RUNS), rng.binomial(1200, 0.2, RUNS)
+    kb = rng.binomial(1200, 0.23, RUNS)
     def pair(i):
         return (proportion_test(Proportion(ka[i], 1500), Proportion(kaa[i], 1200)).absolute,
                 proportion_test(Proportion(ka[i], 1500), Proportion(kb[i], 1200)).absolute)

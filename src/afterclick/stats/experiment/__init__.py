@@ -14,7 +14,8 @@ Layers, each usable alone:
 * ``guardrails`` — ``srm_test`` (sample-ratio mismatch), ``adjust_p_values`` (Holm,
   Benjamini–Hochberg), ``novelty_check`` (lift by exposure week), ``percentile_caps``
   (pooled winsorising).
-* ``power`` — ``power_relative``, ``mde_relative``, ``plan``/``plan_for`` (days more at current traffic),
+* ``power`` — ``power_relative``, ``mde_relative``, ``plan``/``plan_for`` (days more at current
+  traffic),
   ``power_absolute``/``n_for_power`` (Cohen's d).
 * ``survival`` — ``RiskTable`` per arm and ``logrank_test`` for retention curves.
 * ``verdict`` — one sentence per variant, vanity metric beside relationship metric.

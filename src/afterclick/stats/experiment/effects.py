@@ -13,7 +13,8 @@ Degenerate input (an arm with fewer than 2 units, no variance in either arm, a c
   sign, and it matches the reference values this package is checked against.
 * Ratio metrics Σm/Σd: the per-unit delta variance of ``RatioStats`` in the same formulas.
 * CUPED (Deng, Xu, Kohavi & Walker 2013, WSDM): y − θx with θ pooled over both arms; the
-  relative variance adds the control-mean term of GrowthBook's ``frequentist_variance_relative_cuped``
+  relative variance adds the control-mean term of GrowthBook's
+  ``frequentist_variance_relative_cuped``
   (delta method on (ȳ_b − θx̄_b − ȳ_a + θx̄_a)/ȳ_a, with x̄_a ≈ x̄_b by randomisation).
 * NPS: the difference of two net scores with Rocks' (2016) trinomial variance, via
   ``afterclick.stats.proportions.nps_difference``; a net score has no relative lift.
@@ -125,7 +126,8 @@ def _compare(kind: str, method: str, n_a: int, n_b: int, m_a: float | None, m_b:
         status = "a denominator sums to 0 in one arm: the metric is not defined there"
     if status != "ok":
         bad = effect_from_moments(None, "absolute", level, inference, method, status)
-        return Comparison(kind, method, n_a, n_b, *shown, bad, replace(bad, scale="relative"), theta)
+        rel = replace(bad, scale="relative")
+        return Comparison(kind, method, n_a, n_b, *shown, bad, rel, theta)
     dof = welch_dof(v_a, n_a, v_b, n_b) if use_t else None
     n = n_a + n_b
     absolute = effect_from_moments(Moments(m_b - m_a, v_b / n_b + v_a / n_a, dof, n), "absolute",
@@ -134,7 +136,8 @@ def _compare(kind: str, method: str, n_a: int, n_b: int, m_a: float | None, m_b:
     rel_method = f"{method}; relative lift by the delta method"
     if base == 0:
         relative = effect_from_moments(None, "relative", level, inference, rel_method,
-                                       "the control mean is 0: no relative lift, read the absolute one")
+                                       "the control mean is 0: no relative lift, "
+                                       "read the absolute one")
     else:
         var = rel_variance
         if var is None:
@@ -241,7 +244,9 @@ def two_proportion_z(control: Proportion, variant: Proportion, level: float = 0.
     the unpooled Wald interval of p_b − p_a."""
     from scipy import stats as st
 
-    method = "pooled two-proportion z" + (" with Yates' continuity correction" if continuity else "")
+    method = "pooled two-proportion z"
+    if continuity:
+        method += " with Yates' continuity correction"
     status = _size_status(control.n, variant.n)
     if status != "ok":
         return Effect("absolute", None, None, None, None, None, level, method, status)

@@ -162,12 +162,13 @@ def percentile_caps(*arms: np.ndarray | Sequence[float], upper: float | None = 0
     for q in (upper, lower):
         if q is not None and not 0 < q < 1:
             raise ValueError(f"a cap quantile must lie strictly between 0 and 1, not {q!r}")
-    pooled = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arms]) if arms else np.array([])
+    pooled = np.concatenate([np.asarray(a, dtype=float).ravel() for a in arms] or [np.array([])])
     if pooled.size == 0:
         return Caps(None, None, lower, upper, 0)
     hi = float(np.quantile(pooled, upper)) if upper is not None else None
     lo = float(np.quantile(pooled, lower)) if lower is not None else None
-    moved = int(((pooled > hi).sum() if hi is not None else 0) + ((pooled < lo).sum() if lo is not None else 0))
+    moved = int((pooled > hi).sum() if hi is not None else 0)
+    moved += int((pooled < lo).sum() if lo is not None else 0)
     return Caps(lo, hi, lower, upper, moved)
 
 

@@ -54,7 +54,8 @@ def describe_effect(c: Comparison, display: Display, unit: str = "", first: bool
             return _signed(100 * x, 1)
     else:
         fmt = _num
-    head = fmt(e.estimate) + (" points" if display == "points" else "") + (f" {unit}" if unit else "")
+    head = fmt(e.estimate) + (" points" if display == "points" else "")
+    head += f" {unit}" if unit else ""
     if e.low is None or e.high is None:
         return head
     lo, hi = fmt(e.low), fmt(e.high)
