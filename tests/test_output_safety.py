@@ -252,6 +252,16 @@ def test_ingest_summary_and_quarantine_escape_terminal_controls(tmp_path):
     assert not [c for c in CONTROLS if c in q.output] and "\\x1b" in q.output
 
 
+def test_kpis_json_on_stdout_escapes_terminal_controls_and_reads_back_the_same(tmp_path):
+    fr = frames()
+    fr["campaigns"]["name"] = ["Flash\x9b2J\x7f", "\u202eGuides\u2069"]
+    store = ingest_frames(tmp_path, fr)
+    result = cli("kpis", "--store", str(store), "--no-snapshot", "--format", "json")
+    assert not [c for c in (*CONTROLS, "\x7f") if c in result.stdout]
+    names = {row.get("name") for r in json.loads(result.stdout) for row in (r.get("rows") or [])}
+    assert {"Flash\x9b2J\x7f", "\u202eGuides\u2069"} <= names
+
+
 def test_errors_escape_terminal_controls(tmp_path):
     missing = tmp_path / "gone\x1b[31m\u202e" / "s.duckdb"
     result = cli("kpis", "--store", str(missing), ok=False)

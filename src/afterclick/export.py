@@ -17,9 +17,19 @@ from afterclick.results import KPIResult
 FORMATS = ("json", "csv", "parquet")
 
 
+# json.dumps escapes C0 controls but writes DEL, the C1 controls (\x9b starts a terminal
+# sequence) and the bidi marks as they are; they only occur inside strings, where \uXXXX is the same
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def results_json(results: list[KPIResult], with_rows: bool = True) -> str:
-    """A JSON list with one object per KPI: id, name, status, reason, value, rows, definition…"""
-    return json.dumps([r.to_record(with_rows=with_rows) for r in results], indent=2, ensure_ascii=False)
+    """A JSON list with one object per KPI: id, name, status, reason, value, rows, definition…
+
+    Text stays readable (no ``ensure_ascii``), but the characters that drive or reorder a terminal
+    are written as ``\\uXXXX`` escapes, so printing the JSON shows the data as text.
+    """
+    text = json.dumps([r.to_record(with_rows=with_rows) for r in results], indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def summary_frame(results: list[KPIResult]) -> pd.DataFrame:
