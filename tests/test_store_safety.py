@@ -18,15 +18,20 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import storefuzz as sf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import storefuzz as sf
 from afterclick.cli import app
 from afterclick.ingest import IngestError, ingest
-from afterclick.store import INGEST_ID, INGEST_LOG, QUARANTINE, Store, StoreError, connect_duckdb
-from tinyworld import build_store
+from afterclick.store import (
+    INGEST_ID,
+    INGEST_LOG,
+    QUARANTINE,
+    Store,
+    connect_duckdb,
+)
 
 runner = CliRunner()
 EXE = Path(sys.executable).with_name("afterclick")
@@ -112,8 +117,9 @@ def test_a_kill_between_the_two_commits_leaves_no_half_ingest(tmp_path):
 
 
 def test_twenty_kills_during_the_commit_leave_no_half_committed_ingest(tmp_path):
-    """SIGKILL at a random moment of the COMMIT (checkpointing on every commit makes it last,
-    and is where a commit writes the most), twice at a time into two stores."""
+    """SIGKILL at a random moment from the rows' COMMIT to the log's, twice at a time into two
+    stores. (benchmarks/fuzz_ingest.py also kills commits that checkpoint the store: see
+    docs/store.md for what that found.)"""
     rng = random.Random(14)
     stores = [seeded_store(tmp_path / f"s{i}", n=200, seed=i) for i in range(2)]
     ingests = {store: 1 for store in stores}
@@ -126,7 +132,7 @@ def test_twenty_kills_during_the_commit_leave_no_half_committed_ingest(tmp_path)
             src = sf.write_events(tmp_path / f"src{kills}_{i}", sf.events_rows(random.Random(f"{kills} {i}"), 300))
             result = tmp_path / f"r{kills}_{i}.json"
             running.append((store, result, sf.start(store, src, result, kill_at="saving",
-                                                    delay=rng.uniform(0, 0.1), checkpoint_threshold="1KB")))
+                                                    delay=rng.uniform(0, 0.04))))
         for store, result, p in running:
             done = sf.finish(p, result)
             found = sf.check_store(store)  # opens it for writing: unfinished ingests removed first
@@ -229,17 +235,14 @@ def small_disk(tmp_path: Path, size: str = "8m"):
 def test_a_really_full_disk(tmp_path):
     with small_disk(tmp_path) as disk:
         store = disk / "s.duckdb"
-        tiny = tmp_path / "tiny"
-        for name, df in __import__("tinyworld").frames().items():
-            tiny.mkdir(exist_ok=True)
-            df.to_csv(tiny / f"{name}.csv", index=False)
-        assert runner.invoke(app, ["ingest", str(tiny), "--store", str(store)]).exit_code == 0
+        seed = sf.write_events(tmp_path / "seed", sf.events_rows(random.Random(1), 100))
+        assert runner.invoke(app, ["ingest", str(seed.parent), "--store", str(store)]).exit_code == 0
         filler = disk / "filler"
         with filler.open("wb") as fh:  # the disk full but for 32 KB
             free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
             fh.write(b"\0" * max(0, free - 32 * 1024))
         before = contents(store)
-        res = subprocess.run([str(EXE), "ingest", str(sf.big_events(tmp_path / "big", 10_000).parent),
+        res = subprocess.run([str(EXE), "ingest", str(sf.big_events(tmp_path / "big", 5_000).parent),
                               "--store", str(store)], capture_output=True, text=True, timeout=300)
         assert res.returncode == 1 and "no space left on the disk" in one_line(res.stderr)
         assert contents(store) == before
@@ -331,7 +334,7 @@ def read_only(store: Path):
 
 def test_a_read_only_store_is_read_and_says_the_history_is_not_kept(tmp_path):
     """Issue 14, case 13: report always wrote its snapshots, and failed on a read-only store."""
-    store = build_store(tmp_path / "brand")
+    store = seeded_store(tmp_path / "brand")
     before = contents(store)
     with read_only(store) as ro:
         out = tmp_path / "r.html"
@@ -346,16 +349,16 @@ def test_a_read_only_store_is_read_and_says_the_history_is_not_kept(tmp_path):
         for command in (["kpis", "--no-snapshot", "--id", "reach.clicks"], ["quarantine"],
                         ["clv", "--out", str(tmp_path / "c.csv")]):
             res = runner.invoke(app, [*command, "--store", str(ro)])
-            # (the tiny brand has too few buyers for the CLV models: said so, after reading)
-            assert res.exit_code == 0 or "too few" in res.output, (command, res.output)
+            # (no transactions here for the CLV models: said so, after reading the store)
+            assert res.exit_code == 0 or "cannot predict customer value" in res.output, (command, res.output)
             assert "read-only" not in res.output  # opened read-only from the start: nothing to say
-        res = runner.invoke(app, ["ingest", str(tmp_path / "brand"), "--store", str(ro)])
+        res = runner.invoke(app, ["ingest", str(tmp_path / "brand" / "seed0"), "--store", str(ro)])
         assert res.exit_code == 1 and "read-only" in one_line(res.output)
     assert contents(store) == before
 
 
 # -- 5. the fuzz test ---------------------------------------------------------------------------
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(st.tuples(st.integers(0, 10_000), st.integers(1, 60), st.floats(0, 0.6)),
                         min_size=1, max_size=3),
        repeat=st.booleans())
@@ -376,7 +379,7 @@ def test_random_tables_with_random_bad_rows_add_up(tmp_path_factory, batches, re
         sf.check_store(store)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kill_at=st.sampled_from(sf.STEPS), delay=st.floats(0, 0.05), seed=st.integers(0, 10_000),
        bad=st.floats(0, 0.5))
 def test_an_ingest_killed_at_a_random_point_keeps_the_promises(tmp_path_factory, kill_at, delay, seed, bad):
