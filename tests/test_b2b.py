@@ -285,3 +285,91 @@ def test_nrr_and_grr_follow_saas_capital(tmp_path):
         assert short.value is None and "12 months before" in short.notes[0]
         deals = w.kpi("b2b.win_rate")
         assert deals.status is Status.SKIPPED and deals.reason == "no deals in this store (needs table deals)"
+
+
+# ------------------------------------------------------------------------------ a larger B2B world
+
+
+def b2b_world(customers: pd.DataFrame, seed: int = 0) -> dict[str, pd.DataFrame]:
+    """A seeded B2B world on top of a brand's people (for the Spark parity check): 120 accounts,
+    600 of the people placed in them, 400 leads through the demand waterfall, 260 deals and two
+    years of subscriptions; times to the microsecond, 2024-09 to 2026-10. Returns ``customers``
+    with ``account_id`` filled and the five B2B tables."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    start, span_days = pd.Timestamp("2025-05-01", tz="UTC"), 520
+    accounts = [f"ACC{i:03d}" for i in range(120)]
+    bands = rng.choice(["1-50", "51-200", "201-1000", "1000+"], len(accounts))
+    people = customers.customer_id.to_numpy()[rng.permutation(len(customers))[:650]]
+    placed = dict(zip(people[:600], rng.choice(accounts, 600), strict=True))
+    customers = customers.assign(account_id=customers.customer_id.map(placed).astype(object))
+
+    def when(base, days):
+        return base + pd.to_timedelta(np.round(days * 86400e6), unit="us")
+
+    ls = []
+    for i in range(400):
+        person = people[rng.integers(0, len(people))]
+        row = {"lead_id": f"LD{i:04d}", "customer_id": person, "owner": rng.choice(["ann", "bob", "cy", None]),
+                   "campaign_id": rng.choice(["webinar", "paid-search", "events", None]),
+                   "account_id": placed.get(person) if rng.random() < 0.5 else None, "reason": None}
+        t = when(start, rng.uniform(0, span_days))
+        ls.append(dict(row, ts=t, status="inquiry"))
+        if rng.random() < 0.85:
+            t = when(t, rng.exponential(2))
+            ls.append(dict(row, ts=t, status="mql"))
+            if rng.random() < 0.2:
+                ls.append(dict(row, ts=when(t, rng.exponential(4)), status="rejected",
+                               reason=rng.choice(["no budget", "not a fit", "timing", None])))
+            elif rng.random() < 0.7:
+                t = when(t, rng.exponential(5))
+                ls.append(dict(row, ts=t, status="sal"))
+                if rng.random() < 0.5:
+                    ls.append(dict(row, ts=when(t, rng.exponential(10)), status="sql"))
+    deals, stages = [], []
+    for i in range(260):
+        created = when(start, rng.uniform(0, span_days))
+        outcome = rng.choice(["won", "lost", None], p=[0.3, 0.45, 0.25])
+        closed = when(created, rng.uniform(3, 150)) if outcome else None
+        deals.append({"deal_id": f"DL{i:04d}", "account_id": rng.choice(accounts), "created_at": created,
+                          "stage": "closed" if outcome else "proposal", "amount": float(np.round(rng.lognormal(9, 1), 2)),
+                          "closed_at": closed, "outcome": outcome, "lost_reason": "price" if outcome == "lost" else None,
+                          "source_campaign_id": rng.choice(["webinar", "paid-search", "events", None]),
+                          "primary_contact_id": people[rng.integers(0, len(people))] if rng.random() < 0.3 else None})
+        stages.append({"deal_id": f"DL{i:04d}", "stage": "created", "ts": created})
+    subs = []
+    months = pd.date_range("2024-09-01", "2026-10-01", freq="MS", tz="UTC")
+    holders = [(a, None) for a in accounts[:70]] + [(None, p) for p in people[600:630]]
+    for account, person in holders:
+        first, last = sorted(rng.integers(0, len(months), 2))
+        mrr = float(np.round(rng.lognormal(6, 0.8), 2))
+        for m in months[first:last + 1]:
+            mrr = float(np.round(mrr * rng.choice([1.0, 1.0, 1.1, 0.9]), 2))
+            subs.append({"account_id": account, "customer_id": person, "month": m, "mrr": mrr, "plan": "team"})
+    return {
+        "customers": customers,
+        "accounts": pd.DataFrame({"account_id": accounts, "name": [a.title() for a in accounts], "industry": "software",
+                                      "size_band": bands, "owner": rng.choice(["ann", "bob"], len(accounts))}),
+        "lead_status": pd.DataFrame(ls), "deals": pd.DataFrame(deals), "deal_stages": pd.DataFrame(stages),
+        "subscriptions": pd.DataFrame(subs),
+    }
+
+
+def test_the_larger_world_reads_well(tmp_path):
+    """The seeded world the Spark parity check runs on gives every B2B KPI a value."""
+    from afterclick.demo import generate
+
+    base = generate(size="small", seed=1)
+    tables = {"events": base["events"], **b2b_world(base["customers"], seed=1)}
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, df in tables.items():
+        df.to_parquet(src / f"{name}.parquet", index=False)
+    with Store(tmp_path / "s.duckdb") as store:
+        summary = ingest(store, src)
+        assert summary.adds_up and summary.quarantined == 0, store.quarantine()
+    with afterclick.open(tmp_path / "s.duckdb", read_only=True) as w:
+        for kpi_id in EXPECTED:
+            r = w.kpi(kpi_id)
+            assert r.status is Status.COMPUTED and r.value is not None and len(r.rows) > 0, (kpi_id, r.reason, r.notes)

@@ -276,7 +276,7 @@ def late_converters(t: Tables, p: Params) -> Computation:
         leads=nr.count(), not_ready=nr.not_ready.cast("int64").sum(),
         converted_later=nr.later.cast("int64").sum(), won_later=nr.later_won.cast("int64").sum(),
         opportunities=nr.days_to_deal.notnull().cast("int64").sum(),
-        median_days_to_late_opportunity=nr.days_to_deal.median(where=nr.later),
+        median_days_to_late_opportunity=ibis.ifelse(nr.later, nr.days_to_deal, ibis.null()).median(),
     )
     rows = rows.mutate(late_share=safe_ratio(rows.converted_later, rows.not_ready),
                        late_share_of_opportunities=safe_ratio(rows.converted_later, rows.opportunities))
