@@ -18,6 +18,7 @@ import pandas as pd
 from afterclick.kpis._common import (
     DEEP,
     active_events,
+    any_activity,
     data_bounds,
     epoch_s,
     events,
@@ -234,7 +235,8 @@ def engaged_vs_not(t: Tables, p: Params) -> Computation:
         converted0=strata.converted - cells.converted1,
     )
     rows = _with_content(rows, t)
-    return Computation(rows=rows, finish=_compare, order_by=("content_id", "cohort", "channel"))
+    return Computation(rows=rows, finish=_compare, order_by=("content_id", "cohort", "channel"),
+                       needs=(any_activity(t, p),))
 
 
 def mh_risk_difference(n1, x1, n0, x0) -> tuple[float, float, float]:

@@ -28,10 +28,10 @@ from afterclick.kpis._common import (
     exposure,
     in_last_complete_period,
     in_period,
-    purchases,
     integers,
     month_base,
     period_index,
+    purchases,
     safe_ratio,
 )
 from afterclick.kpis.base import Computation, Params, Tables, kpi

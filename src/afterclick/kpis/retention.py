@@ -9,17 +9,17 @@ from __future__ import annotations
 import ibis
 
 from afterclick.kpis._common import (
-    any_activity,
     activity,
+    any_activity,
     customer_periods,
     data_bounds,
     epoch_s,
     first_touch,
     in_last_complete_period,
-    purchases,
     integers,
     last_complete_period,
     period_index,
+    purchases,
     safe_ratio,
 )
 from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi

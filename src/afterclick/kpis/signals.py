@@ -11,7 +11,15 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from afterclick.kpis._common import active_events, activity, data_bounds, epoch_s, first_touch, purchases
+from afterclick.kpis._common import (
+    active_events,
+    activity,
+    any_activity,
+    data_bounds,
+    epoch_s,
+    first_touch,
+    purchases,
+)
 from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 from afterclick.schemas import EVENT_VOCABULARY, EventClass, event_label
@@ -100,7 +108,7 @@ def _indicators(t: Tables, p: Params, outcome: str, what: str) -> Computation:
             notes.append("Too few doers (or non-doers) to read: " + ", ".join(map(event_label, li.dropped)) + ".")
         return Outcome(li.auc, table, ci=li.auc_ci, notes=tuple(notes))
 
-    return Computation(value=None, rows=summary, finish=finish)
+    return Computation(value=None, rows=summary, finish=finish, needs=(any_activity(t, p),))
 
 
 # the AUC reads best with two decimals, as ratios are shown
