@@ -6,13 +6,36 @@ the report are wired elsewhere.
 """
 
 from afterclick.monitor.alerts import (
-    Alert, AlertReport, AlertRule, Check, RulesError, Severity, alerts_to_json, evaluate_rules, load_rules,
+    Alert,
+    AlertReport,
+    AlertRule,
+    Check,
+    RulesError,
+    Severity,
+    alerts_to_json,
+    evaluate_rules,
+    load_rules,
 )
-from afterclick.monitor.annotations import Annotation, AnnotationError, load_annotations, note_for
-from afterclick.monitor.changepoints import ChangePoints, default_penalty, find_change_points
+from afterclick.monitor.annotations import (
+    Annotation,
+    AnnotationError,
+    load_annotations,
+    note_for,
+)
+from afterclick.monitor.changepoints import (
+    ChangePoints,
+    default_penalty,
+    find_change_points,
+)
 from afterclick.monitor.explain import MoveExplanation, SegmentEffect, explain_move
 from afterclick.monitor.flags import (
-    DEFAULT_MIN_MAGNITUDE, Flag, FlagKind, Judgement, JudgeSettings, JudgeStatus, MinMagnitude,
+    DEFAULT_MIN_MAGNITUDE,
+    Flag,
+    FlagKind,
+    Judgement,
+    JudgeSettings,
+    JudgeStatus,
+    MinMagnitude,
 )
 from afterclick.monitor.judge import judge
 from afterclick.monitor.robust import generalized_esd, robust_sigma, robust_z

@@ -36,7 +36,12 @@ import numpy as np
 
 from afterclick.monitor.changepoints import DEFAULT_MIN_SIZE
 from afterclick.monitor.flags import Flag, FlagKind, Judgement, MinMagnitude
-from afterclick.monitor.series import format_difference, format_level, period_label, period_start
+from afterclick.monitor.series import (
+    format_difference,
+    format_level,
+    period_label,
+    period_start,
+)
 
 
 class Check(StrEnum):

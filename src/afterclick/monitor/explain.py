@@ -95,7 +95,7 @@ def explain_move(
     unit = Unit(unit)
     b = _totals(before, segment, numerator, denominator, "earlier period's")
     a = _totals(after, segment, numerator, denominator, "later period's")
-    both = b.join(a, how="outer", lsuffix="0", rsuffix="1").fillna(0.0)
+    both = b.add_suffix("0").join(a.add_suffix("1"), how="outer").fillna(0.0)
     w0, w1 = both["d0"] / both["d0"].sum(), both["d1"] / both["d1"].sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         r0 = np.where(both["d0"] > 0, both["n0"] / both["d0"], np.nan)

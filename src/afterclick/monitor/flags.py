@@ -10,7 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from afterclick.monitor.changepoints import DEFAULT_MIN_SIZE, DEFAULT_PENALTY_FACTOR, ChangePoints
+from afterclick.monitor.changepoints import (
+    DEFAULT_MIN_SIZE,
+    DEFAULT_PENALTY_FACTOR,
+    ChangePoints,
+)
 from afterclick.monitor.series import Grain
 from afterclick.monitor.xmr import RunRule
 from afterclick.results import Direction, Unit

@@ -15,17 +15,39 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 
 import numpy as np
-import pandas as pd
 
 from afterclick.monitor.annotations import Annotation, note_for
-from afterclick.monitor.changepoints import ChangePoints, find_change_points, segments_of
-from afterclick.monitor.flags import (
-    DEFAULT_MIN_MAGNITUDE, Flag, FlagKind, Judgement, JudgeSettings, JudgeStatus, MinMagnitude,
+from afterclick.monitor.changepoints import (
+    ChangePoints,
+    find_change_points,
+    segments_of,
 )
-from afterclick.monitor.robust import StlSettings, decompose, fill_gaps, hampel_clean, robust_sigma
-from afterclick.monitor.series import Grain, KpiSeries, format_difference, format_level, period_label
+from afterclick.monitor.flags import (
+    DEFAULT_MIN_MAGNITUDE,
+    Flag,
+    FlagKind,
+    Judgement,
+    JudgeSettings,
+    JudgeStatus,
+    MinMagnitude,
+)
+from afterclick.monitor.robust import (
+    StlSettings,
+    decompose,
+    fill_gaps,
+    hampel_clean,
+    robust_sigma,
+)
+from afterclick.monitor.series import (
+    Grain,
+    KpiSeries,
+    format_difference,
+    format_level,
+    period_label,
+)
 from afterclick.monitor.xmr import RunRule, rule_breaks, xmr_limits
 
 
@@ -51,18 +73,20 @@ def _eligible(series: KpiSeries, settings: JudgeSettings) -> np.ndarray:
 
 
 def _level_shifts(series: KpiSeries, adjusted: np.ndarray, cps: ChangePoints, mm: MinMagnitude):
-    """Drop the smallest break below the minimum magnitude until all left pass; flag those."""
+    """Drop the smallest break below the minimum magnitude until all left pass; flag those. Levels
+    are the means of the (seasonally adjusted) values, spikes included: the filter only keeps a
+    spike from being read as two breaks."""
     bkps = list(cps.breakpoints)
     while len(bkps) > 1:
         segs = segments_of(adjusted, bkps)
-        sizes = [mm.size(b.mean - a.mean, a.mean) for a, b in zip(segs, segs[1:])]
+        sizes = [mm.size(b.mean - a.mean, a.mean) for a, b in pairwise(segs)]
         weakest = int(np.argmin(sizes))
         if sizes[weakest] >= mm.amount:
             break
         del bkps[weakest]
     segs = segments_of(adjusted, bkps)
     flags = []
-    for a, b in zip(segs, segs[1:]):
+    for a, b in pairwise(segs):
         diff = b.mean - a.mean
         z = diff / (cps.sigma * np.sqrt(1 / a.n + 1 / b.n)) if cps.sigma > 0 else np.inf
         start, last_old = series.periods[b.start], series.periods[b.start - 1]
@@ -120,7 +144,7 @@ def _stl_checks(series, settings, dec, adjusted, segs, breaks, mm, eligible):
                           float(expected[t]), float(diff), _relative(diff, expected[t]), float(z[t]),
                           "z", "stl+mad", _point_sentence(series, t, expected[t], tail)))
     band = settings.z_threshold * sigma
-    frame = dict(expected=expected, lower=expected - band, upper=expected + band, z=z)
+    frame = {"expected": expected, "lower": expected - band, "upper": expected + band, "z": z}
     return flags, frame
 
 
@@ -218,7 +242,9 @@ def judge(
         clean, _ = hampel_clean(adjusted, settings.z_threshold)
         cps = find_change_points(clean, penalty=settings.penalty, penalty_factor=settings.penalty_factor,
                                  min_size=settings.min_size)
-        shifts, bkps, segs = _level_shifts(series, clean, cps, mm)
+        shifts, bkps, segs = _level_shifts(series, adjusted, cps, mm)
+        if len(bkps) == 1:
+            break  # no level to take out: a second pass would repeat the first
         step = np.concatenate([np.full(g.n, g.mean - segs[0].mean) for g in segs])
     eligible = _eligible(series, settings)
     if seasonal:
