@@ -655,3 +655,7 @@ def attribution(
         out.print(view)
     if out_file:
         out.print(f"wrote {len(table)} rows to {shown(out_file)}", highlight=False)
+
+
+# `init` and `goals` register themselves on `app` (goals, benchmarks and templates)
+import afterclick.cli_goals  # noqa: E402,F401
