@@ -249,11 +249,6 @@ class KPI:
         return next((t for t in self.requires if t in TIMED_TABLES), None)
 
     @property
-    def reads(self) -> tuple[str, ...]:
-        """Every table the KPI reads: required or used when present."""
-        return (*self.requires, *self.uses)
-
-    @property
     def definition(self) -> str:
         """The docstring of the compute function: the formula and its source."""
         return inspect.cleandoc(self.compute.__doc__ or "").strip()

@@ -177,16 +177,11 @@ def _model_notes(t: Tables, p: Params, rows: pd.DataFrame) -> tuple[str, ...]:
     bg, gg = models
     fmt = ", ".join(f"{k}={v:.3g}" for k, v in bg.params.items())
     gfmt = ", ".join(f"{k}={v:.3g}" for k, v in gg.params.items())
-    name = bg.name if isinstance(bg, clv.BetaGeo) else model_label(bg)
-    return (f"{name} ({fmt}; weeks) and Gamma-Gamma ({gfmt}) fitted on {int(bg.info.customers):,} buyers; "
+    return (f"{model_label(bg)} ({fmt}; weeks) and Gamma-Gamma ({gfmt}) fitted on {int(bg.info.customers):,} buyers; "
             f"value discounted at {MONTHLY_DISCOUNT:.0%} a month, revenue net of refunds (no margin).",)
 
 
 # -- descriptive value, pure Ibis --------------------------------------------------------------
-_REFUNDS = ("Net of refunds: a negative amount is a refund or cancellation, set against the order "
-            "``refund_of`` names (an order taken to 0 or below no longer counts) or else against the customer.")
-
-
 def _net(t: Tables, p: Params, **kw) -> Computation:
     """A computation whose notes say how much was refunded in the period."""
     return Computation(**kw, facts=refund_facts(t, p), explain=refund_notes)
