@@ -145,8 +145,21 @@ def test_seasonal_expectation_is_statsmodels_stl():
 
 # --- planted events ----------------------------------------------------------------------------
 
-def test_daily_seasonal_counts_spike_and_outage_found():
-    rng = np.random.default_rng(11)
+def _found(flags, planted, start, step_days=None, months=None):
+    """Planted (position, kind) found within one period; the other flags (at most one per year)."""
+    def pos(f):
+        if months is not None:
+            return int(np.flatnonzero(months == f.period)[0])
+        return int((f.period - pd.Timestamp(start)).days // step_days)
+    got = [(pos(f), f.kind) for f in flags]
+    missed = [p for p in planted if not any(k is p[1] and abs(q - p[0]) <= 1 for q, k in got)]
+    extra = [g for g in got if not any(g[1] is k and abs(g[0] - q) <= 1 for q, k in planted)]
+    return missed, extra
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_daily_seasonal_counts_spike_and_outage_found(seed):
+    rng = np.random.default_rng(11 + seed)
     t = np.arange(365)
     lam = 800 * (1 + 0.3 * np.sin(2 * np.pi * t / 7))
     lam[120] *= 1.8  # a spike
@@ -154,34 +167,39 @@ def test_daily_seasonal_counts_spike_and_outage_found():
     y = rng.poisson(lam).astype(float)
     j = judge(kpi_series(pd.Series(y, pd.date_range("2026-01-01", periods=365, freq="D")), "day",
                          kpi="reach.visits", name="Visits", unit="count"))
-    kinds = sorted((int((f.period - pd.Timestamp("2026-01-01")).days), f.kind) for f in j.flags)
-    assert kinds == [(120, FlagKind.ANOMALY), (250, FlagKind.LEVEL_SHIFT)]
-    shift = j.flags[-1]
+    missed, extra = _found(j.flags, [(120, FlagKind.ANOMALY), (250, FlagKind.LEVEL_SHIFT)], "2026-01-01", 1)
+    assert missed == [] and len(extra) <= 1
+    shift = next(f for f in j.flags if f.kind is FlagKind.LEVEL_SHIFT)
     assert shift.relative == pytest.approx(-0.4, abs=0.03)
-    assert "level shift since 8 Sep 2026" in shift.sentence
+    if seed == 0:
+        assert extra == [] and "level shift since 8 Sep 2026" in shift.sentence
 
 
-def test_weekly_short_series_xmr_finds_shift_and_spike():
-    rng = np.random.default_rng(5)
+@pytest.mark.parametrize("seed", range(5))
+def test_weekly_short_series_xmr_finds_shift_and_spike(seed):
+    rng = np.random.default_rng(5 + seed)
     p = np.full(78, 0.41)
     p[45:] = 0.33
     p[20] = 0.50
     y = rng.binomial(4000, p) / 4000
     j = judge(kpi_series(_weekly(y), "week", kpi="retention.return_30d", name="30-day return"))
     assert j.method == "xmr"
-    found = sorted((int((f.period - pd.Timestamp("2025-01-06")).days // 7), f.kind) for f in j.flags)
-    assert found == [(20, FlagKind.OUTSIDE_LIMITS), (45, FlagKind.LEVEL_SHIFT)]
-    # levels are plain means: the old one holds the 50 % spike, (44 · ~41 % + 50 %) / 45
-    assert "level shift since the week of 17 Nov 2025: 41.2% → 33.0% (−8.2 pts)" in j.flags[-1].sentence
+    missed, extra = _found(j.flags, [(20, FlagKind.OUTSIDE_LIMITS), (45, FlagKind.LEVEL_SHIFT)], "2025-01-06", 7)
+    assert missed == [] and len(extra) <= 1
+    if seed == 0:
+        # levels are plain means: the old one holds the 50 % spike, (44 · ~41 % + 50 %) / 45
+        assert extra == []
+        assert "level shift since the week of 17 Nov 2025: 41.2% → 33.0% (−8.2 pts)" in j.flags[-1].sentence
 
 
-def test_monthly_seasonality_removed_december_dip_not_flagged():
-    rng = np.random.default_rng(2)
+@pytest.mark.parametrize("seed", range(5))
+def test_monthly_seasonality_removed_december_dip_not_flagged(seed):
+    rng = np.random.default_rng(2 + seed)
     months = pd.date_range("2022-01-01", periods=48, freq="MS")
     csat = 0.82 - 0.06 * (months.month == 12) + rng.normal(0, 0.006, 48)
     quiet = judge(kpi_series(pd.Series(csat, months), "month", name="CSAT"))
     assert quiet.method == "stl+mad" and quiet.flags == ()
-    csat[30] -= 0.08  # an unusual July
+    csat[30] -= 0.08  # an unusual July, which also leaks into the other Julys' seasonal estimate
     loud = judge(kpi_series(pd.Series(csat, months), "month", name="CSAT"))
     assert [(f.period, f.kind) for f in loud.flags] == [(months[30], FlagKind.ANOMALY)]
     # without STL the December dips themselves break the limits
@@ -340,3 +358,19 @@ def test_rules_fire_with_sentences_and_json(tmp_path):
     drop = evaluate_rules(rules, [judge(kpi_series(_weekly(y), "week", kpi="retention.return_30d", name="R"))])
     assert [a.sentence for a in drop.alerts if a.check is Check.CHANGE] == [
         "R in the week of 31 Mar 2025: 37.0%, −4.0 pts vs the week of 24 Mar 2025 (41.0%)."]
+
+
+def test_thin_periods_are_shown_not_flagged_and_results_are_json():
+    rng = np.random.default_rng(4)
+    y = rng.binomial(10_000, 0.4, 30) / 10_000
+    y[-1] = 0.30
+    n = np.full(30, 10_000.0)
+    frame = pd.DataFrame({"period": pd.date_range("2026-01-05", periods=30, freq="7D"), "value": y, "denominator": n})
+    loud = judge(kpi_series(frame, "week", kpi="r", name="R"), JudgeSettings(min_n=100))
+    assert [f.kind for f in loud.flags] == [FlagKind.OUTSIDE_LIMITS]
+    frame.loc[29, "denominator"] = 40
+    quiet = judge(kpi_series(frame, "week", kpi="r", name="R"), JudgeSettings(min_n=100))
+    assert quiet.flags == () and "periods with fewer than 100 behind them are not flagged" in quiet.notes
+    payload = json.loads(json.dumps(loud.to_dict()))
+    assert payload["flags"][0]["kind"] == "outside_limits" and payload["flags"][0]["statistic_name"] == "limit"
+    assert payload["flags"][0]["value"] == pytest.approx(0.30)

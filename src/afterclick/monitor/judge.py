@@ -40,6 +40,7 @@ from afterclick.monitor.robust import (
     fill_gaps,
     hampel_clean,
     robust_sigma,
+    robust_z,
 )
 from afterclick.monitor.series import (
     Grain,
@@ -109,7 +110,7 @@ def _point_sentence(series: KpiSeries, t: int, expected: float, tail: str) -> st
 
 def _unmirrored(series: KpiSeries, candidates: np.ndarray, z: np.ndarray) -> list[int]:
     """With few seasons, a lone spike leaks into the seasonal estimate and leaves a mirror image
-    of opposite sign one season away; of such a pair keep the value that stands out from its own
+    of opposite sign a whole number of seasons away; of such a pair keep the value that stands out from its own
     neighbours."""
     y, period, keep = fill_gaps(series.values), series.grain.season, set(candidates.tolist())
 
@@ -118,16 +119,32 @@ def _unmirrored(series: KpiSeries, candidates: np.ndarray, z: np.ndarray) -> lis
         return abs(y[t] - np.median(near))
 
     for t in sorted(keep):
-        for m in (t - period, t + period):
+        for m in range(t % period, len(y), period):
             if m in keep and t in keep and np.sign(z[m]) != np.sign(z[t]):
                 keep.discard(m if local(t) >= local(m) else t)
     return sorted(keep)
 
 
-def _stl_checks(series, settings, dec, adjusted, segs, breaks, mm, eligible):
+def _stl_settings(settings: JudgeSettings, season: int) -> StlSettings:
+    return StlSettings(period=season, seasonal=settings.stl_seasonal, seasonal_deg=0, robust=settings.stl_robust)
+
+
+def _clean_fit(y: np.ndarray, settings: JudgeSettings, season: int):
+    """STL twice: values past the threshold in the first fit are replaced by their fitted value
+    before the second, so a spike does not leak into its phase's seasonal estimate (and leave
+    mirror images one season away). Returns the expectation, residual, its centre and scale."""
+    first = decompose(y, _stl_settings(settings, season))
+    fitted = first.trend + first.seasonal
+    out = np.abs(robust_z(first.resid)) > settings.z_threshold
+    dec = decompose(np.where(out, fitted, y), _stl_settings(settings, season)) if out.any() else first
     expected = dec.trend + dec.seasonal
-    sigma = robust_sigma(dec.resid)
-    z = (dec.resid - np.median(dec.resid)) / sigma if sigma > 0 else np.zeros_like(dec.resid)
+    return expected, y - expected, float(np.median(dec.resid)), robust_sigma(dec.resid)
+
+
+def _stl_checks(series, settings, y_model, step, adjusted, segs, breaks, mm, eligible):
+    fit, resid, centre, sigma = _clean_fit(y_model, settings, series.grain.season)
+    expected = fit + step
+    z = (resid - centre) / sigma if sigma > 0 else np.zeros_like(resid)
     level = np.concatenate([np.full(s.n, np.median(adjusted[s.start:s.end])) for s in segs])
     seg_sigma = robust_sigma(adjusted - level)
     near = _stl_trend_window(series.grain.season, settings.stl_seasonal) // 2 + 1
@@ -233,12 +250,13 @@ def judge(
     season = series.grain.season
     need = settings.min_seasons if series.grain is Grain.DAY else settings.min_years
     seasonal = season is not None and len(series) >= need * season
-    dec, step = None, np.zeros_like(y)
+    step = used = np.zeros_like(y)
     for _ in range(2 if seasonal else 1):
         if seasonal:  # the levels found so far are taken out before the seasonal fit (as X-13 does)
-            dec = decompose(y - step, StlSettings(period=season, seasonal=settings.stl_seasonal,
-                                                  seasonal_deg=0, robust=settings.stl_robust))
-        adjusted = y - dec.seasonal if seasonal else y
+            used = step
+            adjusted = y - decompose(y - used, _stl_settings(settings, season)).seasonal
+        else:
+            adjusted = y
         clean, _ = hampel_clean(adjusted, settings.z_threshold)
         cps = find_change_points(clean, penalty=settings.penalty, penalty_factor=settings.penalty_factor,
                                  min_size=settings.min_size)
@@ -248,7 +266,7 @@ def judge(
         step = np.concatenate([np.full(g.n, g.mean - segs[0].mean) for g in segs])
     eligible = _eligible(series, settings)
     if seasonal:
-        points, band = _stl_checks(series, settings, dec, adjusted, segs, bkps[:-1], mm, eligible)
+        points, band = _stl_checks(series, settings, y - used, used, adjusted, segs, bkps[:-1], mm, eligible)
         method = "stl+mad"
     else:
         points, band = _xmr_checks(series, settings, segs, mm, eligible)

@@ -2,7 +2,7 @@
 and, optionally, how many people or events stand behind each value (``n``).
 
 Input is a pandas Series (period start → value) or a DataFrame with a period column (or a date
-index), a ``value`` column and an optional ``n`` column. Missing periods inside the range are kept
+index), a ``value`` column and an optional ``n`` (or ``denominator``) column. Missing periods inside the range are kept
 as gaps (NaN): they are interpolated for the decomposition and never flagged.
 """
 
@@ -86,7 +86,8 @@ def _split(data: pd.Series | pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray
         raise ValueError("Required column 'value' missing from the KPI series")
     col = next((c for c in _PERIOD_COLUMNS if c in data.columns), None)
     index = data[col] if col is not None else data.index
-    n = data["n"].to_numpy(dtype=float) if "n" in data.columns else None
+    n_col = next((c for c in ("n", "denominator") if c in data.columns), None)
+    n = data[n_col].to_numpy(dtype=float) if n_col else None
     return pd.DatetimeIndex(pd.to_datetime(index)), data["value"].to_numpy(dtype=float), n
 
 
