@@ -149,8 +149,9 @@ EXPECTED = {
     # MQLs 90 days old (all but L6): within 7 days L1, L4, L7 (L1 and L4 converted: 2/3); later
     # L2, L3, L5 (L5 converted: 1/3) -> (1/3) / (2/3)
     "b2b.conversion_by_follow_up": 0.5,
-    # rejected L3, L4, L7: L3 won D3, L7 bought order o1
-    "b2b.rejected_leads": 2 / 3,
+    # rejected a year before the end (1 April 2026): L3 (20 March 2025), who won D3 205 days later;
+    # L4 (358 days) and L7 are too recent
+    "b2b.rejected_leads": 1.0,
     # deals naming a campaign: D1 10,000 + D2 5,000 + D3 8,000 + D4 4,000 + D10 3,000
     "b2b.pipeline_sourced": 30000.0,
     "b2b.win_rate": 2 / 6,  # won D1, D3; lost D2, D4, D5, D9; D10 open
@@ -215,9 +216,16 @@ def test_follow_up_per_owner(ws):
 
 
 def test_rejected_leads_by_reason(ws):
-    assert records(ws, "b2b.rejected_leads", "reason", "rejected", "engaged", "bought") == [
-        ("no budget", 2, 2, 2), ("not a fit", 1, 0, 0),
+    # L3 won D3, L7 bought order o1 (both engaged after the rejection); L4 did neither
+    assert records(ws, "b2b.rejected_leads", "reason", "rejected", "engaged", "bought", "rejected_a_year_ago",
+                   "bought_within_year") == [
+        ("no budget", 2, 2, 2, 1, 1), ("not a fit", 1, 0, 0, 0, 0),
     ]
+    # reviewed to the end of 2025, nobody was rejected a year before: no value, said in words
+    short = ws.kpi("b2b.rejected_leads", end=pd.Timestamp("2026-01-01").to_pydatetime())
+    assert short.value is None and "365 days" in short.notes[0]
+    assert records(ws, "b2b.rejected_leads", "reason", "rejected", "bought",
+                   end=pd.Timestamp("2026-01-01").to_pydatetime()) == [("no budget", 2, 2), ("not a fit", 1, 0)]
 
 
 def test_pipeline_per_campaign(ws):

@@ -129,40 +129,68 @@ def conversion_by_follow_up(t: Tables, p: Params) -> Computation:
                                               "within 7 days (with some converting) and not."))
 
 
-@lead_kpi("b2b.rejected_leads", "Sales-rejected leads that bought anyway", requires=("lead_status",),
-           uses=("customers", "deals", "transactions", "events"))
+#: Rejected leads are followed for a year: did they buy within it?
+REJECTED_YEAR_DAYS = 365
+
+
+def _after_rejection(t: Tables, p: Params, r: ir.Table, table: str, keep) -> ir.Table:
+    """(lead_id, xts): rows of ``table`` (filtered by ``keep``) of the rejected lead's person,
+    after its rejection and before the data's end."""
+    x = t[table].cross_join(as_of(t, p))
+    x = x.filter(keep(x) & (x.ts < x.as_of)).select(xc="customer_id", xts="ts")
+    j = r.join(x, r.customer_id == x.xc).filter(lambda q: q.xts > q.rejected_ts)
+    return j.select("lead_id", "xts")
+
+
+def rejected_outcomes(t: Tables, p: Params) -> ir.Table:
+    """Per lead of the period that sales rejected: lead_id, reason, age_days (from the first
+    rejection to the data's end), first_buy (its first won deal or purchase after the rejection;
+    NULL: none), engaged (an active event after it; NULL without events)."""
+    lead = leads(t, p)
+    r = lead.filter(lead.rejected_ts.notnull()).select("lead_id", "customer_id", "account_id", "reason",
+                                                       "rejected_ts", "as_of")
+    buys = []
+    if "deals" in t:
+        d = deals_after(t, p, r.mutate(at=r.rejected_ts))
+        buys.append(d.filter(d.first_won.notnull()).select("lead_id", xts="first_won"))
+    if "transactions" in t:
+        buys.append(_after_rejection(t, p, r, "transactions", lambda x: x.amount > 0))
+    b = buys[0] if len(buys) == 1 else buys[0].union(buys[1], distinct=False)
+    first = b.group_by(bid="lead_id").aggregate(first_buy=b.xts.min())
+    r = r.left_join(first, r.lead_id == first.bid).select(r, first.first_buy)
+    if "events" in t:
+        seen = _after_rejection(t, p, r, "events", lambda x: x.event != "impression").select(eid="lead_id").distinct()
+        r = r.left_join(seen, r.lead_id == seen.eid).select(r, engaged=seen.eid.notnull())
+    else:
+        r = r.mutate(engaged=ibis.null().cast("boolean"))
+    return r.mutate(age_days=days_between(r.as_of, r.rejected_ts))
+
+
+@lead_kpi("b2b.rejected_leads", "Sales-rejected leads that bought within a year", requires=("lead_status",),
+          uses=("customers", "deals", "transactions", "events"))
 def rejected_leads(t: Tables, p: Params) -> Computation:
-    """Bought anyway = rejected leads that later bought (a won deal of their account or person
-    created after the rejection, or a purchase of the person) / leads sales rejected.
+    """Bought anyway = rejected leads that bought within 365 days of the rejection (a won deal of
+    their account or person created since, or a purchase of the person) / leads rejected at least
+    365 days before the data's end.
 
     What rejected leads did next, per rejection reason (the ``reason`` of their first rejected
-    status): rejected, engaged afterwards (an active event of the person after the rejection;
-    with events), bought anyway, and the shares. Followed to the data's end.
+    status): rejected, engaged afterwards (an active event of the person since; with events),
+    bought by the data's end, and, of those rejected a year ago or more, bought within the year.
     """
     if "deals" not in t and "transactions" not in t:
         raise Skip("no deals and no orders in this store: nothing says whether a rejected lead bought")
-    lead = leads(t, p)
-    r = lead.filter(lead.rejected_ts.notnull())
-    if "deals" in t:
-        r = deals_after(t, p, r.mutate(at=r.rejected_ts)).drop("at", "first_deal")
-    else:
-        r = r.mutate(first_won=ibis.null().cast("timestamp"))
-    r = r.mutate(bought=r.first_won.notnull(), engaged=ibis.literal(False))
-    for table, keep in (("transactions", lambda x: x.amount > 0), ("events", lambda x: x.event != "impression")):
-        if table in t:
-            x = t[table].cross_join(as_of(t, p))
-            x = x.filter(keep(x) & (x.ts < x.as_of)).select(xc="customer_id", xts="ts")
-            j = r.join(x, r.customer_id == x.xc).filter(lambda q: q.xts > q.rejected_ts)
-            hit = j.select(hid="lead_id").distinct()
-            r = r.left_join(hit, r.lead_id == hit.hid).select(r, found=hit.hid.notnull())
-            col = "bought" if table == "transactions" else "engaged"
-            r = r.mutate(**{col: r[col] | r.found}).drop("found")
+    r = rejected_outcomes(t, p)
+    old = r.age_days >= REJECTED_YEAR_DAYS
+    in_year = (old & (days_between(r.first_buy, r.rejected_ts) <= REJECTED_YEAR_DAYS)).fill_null(False)
+    r = r.mutate(old=old, in_year=in_year)
     rows = r.group_by("reason").aggregate(
-        rejected=r.count(), engaged=r.engaged.cast("int64").sum(), bought=r.bought.cast("int64").sum())
+        rejected=r.count(), engaged=r.engaged.cast("int64").sum(), bought=r.first_buy.notnull().cast("int64").sum(),
+        rejected_a_year_ago=r.old.cast("int64").sum(), bought_within_year=r.in_year.cast("int64").sum())
     rows = rows.mutate(engaged_share=safe_ratio(rows.engaged, rows.rejected),
-                       bought_share=safe_ratio(rows.bought, rows.rejected))
-    if "events" not in t:
-        rows = rows.mutate(engaged=ibis.null().cast("int64"), engaged_share=ibis.null().cast("float64"))
-    value = safe_ratio(r.bought.cast("int64").sum(), r.count())
+                       bought_share=safe_ratio(rows.bought, rows.rejected),
+                       bought_within_year_share=safe_ratio(rows.bought_within_year, rows.rejected_a_year_ago))
+    value = safe_ratio(r.in_year.cast("int64").sum(), r.old.cast("int64").sum())
     return Computation(value=value, rows=rows, order_by=("-rejected", "reason"),
-                       needs=((r.count(), "no lead in the review period was rejected by sales (status rejected)"),))
+                       needs=((r.count(), "no lead in the review period was rejected by sales (status rejected)"),),
+                       finish=explain_missing(f"No value: no lead was rejected at least {REJECTED_YEAR_DAYS} days "
+                                              "before the data's end (the rows show what the later ones did so far)."))
