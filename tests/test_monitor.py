@@ -329,7 +329,7 @@ def test_rules_file_lists_every_problem(tmp_path):
         "rule 1 (a): check 'above' needs above = <value>",
         "rule 1 (a): min_magnitude must be ≥ 0, not -1",
         "rule 1 (a): within must be a whole number of periods ≥ 1, not 0",
-        "rule 1 (a): direction 'sideways' is not one of up, down, any",
+        "rule 1 (a): direction 'sideways' is not one of up, down, worse, better, any",
         "rule 2: kpi is missing (a KPI id such as retention.return_30d)",
         "rule name 'x' used twice; names must be unique",
     )
@@ -341,10 +341,13 @@ def test_rules_fire_with_sentences_and_json(tmp_path):
                     'checks = ["change_point", "below", "change"]\ndirection = "down"\nbelow = 0.35\n'
                     'change = 0.02\nseverity = "critical"\n\n'
                     '[[rule]]\nname = "return rising"\nkpi = "retention.return_30d"\nchecks = ["change_point"]\n'
-                    'direction = "up"\n\n[[rule]]\nkpi = "reach.visits"\nchecks = ["anomaly"]\n')
+                    'direction = "better"\n\n[[rule]]\nname = "return worse"\nkpi = "retention.return_30d"\n'
+                    'checks = ["change_point"]\ndirection = "worse"\nseverity = "info"\n\n'
+                    '[[rule]]\nkpi = "reach.visits"\nchecks = ["anomaly"]\n')
     rules = load_rules(path)
     report = evaluate_rules(rules, [judge(_shifted_weekly(3))])
-    assert [a.check for a in report.alerts] == [Check.CHANGE_POINT, Check.BELOW]
+    assert [(a.rule, a.check) for a in report.alerts] == [
+        ("return dropping", Check.CHANGE_POINT), ("return dropping", Check.BELOW), ("return worse", Check.CHANGE_POINT)]
     assert report.alerts[0].sentence.startswith("30-day return: level shift since the week of 13 Oct 2025: 41.")
     assert report.alerts[1].sentence == "30-day return in the week of 27 Oct 2025: 32.9%, below the alert level 35.0%."
     assert report.notes == ("rule 'reach.visits anomaly': no series for KPI reach.visits",)
@@ -374,3 +377,8 @@ def test_thin_periods_are_shown_not_flagged_and_results_are_json():
     payload = json.loads(json.dumps(loud.to_dict()))
     assert payload["flags"][0]["kind"] == "outside_limits" and payload["flags"][0]["statistic_name"] == "limit"
     assert payload["flags"][0]["value"] == pytest.approx(0.30)
+
+
+def test_settings_are_checked_at_once():
+    with pytest.raises(ValueError, match=r"z_threshold must be a number > 0, not 0; min_points must be at least 3"):
+        JudgeSettings(z_threshold=0, min_points=1)

@@ -5,7 +5,8 @@ A rules file is TOML with one ``[[rule]]`` table per rule::
     [[rule]]
     kpi = "retention.return_30d"         # the KPI id (required)
     checks = ["anomaly", "change_point"]  # any of: anomaly, run, change_point, above, below, change
-    direction = "down"                    # up, down or any (default any)
+    direction = "down"                    # up, down, worse, better or any (default any); worse
+                                          # and better follow the KPI's direction
     min_magnitude = 0.03                  # optional: overrides the judge's minimum (fractions in
     relative = false                      # points, 0.03 = 3 pts; relative = true: 0.2 = 20 %)
     below = 0.30                          # needed by "below"; "above" needs above = …
@@ -42,6 +43,7 @@ from afterclick.monitor.series import (
     period_label,
     period_start,
 )
+from afterclick.results import Direction
 
 
 class Check(StrEnum):
@@ -173,7 +175,7 @@ def _rule(raw: Any, i: int, problems: list[str]) -> AlertRule | None:
     if isinstance(within, bool) or not isinstance(within, int) or within < 1:
         problems.append(f"{where}: within must be a whole number of periods ≥ 1, not {within!r}")
         within = 1
-    direction = _choice(raw, "direction", ("up", "down", "any"), "any", where, problems)
+    direction = _choice(raw, "direction", ("up", "down", "worse", "better", "any"), "any", where, problems)
     severity = _choice(raw, "severity", tuple(Severity), "warning", where, problems)
     name = raw.get("name") or f"{kpi} {'/'.join(checks_raw) if isinstance(checks_raw, list) else ''}"
     if not isinstance(kpi, str) or not kpi.strip():
@@ -213,8 +215,14 @@ def load_rules(source: str | Path | Mapping[str, Any] | Iterable[Mapping[str, An
     return tuple(rules)
 
 
-def _direction_ok(rule: AlertRule, diff: float) -> bool:
-    return rule.direction == "any" or (diff > 0 if rule.direction == "up" else diff < 0)
+def _direction_ok(rule: AlertRule, diff: float, j: Judgement) -> bool:
+    wanted = rule.direction
+    if wanted in ("worse", "better"):
+        if j.direction is Direction.NEUTRAL:
+            return False
+        higher_is_good = j.direction is Direction.HIGHER
+        wanted = "up" if (wanted == "better") == higher_is_good else "down"
+    return wanted == "any" or (diff > 0 if wanted == "up" else diff < 0)
 
 
 def _flag_alerts(rule: AlertRule, j: Judgement) -> list[Alert]:
@@ -222,7 +230,7 @@ def _flag_alerts(rule: AlertRule, j: Judgement) -> list[Alert]:
     out = []
     for check in (c for c in rule.checks if c in _KINDS):
         for f in j.flags:
-            if f.kind not in _KINDS[check] or not _direction_ok(rule, f.difference):
+            if f.kind not in _KINDS[check] or not _direction_ok(rule, f.difference, j):
                 continue
             window = rule.within + (DEFAULT_MIN_SIZE if f.kind is FlagKind.LEVEL_SHIFT else 0)
             if periods.index(f.period) < len(periods) - window:
@@ -260,7 +268,7 @@ def _threshold_alerts(rule: AlertRule, j: Judgement) -> list[Alert]:
         diff = last.value - prev.value
         gate = MinMagnitude(rule.change, rule.min_magnitude.relative if rule.min_magnitude else False)
         adjacent = period_start(prev.period, j.grain, 1) == last.period
-        if adjacent and _direction_ok(rule, diff) and diff != 0 and gate.passes(diff, prev.value):
+        if adjacent and _direction_ok(rule, diff, j) and diff != 0 and gate.passes(diff, prev.value):
             rel = diff / abs(prev.value) if prev.value else None
             fire(Check.CHANGE, f"{format_difference(diff, j.unit, rel)} vs "
                                f"{period_label(prev.period, j.grain)} ({format_level(prev.value, j.unit)})")

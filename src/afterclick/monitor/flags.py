@@ -100,6 +100,20 @@ class JudgeSettings:
     annotation_window: int = 1
     min_magnitude: MinMagnitude | None = None
 
+    def __post_init__(self):
+        problems = [f"{k} must be {why}, not {getattr(self, k)!r}" for k, ok, why in (
+            ("z_threshold", self.z_threshold > 0, "a number > 0"),
+            ("min_points", self.min_points >= 3, "at least 3"),
+            ("min_seasons", self.min_seasons >= 2, "at least 2"),
+            ("min_years", self.min_years >= 2, "at least 2"),
+            ("min_size", self.min_size >= 2, "at least 2"),
+            ("penalty_factor", self.penalty_factor > 0, "a number > 0"),
+            ("penalty", self.penalty is None or self.penalty >= 0, "None or a number ≥ 0"),
+            ("annotation_window", self.annotation_window >= 0, "0 or more periods"),
+        ) if not ok]
+        if problems:
+            raise ValueError("JudgeSettings: " + "; ".join(problems))
+
 
 def _num(v: Any) -> float | None:
     return None if v is None or not np.isfinite(v) else float(v)

@@ -73,7 +73,7 @@ def _eligible(series: KpiSeries, settings: JudgeSettings) -> np.ndarray:
     return ok
 
 
-def _level_shifts(series: KpiSeries, adjusted: np.ndarray, cps: ChangePoints, mm: MinMagnitude):
+def _level_shifts(series: KpiSeries, adjusted: np.ndarray, cps: ChangePoints, mm: MinMagnitude, seasonal: bool):
     """Drop the smallest break below the minimum magnitude until all left pass; flag those. Levels
     are the means of the (seasonally adjusted) values, spikes included: the filter only keeps a
     spike from being read as two breaks."""
@@ -91,7 +91,8 @@ def _level_shifts(series: KpiSeries, adjusted: np.ndarray, cps: ChangePoints, mm
         diff = b.mean - a.mean
         z = diff / (cps.sigma * np.sqrt(1 / a.n + 1 / b.n)) if cps.sigma > 0 else np.inf
         start, last_old = series.periods[b.start], series.periods[b.start - 1]
-        text = (f"{series.name}: level shift since {period_label(start, series.grain)}: "
+        adj = " (seasonally adjusted)" if seasonal else ""
+        text = (f"{series.name}: level shift since {period_label(start, series.grain)}{adj}: "
                 f"{format_level(a.mean, series.unit)} → {format_level(b.mean, series.unit)} "
                 f"({format_difference(diff, series.unit, _relative(diff, a.mean))}); "
                 f"{period_label(last_old, series.grain)} was the last at the old level.")
@@ -260,7 +261,7 @@ def judge(
         clean, _ = hampel_clean(adjusted, settings.z_threshold)
         cps = find_change_points(clean, penalty=settings.penalty, penalty_factor=settings.penalty_factor,
                                  min_size=settings.min_size)
-        shifts, bkps, segs = _level_shifts(series, adjusted, cps, mm)
+        shifts, bkps, segs = _level_shifts(series, adjusted, cps, mm, seasonal)
         if len(bkps) == 1:
             break  # no level to take out: a second pass would repeat the first
         step = np.concatenate([np.full(g.n, g.mean - segs[0].mean) for g in segs])

@@ -88,7 +88,9 @@ def generalized_esd(values: np.ndarray, max_outliers: int, alpha: float = 0.05) 
 @dataclass(frozen=True)
 class StlSettings:
     """STL's smoothing settings (statsmodels names). ``trend``/``low_pass`` None take STL's
-    defaults; ``robust`` downweights outliers so that a spike stays in the residual."""
+    defaults; ``robust`` turns on STL's bisquare robustness weights (the judge leaves it off: with
+    them most residuals shrink towards zero and the MAD scale with them, so ordinary values pass the
+    threshold; it takes spikes out of the fit by refitting instead)."""
 
     period: int
     seasonal: int = 7
@@ -100,7 +102,7 @@ class StlSettings:
     seasonal_jump: int = 1
     trend_jump: int = 1
     low_pass_jump: int = 1
-    robust: bool = True
+    robust: bool = False
     inner_iter: int | None = None
     outer_iter: int | None = None
 
