@@ -10,7 +10,13 @@
 
 from afterclick.goals._files import FileProblems, Issue
 from afterclick.goals.attainment import Attainment, Estimate, judge, tensions
-from afterclick.goals.benchmarks import KPI_DEFINITION_KEYS, Benchmark, Comparison, compare, load_benchmarks
+from afterclick.goals.benchmarks import (
+    KPI_DEFINITION_KEYS,
+    Benchmark,
+    Comparison,
+    compare,
+    load_benchmarks,
+)
 from afterclick.goals.evaluate import GoalReview, evaluate
 from afterclick.goals.spec import Goal, Goals, Horizon, load_goals, parse_goals
 from afterclick.goals.templates import TEMPLATES, goals_text

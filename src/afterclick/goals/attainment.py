@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from afterclick.goals.spec import THRESHOLD_NAMES, ConstantTarget, Goal, LastYearTarget, PathTarget
+from afterclick.goals.spec import (
+    THRESHOLD_NAMES,
+    ConstantTarget,
+    Goal,
+    LastYearTarget,
+    PathTarget,
+)
 from afterclick.report.format import format_value
 from afterclick.results import Unit
 
@@ -176,7 +182,7 @@ def _pct(p: float) -> str:
 
 def _level_sentence(goal: Goal, est: Estimate, unit, status: str, p: float | None, target: float,
                     target_now: float, past: bool) -> str:
-    fv = lambda v: format_value(v, unit)  # noqa: E731
+    fv = lambda v: format_value(v, unit)
     reach = "at or above" if goal.higher else "at or below"
     now = (f"{fv(est.value)} on data to {_day(est.as_of)}"
            + (f" (95 % interval {fv(est.ci[0])} to {fv(est.ci[1])})" if est.ci else ""))
@@ -212,7 +218,7 @@ def _run_rate(goal: Goal, est: Estimate, unit: Unit | str) -> Attainment:
     past = est.as_of >= goal.deadline
     p = _prob(projected - target, se, goal.higher)
     status = _status(p, past, (projected - target) * (1 if goal.higher else -1))
-    fv = lambda v: format_value(v, unit)  # noqa: E731
+    fv = lambda v: format_value(v, unit)
     head = (f"{status} ({_pct(p)} probability of reaching {fv(target)} by {_day(goal.deadline)})"
             if p is not None else f"{status} (no interval, so no probability)")
     pace = ""

@@ -140,7 +140,7 @@ def _row_problems(raw: dict[str, Any], origin: str, today: date) -> list[str]:
     out = []
     if None in raw:
         out.append("more cells than columns (a comma inside a cell needs the cell in double quotes)")
-    get = lambda k: (raw.get(k) or "").strip()  # noqa: E731
+    get = lambda k: (raw.get(k) or "").strip()
     for c in REQUIRED:
         if not get(c):
             out.append(f"{c} is empty: every benchmark needs it")
@@ -171,7 +171,7 @@ def _row_problems(raw: dict[str, Any], origin: str, today: date) -> list[str]:
 
 
 def _row(raw: dict[str, Any], origin: str, line: int) -> Benchmark:
-    get = lambda k: (raw.get(k) or "").strip()  # noqa: E731
+    get = lambda k: (raw.get(k) or "").strip()
     return Benchmark(id=get("id"), metric=get("metric"), kpi=get("kpi") or None, value=float(get("value")),
                      statistic=get("statistic"), scale=get("scale"), population=get("population"),
                      region=get("region"), period=get("period"), source=get("source"), url=get("url"),

@@ -8,7 +8,13 @@ from typing import Any
 
 import pandas as pd
 
-from afterclick.goals.attainment import Attainment, Estimate, cannot_judge, judge, tensions
+from afterclick.goals.attainment import (
+    Attainment,
+    Estimate,
+    cannot_judge,
+    judge,
+    tensions,
+)
 from afterclick.goals.spec import Goals, LastYearTarget
 from afterclick.results import KPIResult
 

@@ -23,117 +23,39 @@ problem of the file at once, each with its line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import difflib
 from datetime import date
-from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from afterclick.goals._files import FileProblems, Issue, Lines, as_date, is_number, parse_toml, read_toml
+from afterclick.goals._files import (
+    FileProblems,
+    Issue,
+    Lines,
+    as_date,
+    is_number,
+    parse_toml,
+    read_toml,
+)
+from afterclick.goals.model import (
+    THRESHOLD_NAMES,
+    ConstantTarget,
+    Goal,
+    Goals,
+    Horizon,
+    LastYearTarget,
+    PathTarget,
+    Target,
+)
 from afterclick.kpis import REGISTRY
 from afterclick.results import Direction, Unit
 
+__all__ = ["THRESHOLD_NAMES", "ConstantTarget", "Goal", "Goals", "Horizon", "LastYearTarget", "PathTarget",
+           "Target", "load_goals", "parse_goals", "validate_goals"]
 
-class Horizon(StrEnum):
-    SHORT = "short"
-    LONG = "long"
-
-
-@dataclass(frozen=True)
-class ConstantTarget:
-    value: float
-
-    def describe(self) -> str:
-        return "a constant"
-
-
-@dataclass(frozen=True)
-class PathTarget:
-    """Dated points, linear between them; before the first point the first value holds."""
-
-    points: tuple[tuple[date, float], ...]
-
-    def at(self, day: date) -> float:
-        pts = self.points
-        if day <= pts[0][0]:
-            return pts[0][1]
-        for (d0, v0), (d1, v1) in zip(pts, pts[1:], strict=False):
-            if day <= d1:
-                return v0 + (v1 - v0) * (day - d0).days / (d1 - d0).days
-        return pts[-1][1]
-
-    def describe(self) -> str:
-        return f"a path of {len(self.points)} dated points"
-
-
-@dataclass(frozen=True)
-class LastYearTarget:
-    """The KPI over the same period a year earlier, changed by ``change`` (relative: ×(1+change))."""
-
-    change: float
-    relative: bool
-
-    def from_last_year(self, last_year: float) -> float:
-        return last_year * (1 + self.change) if self.relative else last_year + self.change
-
-    def change_text(self) -> str:
-        return f"{self.change * 100:+g} %" if self.relative else f"{self.change:+g}"
-
-    def describe(self) -> str:
-        return f"the same period last year {self.change_text()}"
-
-
-Target = ConstantTarget | PathTarget | LastYearTarget
-THRESHOLD_NAMES = ("minimum", "good", "excellent")
 GOAL_KEYS = ("id", "kpi", "direction", "horizon", "owner", "objective", "deadline", "target",
              "thresholds", "cumulative", "start", "start_value", "fed_by", "note")
-
-
-@dataclass(frozen=True)
-class Goal:
-    id: str
-    kpi: str
-    direction: Direction
-    horizon: Horizon
-    owner: str
-    objective: str
-    deadline: date
-    target: Target
-    thresholds: dict[str, float] = field(default_factory=dict)
-    cumulative: bool = False
-    start: date | None = None
-    start_value: float = 0.0
-    fed_by: tuple[str, ...] = ()
-    note: str = ""
-    line: int | None = None
-
-    @property
-    def higher(self) -> bool:
-        return self.direction is Direction.HIGHER
-
-    def path(self) -> PathTarget | None:
-        """The path progress is paced against: the path target, or for a cumulative goal with a
-        constant target the straight line from (start, start_value) to (deadline, target)."""
-        if isinstance(self.target, PathTarget):
-            return self.target
-        if self.cumulative and isinstance(self.target, ConstantTarget) and self.start is not None:
-            return PathTarget(((self.start, self.start_value), (self.deadline, self.target.value)))
-        return None
-
-
-@dataclass(frozen=True)
-class Goals:
-    goals: tuple[Goal, ...]
-    source: str = ""
-
-    def __iter__(self):
-        return iter(self.goals)
-
-    def __len__(self) -> int:
-        return len(self.goals)
-
-    def by_id(self) -> dict[str, Goal]:
-        return {g.id: g for g in self.goals}
 
 
 def load_goals(path: str | Path) -> Goals:
@@ -190,8 +112,8 @@ def _cross_checks(entries: list[dict], goals: list[Goal], lines: Lines, source: 
     horizons = {e.get("id"): e.get("horizon") for e in entries if isinstance(e.get("id"), str)}
     for i, entry in enumerate(entries):
         feeders = entry.get("fed_by")
-        if not isinstance(feeders, list):
-            continue
+        if not isinstance(feeders, list) or entry.get("horizon") != Horizon.LONG.value:
+            continue  # fed_by on a short-term goal is reported by the goal's own check
         for f in feeders:
             if not isinstance(f, str):
                 continue
@@ -264,10 +186,9 @@ class _GoalCheck:
             self.bad("kpi", "kpi is missing: give a KPI id such as \"advocacy.nps\" (`afterclick kpis --list`)")
             return None
         if kpi not in REGISTRY:
-            try:
-                REGISTRY[kpi]
-            except KeyError as exc:
-                self.bad("kpi", exc.args[0])
+            close = difflib.get_close_matches(kpi, REGISTRY.ids(), n=3, cutoff=0.6)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            self.bad("kpi", f"unknown KPI {kpi!r}{hint}; `afterclick kpis --list` shows them")
             return None
         return kpi
 
@@ -375,7 +296,7 @@ class _GoalCheck:
         values = [got[k] for k in THRESHOLD_NAMES if k in got]
         if direction and len(values) == len(got):
             up = direction == Direction.HIGHER.value
-            ordered = all((b > a) if up else (b < a) for a, b in zip(values, values[1:], strict=False))
+            ordered = all((b > a) if up else (b < a) for a, b in pairwise(values))
             if not ordered:
                 word = "rising" if up else "falling"
                 self.bad("thresholds", f"thresholds must be {word} from minimum to good to excellent when "

@@ -102,8 +102,8 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         ),
         ("clearlyrated-hr-services-2022", "clearlyrated-rpo-2022", "saascapital-nrr-2023-25-50k",
          "saascapital-grr-2023-25-50k", "mailchimp-open-business-finance", "mailchimp-click-business-finance"),
-        ("Awareness (branded search, direct traffic, share of voice) has no KPI in afterclick yet; add such "
-         "goals when it does.",),
+        (("Awareness (branded search, direct traffic, share of voice) has no KPI in afterclick yet; add such "
+          "goals when it does."),),
     ),
     Template(
         "media", "Media / content", "readers who come back, save and share",
@@ -119,8 +119,8 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
                "10 % more of content interactions deep", fed_by=("save-rate", "returning-share")),
         ),
         ("acsi-video-streaming-2024", "mailchimp-open-all", "mailchimp-click-all"),
-        ("Newsletter open rates since Apple Mail Privacy Protection (2021) are not comparable with the "
-         "Mailchimp 2019 figures.",),
+        (("Newsletter open rates since Apple Mail Privacy Protection (2021) are not comparable with the "
+          "Mailchimp 2019 figures."),),
     ),
     Template(
         "community", "Community", "members who help each other and come back",
