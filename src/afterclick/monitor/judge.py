@@ -4,8 +4,10 @@
 2. Enough seasons (two weeks of a daily series, three years of a weekly or monthly one; see
    ``JudgeSettings``): STL removes the seasonality (local-constant seasonal smoother, which
    averages each phase over the seasons instead of interpolating them; levels already found are
-   taken out first, as X-13ARIMA-SEATS does with level-shift regressors); a value is an anomaly when the robust z of its STL residual passes ``z_threshold``.
-   Shorter series: XmR natural process limits and Wheeler's detection rules, per level.
+   taken out first, as X-13ARIMA-SEATS does with level-shift regressors, and spikes are replaced
+   by their fitted value before a second fit). A value is an anomaly when the robust z of its
+   residual passes ``z_threshold``. Shorter series: XmR natural process limits and Wheeler's
+   detection rules, per level.
 3. Change points: PELT on the seasonally adjusted series after a Hampel filter has replaced lone
    spikes (so a spike is not read as two shifts); see :mod:`afterclick.monitor.changepoints`.
 4. Every flag needs both the statistical surprise and the minimum business magnitude; a value
@@ -49,7 +51,12 @@ from afterclick.monitor.series import (
     format_level,
     period_label,
 )
-from afterclick.monitor.xmr import RunRule, rule_breaks, xmr_limits
+from afterclick.monitor.xmr import (
+    RunRule,
+    average_moving_range,
+    rule_breaks,
+    xmr_limits,
+)
 
 
 def default_min_magnitude(unit) -> MinMagnitude:
@@ -111,8 +118,8 @@ def _point_sentence(series: KpiSeries, t: int, expected: float, tail: str) -> st
 
 def _unmirrored(series: KpiSeries, candidates: np.ndarray, z: np.ndarray) -> list[int]:
     """With few seasons, a lone spike leaks into the seasonal estimate and leaves a mirror image
-    of opposite sign a whole number of seasons away; of such a pair keep the value that stands out from its own
-    neighbours."""
+    of opposite sign a whole number of seasons away; of such a pair keep the value that stands out
+    from its own neighbours."""
     y, period, keep = fill_gaps(series.values), series.grain.season, set(candidates.tolist())
 
     def local(t: int) -> float:
@@ -190,11 +197,18 @@ def _xmr_checks(series, settings, segs, mm, eligible):
     frame = {k: np.full(n, np.nan) for k in ("expected", "lower", "upper", "z")}
     flags = []
     values = np.where(eligible, series.values, np.nan)
-    for seg in segs:
+    ranges = [np.abs(np.diff(values[g.start:g.end])) for g in segs]
+    if not np.isfinite(np.concatenate(ranges)).any():
+        return flags, frame
+    pooled = average_moving_range(np.concatenate(ranges))
+    for seg, mr in zip(segs, ranges, strict=True):
         part = values[seg.start:seg.end]
-        if np.isfinite(part).sum() < 2 or np.isfinite(np.diff(part)).sum() == 0:
+        if not np.isfinite(part).any():
             continue
-        lim = xmr_limits(part)
+        # a level with few values borrows the moving ranges of every level (Wheeler: limits
+        # from fewer than about 8 values are soft)
+        own = np.isfinite(mr).sum() >= settings.min_points - 1
+        lim = xmr_limits(part) if own else xmr_limits(part, mr_bar=pooled)
         frame["expected"][seg.start:seg.end] = lim.centre
         frame["lower"][seg.start:seg.end] = lim.lower
         frame["upper"][seg.start:seg.end] = lim.upper

@@ -43,19 +43,27 @@ class XmrLimits:
         return self.mr_bar / 1.128
 
 
-def xmr_limits(values: np.ndarray, *, screen: bool = True) -> XmrLimits:
-    """Natural process limits of the finite values (moving ranges only between neighbours)."""
-    x = np.asarray(values, dtype=float)
-    ok = np.isfinite(x)
-    if ok.sum() < 2:
-        raise ValueError("XmR limits need at least two values")
-    mr = np.abs(np.diff(x))
+def average_moving_range(moving_ranges: np.ndarray, *, screen: bool = True) -> float:
+    """mR̄ of the finite moving ranges, those above 3.5·mR̄ dropped once when ``screen``."""
+    mr = np.asarray(moving_ranges, dtype=float)
     mr = mr[np.isfinite(mr)]
     if mr.size == 0:
         raise ValueError("XmR limits need two successive values")
     mr_bar = float(mr.mean())
     if screen and mr.size > 2 and (mr > NELSON_SCREEN * mr_bar).any():
         mr_bar = float(mr[mr <= NELSON_SCREEN * mr_bar].mean())
+    return mr_bar
+
+
+def xmr_limits(values: np.ndarray, *, screen: bool = True, mr_bar: float | None = None) -> XmrLimits:
+    """Natural process limits of the finite values (moving ranges only between neighbours);
+    ``mr_bar`` given (e.g. pooled over several levels) replaces the values' own."""
+    x = np.asarray(values, dtype=float)
+    ok = np.isfinite(x)
+    if ok.sum() < 2 and mr_bar is None:
+        raise ValueError("XmR limits need at least two values")
+    if mr_bar is None:
+        mr_bar = average_moving_range(np.abs(np.diff(x)), screen=screen)
     centre = float(x[ok].mean())
     return XmrLimits(centre, mr_bar, centre - E2 * mr_bar, centre + E2 * mr_bar, D4 * mr_bar, int(ok.sum()))
 
