@@ -368,6 +368,10 @@ class Store:
                         raise StoreReadOnly(f"{path} is read-only ({text})") from None
                     if disk_full(exc):
                         raise StoreError(disk_full_message(str(path))) from None
+                    if "Corrupt database file" in text:
+                        raise StoreError(f"{path} is damaged ({text.removeprefix('IO Error: ')}); "
+                                         "restore it from a copy, or ingest the sources again into "
+                                         "a new store (docs/store.md)") from None
                     raise StoreError(f"cannot open store {path}: {text}") from None
                 if time.monotonic() >= deadline:
                     raise StoreError(
