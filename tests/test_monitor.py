@@ -382,3 +382,16 @@ def test_thin_periods_are_shown_not_flagged_and_results_are_json():
 def test_settings_are_checked_at_once():
     with pytest.raises(ValueError, match=r"z_threshold must be a number > 0, not 0; min_points must be at least 3"):
         JudgeSettings(z_threshold=0, min_points=1)
+
+
+@pytest.mark.parametrize("days", [14, 21])
+def test_daily_series_from_two_weeks_use_stl(days):
+    rng = np.random.default_rng(days)
+    y = rng.poisson(1000 * (1 + 0.3 * np.sin(2 * np.pi * np.arange(days) / 7))).astype(float)
+    periods = pd.date_range("2026-01-01", periods=days, freq="D")
+    quiet = judge(kpi_series(pd.Series(y, periods), "day", unit="count"))
+    assert quiet.method == "stl+mad" and quiet.flags == ()
+    y[-4] *= 1.8
+    spiked = judge(kpi_series(pd.Series(y, periods), "day", unit="count"))
+    if days == 21:
+        assert [(f.period, f.kind) for f in spiked.flags] == [(periods[-4], FlagKind.ANOMALY)]
