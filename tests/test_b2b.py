@@ -256,6 +256,8 @@ def test_retention_by_cohort_and_size_band(ws):
         ("size band", "201+", 1, 2000.0, 1200.0, 0.6, 0.6, 1.0),
         ("size band", "51-200", 1, 500.0, 0.0, 0.0, 0.0, 0.0),
     ]
+    months = records(ws, "b2b.nrr", "month", "month_before")
+    assert set(months) == {(pd.Timestamp("2026-03-01", tz="UTC"), pd.Timestamp("2025-03-01", tz="UTC"))}
 
 
 def test_pipeline_velocity_reproduces_the_textbook_case(tmp_path):

@@ -392,10 +392,12 @@ class Store:
         self.raw.execute(f"SET memory_limit = '{limit}'")
 
     def _check_afterclick(self, path: Path) -> None:
-        if INGEST_LOG not in self._existing():
+        """An afterclick store has its ingest log (or, made by hand, canonical tables)."""
+        existing = self._existing()
+        if INGEST_LOG not in existing and not existing & set(TABLE_NAMES):
             raise StoreError(f"{path} is a DuckDB database but not an afterclick store (it has no "
-                             f"{INGEST_LOG} table); give the file that `afterclick ingest` made, "
-                             "or a new file name to create one")
+                             f"{INGEST_LOG} table nor canonical tables); give the file that "
+                             "`afterclick ingest` made, or a new file name to create one")
 
     def _existing(self) -> set[str]:
         return {r[0] for r in self.raw.execute(

@@ -208,14 +208,15 @@ def holder_months(t: Tables, p: Params) -> ir.Table:
 
 def retention_base(t: Tables, p: Params) -> ir.Table:
     """Per holder paying 12 months before the latest month: kind, holder, cohort, size_band,
-    month (the latest), before (MRR then), now (MRR in the latest month, 0 when gone)."""
+    month (the latest), month_before, before (MRR then), now (MRR in the latest month, 0 when gone)."""
     hm = holder_months(t, p)
-    last = hm.aggregate(last_idx=hm.idx.max(), month=hm.month.max())
+    last = hm.aggregate(last_idx=hm.idx.max(), now_month=hm.month.max())
     base = hm.cross_join(last)
     base = base.filter((base.idx == base.last_idx - RETENTION_MONTHS) & (base.mrr > 0))
     now = hm.select(nk="kind", nh="holder", nidx="idx", now="mrr")
     j = base.left_join(now, [base.kind == now.nk, base.holder == now.nh, base.last_idx == now.nidx])
-    j = j.select(base.kind, base.holder, base.cohort, base.month, before=base.mrr, now=j.now.fill_null(0.0))
+    j = j.select(base.kind, base.holder, base.cohort, month=base.now_month, month_before=base.month, before=base.mrr,
+                 now=j.now.fill_null(0.0))
     if "accounts" in t:
         ac = t["accounts"].select(acc="account_id", band="size_band")
         j = j.left_join(ac, (j.kind == "account") & (j.holder == ac.acc)).select(
@@ -232,7 +233,7 @@ def retention_rows(t: Tables, p: Params) -> ir.Table:
         b = retention_base(t, p)
         b = b.mutate(kept=ibis.least(b.now, b.before), stayed=(b.now > 0).cast("int64"))
         cuts = (("all", ibis.literal("all")), ("cohort", b.cohort.cast("string")), ("size band", b.size_band))
-        parts = [b.group_by(breakdown=ibis.literal(name), group=key, month=b.month).aggregate(
+        parts = [b.group_by(breakdown=ibis.literal(name), group=key, month=b.month, month_before=b.month_before).aggregate(
             customers=b.count(), retained=b.stayed.sum(), mrr_before=b.before.sum(),
             mrr_now=b.now.sum(), mrr_kept=b.kept.sum()) for name, key in cuts]
         r = parts[0].union(parts[1], distinct=False).union(parts[2], distinct=False)

@@ -1,0 +1,74 @@
+"""The B2B demo's planted truths, recovered by the B2B KPIs (see afterclick.demo.b2b).
+
+Each check compares a planted number with the KPI's count, through a 95% Wilson interval on
+the count, or the order of campaigns the plant makes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import afterclick
+from afterclick.demo.b2b import BUY_ANYWAY, EVENTS, PAID, WEBINAR, write_b2b_demo
+from afterclick.ingest import ingest
+from afterclick.store import Store
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("b2b_demo")
+    write_b2b_demo(folder / "src", seed=7)
+    with Store(folder / "s.duckdb") as store:
+        summary = ingest(store, folder / "src")
+        assert summary.adds_up and summary.quarantined == 0
+    w = afterclick.open(folder / "s.duckdb", read_only=True)
+    yield w
+    w.close()
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    p = k / n
+    mid, half = (p + z * z / (2 * n)), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (mid - half) / (1 + z * z / n), (mid + half) / (1 + z * z / n)
+
+
+def test_the_webinar_series_converts_slowly_but_more(ws):
+    share = ws.kpi("b2b.lead_to_opportunity").rows.set_index(["campaign_id", "window"]).opportunity_share
+    assert share[WEBINAR, 90] < share[EVENTS, 90]  # weak at 90 days...
+    assert share[WEBINAR, 365] > share[EVENTS, 365] > share[PAID, 365]  # ...the strongest at a year
+    assert share[WEBINAR, 365] > 3 * share[WEBINAR, 90]
+    late = ws.kpi("b2b.late_converters").rows.set_index("campaign_id").late_share
+    assert late.idxmax() == WEBINAR
+
+
+def test_the_paid_campaign_fills_the_mql_count_and_rarely_converts(ws):
+    rows = ws.kpi("b2b.lead_to_opportunity").rows
+    mqls = rows[rows.window == 30].set_index("campaign_id").leads
+    assert mqls.idxmax() == PAID
+    at_year = rows[rows.window == 365].set_index("campaign_id")
+    assert at_year.opportunity_share.idxmin() == PAID and at_year.opportunity_share[PAID] < 0.1
+
+
+def test_a_third_of_mqls_wait_a_week_and_convert_at_half_the_rate(ws):
+    rows = ws.kpi("b2b.untouched_leads").rows
+    lo, hi = wilson(int(rows.untouched.sum()), int(rows.mqls.sum()))
+    assert lo < 1 / 3 < hi
+    ratio = ws.kpi("b2b.conversion_by_follow_up")
+    assert 0.35 < ratio.value < 0.65  # planted 0.5; about 140 and 30 conversions behind it
+
+
+def test_rejected_leads_buy_anyway(ws):
+    r = ws.kpi("b2b.rejected_leads")
+    lo, hi = wilson(int(r.rows.bought_within_year.sum()), int(r.rows.rejected_a_year_ago.sum()))
+    assert lo < BUY_ANYWAY < hi
+    assert r.rows.engaged.sum() / r.rows.rejected.sum() > 0.45  # 60% visit again, some after the data ends
+
+
+def test_revenue_retention(ws):
+    rows = ws.kpi("b2b.logo_retention").rows.set_index(["breakdown", "group"])
+    lo, hi = wilson(int(rows.retained["all", "all"]), int(rows.customers["all", "all"]))
+    assert lo < 0.98 ** 12 < hi  # 2% cancel each month
+    assert rows.grr["all", "all"] <= rows.nrr["all", "all"]
+    assert ws.kpi("b2b.buying_committee").value > 1.5  # the lead and some of up to three colleagues
