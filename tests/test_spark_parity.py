@@ -88,7 +88,7 @@ PARAM_CASES = (
     ("resonance.gratitude_rate", PERIOD),
     ("b2b.lead_to_opportunity", PERIOD),
     ("b2b.untouched_leads", PERIOD),
-    ("b2b.rejected_leads", PERIOD),
+    ("b2b.rejected_leads", dict(end=datetime(2026, 9, 1, tzinfo=UTC))),  # rejections a year before it
     ("b2b.pipeline_velocity", PERIOD),
     ("b2b.buying_committee", PERIOD),
     ("b2b.nrr", PERIOD),
