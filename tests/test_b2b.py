@@ -383,3 +383,18 @@ def test_the_larger_world_reads_well(tmp_path):
         for kpi_id in EXPECTED:
             r = w.kpi(kpi_id)
             assert r.status is Status.COMPUTED and r.value is not None and len(r.rows) > 0, (kpi_id, r.reason, r.notes)
+
+
+def test_shares_carry_their_wilson_interval(ws):
+    from afterclick.stats.proportions import Proportion
+
+    counts = {"b2b.lead_to_opportunity": (3, 6), "b2b.lead_to_won": (2, 3), "b2b.lead_to_relationship": (1, 3),
+              "b2b.late_converters": (2, 3), "b2b.untouched_leads": (3, 7), "b2b.rejected_leads": (1, 1),
+              "b2b.win_rate": (2, 6), "b2b.logo_retention": (3, 4)}
+    for kpi_id, (k, n) in counts.items():
+        r = ws.kpi(kpi_id)
+        assert r.ci == Proportion(k, n).wilson(0.95).bounds, kpi_id
+        assert r.ci[0] < r.value <= r.ci[1], kpi_id
+    # 3 of 6: the interval is wide, as six leads deserve
+    lo, hi = ws.kpi("b2b.lead_to_opportunity").ci
+    assert math.isclose(lo, 0.18761, abs_tol=1e-5) and math.isclose(hi, 0.81239, abs_tol=1e-5)

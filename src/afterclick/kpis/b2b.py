@@ -16,19 +16,25 @@ revenue retention in ``b2b_accounts``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 
 from afterclick.kpis._common import as_utc, epoch_s, in_period, period_index, safe_ratio
 from afterclick.kpis.base import (
     ABSENT,
     Computation,
+    FinishFn,
+    Outcome,
     Params,
     Tables,
     explain_missing,
     kpi,
 )
 from afterclick.results import Direction, Family, Unit
+from afterclick.stats.proportions import Proportion
 
 # What a missing B2B table means, in the words the skipped KPIs give.
 ABSENT.update({
@@ -43,6 +49,23 @@ WINDOWS = (30, 90, 180, 365)
 #: A lead without an opportunity in this many days "was not ready".
 NOT_READY_DAYS = 90
 DAY_S = 86400.0
+
+
+def with_interval(k: str, n: str | tuple[str, ...], rows_where: Callable[[pd.DataFrame], pd.Series] | None = None,
+                  missing: str | None = None) -> FinishFn:
+    """A ``finish`` giving a share's 95% Wilson interval from the breakdown's counts: ``k`` over
+    ``n`` (one column, or several summed), summed over the rows ``rows_where`` selects; with
+    ``missing``, says why there is no value when there is none."""
+
+    def finish(value, rows) -> Outcome:
+        r = rows if rows is None or rows_where is None else rows[rows_where(rows)]
+        ci = None
+        if value is not None and r is not None and len(r):
+            total = sum(r[c].fillna(0).astype("int64").sum() for c in ((n,) if isinstance(n, str) else n))
+            ci = Proportion(int(r[k].fillna(0).astype("int64").sum()), int(total)).wilson(0.95).bounds
+        return Outcome(value, rows, ci=ci)
+
+    return explain_missing(missing, finish) if missing else finish
 
 
 def days_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
@@ -202,6 +225,19 @@ def _too_young(window: int) -> str:
             f"enough to read at {window} days (the rows show the shorter windows).")
 
 
+#: The breakdown column counting each outcome of ``lead_windows``.
+_OUTCOME_COLUMN = {"deal": "opportunity", "won": "won", "active": "active"}
+
+
+def _window_computation(t: Tables, p: Params, outcome: str, window: int) -> Computation:
+    """The share of leads old enough for ``window`` with ``outcome`` by then, rows per campaign
+    and window, and its interval."""
+    return Computation(value=_window_share(t, p, outcome, window), rows=_window_rows(t, p),
+                       needs=(_has_leads(t, p),), order_by=("campaign_id", "window"),
+                       finish=with_interval(_OUTCOME_COLUMN[outcome], "leads", lambda r: r["window"] == window,
+                                            _too_young(window)))
+
+
 def lead_kpi(id: str, name: str, unit: Unit = Unit.FRACTION, direction: Direction = Direction.HIGHER,
               requires: tuple[str, ...] = ("lead_status", "deals"), uses: tuple[str, ...] = ("customers",), **kw):
     return kpi(id, name=name, family=Family.B2B, unit=unit, direction=direction, requires=requires,
@@ -225,9 +261,7 @@ def lead_to_opportunity(t: Tables, p: Params) -> Computation:
     relationship by then, and the shares; the demand-waterfall stages counted over a year rather
     than a quarter.
     """
-    return Computation(value=_window_share(t, p, "deal", NOT_READY_DAYS), rows=_window_rows(t, p),
-                       needs=(_has_leads(t, p),), order_by=("campaign_id", "window"),
-                       finish=explain_missing(_too_young(NOT_READY_DAYS)))
+    return _window_computation(t, p, "deal", NOT_READY_DAYS)
 
 
 @lead_kpi("b2b.lead_to_won", "Leads won within a year")
@@ -237,9 +271,7 @@ def lead_to_won(t: Tables, p: Params) -> Computation:
 
     Rows as for ``b2b.lead_to_opportunity``: per source campaign and window (30 to 365 days).
     """
-    return Computation(value=_window_share(t, p, "won", 365), rows=_window_rows(t, p),
-                       needs=(_has_leads(t, p),), order_by=("campaign_id", "window"),
-                       finish=explain_missing(_too_young(365)))
+    return _window_computation(t, p, "won", 365)
 
 
 @lead_kpi("b2b.lead_to_relationship", "Leads in an active relationship a year on",
@@ -253,9 +285,7 @@ def lead_to_relationship(t: Tables, p: Params) -> Computation:
     Rows per source campaign and window (30 to 365 days), with opportunities and won deals where
     deals are stored.
     """
-    return Computation(value=_window_share(t, p, "active", 365), rows=_window_rows(t, p),
-                       needs=(_has_leads(t, p),), order_by=("campaign_id", "window"),
-                       finish=explain_missing(_too_young(365)))
+    return _window_computation(t, p, "active", 365)
 
 
 @lead_kpi("b2b.late_converters", "Leads not ready at 90 days that converted later")
@@ -282,4 +312,4 @@ def late_converters(t: Tables, p: Params) -> Computation:
                        late_share_of_opportunities=safe_ratio(rows.converted_later, rows.opportunities))
     value = safe_ratio(nr.later.cast("int64").sum(), nr.not_ready.cast("int64").sum())
     return Computation(value=value, rows=rows, needs=(_has_leads(t, p),), order_by=("campaign_id",),
-                       finish=explain_missing(_too_young(NOT_READY_DAYS)))
+                       finish=with_interval("converted_later", "not_ready", missing=_too_young(NOT_READY_DAYS)))

@@ -13,7 +13,7 @@ import ibis
 import ibis.expr.types as ir
 
 from afterclick.kpis._common import activity, in_period, period_index, safe_ratio
-from afterclick.kpis.b2b import days_between
+from afterclick.kpis.b2b import days_between, with_interval
 from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -71,9 +71,9 @@ def _has_deals(t: Tables, p: Params) -> tuple[ir.Scalar, str]:
     return in_period(t["deals"], p, "created_at").count(), "no deal was created in the review period"
 
 
-def _deal_computation(t: Tables, p: Params, column: str, why: str) -> Computation:
+def _deal_computation(t: Tables, p: Params, column: str, why: str, finish=None) -> Computation:
     return Computation(value=_totals(t, p)[column].max(), rows=pipeline(t, p), needs=(_has_deals(t, p),),
-                       order_by=("-pipeline", "campaign_id"), finish=explain_missing(why))
+                       order_by=("-pipeline", "campaign_id"), finish=finish or explain_missing(why))
 
 
 @_deal_kpi("b2b.pipeline_sourced", "Pipeline sourced by campaigns", Unit.CURRENCY)
@@ -92,7 +92,8 @@ def win_rate(t: Tables, p: Params) -> Computation:
 
     Open deals do not count. Rows per source campaign, as for ``b2b.pipeline_sourced``.
     """
-    return _deal_computation(t, p, "win_rate", "No value: none of the period's deals is closed yet.")
+    why = "No value: none of the period's deals is closed yet."
+    return _deal_computation(t, p, "win_rate", why, with_interval("won", ("won", "lost"), missing=why))
 
 
 @_deal_kpi("b2b.sales_cycle", "Sales-cycle length (won deals, mean)", Unit.DAYS, Direction.LOWER)
@@ -247,12 +248,12 @@ _NO_BASE = (f"No value: nobody paid recurring revenue {RETENTION_MONTHS} months 
             "of the subscriptions (needs more than a year of them).")
 
 
-def _retention(t: Tables, p: Params, column: str) -> Computation:
+def _retention(t: Tables, p: Params, column: str, finish=None) -> Computation:
     r = retention_rows(t, p)
     value = r.filter(r.breakdown == "all")[column].max()
     s = t["subscriptions"]
     return Computation(value=value, rows=r, needs=((s.count(), "no subscriptions in this store"),),
-                       order_by=("breakdown", "group"), finish=explain_missing(_NO_BASE))
+                       order_by=("breakdown", "group"), finish=finish or explain_missing(_NO_BASE))
 
 
 def _retention_kpi(id: str, name: str):
@@ -290,4 +291,5 @@ def logo_retention(t: Tables, p: Params) -> Computation:
 
     Rows as for ``b2b.nrr``.
     """
-    return _retention(t, p, "logo_retention")
+    return _retention(t, p, "logo_retention",
+                      with_interval("retained", "customers", lambda r: r["breakdown"] == "all", _NO_BASE))

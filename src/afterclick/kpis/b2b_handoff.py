@@ -19,6 +19,7 @@ from afterclick.kpis.b2b import (
     deals_after,
     lead_kpi,
     leads,
+    with_interval,
 )
 from afterclick.kpis.base import Computation, Params, Skip, Tables, explain_missing
 from afterclick.results import Direction, Unit
@@ -97,7 +98,7 @@ def untouched_leads(t: Tables, p: Params) -> Computation:
     rows = rows.mutate(untouched_share=safe_ratio(rows.untouched, rows.mqls))
     value = safe_ratio(e.untouched.cast("int64").sum(), e.count())
     return Computation(value=value, rows=rows, needs=(_has_mqls(t, p),), order_by=("owner",),
-                       finish=explain_missing(f"No value: no MQL is {FOLLOW_UP_DAYS} days old yet."))
+                       finish=with_interval("untouched", "mqls", missing=f"No value: no MQL is {FOLLOW_UP_DAYS} days old yet."))
 
 
 @lead_kpi("b2b.conversion_by_follow_up", "Conversion of leads left a week, relative to those followed up",
@@ -192,5 +193,6 @@ def rejected_leads(t: Tables, p: Params) -> Computation:
     value = safe_ratio(r.in_year.cast("int64").sum(), r.old.cast("int64").sum())
     return Computation(value=value, rows=rows, order_by=("-rejected", "reason"),
                        needs=((r.count(), "no lead in the review period was rejected by sales (status rejected)"),),
-                       finish=explain_missing(f"No value: no lead was rejected at least {REJECTED_YEAR_DAYS} days "
-                                              "before the data's end (the rows show what the later ones did so far)."))
+                       finish=with_interval("bought_within_year", "rejected_a_year_ago", missing=(
+                           f"No value: no lead was rejected at least {REJECTED_YEAR_DAYS} days before the data's end "
+                           "(the rows show what the later ones did so far).")))
