@@ -352,7 +352,7 @@ def test_goals_command_judges_each_goal_with_the_kpis_interval(store, tmp_path):
     table = runner.invoke(app, ["goals", "--store", str(store), "--goals", str(path)])
     assert table.exit_code == 0, table.output
     assert "\x1b" not in table.output and "\\x1b[31m" in table.output  # the owner's escape is shown, not run
-    assert "probability of" in table.output and "95 % interval" in table.output and "CAVEAT" in table.output
+    assert "probability of" in table.output and "95 % interval" in table.output and "caveat acsi-" in table.output and "not like for like" in table.output
 
 
 def test_goals_command_lists_every_problem_of_a_bad_file(store, tmp_path):
@@ -377,3 +377,26 @@ def test_init_writes_a_valid_goals_file_and_never_overwrites(name, tmp_path, sto
     judged = runner.invoke(app, ["goals", "--store", str(store), "--goals", str(out), "--format", "json"])
     assert judged.exit_code == 0, judged.output
     assert len(json.loads(judged.stdout)["goals"]) == len(goals)
+
+
+def test_a_share_target_from_last_year_is_capped_at_100_percent_and_nrr_may_pass_it():
+    from afterclick.goals.model import LastYearTarget
+
+    g = goal(kpi="advocacy.csat", target=LastYearTarget(0.02, False))
+    a = judge(g, Estimate(0.9, ci(0.9, 0.05), date(2027, 1, 31)), Unit.FRACTION,
+              last_year=Estimate(0.99, ci(0.99, 0.01), date(2026, 1, 31)))
+    assert a.target == 1.0 and any("capped" in n for n in a.notes)
+    assert any("+2 pts" in n for n in a.notes)
+    ok = parse_goals("""
+[[goal]]
+id = "nrr"
+kpi = "b2b.nrr"
+direction = "higher"
+horizon = "long"
+owner = "CS"
+objective = "revenue growth"
+deadline = 2027-12-31
+target = 1.05
+fed_by = []
+""")
+    assert ok.goals[0].target.value == 1.05

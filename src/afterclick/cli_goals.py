@@ -14,7 +14,20 @@ from typing import Annotated
 
 import typer
 
-from afterclick.cli import StoreOpt, app, err, fail, friendly_errors, out, shown
+from afterclick.cli import (
+    EndOpt,
+    Grain,
+    GrainOpt,
+    StartOpt,
+    StoreOpt,
+    _params,
+    app,
+    err,
+    fail,
+    friendly_errors,
+    out,
+    shown,
+)
 from afterclick.goals.templates import TEMPLATES
 
 
@@ -91,6 +104,9 @@ def goals_command(
                              "added to the shipped ones.")] = None,
     format: Annotated[GoalsFormat, typer.Option("--format", "-f", help="table (terminal) or json (stdout).")] = (
         GoalsFormat.table),
+    grain: GrainOpt = Grain.week,
+    start: StartOpt = None,
+    end: EndOpt = None,
 ) -> None:
     """Judge each goal on the store: on track, at risk or off track, with the probability and the interval.
 
@@ -101,13 +117,14 @@ def goals_command(
     from afterclick.goals import compare, evaluate
     from afterclick.goals.benchmarks import for_kpi
 
+    params = _params(grain, start, end)
     goals, rows = _load(goals_file, benchmarks_file)
     with friendly_errors():
         if not store.exists():
             raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
         from afterclick.cli import _workspace
 
-        ws, _ = _workspace(store, {}, False)
+        ws, _ = _workspace(store, params, False)
         with ws:
             review = evaluate(ws, goals)
     comparisons = []
@@ -140,9 +157,13 @@ def _print_review(review, comparisons) -> None:
     for t in review.tensions:
         out.print(f"[bold yellow]{shown(t)}[/]", highlight=False, soft_wrap=True)
     if comparisons:
-        out.print("\n[b]Benchmarks[/b] (published figures; compared only where the definitions match)",
-                  highlight=False)
-        for c in comparisons:
-            mark = "" if c.like_for_like else "[yellow]caveat[/] "
-            out.print(f"  {mark}{shown(c.benchmark.id)}: {shown(c.sentence)}; source {shown(c.benchmark.url)} "
-                      f"(retrieved {c.benchmark.retrieved})", highlight=False, soft_wrap=True)
+        out.print("\n[b]Benchmarks[/b] (published figures, compared only where the definitions match; "
+                  "--format json gives every field)", highlight=False, soft_wrap=True)
+    shown_kpi = None
+    for c in comparisons:
+        if c.kpi != shown_kpi:
+            shown_kpi = c.kpi
+            out.print(f"{shown(c.kpi)}: yours {shown(c.yours)}", highlight=False, soft_wrap=True)
+        mark = "" if c.like_for_like else "[yellow]caveat[/] "
+        out.print(f"  {mark}{shown(c.benchmark.id)}: {shown(c.theirs)}: {shown(c.verdict)} "
+                  f"({shown(c.benchmark.url)}, retrieved {c.benchmark.retrieved})", highlight=False, soft_wrap=True)

@@ -34,6 +34,7 @@ from afterclick.goals.spec import (
     Goal,
     LastYearTarget,
     PathTarget,
+    bounded_fraction,
 )
 from afterclick.report.format import format_value
 from afterclick.results import Unit
@@ -149,7 +150,10 @@ def _level(goal: Goal, est: Estimate, unit: Unit | str, last_year: Estimate | No
             se = math.hypot(se, factor * last_year.se)
         elif se is not None:
             notes.append("last year's value has no interval: the target is taken as exact")
-        notes.append(f"target = last year's {format_value(last_year.value, unit)} {t.change_text()}")
+        notes.append(f"target = last year's {format_value(last_year.value, unit)} {t.change_text(Unit(unit) is Unit.FRACTION)}")
+        if bounded_fraction(goal.kpi) and not 0 <= target <= 1:
+            target = target_now = min(max(target, 0.0), 1.0)
+            notes.append(f"a share cannot pass {format_value(target, unit)}: the target is capped there")
     elif isinstance(t, PathTarget):
         target = t.points[-1][1]
         target_now = t.at(min(est.as_of, goal.deadline))

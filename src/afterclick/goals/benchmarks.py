@@ -192,6 +192,9 @@ class Comparison:
     position: str | None  # better, worse, within (the benchmark inside the brand's interval), level
     sentence: str
     caveat: str | None
+    yours: str = ""  # the brand's value and interval, in words
+    theirs: str = ""  # the figure, its statistic, source and period
+    verdict: str = ""  # where the brand stands, or the caveat
 
     def to_record(self) -> dict[str, Any]:
         return {"benchmark": self.benchmark.to_record(), "kpi": self.kpi, "value": self.value,
@@ -215,10 +218,10 @@ def compare(result: KPIResult, bench: Benchmark) -> Comparison:
         caveat = (f"not like for like: the benchmark is {bench.definition.split(';')[0]}; "
                   f"{result.id} is {yours}")
         sentence = f"yours {mine} beside {theirs}; CAVEAT, {caveat}"
-        return Comparison(bench, result.id, value, ci, False, None, sentence, caveat)
+        return Comparison(bench, result.id, value, ci, False, None, sentence, caveat, mine, theirs, caveat)
     position, words = _position(value, ci, converted, result.direction)
     sentence = f"yours {mine} vs {theirs}: {words}"
-    return Comparison(bench, result.id, value, ci, True, position, sentence, None)
+    return Comparison(bench, result.id, value, ci, True, position, sentence, None, mine, theirs, words)
 
 
 def _position(value: float | None, ci: tuple[float, float] | None, bench: float,

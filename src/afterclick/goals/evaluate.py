@@ -77,6 +77,11 @@ def evaluate(ws, goals: Goals) -> GoalReview:
         est = estimate(r, day or datetime.now(UTC).date())
         ly = None
         if isinstance(goal.target, LastYearTarget):
+            p = r.period
+            if p is not None and p.start is not None and p.end is not None and (p.end - p.start).days > 366:
+                out.append(cannot_judge(goal, f"{goal.kpi} covers {p.label}, more than a year, so it overlaps "
+                                              "the same period last year; review a shorter period (--start, --end)"))
+                continue
             before = last_year_result(ws, r)
             ly = None if before is None else estimate(before, _a_year_before(datetime.combine(est.as_of, datetime.min.time())).date())
             if ly is None:

@@ -52,8 +52,11 @@ class LastYearTarget:
     def from_last_year(self, last_year: float) -> float:
         return last_year * (1 + self.change) if self.relative else last_year + self.change
 
-    def change_text(self) -> str:
-        return f"{self.change * 100:+g} %" if self.relative else f"{self.change:+g}"
+    def change_text(self, as_points: bool = False) -> str:
+        """The change in words: "+5 %" relative; absolute "+0.02", or "+2 pts" for a share."""
+        if self.relative:
+            return f"{self.change * 100:+g} %"
+        return f"{self.change * 100:+g} pts" if as_points else f"{self.change:+g}"
 
     def describe(self) -> str:
         return f"the same period last year {self.change_text()}"

@@ -54,6 +54,15 @@ from afterclick.results import Direction, Unit
 __all__ = ["THRESHOLD_NAMES", "ConstantTarget", "Goal", "Goals", "Horizon", "LastYearTarget", "PathTarget",
            "Target", "load_goals", "parse_goals", "validate_goals"]
 
+#: Fraction KPIs that can pass 100 % (net revenue retention counts expansion).
+UNBOUNDED_FRACTIONS = frozenset({"b2b.nrr"})
+
+
+def bounded_fraction(kpi: str) -> bool:
+    """True for a KPI whose value is a share between 0 and 1."""
+    return REGISTRY[kpi].unit is Unit.FRACTION and kpi not in UNBOUNDED_FRACTIONS
+
+
 GOAL_KEYS = ("id", "kpi", "direction", "horizon", "owner", "objective", "deadline", "target",
              "thresholds", "cumulative", "start", "start_value", "fed_by", "note")
 
@@ -216,7 +225,7 @@ class _GoalCheck:
         if not is_number(value):
             self.bad(key, f"{what} {value!r} is not a number")
             return None
-        if kpi and REGISTRY[kpi].unit is Unit.FRACTION and not 0 <= value <= 1:
+        if kpi and bounded_fraction(kpi) and not 0 <= value <= 1:
             self.bad(key, f"{what} {value!r} is outside 0..1, but {kpi} is a rate given as a fraction: "
                           f"write {value} % as {value / 100:g}")
             return None
