@@ -9,7 +9,13 @@ from datetime import date
 import pytest
 
 from afterclick.goals import TEMPLATES, FileProblems, compare, load_benchmarks
-from afterclick.goals.benchmarks import COLUMNS, KPI_DEFINITION_KEYS, SHIPPED, STATISTICS, validate_benchmarks
+from afterclick.goals.benchmarks import (
+    COLUMNS,
+    KPI_DEFINITION_KEYS,
+    SHIPPED,
+    STATISTICS,
+    validate_benchmarks,
+)
 from afterclick.kpis import REGISTRY
 from afterclick.results import Direction, Family, KPIResult, Status, Unit
 

@@ -9,6 +9,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from tinyworld import build_store
 from typer.testing import CliRunner
 
 from afterclick.cli import app
@@ -16,7 +17,6 @@ from afterclick.goals import FileProblems, judge, parse_goals, tensions
 from afterclick.goals.attainment import Z95, Estimate, phi
 from afterclick.goals.model import ConstantTarget, Goal, Horizon, PathTarget
 from afterclick.results import Direction, Unit
-from tinyworld import build_store
 
 runner = CliRunner()
 
@@ -400,3 +400,48 @@ target = 1.05
 fed_by = []
 """)
     assert ok.goals[0].target.value == 1.05
+
+
+def test_a_shipped_template_on_the_demo_brand_judges_the_kpis_of_the_period(demo_ws):
+    """The e-commerce template on half a year of the demo: each goal's value is the KPI of that period,
+    each last-year target the KPI of the same dates a year before, changed as the template says."""
+    from datetime import UTC, datetime
+
+    from afterclick.goals import goals_text
+    from afterclick.kpis.base import Params
+    from afterclick.workspace import Workspace
+
+    goals = parse_goals(goals_text("ecommerce", date(2026, 12, 4)))
+    start, end = datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+    ws = Workspace(demo_ws.store, Params(start=start, end=end))  # the shared store stays open for others
+    try:
+        _check_demo(ws, goals)
+    finally:
+        ws.refresh()  # drop this workspace's temporary building blocks
+
+
+def _check_demo(ws, goals) -> None:
+    import pandas as pd
+
+    from afterclick.goals import evaluate
+    from afterclick.goals.model import LastYearTarget
+
+    review = evaluate(ws, goals)
+    assert len(review.attainments) == len(goals)
+    judged = [a for a in review.attainments if a.status != "cannot judge"]
+    assert len(judged) >= 3
+    for a in judged:
+        r = ws.kpi(a.goal.kpi)
+        assert a.estimate.value == r.value and a.estimate.ci == r.ci
+        if isinstance(a.goal.target, LastYearTarget):
+            p = r.period
+            before = ws.kpi(a.goal.kpi, start=(pd.Timestamp(p.start) - pd.DateOffset(years=1)).to_pydatetime(),
+                            end=(pd.Timestamp(p.end) - pd.DateOffset(years=1)).to_pydatetime())
+            expected = a.goal.target.from_last_year(before.value)
+            assert a.target == pytest.approx(min(expected, 1.0) if r.unit is Unit.FRACTION else expected)
+    # every short-term goal that is met or on track beside a long-term goal it feeds that is behind is named
+    by = {a.goal.id: a for a in review.attainments}
+    expected = {(s, lt.goal.id) for lt in review.attainments if lt.behind for s in lt.goal.fed_by if by[s].good}
+    assert len(review.tensions) == len(expected)
+    for s, lt in expected:
+        assert any(f"'{s}'" in t and f"'{lt}'" in t for t in review.tensions)
