@@ -445,3 +445,39 @@ def _check_demo(ws, goals) -> None:
     assert len(review.tensions) == len(expected)
     for s, lt in expected:
         assert any(f"'{s}'" in t and f"'{lt}'" in t for t in review.tensions)
+
+
+def test_help_names_the_goal_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0 and "init" in result.output and "goals" in result.output
+    goals_help = runner.invoke(app, ["goals", "--help"])
+    assert "--goals" in goals_help.output and "--format" in goals_help.output
+    init_help = runner.invoke(app, ["init", "--help"])
+    assert "--template" in init_help.output and "saas" in init_help.output
+
+
+def test_problems_in_sub_tables_point_at_their_line():
+    text = """\
+# goals
+[[goal]]
+id = "nps"
+kpi = "advocacy.nps"
+direction = "higher"
+horizon = "short"
+owner = "CX"
+objective = "customer lifetime value"
+deadline = 2027-01-31
+target = { path = [{ date = 2027-01-01, value = 30 }, { date = 2027-03-31, value = 45 }] }
+
+[goal.thresholds]
+minimum = 40
+good = 30
+"""
+    with pytest.raises(FileProblems) as info:
+        parse_goals(text, "g.toml")
+    got = {(i.line, i.message.split(";")[0].split(" (")[0]) for i in info.value.issues}
+    assert (12, "thresholds must be rising from minimum to good to excellent when higher is better") in got
+    assert any(line == 9 and "differs from the path's last date 2027-03-31" in m
+               for line, m in ((i.line, i.message) for i in info.value.issues))
+    assert len(info.value.issues) == 2
+    assert str(info.value).startswith("2 problems in g.toml\n  g.toml:")
