@@ -481,3 +481,21 @@ good = 30
                for line, m in ((i.line, i.message) for i in info.value.issues))
     assert len(info.value.issues) == 2
     assert str(info.value).startswith("2 problems in g.toml\n  g.toml:")
+
+
+def test_a_last_year_target_needs_a_review_period_shorter_than_a_year(demo_ws):
+    from afterclick.goals import evaluate
+
+    goals = parse_goals("""
+[[goal]]
+id = "repeat"
+kpi = "value.repeat_purchase_rate"
+direction = "higher"
+horizon = "short"
+owner = "Growth"
+objective = "revenue growth"
+deadline = 2027-03-31
+target = { last_year = true, change = 0.05 }
+""")
+    (a,) = evaluate(demo_ws, goals).attainments  # the whole 18 months of the demo
+    assert a.status == "cannot judge" and "more than a year" in a.sentence and "--start" in a.sentence
