@@ -63,13 +63,14 @@ CUSTOMERS = [("p1", "A1"), ("p2", "A1"), ("p3", "A2"), ("p4", "A3"), ("p5", "A4"
              ("p7", "A2"), ("p8", None)]
 ACCOUNTS = [("A1", "Alder", "1-50"), ("A2", "Birch", "51-200"), ("A3", "Cedar", "51-200"), ("A4", "Dogwood", "201+")]
 
-EVENTS = [  # customer_id, ts, event
-    ("p1", "2025-05-01 10:00", "visit"), ("p1", "2025-05-02 10:00", "click"),
-    ("p2", "2025-05-03 10:00", "visit"),
-    ("p4", "2025-05-01 10:00", "visit"),  # L3 engaged after its rejection
-    ("p5", "2025-04-07 12:00", "visit"),  # before L4's rejection: not "afterwards"
-    ("p5", "2025-05-01 10:00", "impression"),  # an impression is not engagement
-    ("p8", "2025-06-20 10:00", "click"),  # L7 engaged after its rejection
+EVENTS = [  # customer_id, ts, event, duration_s
+    ("p1", "2025-05-01 10:00", "visit", 120.0), ("p1", "2025-05-02 10:00", "click", None),
+    ("p1", "2025-05-02 10:10", "visit", None),  # a session of 10 minutes with the click
+    ("p2", "2025-05-03 10:00", "visit", 300.0),
+    ("p4", "2025-05-01 10:00", "visit", 60.0),  # L3 engaged after its rejection
+    ("p5", "2025-04-07 12:00", "visit", 30.0),  # before L4's rejection: not "afterwards"
+    ("p5", "2025-05-01 10:00", "impression", None),  # an impression is not engagement
+    ("p8", "2025-06-20 10:00", "click", None),  # L7 engaged after its rejection
 ]
 TRANSACTIONS = [("o1", "p8", "2025-07-01 10:00", 50.0)]  # L7 bought anyway
 
@@ -98,7 +99,7 @@ def frames() -> dict[str, pd.DataFrame]:
                                               "source_campaign_id", "primary_contact_id"]),
         "customers": pd.DataFrame(CUSTOMERS, columns=["customer_id", "account_id"]),
         "accounts": pd.DataFrame(ACCOUNTS, columns=["account_id", "name", "size_band"]),
-        "events": pd.DataFrame(EVENTS, columns=["customer_id", "ts", "event"]),
+        "events": pd.DataFrame(EVENTS, columns=["customer_id", "ts", "event", "duration_s"]),
         "transactions": pd.DataFrame(TRANSACTIONS, columns=["order_id", "customer_id", "ts", "amount"]),
         "subscriptions": pd.DataFrame(subscriptions(), columns=["account_id", "customer_id", "month", "mrr"]),
     }
@@ -160,8 +161,10 @@ EXPECTED = {
     "b2b.pipeline_velocity": 7 * 9000 / 3 / 35,
     # active contacts: A1 p1 and p2, A3 p4, A4 p5 (a visit; the impression does not count)
     "b2b.buying_committee": 4 / 3,
-    # accounts with a visit: A1 (1 and 3 May), A3, A4 (one day each)
+    # accounts with a visit: A1 (1, 2 and 3 May), A3, A4 (one day each)
     "b2b.account_return_visits": 1 / 3,
+    # sessions: A1 120 + 600 (click to visit) + 300 = 1,020 s, A3 60 s, A4 30 s: median 60 s
+    "b2b.account_engaged_time": 60.0,
     # March 2026 against March 2025: paying then A1 1,000, A2 500, A4 2,000, p6 100 (3,600; A3 is
     # new and left out); now A1 1,500, A2 0, A4 1,200, p6 100
     "b2b.nrr": 2800 / 3600,
@@ -240,9 +243,11 @@ def test_pipeline_per_campaign(ws):
 def test_accounts(ws):
     assert records(ws, "b2b.buying_committee", "account_id", "name", "size_band", "contacts", "active_contacts",
                    "visit_days") == [
-        ("A1", "Alder", "1-50", 2, 2, 2), ("A3", "Cedar", "51-200", 1, 1, 1), ("A4", "Dogwood", "201+", 1, 1, 1),
+        ("A1", "Alder", "1-50", 2, 2, 3), ("A3", "Cedar", "51-200", 1, 1, 1), ("A4", "Dogwood", "201+", 1, 1, 1),
         ("A2", "Birch", "51-200", 2, 0, 0),
     ]
+    assert records(ws, "b2b.account_engaged_time", "account_id", "engaged_s") == [
+        ("A1", 1020.0), ("A3", 60.0), ("A4", 30.0), ("A2", 0.0)]
 
 
 def test_retention_by_cohort_and_size_band(ws):

@@ -12,7 +12,13 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from afterclick.kpis._common import activity, in_period, period_index, safe_ratio
+from afterclick.kpis._common import (
+    activity,
+    in_period,
+    period_index,
+    safe_ratio,
+    sessions,
+)
 from afterclick.kpis.b2b import days_between, with_interval
 from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
 from afterclick.results import Direction, Family, Unit
@@ -122,7 +128,8 @@ def pipeline_velocity(t: Tables, p: Params) -> Computation:
 
 def account_activity(t: Tables, p: Params) -> ir.Table:
     """Per account with people in ``customers``: contacts, active_contacts (an active event in
-    the period), active_days and visit_days (days any of them was active, or visited)."""
+    the period), active_days and visit_days (days any of them was active, or visited), engaged_s
+    (the length of their sessions, as ``_common.sessions`` measures them)."""
 
     def build() -> ir.Table:
         cu = t["customers"]
@@ -134,9 +141,13 @@ def account_activity(t: Tables, p: Params) -> ir.Table:
             active_contacts=j.customer_id.nunique(), active_days=j.day.nunique(),
             visit_days=j.day.nunique(where=j.visits > 0),
         )
+        s = sessions(t, p)
+        sj = s.join(people, "customer_id")
+        time = sj.group_by(tid=sj.account_id).aggregate(engaged_s=sj.duration_s.sum())
         r = known.left_join(act, known.account_id == act.aid).select(
             known.account_id, known.contacts, active_contacts=act.active_contacts.fill_null(0),
             active_days=act.active_days.fill_null(0), visit_days=act.visit_days.fill_null(0))
+        r = r.left_join(time, r.account_id == time.tid).select(r, engaged_s=time.engaged_s.fill_null(0.0))
         r = r.mutate(active_share=safe_ratio(r.active_contacts, r.contacts))
         if "accounts" in t:
             ac = t["accounts"].select(acc="account_id", name="name", size_band="size_band")
@@ -183,6 +194,21 @@ def account_return_visits(t: Tables, p: Params) -> Computation:
     v = r.filter(r.visit_days > 0)
     value = safe_ratio((v.visit_days >= 2).cast("int64").sum(), v.count())
     return Computation(value=value, rows=r, needs=(_has_accounts(t),), order_by=("-visit_days", "account_id"))
+
+
+@_account_kpi("b2b.account_engaged_time", "Engaged time per active account (median)", Unit.SECONDS)
+def account_engaged_time(t: Tables, p: Params) -> Computation:
+    """Engaged time per account = the median, over accounts with an active contact in the period,
+    of the summed session lengths of all their contacts, in seconds.
+
+    Sessions as in ``trust.session_duration_median`` (the source's ``session_id`` or a 30-minute
+    gap; a session's length is its measured ``duration_s``, else first to last event). Rows per
+    account, as for ``b2b.buying_committee``.
+    """
+    r = account_activity(t, p)
+    e = r.filter(r.active_contacts > 0)
+    return Computation(value=e.engaged_s.median(), rows=r, needs=(_has_accounts(t),),
+                       order_by=("-engaged_s", "account_id"))
 
 
 # ------------------------------------------------------------------------------ revenue retention
