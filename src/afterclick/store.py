@@ -300,6 +300,7 @@ class Store:
         self.created = False
         #: Ingests found without a log row on opening: removed (writing) or hidden (read-only).
         self.unfinished: list[str] = []
+        self._hidden: list[str] = []  # those of them still in the tables (read-only): not shown
         self._lock: _WriteLock | None = None
         if connection is not None:
             self.con = connection
@@ -426,9 +427,16 @@ class Store:
             f"SELECT DISTINCT i FROM ({' UNION ALL '.join(parts)}) WHERE i IS NOT NULL "
             f"AND i NOT IN {logged} ORDER BY i").fetchall()
         self.unfinished = [i for (i,) in found]
+        self._hidden = list(self.unfinished)
         if not self.unfinished or self.read_only:
             return
-        self.forget(self.unfinished)
+        try:
+            self.forget(self.unfinished)
+        except duckdb.Error as exc:
+            if disk_full(exc) or "read-only" in str(exc).lower():
+                return  # hidden for now; removed by the next opening that can write
+            raise
+        self._hidden = []
 
     def forget(self, ingest_ids: Iterable[str]) -> None:
         """Delete every row of these ingests (canonical tables and quarantine), in one transaction."""
@@ -532,8 +540,8 @@ class Store:
     def _canonical(self, name: str) -> ibis.Table:
         """A canonical table's committed rows (see ``unfinished``), with all its stored columns."""
         t = self.con.table(name)
-        if self.unfinished and INGEST_ID in t.columns:
-            t = t.filter(t[INGEST_ID].isnull() | ~t[INGEST_ID].isin(self.unfinished))
+        if self._hidden and INGEST_ID in t.columns:
+            t = t.filter(t[INGEST_ID].isnull() | ~t[INGEST_ID].isin(self._hidden))
         return t
 
     def counts(self) -> dict[str, int]:
@@ -562,8 +570,8 @@ class Store:
         q = self.con.table(QUARANTINE)
         if ingest_id:
             q = q.filter(q.ingest_id == ingest_id)
-        if self.unfinished:
-            q = q.filter(~q.ingest_id.isin(self.unfinished))
+        if self._hidden:
+            q = q.filter(~q.ingest_id.isin(self._hidden))
         return q.execute()
 
     def ingest_log(self) -> pd.DataFrame:
