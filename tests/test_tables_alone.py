@@ -169,9 +169,11 @@ def test_messages_alone_give_text_and_community_kpis(messages_only):
 
 
 def test_attribution_with_orders_and_no_events_is_skipped_not_failed(orders_only):
-    for i in ("attribution.channels", "attribution.relationship"):
-        assert orders_only[i].status is Status.SKIPPED
-        assert orders_only[i].reason == "no events in this store (needs table events)"
+    # these orders name no campaign: there is no touch data at all
+    assert orders_only["attribution.campaigns"].status is Status.SKIPPED
+    assert orders_only["attribution.campaigns"].reason == "no touches in this store: no order names a campaign"
+    assert orders_only["attribution.relationship"].status is Status.SKIPPED
+    assert orders_only["attribution.relationship"].reason == "no events in this store (needs table events)"
 
 
 def test_events_without_clicks_and_orders_never_fail(tmp_path):
@@ -179,3 +181,37 @@ def test_events_without_clicks_and_orders_never_fail(tmp_path):
     results = _all(csv_store(tmp_path, events=events, transactions=TRANSACTIONS))
     _check_no_failure_and_plain_reasons(results)
     assert results["attribution.relationship"].status is not Status.FAILED
+
+
+def test_attribution_reads_the_campaigns_orders_name_without_events(tmp_path):
+    """No events: the touches are the campaigns on the orders, one per first purchase."""
+    orders = [
+        {"order_id": "o1", "customer_id": "a", "ts": "2025-01-05 10:00:00", "amount": 10.0, "campaign_id": "spring"},
+        {"order_id": "o2", "customer_id": "a", "ts": "2025-02-05 10:00:00", "amount": 10.0, "campaign_id": "summer"},
+        {"order_id": "o3", "customer_id": "b", "ts": "2025-01-06 10:00:00", "amount": 20.0, "campaign_id": "spring"},
+        {"order_id": "o4", "customer_id": "c", "ts": "2025-01-07 10:00:00", "amount": 30.0, "campaign_id": "summer"},
+        {"order_id": "o5", "customer_id": "d", "ts": "2025-01-08 10:00:00", "amount": 40.0, "campaign_id": ""},
+    ]
+    campaigns = [{"campaign_id": "spring", "name": "Spring sale", "channel": "email"},
+                 {"campaign_id": "summer", "name": "Summer", "channel": "social"}]
+    with afterclick.open(csv_store(tmp_path, transactions=orders, campaigns=campaigns), read_only=True) as ws:
+        by_campaign, by_channel = ws.kpi("attribution.campaigns"), ws.kpi("attribution.channels")
+        relationship = ws.kpi("attribution.relationship")
+    assert by_campaign.ok and by_campaign.value is None  # every journey is a purchase: no rate
+    assert by_campaign.notes[0].startswith("No events in this store: the touches are the campaigns the orders name")
+    last = by_campaign.rows[by_campaign.rows.model == "last_touch"].set_index("campaign_id")
+    # first purchases: a's (spring), b's (spring), c's (summer); d's order names no campaign
+    assert last.conversions.to_dict() == {"spring": 2.0, "summer": 1.0}
+    assert last.loc["spring", "name"] == "Spring sale"
+    first = by_channel.rows[by_channel.rows.model == "first_touch"].set_index("channel")
+    assert first.conversions.to_dict() == {"email": 2.0, "social": 1.0}
+    assert by_campaign.period.label == "whole period, 5 Jan 2025 to 5 Feb 2025"
+    assert relationship.status is Status.SKIPPED  # retention needs activity: the events
+    assert relationship.reason == "no events in this store (needs table events)"
+
+
+def test_attribution_without_events_or_orders_says_so(tmp_path):
+    with afterclick.open(csv_store(tmp_path, responses=RESPONSES), read_only=True) as ws:
+        r = ws.kpi("attribution.channels")
+    assert r.status is Status.SKIPPED
+    assert r.reason == "no events and no orders in this store (needs table events or transactions)"

@@ -379,7 +379,7 @@ def kpis(
         for col in ("name", "needs", "definition"):
             table.add_column(col)
         for k in REGISTRY:
-            table.add_row(k.id, k.name, ", ".join(k.requires), k.summary)
+            table.add_row(k.id, k.name, ", ".join(k.needs), k.summary)
         out.print(table)
         return
     with friendly_errors():

@@ -133,13 +133,16 @@ class Workspace:
             self._tables.replace(name, fresh.get(name))
 
     def missing_tables(self, k: KPI) -> list[str]:
-        return [name for name in k.requires if name not in self.tables]
+        missing = [name for name in k.requires if name not in self.tables]
+        if k.requires_any and not any(name in self.tables for name in k.requires_any):
+            missing.extend(k.requires_any)
+        return missing
 
     def clock(self, k: KPI) -> str | tuple[str, ...] | None:
         """The table(s) whose times give ``k``'s period: those it declares (the ones the store
         holds), else the first timed table it requires, else the first it uses that the store
         holds (themes: the survey answers, or the messages)."""
-        clock = k.clock
+        clock = k.clock or next((t for t in k.requires_any if t in TIMED_TABLES and t in self.tables), None)
         if isinstance(clock, tuple):
             held = tuple(t for t in clock if t in self.tables)
             return held[0] if len(held) == 1 else (held or None)
@@ -216,7 +219,7 @@ class Workspace:
         started = time.perf_counter()
         missing = [m for m in self.missing_tables(k) if m not in DERIVED_TABLES]
         if missing:
-            return KPIResult(**base, status=Status.SKIPPED, reason=absent_reason(missing))
+            return KPIResult(**base, status=Status.SKIPPED, reason=absent_reason(missing, any_of=k.requires_any))
         asked = p  # the user's bounds: what the default period leaves out is said against them
         try:
             p = self.review_params(p)
@@ -386,10 +389,14 @@ def _date(ts: pd.Timestamp) -> str:
 DERIVED_FROM = {"text_scores": ("messages", "responses"), "clv": ("transactions",)}
 
 
-def absent_reason(missing: list[str], present: Iterable[str] = ()) -> str:
+def absent_reason(missing: list[str], present: Iterable[str] = (), any_of: tuple[str, ...] = ()) -> str:
     """Why a KPI cannot run, in plain words: "no survey answers in this store (needs table
-    responses)"."""
+    responses)"; ``any_of``: the tables of which one would do."""
     words, present = [], set(present)
+    if any_of and all(m in missing for m in any_of):
+        missing = [m for m in missing if m not in any_of]
+        words.append(" and ".join(ABSENT[s].removesuffix(" in this store") for s in any_of)
+                     + " in this store (needs table " + " or ".join(any_of) + ")")
     for m in missing:
         sources = DERIVED_FROM.get(m)
         if sources and not present & set(sources):

@@ -30,12 +30,33 @@ LIFETIME_VALUE_TABLE, LIFETIME_VALUE_COLUMN = "clv", "predicted_clv"
 
 def _touches(t: Tables, p: Params, by: str) -> ir.Table:
     """customer_id, ts and ``key`` (channel, or campaign_id with organic clicks as NO_CAMPAIGN);
-    by campaign also ``campaign_name`` (the campaigns table's name, NULL where it has none)."""
+    by campaign also ``campaign_name`` (the campaigns table's name, NULL where it has none).
+
+    Without events, the touches are the campaigns the orders name (``transactions.campaign_id``;
+    by channel, that campaign's channel in the campaigns table): the only touch data there is."""
+    if "events" not in t:
+        return _order_touches(t, p, by)
     ev = events(t, p)
     ev = ev.filter(ev.event.isin(TOUCH_EVENTS) & ev.channel.notnull())
     if by == "channel":
         return ev.select("customer_id", "ts", key=ev.channel)
     touches = ev.select("customer_id", "ts", key=ev.campaign_id.fill_null(NO_CAMPAIGN))
+    return _named(t, touches)
+
+
+def _order_touches(t: Tables, p: Params, by: str) -> ir.Table:
+    tx = purchases(t, p)
+    tx = tx.filter(tx.campaign_id.notnull()).select("customer_id", "ts", key=tx.campaign_id)
+    if by == "channel":
+        if "campaigns" not in t:  # no channel to name: no touch
+            return tx.filter(ibis.literal(False))
+        c = t["campaigns"]
+        c = c.filter(c.channel.notnull()).select(cid=c.campaign_id, channel=c.channel)
+        return tx.join(c, tx.key == c.cid).select("customer_id", "ts", key=c.channel)
+    return _named(t, tx)
+
+
+def _named(t: Tables, touches: ir.Table) -> ir.Table:
     if "campaigns" not in t:
         return touches.mutate(campaign_name=ibis.null().cast("string"))
     c = t["campaigns"]
@@ -124,26 +145,39 @@ def credit(rows: pd.DataFrame, *, label: str, with_value: bool) -> pd.DataFrame:
     return out.rename(columns={"channel": label})
 
 
+#: Why the purchase KPIs, read from the orders' campaigns, give no headline rate.
+ORDER_TOUCHES = ("No events in this store: the touches are the campaigns the orders name, one per first "
+                 "purchase, so every model gives each campaign its share of first purchases, and every "
+                 "journey ends in a purchase by construction (no conversion rate to read).")
+
+
 def _computation(t: Tables, p: Params, journeys: ir.Table, *, label: str, value_note: str | None) -> Computation:
     per_journey = journeys.filter(journeys.position == 0)
-    value = safe_ratio(per_journey.converted.sum(), per_journey.count())
+    from_orders = "events" not in t
+    value = None if from_orders else safe_ratio(per_journey.converted.sum(), per_journey.count())
 
     def finish(rate, rows):
         if rows is None or len(rows) == 0 or rows.converted.sum() == 0:
             return Outcome(rate, None, notes=("No journey with a touch reached the outcome, so there "
                                               "is nothing to attribute.",))
-        notes = ["Touches are clicks that carry a channel; each model shares out the same outcomes. "
+        notes = [ORDER_TOUCHES if from_orders else
+                 "Touches are clicks that carry a channel; each model shares out the same outcomes. "
                  "Markov is the exact removal effect of a first-order chain; Shapley is the "
                  "simplified Shapley value (Zhao et al. 2018)."]
         if value_note:
             notes.append(value_note)
         return Outcome(rate, credit(rows, label=label, with_value=value_note is None), notes=tuple(notes))
 
-    return Computation(value=value, rows=journeys, finish=finish)
+    where = ("no order names a campaign" if label == "campaign_id" else
+             "no order names a campaign with a channel in the campaigns table")
+    why = ("no touches in this store: " + (where if from_orders else "no click carries a channel"))
+    return Computation(value=value, rows=journeys, finish=finish, needs=((per_journey.count(), why),))
 
 
+#: Purchases are credited to whatever touch data exists: clicks in the events, or else the
+#: campaigns the orders name.
 _COMMON = dict(family=Family.ATTRIBUTION, unit=Unit.FRACTION, direction=Direction.HIGHER,
-               uses=("transactions",))
+               requires=(), requires_any=("events", "transactions"), uses=("transactions",))
 
 
 @kpi("attribution.channels", name="Credit for first purchases, by channel",
@@ -156,6 +190,10 @@ def channels(t: Tables, p: Params) -> Computation:
     amount. Models: first touch, last touch, linear, position-based (40/20/40), Markov removal
     effect (exact first-order absorbing chain; Anderl et al. 2016) and simplified Shapley
     (Zhao et al. 2018). Headline: share of journeys ending in a purchase.
+
+    Without events the touches are the campaigns the orders name (``transactions.campaign_id``,
+    its channel from the campaigns table): each model then gives every channel its share of
+    first purchases, and there is no headline rate (every such journey is a purchase).
     """
     return _computation(t, p, purchase_journeys(t, p, "channel"), label="channel", value_note=None)
 
@@ -166,12 +204,14 @@ def campaigns(t: Tables, p: Params) -> Computation:
     """attribution.channels with campaigns as the touches' labels (organic clicks as "(no campaign)"),
     each named from the campaigns table.
 
-    Headline: share of journeys ending in a purchase.
+    Headline: share of journeys ending in a purchase. Without events the touches are the campaigns
+    the orders name (as in attribution.channels), with no headline rate.
     """
     return _computation(t, p, purchase_journeys(t, p, "campaign"), label="campaign_id", value_note=None)
 
 
-_REL = dict(_COMMON, uses=tuple(n for n in (LIFETIME_VALUE_TABLE,) if n in DERIVED_TABLES))
+_REL = dict(_COMMON, requires=("events",), requires_any=(),
+            uses=tuple(n for n in (LIFETIME_VALUE_TABLE,) if n in DERIVED_TABLES))
 _NO_LTV = ("Value is credited once predicted lifetime value is available; until then only "
            "retained customers are shared out.")
 

@@ -239,6 +239,9 @@ class KPI:
     #: The timed tables whose rows give the period, when not the first timed table it requires
     #: (a KPI that reads messages and events ends where the later of the two ends).
     timed_by: tuple[str, ...] = ()
+    #: Tables of which at least one is needed, besides ``requires`` (attribution: clicks in the
+    #: events, or else the campaigns the orders name). The first held gives the period.
+    requires_any: tuple[str, ...] = ()
 
     @property
     def clock(self) -> str | tuple[str, ...] | None:
@@ -247,6 +250,11 @@ class KPI:
         if self.timed_by:
             return self.timed_by
         return next((t for t in self.requires if t in TIMED_TABLES), None)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """The tables it needs, as ``kpis --list`` shows them ("events or transactions")."""
+        return (*self.requires, *((" or ".join(self.requires_any),) if self.requires_any else ()))
 
     @property
     def definition(self) -> str:
@@ -265,7 +273,8 @@ class Registry:
     def add(self, kpi: KPI) -> KPI:
         if kpi.id in self._kpis:
             raise ValueError(f"KPI id {kpi.id!r} is registered twice")
-        unknown = [t for t in (*kpi.requires, *kpi.uses, *kpi.timed_by) if t not in TABLE_NAMES and t not in DERIVED_TABLES]
+        unknown = [t for t in (*kpi.requires, *kpi.uses, *kpi.timed_by, *kpi.requires_any)
+                   if t not in TABLE_NAMES and t not in DERIVED_TABLES]
         if unknown:
             raise ValueError(f"KPI {kpi.id!r} needs unknown table(s) {unknown}")
         if not kpi.id.startswith(kpi.family.value + "."):
@@ -311,6 +320,7 @@ def kpi(
     value_label: str | None = None,
     span: str = "whole_period",
     timed_by: tuple[str, ...] = (),
+    requires_any: tuple[str, ...] = (),
 ) -> Callable[[ComputeFn], ComputeFn]:
     """Declare a KPI; the decorated function is its pure Ibis computation.
 
@@ -323,7 +333,8 @@ def kpi(
         REGISTRY.add(
             KPI(id=id, name=name, family=family, unit=unit, direction=direction,
                 requires=tuple(requires), compute=fn, uses=tuple(uses), headline=headline,
-                value_label=value_label, span=SPANS[span], timed_by=tuple(timed_by))
+                value_label=value_label, span=SPANS[span], timed_by=tuple(timed_by),
+                requires_any=tuple(requires_any))
         )
         return fn
 
