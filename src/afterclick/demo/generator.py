@@ -35,6 +35,10 @@ import pyarrow.compute as pc
 from afterclick.demo import brand as B
 from afterclick.schemas import EVENT_VOCABULARY, TABLES
 
+#: The tables the demo brand (a B2C shop with a community) writes; it runs no experiments and
+#: has no B2B side (``afterclick.demo.b2b`` is the B2B brand).
+BRAND_TABLES = ("events", "transactions", "messages", "responses", "content", "campaigns", "customers")
+
 #: Number of clicking customers per size. Events: small ~0.2M, medium ~1M, large ~10M.
 SIZES: dict[str, int] = {"small": 2_200, "medium": 11_000, "large": 105_000}
 
@@ -966,7 +970,7 @@ class _Sim:
                 if col not in tab.column_names:
                     tab = tab.append_column(col, pa.nulls(tab.num_rows, pa.string()))
             out[name] = tab.select(list(TABLES[name].columns)).to_pandas()
-        return {name: out[name] for name in TABLES if name in out}  # (the brand runs no experiments, no B2B)
+        return {name: out[name] for name in BRAND_TABLES}
 
     def _events_frame(self) -> pd.DataFrame:
         """The events as a DataFrame, column by column to keep the peak memory low.
@@ -1125,7 +1129,7 @@ def write_demo(folder: str | Path, size: str = "small", seed: int = 0) -> dict[s
     folder.mkdir(parents=True, exist_ok=True)
     tables = generate(size, seed)
     paths: dict[str, Path] = {}
-    for name in [n for n in TABLES if n in tables]:
+    for name in BRAND_TABLES:
         path = folder / f"{name}.parquet"
         tables.pop(name).to_parquet(path, index=False)
         paths[name] = path
