@@ -45,7 +45,14 @@ from afterclick.ingest.checks import _check, _mark_stored
 from afterclick.ingest.mapping import Mapping, load_mapping
 from afterclick.ingest.sources import _head, find_sources
 from afterclick.ingest.staging import _fingerprint, _Staged
-from afterclick.store import INGEST_ID, INGEST_LOG, QUARANTINE, Store, disk_full, disk_full_message
+from afterclick.store import (
+    INGEST_ID,
+    INGEST_LOG,
+    QUARANTINE,
+    Store,
+    disk_full,
+    disk_full_message,
+)
 
 
 @dataclass
