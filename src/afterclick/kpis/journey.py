@@ -45,7 +45,7 @@ def clicks(t: Tables, p: Params):
     next_referral, next_tx and second_tx (the next purchase and the one after it; NULL without
     transactions). Shared by the nowhere rate and the funnel: one ordered pass over the events.
     """
-    return t.shared(("clicks", p.start, p.end), lambda: _clicks(t, p))
+    return t.shared(("clicks", p.nowhere_minutes, p.start, p.end), lambda: _clicks(t, p))
 
 
 def _clicks(t: Tables, p: Params):
