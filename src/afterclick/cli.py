@@ -659,3 +659,4 @@ def attribution(
 
 # `init` and `goals` register themselves on `app` (goals, benchmarks and templates)
 import afterclick.cli_goals  # noqa: E402,F401
+import afterclick.cli_experiments  # noqa: E402,F401
