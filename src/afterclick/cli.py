@@ -63,6 +63,11 @@ class Size(StrEnum):
     large = "large"
 
 
+class Brand(StrEnum):
+    shop = "shop"
+    b2b = "b2b"
+
+
 class Grain(StrEnum):
     week = "week"
     month = "month"
@@ -476,15 +481,21 @@ def demo(
         "afterclick-demo.html"),
     keep_files: Annotated[Path | None, typer.Option(
         help="Also keep the generated source files (Parquet) in this folder.")] = None,
+    brand: Annotated[Brand, typer.Option(
+        help="shop: Mossbrook, a shop with a community (B2C); b2b: Larchwood, a software vendor's "
+             "leads, deals and subscriptions (--size does not apply).")] = Brand.shop,
 ) -> None:
-    """Generate a synthetic brand (18 months, all seven tables), ingest it like real data, compute
-    every KPI and write the report.
+    """Generate a synthetic brand, ingest it like real data, compute every KPI and write the report.
 
-    The brand has planted truths (docs/demo.md): a campaign that wins clicks but keeps nobody, one
-    with modest clicks and loyal customers, a liked-but-empty post beside a guide people save.
-    The demo store is rebuilt from scratch each time; a store holding other data is never touched.
+    The shop (18 months, seven tables) has planted truths (docs/demo.md): a campaign that wins
+    clicks but keeps nobody, one with modest clicks and loyal customers, a liked-but-empty post
+    beside a guide people save. The B2B brand plants a slow-but-strong webinar series, a paid
+    campaign of many MQLs that rarely convert, leads left untouched for a week, and rejected leads
+    that buy anyway. The demo store is rebuilt from scratch each time; a store holding other data
+    is never touched.
     """
     from afterclick.demo import write_demo
+    from afterclick.demo.b2b import write_b2b_demo
     from afterclick.store import Store, write_lock
 
     started = time.perf_counter()
@@ -498,8 +509,12 @@ def demo(
             Path(str(store) + suffix).unlink(missing_ok=True)
         with tempfile.TemporaryDirectory(prefix="afterclick-demo-") as tmp:
             folder = keep_files or Path(tmp)
-            with err.status(f"generating the {size.value} demo brand (seed {seed})…"):
-                write_demo(folder, size=size.value, seed=seed)
+            if brand is Brand.b2b:
+                with err.status(f"generating the B2B demo brand (seed {seed})…"):
+                    write_b2b_demo(folder, seed=seed)
+            else:
+                with err.status(f"generating the {size.value} demo brand (seed {seed})…"):
+                    write_demo(folder, size=size.value, seed=seed)
             with Store(store) as st:
                 summary = _run_ingest(st, folder, None)
         _print_ingest(summary, store)
@@ -507,8 +522,10 @@ def demo(
         with ws:
             results = _compute(ws)
             _keep_history(ws, results)
-            # Mossbrook sells in pounds sterling (docs/demo.md)
-            path = _write_report(ws, results, out_path, "Demo brand: relationship review", "£")
+            # Mossbrook sells in pounds sterling, Larchwood in dollars (docs/demo.md)
+            title, currency = (("B2B demo brand: relationship review", "$") if brand is Brand.b2b
+                               else ("Demo brand: relationship review", "£"))
+            path = _write_report(ws, results, out_path, title, currency)
     computed = sum(r.ok for r in results)
     out.print(f"{computed} of {len(results)} KPIs computed in {time.perf_counter() - started:.0f} s; "
               f"store {shown(store)}; report written to {shown(path)}. Open it in a browser.", highlight=False)
@@ -660,3 +677,4 @@ def attribution(
 # `init` and `goals` register themselves on `app` (goals, benchmarks and templates)
 import afterclick.cli_goals  # noqa: E402,F401
 import afterclick.cli_experiments  # noqa: E402,F401
+import afterclick.cli_monitor  # noqa: E402,F401  (`alerts`: KPI series judged, alert rules evaluated)
