@@ -18,6 +18,7 @@ import pytest
 from test_ingest import run, write
 from typer.testing import CliRunner
 
+import afterclick
 from afterclick.analysis.experiments import ROW_FIELDS, analyse, parse_split
 from afterclick.cli import app
 from afterclick.store import Store
@@ -153,9 +154,10 @@ def test_planted_signs_srm_and_aa(planted):
     assert not by["subject"].srm.flagged and not by["aa"].srm.flagged
     aa = [r for r in result.to_rows() if r["experiment_id"] == "aa" and r["p_adjusted"] is not None]
     assert len(aa) == 10 and all(r["p_adjusted"] >= 0.05 for r in aa)
-    one = analyse(st_path_store := Store(db, read_only=True), "aa")
-    st_path_store.close()
+    with afterclick.open(db, read_only=True) as ws:  # a workspace works as well as a store
+        one = analyse(ws, "aa")
     assert [e.experiment_id for e in one.experiments] == ["aa"]
+    assert one.to_rows() == [r for r in result.to_rows() if r["experiment_id"] == "aa"]
 
 
 def test_missing_tables_are_skipped_with_a_reason(tmp_path):
@@ -190,6 +192,8 @@ def test_cli_json_and_empty_store(planted, tmp_path):
     assert "sample-ratio" in split[0]["verdict"].lower() or "srm" in split[0]["verdict"].lower()
     table = runner.invoke(app, ["experiment", "--store", str(db), "--id", "subject"])
     assert table.exit_code == 0 and "won CTR" in table.stdout
+    missing = runner.invoke(app, ["experiment", "--store", str(db), "--id", "nope"])
+    assert missing.exit_code == 1 and "nope" in missing.stderr
     out = tmp_path / "x.csv"
     csv = runner.invoke(app, ["experiment", "--store", str(db), "--format", "csv", "--out", str(out)])
     assert csv.exit_code == 0, csv.output

@@ -16,7 +16,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from afterclick.cli import RawOpt, StoreOpt, _waiting, app, friendly_errors, out, shown
+from afterclick.cli import (
+    RawOpt,
+    StoreOpt,
+    _waiting,
+    app,
+    fail,
+    friendly_errors,
+    out,
+    shown,
+)
 
 # C1 controls, line and paragraph separators and bidi marks, written as \u escapes in the JSON text
 _JSON_UNSAFE = re.compile("[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -36,6 +45,10 @@ def _fmt(x: object, digits: int = 3) -> str:
     return shown(x)
 
 
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:+.1f} %"
+
+
 def _print_table(analysis) -> None:
     for e in analysis.experiments:
         title = e.experiment_id + (f" — {e.name}" if e.name else "")
@@ -43,14 +56,15 @@ def _print_table(analysis) -> None:
                   + ", ".join(f"{shown(v)} {n:,}" for v, n in e.counts.items()) + ")",
                   highlight=False, soft_wrap=True)
         out.print(shown(e.verdict), highlight=False, soft_wrap=True)
-        table = Table("metric", "variant", "n ctl", "n var", "control", "variant", "lift",
-                      "relative", "95 % interval", "p (Holm)")
+        table = Table("metric", "variant", "n control / variant", "control", "variant",
+                      "lift (95 % interval)", "relative", "p (Holm)")
         for r in e.to_rows():
-            table.add_row(shown(r["metric"]), shown(r["variant"]), _fmt(r["n_control"]),
-                          _fmt(r["n_variant"]), _fmt(r["mean_control"]), _fmt(r["mean_variant"]),
-                          _fmt(r["absolute"]), _fmt(r["relative"]),
-                          f"{_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}" if r["ci_low"] is not None
-                          else shown(r["status"]), _fmt(r["p_adjusted"], 2))
+            lift = (f"{_fmt(r['absolute'])} ({_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
+                    if r["ci_low"] is not None else shown(r["status"]))
+            table.add_row(shown(r["metric"]), shown(r["variant"]),
+                          f"{_fmt(r['n_control'])} / {_fmt(r['n_variant'])}",
+                          _fmt(r["mean_control"]), _fmt(r["mean_variant"]), lift,
+                          _pct(r["relative"]), _fmt(r["p_adjusted"], 2))
         out.print(table)
 
 
@@ -76,6 +90,8 @@ def experiment(
 
     with friendly_errors(), Store(store, read_only=True, on_wait=_waiting) as st:
         analysis = analyse(st, experiment_id)
+    if not analysis.experiments and experiment_id is not None:
+        raise fail(analysis.note or f"no experiment {experiment_id!r} in this store")
     if not analysis.experiments:
         out.print(shown(analysis.note or "no experiments in this store"), highlight=False, soft_wrap=True)
         return

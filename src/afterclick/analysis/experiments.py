@@ -251,7 +251,7 @@ def _experiment(eid: str, arms: pd.DataFrame, design: dict, skipped: dict[str, s
                               display={"ctr": "relative", "clicks": "relative"}, srm=srm)
     name = design.get("name")
     return ExperimentResult(eid, name if isinstance(name, str) else None, control, tuple(others),
-                            counts, srm, tuple(results), dict(skipped), verdicts)
+                            {v: counts[v] for v in order}, srm, tuple(results), dict(skipped), verdicts)
 
 
 def analyse(ws_or_store: Any, experiment_id: str | None = None) -> Analysis:
