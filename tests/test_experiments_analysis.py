@@ -154,6 +154,8 @@ def test_planted_signs_srm_and_aa(planted):
     assert not by["subject"].srm.flagged and not by["aa"].srm.flagged
     aa = [r for r in result.to_rows() if r["experiment_id"] == "aa" and r["p_adjusted"] is not None]
     assert len(aa) == 10 and all(r["p_adjusted"] >= 0.05 for r in aa)
+    assert by["aa"].primary == "return_30d" and by["aa"].plan.power < 0.8
+    assert "not enough data yet" in by["aa"].verdict and "power for a 5 % lift" in by["aa"].verdict
     with afterclick.open(db, read_only=True) as ws:  # a workspace works as well as a store
         one = analyse(ws, "aa")
     assert [e.experiment_id for e in one.experiments] == ["aa"]

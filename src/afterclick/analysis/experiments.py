@@ -23,11 +23,13 @@ from afterclick.stats.experiment import (
     NPS,
     Comparison,
     MeanStats,
+    PowerPlan,
     Proportion,
     RatioStats,
     SampleRatio,
     adjust_p_values,
     nps_test,
+    plan_for,
     proportion_test,
     ratio_test,
     srm_test,
@@ -36,6 +38,9 @@ from afterclick.stats.experiment import (
 )
 
 CORRECTION = "holm"
+#: the relative lift the power line is about, on the primary metric
+PLANNED_LIFT = 0.05
+DEFAULT_PRIMARY = "return_30d"
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class ExperimentResult:
     results: tuple[MetricResult, ...]
     skipped: dict[str, str]
     verdicts: dict[str, str]
+    primary: str = DEFAULT_PRIMARY
+    plan: PowerPlan | None = None
 
     @property
     def verdict(self) -> str:
@@ -218,6 +225,23 @@ def _srm(design: dict, order: list[str], counts: dict[str, int]) -> SampleRatio:
     return srm_test([counts[v] for v in order], weights)
 
 
+def _primary(design: dict, skipped: dict[str, str]) -> str | None:
+    """The declared primary metric when it is one of ours, else 30-day return; None if skipped."""
+    named = design.get("primary_metric")
+    chosen = named.strip() if isinstance(named, str) and named.strip() in LABELS else DEFAULT_PRIMARY
+    return None if chosen in skipped else chosen
+
+
+def _plan(metric: str | None, arms: dict[str, pd.Series], control: str) -> PowerPlan | None:
+    """Power for a 5 % relative lift on the primary metric at the control arm's size, and the
+    days more at the traffic seen so far (assigned per arm per day of assignment)."""
+    if metric is None or metric == "nps":
+        return None
+    row = arms[control]
+    days = max(1.0, (float(row["last_s"]) - float(row["first_s"])) / M.DAY + 1)
+    return plan_for(_stats(metric, row), PLANNED_LIFT, float(row["n"]) / days)
+
+
 def _correct(results: list[MetricResult]) -> list[MetricResult]:
     """Holm over every tested metric × variant, absolute and relative lifts each as a family."""
     done = [r for r in results if r.comparison is not None]
@@ -244,14 +268,18 @@ def _experiment(eid: str, arms: pd.DataFrame, design: dict, skipped: dict[str, s
             c = _test(m.id, _stats(m.id, rows[control]), _stats(m.id, rows[v]))
             results.append(MetricResult(m.id, v, c))
     results = _correct(results)
+    primary = _primary(design, skipped)
+    power = _plan(primary, rows, control)
     verdicts = {}
     for v in others:
         mine = {r.metric: r.comparison for r in results if r.variant == v and r.comparison}
         verdicts[v] = verdict(v, mine, labels=LABELS, vanity=VANITY,
-                              display={"ctr": "relative", "clicks": "relative"}, srm=srm)
+                              display={"ctr": "relative", "clicks": "relative"}, srm=srm,
+                              plan=power)
     name = design.get("name")
     return ExperimentResult(eid, name if isinstance(name, str) else None, control, tuple(others),
-                            {v: counts[v] for v in order}, srm, tuple(results), dict(skipped), verdicts)
+                            {v: counts[v] for v in order}, srm, tuple(results), dict(skipped), verdicts,
+                            primary or DEFAULT_PRIMARY, power)
 
 
 def analyse(ws_or_store: Any, experiment_id: str | None = None) -> Analysis:

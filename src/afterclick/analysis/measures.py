@@ -47,9 +47,10 @@ def _assigned(tables: dict[str, ir.Table]) -> ir.Table:
 
 
 def arm_counts(tables: dict[str, ir.Table]) -> ir.Table:
-    """Assigned customers per (experiment_id, variant)."""
+    """Assigned customers per (experiment_id, variant), with the first and last assignment."""
     a = tables["assignments"]
-    return a.group_by(["experiment_id", "variant"]).aggregate(n=a.count())
+    return a.group_by(["experiment_id", "variant"]).aggregate(
+        n=a.count(), first_s=a.ts.min().epoch_seconds(), last_s=a.ts.max().epoch_seconds())
 
 
 def _per_customer(a: ir.Table, facts: ir.Table, metrics: dict) -> ir.Table:
