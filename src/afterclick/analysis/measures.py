@@ -4,7 +4,8 @@ Every metric is measured per assigned customer from the assignment time on. The 
 by (experiment_id, variant) and return sums only (n, Σx, Σx², cross products), so the same
 expressions run on any Ibis backend; nothing is pulled into pandas before the aggregate runs.
 
-Definitions (``DAY`` = 86,400 s, ``Δ`` = event time − assignment time, in seconds):
+Definitions (``DAY`` = 86,400 s, ``Δ`` = event time − assignment time, in seconds with the
+microseconds kept, the same double on DuckDB and Spark):
 
 * return within N days (7, 30, 90): a non-impression event with 0 < Δ ≤ N days; only customers
   assigned at least N days before the data's end count for window N.
@@ -23,34 +24,36 @@ import math
 import ibis
 import ibis.expr.types as ir
 
+from afterclick.kpis._common import epoch_s
+
 DAY = 86_400
 RETURN_WINDOWS = (7, 30, 90)
 ACTIVE_WEEKS = 8
 VALUE_DAYS = 90
 
 
-def data_end(tables: dict[str, ir.Table]) -> int | None:
+def data_end(tables: dict[str, ir.Table]) -> float | None:
     """The latest event or order time (epoch seconds): the data's end, against which windows
     are eligible. One small aggregate per table, executed here."""
     ends = []
     for name in ("events", "transactions"):
         if name in tables:
-            v = tables[name].ts.max().epoch_seconds().execute()
+            v = epoch_s(tables[name].ts).max().execute()
             if v is not None and not math.isnan(v):
-                ends.append(int(v))
+                ends.append(float(v))
     return max(ends) if ends else None
 
 
 def _assigned(tables: dict[str, ir.Table]) -> ir.Table:
     a = tables["assignments"]
-    return a.select(a.experiment_id, a.customer_id, a.variant, a_s=a.ts.epoch_seconds())
+    return a.select(a.experiment_id, a.customer_id, a.variant, a_s=epoch_s(a.ts))
 
 
 def arm_counts(tables: dict[str, ir.Table]) -> ir.Table:
     """Assigned customers per (experiment_id, variant), with the first and last assignment."""
     a = tables["assignments"]
     return a.group_by(["experiment_id", "variant"]).aggregate(
-        n=a.count(), first_s=a.ts.min().epoch_seconds(), last_s=a.ts.max().epoch_seconds())
+        n=a.count(), first_s=epoch_s(a.ts).min(), last_s=epoch_s(a.ts).max())
 
 
 def _per_customer(a: ir.Table, facts: ir.Table, metrics: dict) -> ir.Table:
@@ -65,16 +68,16 @@ def _per_customer(a: ir.Table, facts: ir.Table, metrics: dict) -> ir.Table:
                       *[per[c] for c in metrics(j)])
 
 
-def event_sums(tables: dict[str, ir.Table], end: int) -> ir.Table:
+def event_sums(tables: dict[str, ir.Table], end: float) -> ir.Table:
     """Return windows, active weeks, clicks and impressions, summed per arm."""
     e = tables["events"]
-    facts = e.select(e.customer_id, e.event, f_s=e.ts.epoch_seconds())
+    facts = e.select(e.customer_id, e.event, f_s=epoch_s(e.ts))
 
     def metrics(j: ir.Table) -> dict:
         visit = (j.event != "impression") & (j.d > 0)
         return {
             "ret_s": ibis.ifelse(visit, j.d, None).min(),
-            "weeks": ibis.ifelse(visit & (j.d < ACTIVE_WEEKS * 7 * DAY), j.d // (7 * DAY),
+            "weeks": ibis.ifelse(visit & (j.d < ACTIVE_WEEKS * 7 * DAY), (j.d // (7 * DAY)).cast("int64"),
                                  None).nunique(),
             "clicks": ((j.event == "click") & (j.d >= 0)).cast("int64").sum(),
             "impressions": ((j.event == "impression") & (j.d >= 0)).cast("int64").sum(),
@@ -96,10 +99,10 @@ def event_sums(tables: dict[str, ir.Table], end: int) -> ir.Table:
     return c.group_by(["experiment_id", "variant"]).aggregate(**aggs)
 
 
-def order_sums(tables: dict[str, ir.Table], end: int) -> ir.Table:
+def order_sums(tables: dict[str, ir.Table], end: float) -> ir.Table:
     """Repeat purchase and revenue within 90 days, summed per arm (eligible customers only)."""
     t = tables["transactions"]
-    facts = t.select(t.customer_id, t.amount, f_s=t.ts.epoch_seconds())
+    facts = t.select(t.customer_id, t.amount, f_s=epoch_s(t.ts))
 
     def metrics(j: ir.Table) -> dict:
         inside = (j.d >= 0) & (j.d < VALUE_DAYS * DAY)
@@ -121,7 +124,7 @@ def survey_sums(tables: dict[str, ir.Table]) -> ir.Table:
     r = r.filter(r.survey.isin(["nps", "csat"]) & r.score.notnull())
     a = _assigned(tables)
     j = a.join(r, a.customer_id == r.customer_id).select(
-        a.experiment_id, a.customer_id, a.variant, r.survey, r.score, d=r.ts.epoch_seconds() - a.a_s)
+        a.experiment_id, a.customer_id, a.variant, r.survey, r.score, d=epoch_s(r.ts) - a.a_s)
     j = j.filter(j.d >= 0)
     first = j.group_by(["experiment_id", "customer_id", "variant", "survey"]).aggregate(
         score=j.score.argmin(j.d))
