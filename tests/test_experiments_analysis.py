@@ -10,6 +10,8 @@ The per-arm counts are checked against a pandas computation of the same definiti
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -205,3 +207,35 @@ def test_cli_json_and_empty_store(planted, tmp_path):
     run(tmp_path / "e.duckdb", src)
     empty = runner.invoke(app, ["experiment", "--store", str(tmp_path / "e.duckdb")])
     assert empty.exit_code == 0 and len(empty.stdout.strip().splitlines()) == 1
+
+
+def test_spark_gives_the_same_rows(planted, tmp_path):
+    """The same aggregates on a local Spark session: every row identical to DuckDB's."""
+    pytest.importorskip("pyspark", reason="PySpark is not installed (pip install -e '.[spark]')")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java is not installed (PySpark needs a JVM)")
+    import ibis
+    from pyspark.sql import SparkSession
+
+    db, _ = planted
+    with afterclick.open(db, read_only=True) as ws:
+        duck = analyse(ws).to_rows()
+        for name in ws.store.table_names():
+            ws.store.raw.execute(f"COPY \"{name}\" TO '{tmp_path / name}.parquet' (FORMAT parquet)")
+    before = SparkSession.getActiveSession()  # another module's session is left running
+    spark = (SparkSession.builder.master("local[2]").appName("afterclick-experiments")
+             .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "2")
+             .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC").getOrCreate())
+    try:
+        for p in tmp_path.glob("*.parquet"):
+            spark.read.parquet(str(p)).createOrReplaceTempView(p.stem)
+        rows = analyse(afterclick.open(ibis.pyspark.connect(spark))).to_rows()
+    finally:
+        if before is None:
+            spark.stop()
+    assert len(rows) == len(duck) == 30
+    for a, b in zip(duck, rows, strict=True):
+        assert a.keys() == b.keys()
+        for k, x in a.items():
+            assert b[k] == (pytest.approx(x, rel=1e-9, abs=1e-12) if isinstance(x, float) else x), k
