@@ -121,7 +121,10 @@ def ingest_child(store: str, source: str, result: str, kill_at: str | None = Non
                "already_stored": s.already_stored, "quarantined": s.quarantined, "adds_up": s.adds_up}
     except (StoreError, Exception) as exc:  # noqa: BLE001 (reported to the parent as text)
         out = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    Path(result).write_text(json.dumps(out))
+    # written whole or not at all: a kill while writing must not leave half a result behind
+    tmp = Path(result + ".part")
+    tmp.write_text(json.dumps(out))
+    os.replace(tmp, result)
 
 
 def hold_store(store: str, ready, release) -> None:
