@@ -198,45 +198,6 @@ def _keep_history(ws, results) -> None:
                   "its history", highlight=False, soft_wrap=True)
 
 
-def _waiting(message: str) -> None:
-    """The one line a command prints when another run holds the store and it waits."""
-    err.print(shown(message), highlight=False, soft_wrap=True)
-
-
-def _workspace(path: Path, params: dict, keep_history: bool):
-    """A workspace on ``path`` and whether this run's KPI values go into the store's history.
-
-    Opened for writing only when they do (text scores are then kept too); a read-only store is
-    read, and says so in one line.
-    """
-    from afterclick.kpis.base import Params
-    from afterclick.store import Store, StoreReadOnly
-    from afterclick.workspace import Workspace
-
-    if keep_history:
-        try:
-            return Workspace(Store(path, on_wait=_waiting), Params(**params)), True
-        except StoreReadOnly as exc:
-            err.print(f"note: {shown(str(exc))}; reading it without keeping this run's KPI values "
-                      "in its history", highlight=False, soft_wrap=True)
-    return Workspace(Store(path, read_only=True, on_wait=_waiting), Params(**params)), False
-
-
-def _keep_history(ws, results) -> None:
-    """Save the run's headline values; a full disk costs the history, not the command."""
-    import duckdb
-
-    from afterclick.store import disk_full
-
-    try:
-        ws.snapshot(results)
-    except duckdb.Error as exc:
-        if not disk_full(exc):
-            raise
-        err.print("note: no space left on the store's disk; this run's KPI values were not kept in "
-                  "its history", highlight=False, soft_wrap=True)
-
-
 def _file_label(path: str, source: str) -> str:
     """A file (or a pattern such as by-day/*.csv) as the person named it: from the source folder."""
     p, src = Path(path), Path(source)
