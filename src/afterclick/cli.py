@@ -276,8 +276,10 @@ def _compute(ws, ids=None, family=None):
     return results
 
 
-def _write_report(ws, results, path: Path, title: str, currency: str | None = None) -> Path:
+def _write_report(ws, results, path: Path, title: str, currency: str | None = None,
+                  template: str | None = None) -> Path:
     from afterclick.report import write_report
+    from afterclick.report.sections import SectionContext, build_sections
 
     p = ws.params
     meta = {
@@ -285,7 +287,8 @@ def _write_report(ws, results, path: Path, title: str, currency: str | None = No
         "row_counts": ws.store.counts(), "generated_at": datetime.now(UTC), "version": __version__,
         "currency": currency,
     }
-    return write_report(path, results, title=title, meta=meta)
+    sections = build_sections(SectionContext(ws=ws, results={r.id: r for r in results}, template=template))
+    return write_report(path, results, title=title, meta=meta, sections=sections)
 
 
 @app.command()

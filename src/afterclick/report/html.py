@@ -116,6 +116,7 @@ def render_report(
     meta: ReportMeta | Mapping[str, Any] | None = None,
     mask: bool = True,
     max_rows: int = 50,
+    sections: Iterable[Any] = (),
 ) -> str:
     """The report as one HTML document (a string).
 
@@ -132,8 +133,12 @@ def render_report(
         Replace e-mail addresses and phone numbers in data text (names, rows, reasons).
     max_rows
         Breakdown tables show at most this many rows.
+    sections
+        ``afterclick.report.sections.Section`` objects (what changed, experiments, goals…):
+        ``first`` ones right after the headline chart, the others after the KPI charts.
     """
     meta = ReportMeta.coerce(meta)
+    extra = [_section_view(s, i, meta, max_rows, mask) for i, s in enumerate(sections)]
     results = [_masked(r) if mask else r for r in results]
     by_id: dict[str, KPIResult] = {}
     for r in results:
@@ -175,6 +180,8 @@ def render_report(
 
     context = {
         "title": title,
+        "first_sections": [s for s in extra if s["first"]],
+        "later_sections": [s for s in extra if not s["first"]],
         "meta": _meta_view(meta),
         "charts": charts,
         "sections": sections,
@@ -189,7 +196,8 @@ def render_report(
         },
         "masked": mask,
         "css": _asset("report.css"),
-        "plotly_js": _plotly_js() if any(c["figure_json"] for c in charts) else "",
+        "plotly_js": _plotly_js() if any(c["figure_json"] for c in charts)
+        or any(card["figure_json"] for x in extra for card in x["cards"]) else "",
         "plotly_config": _script_json(PLOTLY_CONFIG),
     }
     return _environment().get_template("report.html").render(context)
@@ -244,6 +252,47 @@ def _chart_view(
         "kpi": _kpi_view(result, meta, max_rows, with_table=True),
         "chips": chips,
         "definitions": [_kpi_view(r, meta, 0, with_table=False) for r in (result, *companions)],
+    }
+
+
+def _section_view(section: Any, n: int, meta: ReportMeta, max_rows: int, mask: bool) -> dict[str, Any]:
+    """A report section (see ``afterclick.report.sections``) as template data, every text masked."""
+    def text(t: Any) -> str:
+        return mask_pii(str(t)) if mask else str(t)
+
+    cards = []
+    for i, card in enumerate(section.cards):
+        figure_json = None
+        problem = None
+        if card.figure is not None:
+            try:
+                figure_json = _figure_json(card.figure)
+            except Exception as exc:  # as for KPI charts: one broken chart must not cost the report
+                warnings.warn(f"chart '{card.title}' in section {section.title} failed: {exc}", stacklevel=2)
+                problem = f"The chart could not be drawn: {exc}"
+        rows = card.table
+        if mask and rows is not None and not rows.empty:
+            rows = rows.copy()
+            for c in rows.columns:
+                if rows[c].dtype == object or pd.api.types.is_string_dtype(rows[c]):
+                    rows[c] = rows[c].map(lambda v: mask_pii(v) if isinstance(v, str) else v)
+        cards.append({
+            "title": text(card.title),
+            "eyebrow": text(card.eyebrow) if card.eyebrow else None,
+            "sentences": [text(x) for x in card.sentences],
+            "notes": [text(x) for x in card.notes],
+            "figure_id": f"section-{n}-figure-{i}",
+            "figure_json": figure_json,
+            "problem": problem,
+            "table": _table(rows, max_rows, meta) if max_rows > 0 else None,
+        })
+    return {
+        "key": section.key,
+        "anchor": f"section-{section.key}",
+        "title": text(section.title),
+        "lede": text(section.lede) if section.lede else None,
+        "first": bool(section.first),
+        "cards": cards,
     }
 
 
