@@ -7,9 +7,15 @@ and ``spark`` (needs PySpark and Java). ``pytest -m "not spark"`` leaves the Spa
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 
 import pytest
+
+# Tests run strict: a KPI that raises fails its test with the real exception and traceback,
+# instead of becoming a "failed" card that a test may never look at. A test of the failed-card
+# path opts out with ``Workspace(..., strict=False)`` (or ``ws.strict = False``).
+os.environ.setdefault("AFTERCLICK_STRICT", "1")
 
 
 def pytest_report_header(config) -> str:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -38,12 +39,27 @@ def register_preparer(table: str, fn: Preparer) -> None:
     PREPARERS[table] = fn
 
 
-class Workspace:
-    """Compute KPIs over a store's canonical tables (any Ibis backend)."""
+#: Set to "1" (the test suite and ``afterclick --strict`` do) to make workspaces strict by default.
+STRICT_ENV = "AFTERCLICK_STRICT"
 
-    def __init__(self, store: Store, params: Params | None = None):
+
+def strict_default() -> bool:
+    """Whether a workspace opened without ``strict=`` is strict: ``AFTERCLICK_STRICT=1``."""
+    return os.environ.get(STRICT_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+class Workspace:
+    """Compute KPIs over a store's canonical tables (any Ibis backend).
+
+    ``strict``: raise a KPI's exception as it is, instead of reporting the KPI as failed with the
+    exception's first line (the default, so that one KPI failing does not sink a report); None
+    reads ``AFTERCLICK_STRICT``. A KPI whose data is absent is skipped either way.
+    """
+
+    def __init__(self, store: Store, params: Params | None = None, *, strict: bool | None = None):
         self.store = store
         self.params = params or Params()
+        self.strict = strict_default() if strict is None else strict
         self._tables: Tables | None = None
         self._prepared: set[str] = set()
 
@@ -225,6 +241,8 @@ class Workspace:
             p = self.review_params(p)
             self.prepare(k)
         except Exception as exc:
+            if self.strict:
+                raise
             return KPIResult(**base, status=Status.FAILED, reason=_one_line(exc),
                              elapsed_s=time.perf_counter() - started)
         missing = self.missing_tables(k)  # a derived table its preparer could not fill
@@ -261,7 +279,9 @@ class Workspace:
         except Skip as why:
             return KPIResult(**base, status=Status.SKIPPED, reason=str(why),
                              elapsed_s=time.perf_counter() - started)
-        except Exception as exc:  # one KPI failing must not sink the report
+        except Exception as exc:  # one KPI failing must not sink the report (unless strict)
+            if self.strict:
+                raise
             return KPIResult(**base, status=Status.FAILED, reason=_one_line(exc),
                              elapsed_s=time.perf_counter() - started)
         return KPIResult(**base, status=Status.COMPUTED, value=value, rows=rows, ci=ci,
@@ -443,14 +463,14 @@ def _one_line(exc: BaseException) -> str:
 
 
 def open(location: str | Path | ibis.BaseBackend | None = None, *, read_only: bool = False,
-         **params: Any) -> Workspace:
+         strict: bool | None = None, **params: Any) -> Workspace:
     """Open a workspace on a DuckDB file (default ``afterclick.duckdb``), an Ibis URL or an Ibis
-    connection that already holds the canonical tables."""
+    connection that already holds the canonical tables. ``strict``: see :class:`Workspace`."""
     if isinstance(location, ibis.BaseBackend):
         store = Store(connection=location)
     else:
         store = Store(location, read_only=read_only)
-    return Workspace(store, Params(**params))
+    return Workspace(store, Params(**params), strict=strict)
 
 
 # Preparers of the derived tables, registered once ``register_preparer`` exists (the KPI modules
