@@ -63,14 +63,17 @@ CUSTOMERS = [("p1", "A1"), ("p2", "A1"), ("p3", "A2"), ("p4", "A3"), ("p5", "A4"
              ("p7", "A2"), ("p8", None)]
 ACCOUNTS = [("A1", "Alder", "1-50"), ("A2", "Birch", "51-200"), ("A3", "Cedar", "51-200"), ("A4", "Dogwood", "201+")]
 
-EVENTS = [  # customer_id, ts, event, duration_s
-    ("p1", "2025-05-01 10:00", "visit", 120.0), ("p1", "2025-05-02 10:00", "click", None),
-    ("p1", "2025-05-02 10:10", "visit", None),  # a session of 10 minutes with the click
-    ("p2", "2025-05-03 10:00", "visit", 300.0),
-    ("p4", "2025-05-01 10:00", "visit", 60.0),  # L3 engaged after its rejection
-    ("p5", "2025-04-07 12:00", "visit", 30.0),  # before L4's rejection: not "afterwards"
-    ("p5", "2025-05-01 10:00", "impression", None),  # an impression is not engagement
-    ("p8", "2025-06-20 10:00", "click", None),  # L7 engaged after its rejection
+EVENTS = [  # customer_id, ts, event, duration_s, channel
+    ("p1", "2025-05-01 10:00", "visit", 120.0, "direct"), ("p1", "2025-05-02 10:00", "click", None, None),
+    ("p1", "2025-05-02 10:10", "visit", None, None),  # a session of 10 minutes with the click
+    ("p2", "2025-05-03 10:00", "visit", 300.0, "branded_search"),
+    ("p4", "2025-05-01 10:00", "visit", 60.0, "organic_search"),  # L3 engaged after its rejection
+    ("p4", "2025-05-10 10:00", "download", None, None),  # a deep interaction: A3 trusting in May
+    ("p5", "2025-04-07 12:00", "visit", 30.0, "organic_search"),  # before L4's rejection: not "afterwards"
+    ("p5", "2025-05-01 10:00", "impression", None, None),  # an impression is not engagement
+    ("p8", "2025-06-20 10:00", "click", None, None),  # L7 engaged after its rejection
+    # p6 (no account) visits twice before becoming lead L5 on 5 May: an anonymous visitor made known
+    ("p6", "2025-03-01 10:00", "visit", 10.0, "direct"), ("p6", "2025-03-15 10:00", "visit", 10.0, None),
 ]
 TRANSACTIONS = [("o1", "p8", "2025-07-01 10:00", 50.0)]  # L7 bought anyway
 
@@ -99,7 +102,7 @@ def frames() -> dict[str, pd.DataFrame]:
                                               "source_campaign_id", "primary_contact_id"]),
         "customers": pd.DataFrame(CUSTOMERS, columns=["customer_id", "account_id"]),
         "accounts": pd.DataFrame(ACCOUNTS, columns=["account_id", "name", "size_band"]),
-        "events": pd.DataFrame(EVENTS, columns=["customer_id", "ts", "event", "duration_s"]),
+        "events": pd.DataFrame(EVENTS, columns=["customer_id", "ts", "event", "duration_s", "channel"]),
         "transactions": pd.DataFrame(TRANSACTIONS, columns=["order_id", "customer_id", "ts", "amount"]),
         "subscriptions": pd.DataFrame(subscriptions(), columns=["account_id", "customer_id", "month", "mrr"]),
     }
@@ -170,6 +173,19 @@ EXPECTED = {
     "b2b.nrr": 2800 / 3600,
     "b2b.grr": (1000 + 0 + 1200 + 100) / 3600,
     "b2b.logo_retention": 3 / 4,
+    # leads a year old: L1 (D1 won 10,000 at 14 days), L2 (D2 lost), L3 (D3 won 8,000 at 182 days)
+    "b2b.campaign_year": (10000 + 8000) / 3,
+    # every deal but D9 (no source, nobody of A5 met a campaign): D5 names p6, lead L5 of "paid"
+    "b2b.pipeline_influenced": 33000.0 - 2000.0,
+    # first active ever: p1, p2, p4, p5, p6, p8 (p5's impression is not activity)
+    "b2b.new_visitors": 6,
+    # visits naming a channel: p1 direct, p2 branded, p4 and p5 organic, p6 direct (not p6's second)
+    "b2b.direct_branded_share": 3 / 5,
+    # anonymous at the first visit: p2 (never a lead) and p6 (a lead 65 days on); p1, p4, p5, p8
+    # were leads before they first visited
+    "b2b.anonymous_to_known": 1 / 2,
+    # May 2025 (the last complete month of the events): A1 and A4 engaged, A3 trusting (download)
+    "b2b.account_ladder": 1 / 3,
 }
 
 

@@ -39,6 +39,12 @@ CAMPAIGNS = {
     EVENTS: (500, 0.25, (15, 120), 0.35, 10000.0),
 }
 SPEND = {WEBINAR: 40000.0, PAID: 120000.0, EVENTS: 60000.0}
+#: The channel each campaign reaches people through.
+CHANNELS = {WEBINAR: "email", PAID: "paid-social", EVENTS: "events"}
+#: Colleagues' visits: the share that follows a campaign click (a touch of one of the three
+#: campaigns, chosen evenly), and the share of the others arriving direct or by branded search,
+#: rising from the first to the last day of the data (awareness growing); the rest organic search.
+CLICK_SHARE, DIRECT_BRANDED = 0.3, (0.15, 0.45)
 FAST_SHARE, SLOW_ODDS = 2 / 3, 0.5
 REJECT_SHARE, BUY_ANYWAY, VISIT_AGAIN = 0.25, 0.20, 0.60
 REASONS = (("not ready to buy", 0.5), ("not a fit", 0.3), ("no budget", 0.2))
@@ -47,6 +53,9 @@ REASONS = (("not ready to buy", 0.5), ("not a fit", 0.3), ("no budget", 0.2))
 class _World:
     def __init__(self, seed: int):
         self.rng = np.random.default_rng(seed)
+        # the marketing side (channels, clicks) draws from its own stream: leads and deals stay
+        # what they were before it existed
+        self.web = np.random.default_rng(seed + 1)
         self.leads, self.deals, self.events, self.people, self.n_deals = [], [], [], [], 0
 
     def at(self, base: pd.Timestamp, days: float) -> pd.Timestamp:
@@ -76,14 +85,17 @@ class _World:
                "owner": rng.choice(["ana", "ben", "chloe"]), "reason": None}
         mql = self.at(entered, rng.uniform(0, 2))
         self.leads += [dict(row, ts=entered, status="inquiry"), dict(row, ts=mql, status="mql")]
-        self.events.append({"customer_id": person, "ts": self.at(entered, -0.01), "event": "visit"})
+        self.events += [{"customer_id": person, "ts": self.at(entered, -0.01), "event": "visit",
+                         "channel": CHANNELS[campaign], "campaign_id": None},
+                        {"customer_id": person, "ts": entered, "event": "lead", "channel": CHANNELS[campaign],
+                         "campaign_id": campaign}]  # the form filled
         if account is not None:  # colleagues: up to three more contacts, each visiting once or twice
             for k in range(rng.integers(0, 4)):
                 self.people.append({"customer_id": f"{person}-{k}", "account_id": account})
                 for _ in range(rng.integers(1, 3)):
                     when = self.at(entered, rng.uniform(0, 120))
                     if when < DATA_END:
-                        self.events.append({"customer_id": f"{person}-{k}", "ts": when, "event": "visit"})
+                        self.colleague_visit(f"{person}-{k}", when)
         fast = rng.random() < FAST_SHARE
         touch = rng.uniform(0.05, 5) if fast else (rng.uniform(8, 40) if rng.random() < 0.5 else None)
         converts = rng.random() < odds * (1 if fast else SLOW_ODDS)
@@ -105,12 +117,31 @@ class _World:
         else:
             self.leads.append(dict(row, ts=t, status="sal"))
 
+    def colleague_visit(self, person: str, when: pd.Timestamp) -> None:
+        web = self.web
+        if web.random() < CLICK_SHARE:
+            campaign = str(web.choice(list(CAMPAIGNS)))
+            self.events.append({"customer_id": person, "ts": self.at(when, -0.001), "event": "click",
+                                "channel": CHANNELS[campaign], "campaign_id": campaign})
+            channel = CHANNELS[campaign]
+        else:
+            low, high = DIRECT_BRANDED
+            progress = (when - START) / (DATA_END - START)
+            if web.random() < low + (high - low) * progress:
+                channel = "direct" if web.random() < 0.5 else "branded_search"
+            else:
+                channel = "organic_search"
+        self.events.append({"customer_id": person, "ts": when, "event": "visit", "channel": channel,
+                            "campaign_id": None})
+
     def after_rejection(self, i, person, account, rejected) -> None:
         rng = self.rng
         if rng.random() < VISIT_AGAIN:
             for _ in range(rng.integers(1, 4)):
-                self.events.append({"customer_id": person, "ts": self.at(rejected, rng.uniform(1, 200)),
-                                    "event": "visit"})
+                when = self.at(rejected, rng.uniform(1, 200))
+                if when < DATA_END:
+                    self.events.append({"customer_id": person, "ts": when, "event": "visit",
+                                        "channel": "direct", "campaign_id": None})
         if rng.random() < BUY_ANYWAY:
             created = self.at(rejected, rng.uniform(100, 300))
             if created < DATA_END:
@@ -154,9 +185,10 @@ def generate_b2b(seed: int = 7) -> dict[str, pd.DataFrame]:
         "deals": deals,
         "deal_stages": deals.assign(stage="created", ts=deals.created_at)[["deal_id", "stage", "ts"]],
         "subscriptions": subscriptions(deals, w.rng),
-        "events": pd.DataFrame(w.events).assign(channel=None, campaign_id=None),
-        "campaigns": pd.DataFrame({"campaign_id": list(SPEND), "name": list(SPEND), "channel": "paid",
-                                   "objective": "leads", "spend": list(SPEND.values())}),
+        "events": pd.DataFrame(w.events),
+        "campaigns": pd.DataFrame({"campaign_id": list(SPEND), "name": list(SPEND),
+                                   "channel": [CHANNELS[c] for c in SPEND],
+                                   "objective": "conversion", "spend": list(SPEND.values())}),
     }
 
 

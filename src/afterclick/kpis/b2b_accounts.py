@@ -20,6 +20,7 @@ from afterclick.kpis._common import (
     sessions,
 )
 from afterclick.kpis.b2b import days_between, with_interval
+from afterclick.kpis.b2b_intervals import pipeline_finish, retention_finish
 from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -45,10 +46,22 @@ def pipeline(t: Tables, p: Params) -> ir.Table:
             won=d.won.cast("int64").sum(), lost=d.lost.cast("int64").sum(),
             won_amount=d.amount.sum(where=d.won).fill_null(0.0),
             average_deal=d.amount.mean(where=d.won), cycle_days=d.cycle.mean(where=d.won),
+            **_velocity_sums(d),
         )
         return _velocity(r.mutate(open=r.opportunities - r.won - r.lost))
 
     return t.shared(("b2b_pipeline", p.start, p.end), build)
+
+
+def _velocity_sums(d: ir.Table) -> dict[str, ir.Value]:
+    """The sums the velocity interval reads (``b2b_intervals.VELOCITY_SUMS``), over the won deals
+    with both an amount and a close date."""
+    m = d.won & d.amount.notnull() & d.cycle.notnull()
+    amount, cycle = d.amount.cast("float64"), d.cycle
+    return {"won_measured": m.cast("int64").sum(), "won_amount_sum": amount.sum(where=m).fill_null(0.0),
+                "won_amount_ss": (amount * amount).sum(where=m).fill_null(0.0),
+                "cycle_sum": cycle.sum(where=m).fill_null(0.0), "cycle_ss": (cycle * cycle).sum(where=m).fill_null(0.0),
+                "amount_cycle": (amount * cycle).sum(where=m).fill_null(0.0)}
 
 
 def _velocity(r: ir.Table) -> ir.Table:
@@ -79,7 +92,8 @@ def _has_deals(t: Tables, p: Params) -> tuple[ir.Scalar, str]:
 
 def _deal_computation(t: Tables, p: Params, column: str, why: str, finish=None) -> Computation:
     return Computation(value=_totals(t, p)[column].max(), rows=pipeline(t, p), needs=(_has_deals(t, p),),
-                       order_by=("-pipeline", "campaign_id"), finish=finish or explain_missing(why))
+                       order_by=("-pipeline", "campaign_id"),
+                       finish=pipeline_finish(column, finish or explain_missing(why)))
 
 
 @_deal_kpi("b2b.pipeline_sourced", "Pipeline sourced by campaigns", Unit.CURRENCY)
@@ -118,7 +132,9 @@ def pipeline_velocity(t: Tables, p: Params) -> Computation:
 
     Over the deals created in the period: opportunities = deals, average deal = mean amount of
     the won ones, win rate = won / closed, cycle = mean days to close of the won ones (50 × 10,000
-    × 20 % ÷ 30 = 3,333.33 a day). Rows per source campaign with each factor.
+    × 20 % ÷ 30 = 3,333.33 a day). Rows per source campaign with each factor. The 95% interval
+    (headline and per campaign) combines the win rate's binomial error with the delta-method error
+    of won amount per cycle day, on the log scale (``b2b_intervals``).
     """
     return _deal_computation(t, p, "velocity", "No value: needs won deals with a close date and amount.")
 
@@ -262,7 +278,9 @@ def retention_rows(t: Tables, p: Params) -> ir.Table:
         cuts = (("all", ibis.literal("all")), ("cohort", b.cohort.cast("string")), ("size band", b.size_band))
         parts = [b.group_by(breakdown=ibis.literal(name), group=key, month=b.month, month_before=b.month_before).aggregate(
             customers=b.count(), retained=b.stayed.sum(), mrr_before=b.before.sum(),
-            mrr_now=b.now.sum(), mrr_kept=b.kept.sum()) for name, key in cuts]
+            mrr_now=b.now.sum(), mrr_kept=b.kept.sum(), ss_before=(b.before * b.before).sum(),
+            ss_now=(b.now * b.now).sum(), ss_kept=(b.kept * b.kept).sum(), s_now_before=(b.now * b.before).sum(),
+            s_kept_before=(b.kept * b.before).sum()) for name, key in cuts]
         r = parts[0].union(parts[1], distinct=False).union(parts[2], distinct=False)
         return r.mutate(nrr=safe_ratio(r.mrr_now, r.mrr_before), grr=safe_ratio(r.mrr_kept, r.mrr_before),
                         logo_retention=safe_ratio(r.retained, r.customers))
@@ -279,7 +297,8 @@ def _retention(t: Tables, p: Params, column: str, finish=None) -> Computation:
     value = r.filter(r.breakdown == "all")[column].max()
     s = t["subscriptions"]
     return Computation(value=value, rows=r, needs=((s.count(), "no subscriptions in this store"),),
-                       order_by=("breakdown", "group"), finish=finish or explain_missing(_NO_BASE))
+                       order_by=("breakdown", "group"),
+                       finish=retention_finish(column, finish or explain_missing(_NO_BASE)))
 
 
 def _retention_kpi(id: str, name: str):
@@ -295,7 +314,8 @@ def nrr(t: Tables, p: Params) -> Computation:
 
     This month is the latest month of the subscriptions; a customer is an account, or a person
     where the row names no account. Rows: all, per cohort (year of the first paid month) and per
-    size band (from ``accounts``), with customers, MRR before and now, NRR, GRR and logo retention.
+    size band (from ``accounts``), with customers, MRR before and now, NRR, GRR and logo retention,
+    and the 95% intervals of NRR and GRR (delta method over customers, ``b2b_intervals``).
     """
     return _retention(t, p, "nrr")
 
