@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from afterclick.clv._base import PurchaseModel
-from afterclick.clv._fit import codes, unique_rows
+from afterclick.clv._fit import codes, unique_rows, weighted_unique
 #: Central-difference step on the log-parameters (see ``_Data.neg_ll``).
 _STEP = 1e-5
 
@@ -83,7 +83,10 @@ class _Data:
     hypergeometric function included; per row only gathers, a difference and a log remain."""
 
     def __init__(self, x: np.ndarray, t: np.ndarray, T: np.ndarray, w: np.ndarray):
-        self.w = w
+        u, w = weighted_unique({"x": x, "t": t, "T": T}, w)
+        x, t, T = u["x"], u["t"], u["T"]
+        self.w, self.rows, self.customers = w, len(w), float(w.sum())
+        self.mean_T = float(np.average(T, weights=w)) if len(w) else 0.0
         self.xs, self.xi = codes(x)
         self.wx = np.bincount(self.xi, weights=w)
         self.xt, self.i_t = _pairs(x, t)
