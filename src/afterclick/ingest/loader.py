@@ -98,50 +98,13 @@ def ingest(
             report(f"reading {task.path.name}", i, total)
             staged.append(_prepare(con, task, f"_ac_{summary.ingest_id}_{i}"))
         summary.files = [fs for fs, _, _ in staged]
-
         # 2. Check and load everything in one transaction.
-        log: list[list] = []
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for i, (fs, st, digest) in enumerate(staged):
-                if st is None:
-                    continue
-                _run(con, st, fs, lambda msg, i=i: report(msg, i, total), summary, started, digest, log)
-                if not fs.adds_up:  # an internal invariant: never commit an ingest that loses rows
-                    raise IngestError(
-                        f"{st.task.path}: accounting does not add up ({fs.rows_read} read, {fs.loaded} "
-                        f"loaded, {fs.already_stored} already stored, {fs.filtered} left out by the filter, "
-                        f"{fs.quarantined} quarantined)"
-                    )
-            report("saving", total, total)
-            con.execute("COMMIT")
-        except BaseException:
-            _stop(con)
-            try:
-                con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass  # nothing to roll back (the failure was the commit itself)
-            raise
+        log = _load_all(con, staged, summary, started, report)
         # 3. The commit marker: the ingest log's rows, in a transaction of their own. Until it
         #    is committed the rows above belong to no ingest; a failure here takes them out again.
         if log:
             report("recording the ingest", total, total)
-            try:
-                con.execute("BEGIN TRANSACTION")
-                con.executemany(f"INSERT INTO {INGEST_LOG} VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                log)
-                con.execute("COMMIT")
-            except BaseException:
-                _stop(con)
-                try:
-                    con.execute("ROLLBACK")
-                except duckdb.Error:
-                    pass
-                try:
-                    store.forget([summary.ingest_id])
-                except duckdb.Error:
-                    pass  # the next opening for writing removes them
-                raise
+            _commit_log(con, store, summary, log)
     except BaseException as exc:
         _stop(con)
         if _interrupted(exc):
@@ -155,6 +118,54 @@ def ingest(
     finally:
         _cleanup(con)
     return summary
+
+
+def _load_all(con, staged: list[tuple[FileSummary, _Staged | None, str]], summary: IngestSummary,
+              started: datetime, report: Progress) -> list[list]:
+    """Check and load every staged file in one transaction; returns the ingest log's rows."""
+    total = len(staged)
+    log: list[list] = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for i, (fs, st, digest) in enumerate(staged):
+            if st is None:
+                continue
+            _run(con, st, fs, lambda msg, i=i: report(msg, i, total), summary, started, digest, log)
+            if not fs.adds_up:  # an internal invariant: never commit an ingest that loses rows
+                raise IngestError(
+                    f"{st.task.path}: accounting does not add up ({fs.rows_read} read, {fs.loaded} "
+                    f"loaded, {fs.already_stored} already stored, {fs.filtered} left out by the filter, "
+                    f"{fs.quarantined} quarantined)"
+                )
+        report("saving", total, total)
+        con.execute("COMMIT")
+    except BaseException:
+        _stop(con)
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # nothing to roll back (the failure was the commit itself)
+        raise
+    return log
+
+
+def _commit_log(con, store: Store, summary: IngestSummary, log: list[list]) -> None:
+    """Write the ingest log's rows, the ingest's commit marker; on failure take the rows out again."""
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.executemany(f"INSERT INTO {INGEST_LOG} VALUES (?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?)", log)
+        con.execute("COMMIT")
+    except BaseException:
+        _stop(con)
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        try:
+            store.forget([summary.ingest_id])
+        except duckdb.Error:
+            pass  # the next opening for writing removes them
+        raise
 
 
 def _stop(con) -> None:

@@ -84,23 +84,7 @@ def reshape(con, task: _Task, staged: _Staged, prefix: str, base: str) -> str:
         relation = (f"(SELECT r.*, {cols + ', ' if cols else ''}NULLIF({line_bad}, '') AS _lbad, 1 AS _n "
                     f"FROM {source} WHERE {keep})")
     else:
-        keys = [sql(g) for g in tm.group_by]
-        group = ", ".join(keys)
-        con.execute(f"CREATE TEMP TABLE {prefix}_grp AS SELECT r._row, min(r._row) OVER (PARTITION BY {group}) AS _g "
-                    f"FROM {source} WHERE {keep}")
-        key_text = {g.text.strip() for g in tm.group_by}
-        cols, disagree = [], []
-        for c, v in row_exprs.items():
-            cols.append(f"any_value({v}) AS {_q('_m_' + c)}")
-            if exprs[c].text.strip() not in key_text:
-                disagree.append(f"CASE WHEN count(DISTINCT {v}) > 1 OR (count({v}) > 0 AND count({v}) < count(*)) "
-                                f"THEN {_lit(f'lines of one group disagree on {c}')} END")
-        cols += [f"{v} AS {_q('_m_' + c)}" for c, v in agg_exprs.items()]
-        bad = (f"concat_ws('; ', 'a line of its group: ' || NULLIF(string_agg(DISTINCT NULLIF({line_bad}, ''), '; '), ''), "
-               f"{', '.join(disagree) or 'NULL'})")
-        extra = ", any_value(r._line) AS _line, any_value(r._j) AS _j" if task.fmt == "jsonl" else ""
-        relation = (f"(SELECT min(r._row) AS _row, count(*) AS _n{extra}, {', '.join(cols)}, NULLIF({bad}, '') AS _lbad "
-                    f"FROM {source} WHERE {keep} GROUP BY {group})")
+        relation = _grouped(con, task, prefix, source, keep, sql, exprs, (row_exprs, agg_exprs), line_bad)
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     except duckdb.Error as exc:
@@ -111,6 +95,31 @@ def reshape(con, task: _Task, staged: _Staged, prefix: str, base: str) -> str:
         staged.source_of[c] = "_m_" + c
         staged.computed["_m_" + c] = types["_m_" + c]
     return relation
+
+
+def _grouped(con, task: _Task, prefix: str, source: str, keep: str, sql, exprs: dict[str, Expression],
+             rendered: tuple[dict[str, str], dict[str, str]], line_bad: str) -> str:
+    """The relation of a grouped table (line items into one row per group): values that must agree
+    within a group, aggregates, and the reason a group is set aside (a bad line, lines that
+    disagree). Also records each line's group in ``{prefix}_grp``."""
+    tm = task.mapping
+    row_exprs, agg_exprs = rendered
+    group = ", ".join(sql(g) for g in tm.group_by)
+    con.execute(f"CREATE TEMP TABLE {prefix}_grp AS SELECT r._row, min(r._row) OVER (PARTITION BY {group}) AS _g "
+                f"FROM {source} WHERE {keep}")
+    key_text = {g.text.strip() for g in tm.group_by}
+    cols, disagree = [], []
+    for c, v in row_exprs.items():
+        cols.append(f"any_value({v}) AS {_q('_m_' + c)}")
+        if exprs[c].text.strip() not in key_text:
+            disagree.append(f"CASE WHEN count(DISTINCT {v}) > 1 OR (count({v}) > 0 AND count({v}) < count(*)) "
+                            f"THEN {_lit(f'lines of one group disagree on {c}')} END")
+    cols += [f"{v} AS {_q('_m_' + c)}" for c, v in agg_exprs.items()]
+    bad = (f"concat_ws('; ', 'a line of its group: ' || NULLIF(string_agg(DISTINCT NULLIF({line_bad}, ''), '; '), ''), "
+           f"{', '.join(disagree) or 'NULL'})")
+    extra = ", any_value(r._line) AS _line, any_value(r._j) AS _j" if task.fmt == "jsonl" else ""
+    return (f"(SELECT min(r._row) AS _row, count(*) AS _n{extra}, {', '.join(cols)}, NULLIF({bad}, '') AS _lbad "
+            f"FROM {source} WHERE {keep} GROUP BY {group})")
 
 
 def _shown(cols) -> str:

@@ -120,57 +120,12 @@ def find_sources(source: str | Path, mapping: Mapping) -> tuple[list[_Task], lis
     for name, spec in TABLES.items():
         tm = mapping.for_table(name)
         if tm.file:
-            shown = folder / tm.file
-            if any(c in tm.file for c in _PATTERN_CHARS):
-                matches = [Path(p) for p in sorted(glob.glob(str(shown), recursive=True))]
-                matches = [p for p in matches if _kind(p) != "a folder"]
-                if not is_dir:
-                    if source.resolve() not in {p.resolve() for p in matches}:
-                        continue  # one file given: only the table(s) it feeds
-                    matches = [source]
-                if not matches:
-                    raise IngestError(f"{shown}: no file matches the pattern named in the mapping for {name}")
-                for p in matches:
-                    if (kind := _kind(p)) is not None:
-                        raise _refuse(p, kind, name)
-                files = matches
-            else:
-                if not is_dir and shown.resolve() != source.resolve():
-                    continue
-                kind = _kind(shown)
-                if kind == "a folder":
-                    files = _folder_files(shown, name, tm, ignored, tm.file.rstrip("/"))
-                elif kind == "missing":
-                    raise IngestError(f"{shown}: file named in the mapping for {name} does not exist")
-                elif kind is not None:
-                    raise _refuse(shown, kind, name)
-                else:
-                    files = [shown]
+            found = _mapped_files(source, folder, is_dir, name, tm, ignored)
         else:
-            candidates = [p for p in entries if _split_name(p)[0] == name or p.name.lower() == name]
-            # a folder named after the table (``events/``) holds its files
-            folders = [p for p in candidates if p.name.lower() == name and _kind(p) == "a folder"]
-            singles = [p for p in candidates if p not in folders]
-            for p in singles:
-                if (kind := _kind(p)) is not None:
-                    raise _refuse(p, kind, name)
-            if len(singles) > 1:
-                known = [p for p in singles if _format_of(p, tm)]
-                singles = known or singles
-            if len(singles) + len(folders) > 1:
-                raise IngestError(
-                    f"{folder}: several files for table {name} "
-                    f"({', '.join(p.name + ('/' if p in folders else '') for p in folders + singles)}); "
-                    "keep one or name it in a mapping file"
-                )
-            if folders:
-                shown = folders[0]
-                files = _folder_files(shown, name, tm, ignored, shown.name)
-            elif singles:
-                shown = singles[0]
-                files = singles
-            else:
-                continue
+            found = _named_files(entries, folder, name, tm, ignored)
+        if found is None:
+            continue
+        shown, files = found
         fmt = _one_format(files, tm, shown, name)
         tasks.append(_Task(spec, shown, fmt, tm, folder, tuple(files)))
         used.update(p.resolve() for p in files)
@@ -191,6 +146,62 @@ def find_sources(source: str | Path, mapping: Mapping) -> tuple[list[_Task], lis
             "rename or name the file in a mapping file (--mapping)"
         )
     return tasks, ignored
+
+
+def _mapped_files(source: Path, folder: Path, is_dir: bool, name: str, tm: TableMapping,
+                  ignored: list[str]) -> tuple[Path, list[Path]] | None:
+    """The files a mapping names for table ``name`` (a file, a folder or a pattern); None when the
+    one file given is not among them."""
+    shown = folder / tm.file
+    if any(c in tm.file for c in _PATTERN_CHARS):
+        matches = [Path(p) for p in sorted(glob.glob(str(shown), recursive=True))]
+        matches = [p for p in matches if _kind(p) != "a folder"]
+        if not is_dir:
+            if source.resolve() not in {p.resolve() for p in matches}:
+                return None  # one file given: only the table(s) it feeds
+            matches = [source]
+        if not matches:
+            raise IngestError(f"{shown}: no file matches the pattern named in the mapping for {name}")
+        for p in matches:
+            if (kind := _kind(p)) is not None:
+                raise _refuse(p, kind, name)
+        return shown, matches
+    if not is_dir and shown.resolve() != source.resolve():
+        return None
+    kind = _kind(shown)
+    if kind == "a folder":
+        return shown, _folder_files(shown, name, tm, ignored, tm.file.rstrip("/"))
+    if kind == "missing":
+        raise IngestError(f"{shown}: file named in the mapping for {name} does not exist")
+    if kind is not None:
+        raise _refuse(shown, kind, name)
+    return shown, [shown]
+
+
+def _named_files(entries: list[Path], folder: Path, name: str, tm: TableMapping,
+                 ignored: list[str]) -> tuple[Path, list[Path]] | None:
+    """The file (or folder of files) named after table ``name``; None when there is none."""
+    candidates = [p for p in entries if _split_name(p)[0] == name or p.name.lower() == name]
+    # a folder named after the table (``events/``) holds its files
+    folders = [p for p in candidates if p.name.lower() == name and _kind(p) == "a folder"]
+    singles = [p for p in candidates if p not in folders]
+    for p in singles:
+        if (kind := _kind(p)) is not None:
+            raise _refuse(p, kind, name)
+    if len(singles) > 1:
+        known = [p for p in singles if _format_of(p, tm)]
+        singles = known or singles
+    if len(singles) + len(folders) > 1:
+        raise IngestError(
+            f"{folder}: several files for table {name} "
+            f"({', '.join(p.name + ('/' if p in folders else '') for p in folders + singles)}); "
+            "keep one or name it in a mapping file"
+        )
+    if folders:
+        return folders[0], _folder_files(folders[0], name, tm, ignored, folders[0].name)
+    if singles:
+        return singles[0], singles
+    return None
 
 
 # -- small helpers ----------------------------------------------------------------------------
