@@ -7,29 +7,46 @@ the control (``control_variant``, else the first variant alphabetically) by the 
 ``afterclick.stats.experiment``, checks the sample ratio against ``planned_split`` (an equal
 split when absent), corrects the p-values over metrics × variants by Holm, and writes one
 verdict line per experiment with the vanity metrics beside the relationship ones.
+
+Where a metric has a pre-assignment covariate (the same metric over the same span before
+assignment: clicks, active weeks, 30-day return, 90-day revenue) the test is CUPED with θ
+pooled over both arms; revenue and predicted CLV are winsorised at the pooled 99th percentile
+of each experiment; the return curve gets a log-rank test beside the fixed-day shares. With
+``sequential`` the intervals and p-values are always-valid confidence sequences, for teams who
+look every day. The verdict line carries the guardrails: sample-ratio mismatch, pre-period
+imbalance on the primary metric's covariate, and a lift that fades with exposure week.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
+from afterclick.analysis import experiment_extras as X
 from afterclick.analysis import measures as M
+from afterclick.analysis.experiment_sums import Sums, execute
 from afterclick.stats.experiment import (
     NPS,
     Comparison,
+    CovariateStats,
     MeanStats,
     PowerPlan,
     Proportion,
     RatioStats,
+    RiskTable,
     SampleRatio,
     adjust_p_values,
+    cuped_test,
+    novelty_check,
     nps_test,
     plan_for,
+    pooled_theta,
+    pre_period_balance,
     proportion_test,
     ratio_test,
     srm_test,
@@ -41,6 +58,9 @@ CORRECTION = "holm"
 #: the relative lift the power line is about, on the primary metric
 PLANNED_LIFT = 0.05
 DEFAULT_PRIMARY = "return_30d"
+#: always-valid intervals: None/False (fixed horizon), True (N* = assigned so far), N*, or per
+#: experiment id
+Sequential = bool | float | Mapping[str, bool | float] | None
 
 
 @dataclass(frozen=True)
@@ -56,13 +76,24 @@ METRICS: tuple[Metric, ...] = (
     Metric("clicks", "clicks per customer", "events", vanity=True),
     *(Metric(f"return_{w}d", f"{w}-day return", "events") for w in M.RETURN_WINDOWS),
     Metric("active_weeks", f"active weeks in the first {M.ACTIVE_WEEKS}", "events"),
+    Metric("return_curve", f"return curve ({M.CURVE_DAYS} days, log-rank)", "events"),
+    Metric("ladder_step_up", f"commitment-ladder step-up ({M.LADDER_DAYS} days)", "events"),
+    Metric("deep_interactions", f"deep interactions per visit ({M.VALUE_DAYS} days)", "events"),
     Metric("repeat_purchase_90d", "90-day repeat purchase", "transactions"),
     Metric("revenue_90d", "90-day revenue per customer", "transactions"),
+    Metric("clv", "predicted 12-month CLV", "transactions"),
     Metric("nps", "NPS", "responses"),
     Metric("csat", "CSAT", "responses"),
 )
 LABELS = {m.id: m.label for m in METRICS}
 VANITY = tuple(m.id for m in METRICS if m.vanity)
+#: how the verdict shows each metric (shares in points, the rest as relative lifts)
+DISPLAY = {"ctr": "relative", "clicks": "relative", "ladder_step_up": "points",
+           "repeat_purchase_90d": "points", "csat": "points", "nps": "points",
+           **{f"return_{w}d": "points" for w in M.RETURN_WINDOWS}}
+#: metrics with a pre-assignment covariate (CUPED): the prefix of their sums in the aggregate
+COVARIATE = {"clicks": "clicks", "active_weeks": "weeks", "return_30d": "ret30c",
+             "revenue_90d": "rev"}
 
 ROW_FIELDS = ("experiment_id", "metric", "variant", "control", "n_control", "n_variant",
               "mean_control", "mean_variant", "absolute", "relative", "ci_low", "ci_high",
@@ -92,6 +123,8 @@ class ExperimentResult:
     verdicts: dict[str, str]
     primary: str = DEFAULT_PRIMARY
     plan: PowerPlan | None = None
+    #: N* of the always-valid intervals; None when read at a fixed horizon
+    tuning: float | None = None
 
     @property
     def verdict(self) -> str:
@@ -137,10 +170,12 @@ def _row(e: ExperimentResult, r: MetricResult) -> dict[str, Any]:
     }
 
 
-def parse_split(text: str | None) -> dict[str, float]:
+def parse_split(text: Any) -> dict[str, float]:
     """"A:50, B:50" → {"A": 50.0, "B": 50.0}; {} when absent or unreadable."""
     out: dict[str, float] = {}
-    for part in re.split(r"[,;]", text or ""):
+    if not isinstance(text, str):  # absent: None, or NaN from a frame
+        return out
+    for part in re.split(r"[,;]", text):
         name, sep, weight = part.rpartition(":")
         try:
             w = float(weight)
@@ -152,59 +187,57 @@ def parse_split(text: str | None) -> dict[str, float]:
     return out
 
 
-def _stats(kind: str, row: pd.Series | None) -> Any:
-    """The sufficient statistic of one metric in one arm from the aggregate row."""
-    g = (lambda k: 0 if row is None or pd.isna(row[k]) else row[k])
-    if kind.startswith("return_"):
+def _stats(kind: str, row: pd.Series | None, covariate: bool = False) -> Any:
+    """The sufficient statistic of one metric in one arm from the aggregate row; with
+    ``covariate``, its ``CovariateStats`` for CUPED (None when it has no covariate)."""
+    def g(k: str) -> float:
+        v = None if row is None else row.get(k)
+        return 0 if v is None or pd.isna(v) else v
+
+    def cov(p: str) -> CovariateStats:
+        return CovariateStats(int(g(f"{p}_n")), float(g(f"{p}_sum")), float(g(f"{p}_ss")),
+                              float(g(f"{p}_pre_sum")), float(g(f"{p}_pre_ss")),
+                              float(g(f"{p}_cross")))
+
+    if covariate:
+        return cov(COVARIATE[kind]) if kind in COVARIATE else None
+    if kind in ("clicks", "active_weeks", "revenue_90d"):
+        return cov(COVARIATE[kind]).post
+    if kind.startswith("return_") and kind != "return_curve":
         w = kind.split("_")[1][:-1]
         return Proportion(int(g(f"ret{w}_k")), int(g(f"ret{w}_n")))
     table = {
         "ctr": lambda: RatioStats(int(g("n_all")), float(g("clicks_sum")), float(g("clicks_ss")),
                                   float(g("imps_sum")), float(g("imps_ss")), float(g("ci_cross"))),
-        "clicks": lambda: MeanStats(int(g("n_all")), float(g("clicks_sum")), float(g("clicks_ss"))),
-        "active_weeks": lambda: MeanStats(int(g("weeks_n")), float(g("weeks_sum")),
-                                          float(g("weeks_ss"))),
+        "deep_interactions": lambda: RatioStats(int(g("deep_n")), float(g("deep_sum")),
+                                                float(g("deep_ss")), float(g("visits_sum")),
+                                                float(g("visits_ss")), float(g("dv_cross"))),
+        "ladder_step_up": lambda: Proportion(int(g("ladder_k")), int(g("ladder_n"))),
         "repeat_purchase_90d": lambda: Proportion(int(g("repeat_k")), int(g("value_n"))),
-        "revenue_90d": lambda: MeanStats(int(g("value_n")), float(g("rev_sum")), float(g("rev_ss"))),
         "nps": lambda: NPS(int(g("promoters")), int(g("passives")), int(g("detractors"))),
         "csat": lambda: Proportion(int(g("csat_k")), int(g("csat_n"))),
     }
     return table[kind]()
 
 
-def _test(kind: str, control: Any, variant: Any) -> Comparison:
+def _test(kind: str, control: pd.Series, variant: pd.Series, tuning: float | None) -> Comparison:
+    """CUPED where the metric has a covariate with variance (pooled θ ≠ 0), else the plain test."""
+    a, b = _stats(kind, control, True), _stats(kind, variant, True)
+    if a is not None and pooled_theta(a, b) != 0:
+        return cuped_test(a, b, tuning=tuning)
+    control, variant = _stats(kind, control), _stats(kind, variant)
     if isinstance(control, RatioStats):
-        return ratio_test(control, variant)
+        return ratio_test(control, variant, tuning=tuning)
     if isinstance(control, NPS):
-        return nps_test(control, variant)
+        return nps_test(control, variant, tuning=tuning)
     if isinstance(control, Proportion):
-        return proportion_test(control, variant)
-    return welch_test(control, variant)
+        return proportion_test(control, variant, tuning=tuning)
+    return welch_test(control, variant, tuning=tuning)
 
 
 def _tables(ws_or_store: Any) -> dict:
     store = getattr(ws_or_store, "store", ws_or_store)
     return store.tables()
-
-
-def _sums(tables: dict) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Execute the per-arm aggregates: one frame keyed by (experiment_id, variant)."""
-    skipped: dict[str, str] = {}
-    frame = M.arm_counts(tables).execute()
-    end = M.data_end(tables) or 0
-    parts = []
-    if "events" in tables:
-        parts.append(M.event_sums(tables, end).execute())
-    if "transactions" in tables:
-        parts.append(M.order_sums(tables, end).execute())
-    if "responses" in tables:
-        parts.append(M.survey_sums(tables).execute())
-    for m in METRICS:
-        if m.table not in tables:
-            skipped[m.id] = f"no {m.table} table in the store"
-    for p in parts:
-        frame = frame.merge(p, on=["experiment_id", "variant"], how="left")
-    return frame, skipped
 
 
 def _design(tables: dict) -> dict[str, dict]:
@@ -232,14 +265,15 @@ def _primary(design: dict, skipped: dict[str, str]) -> str | None:
     return None if chosen in skipped else chosen
 
 
-def _plan(metric: str | None, arms: dict[str, pd.Series], control: str) -> PowerPlan | None:
+def _plan(metric: str | None, arms: dict[str, pd.Series], control: str,
+          tuning: float | None) -> PowerPlan | None:
     """Power for a 5 % relative lift on the primary metric at the control arm's size, and the
     days more at the traffic seen so far (assigned per arm per day of assignment)."""
-    if metric is None or metric == "nps":
+    if metric is None or metric in ("nps", "clv", "return_curve"):
         return None
     row = arms[control]
     days = max(1.0, (float(row["last_s"]) - float(row["first_s"])) / M.DAY + 1)
-    return plan_for(_stats(metric, row), PLANNED_LIFT, float(row["n"]) / days)
+    return plan_for(_stats(metric, row), PLANNED_LIFT, float(row["n"]) / days, tuning=tuning)
 
 
 def _correct(results: list[MetricResult]) -> list[MetricResult]:
@@ -252,53 +286,111 @@ def _correct(results: list[MetricResult]) -> list[MetricResult]:
     return [fixed.get(id(r), r) for r in results]
 
 
-def _experiment(eid: str, arms: pd.DataFrame, design: dict, skipped: dict[str, str]) -> ExperimentResult:
+def _compare(metric: str, eid: str, control: str, v: str, rows: dict, sums: Sums,
+             tuning: float | None, quantile: float) -> MetricResult:
+    """One metric for one variant against the control."""
+    if metric in sums.skipped:
+        return MetricResult(metric, v, None, sums.skipped[metric])
+    cap_words = f"winsorised at the pooled {100 * quantile:g}th percentile"
+    if metric == "clv":
+        a, b = sums.clv.get((eid, control), MeanStats()), sums.clv.get((eid, v), MeanStats())
+        c = welch_test(a, b, tuning=tuning)
+        return MetricResult(metric, v, X.named(c, f"{cap_words} ({_money(sums.clv_caps.get(eid))})"))
+    if metric == "return_curve":
+        a, b = sums.curves.get((eid, control), RiskTable()), sums.curves.get((eid, v), RiskTable())
+        return MetricResult(metric, v, X.logrank_comparison(a, b))
+    c = _test(metric, rows[control], rows[v], tuning)
+    if metric == "revenue_90d":
+        c = X.named(c, f"{cap_words} ({_money(sums.caps.get(eid))})")
+    return MetricResult(metric, v, c)
+
+
+def _money(x: float | None) -> str:
+    return "no cap" if x is None or not math.isfinite(x) else f"cap {x:,.2f}"
+
+
+def _guards(primary: str | None, rows: dict, control: str, v: str, tuning: float | None):
+    """The pre-period balance of the primary metric's covariate (else active weeks') and the
+    novelty check on the share active per exposure week."""
+    balance = None
+    for metric in (primary, "active_weeks"):
+        if metric in COVARIATE:
+            a, b = _stats(metric, rows[control], True), _stats(metric, rows[v], True)
+            if (a + b).pre.variance:
+                balance = pre_period_balance(a, b)
+                break
+    novelty = None
+    if "wk0_n" in rows[control]:
+        novelty = novelty_check(X.weekly_effects(rows[control], rows[v]))
+    return balance, novelty
+
+
+def _experiment(eid: str, arms: pd.DataFrame, design: dict, sums: Sums,
+                tuning: float | None, quantile: float) -> ExperimentResult:
     rows = {str(r["variant"]): r for _, r in arms.iterrows()}
     counts = {v: int(r["n"]) for v, r in rows.items()}
     control = _control(design, list(rows))
     others = sorted(v for v in rows if v != control)
     order = [control, *others]
     srm = _srm(design, order, counts)
-    results = []
-    for v in others:
-        for m in METRICS:
-            if m.id in skipped:
-                results.append(MetricResult(m.id, v, None, skipped[m.id]))
-                continue
-            c = _test(m.id, _stats(m.id, rows[control]), _stats(m.id, rows[v]))
-            results.append(MetricResult(m.id, v, c))
-    results = _correct(results)
-    primary = _primary(design, skipped)
-    power = _plan(primary, rows, control)
+    if tuning is not None and tuning <= 0:
+        tuning = float(sum(counts.values()))
+    results = _correct([_compare(m.id, eid, control, v, rows, sums, tuning, quantile)
+                        for v in others for m in METRICS])
+    primary = _primary(design, sums.skipped)
+    power = _plan(primary, rows, control, tuning)
     verdicts = {}
     for v in others:
         mine = {r.metric: r.comparison for r in results if r.variant == v and r.comparison}
-        verdicts[v] = verdict(v, mine, labels=LABELS, vanity=VANITY,
-                              display={"ctr": "relative", "clicks": "relative"}, srm=srm,
-                              plan=power)
+        balance, novelty = _guards(primary, rows, control, v, tuning)
+        verdicts[v] = verdict(v, mine, labels=LABELS, vanity=VANITY, display=DISPLAY, srm=srm,
+                              plan=power, pre_period=balance, novelty=novelty,
+                              novelty_relative=False)
     name = design.get("name")
     return ExperimentResult(eid, name if isinstance(name, str) else None, control, tuple(others),
-                            {v: counts[v] for v in order}, srm, tuple(results), dict(skipped), verdicts,
-                            primary or DEFAULT_PRIMARY, power)
+                            {v: counts[v] for v in order}, srm, tuple(results), dict(sums.skipped),
+                            verdicts, primary or DEFAULT_PRIMARY, power, tuning)
 
 
-def analyse(ws_or_store: Any, experiment_id: str | None = None) -> Analysis:
+def _tuning(sequential: Sequential, eid: str) -> float | None:
+    """N* for ``eid``: None (fixed horizon), 0 (the experiment's assigned total) or a number."""
+    if isinstance(sequential, Mapping):
+        sequential = sequential.get(eid)
+    if sequential is None or sequential is False:
+        return None
+    if sequential is True:
+        return 0.0
+    if not float(sequential) > 0:
+        raise ValueError(f"the sequential tuning N* for {eid!r} must be positive, not {sequential!r}")
+    return float(sequential)
+
+
+def analyse(ws_or_store: Any, experiment_id: str | None = None, *,
+            sequential: Sequential = None, cap_quantile: float = M.CAP_QUANTILE) -> Analysis:
     """Analyse every experiment in the store (or only ``experiment_id``).
 
-    ``ws_or_store`` is a ``Workspace`` (``afterclick.open``) or a ``Store``. A store without
-    assignments gives an ``Analysis`` with no experiments and a ``note`` saying so.
+    ``ws_or_store`` is a ``Workspace`` (``afterclick.open``) or a ``Store``. ``sequential``
+    switches to always-valid intervals for teams who look every day: True (N* = the customers
+    assigned so far), a number (N*, the total the test is expected to reach), or a mapping
+    experiment_id → either, per experiment. ``cap_quantile`` is the pooled percentile revenue
+    and CLV are winsorised at. A store without assignments gives an ``Analysis`` with no
+    experiments and a ``note`` saying so.
     """
+    if not 0 < cap_quantile < 1:
+        raise ValueError(f"cap_quantile must lie strictly between 0 and 1, not {cap_quantile!r}")
     tables = _tables(ws_or_store)
     if "assignments" not in tables:
         return Analysis((), "no experiments in this store: the assignments table is empty or absent")
     if experiment_id is not None:
         a = tables["assignments"]
         tables = {**tables, "assignments": a.filter(a.experiment_id == experiment_id)}
-    frame, skipped = _sums(tables)
-    if frame.empty:
+    skipped = {m.id: f"no {m.table} table in the store" for m in METRICS if m.table not in tables}
+    sums = execute(ws_or_store, tables, skipped, cap_quantile)
+    if sums.frame.empty:
         return Analysis((), f"no assignments for experiment {experiment_id!r}")
     design = _design(tables)
     out = []
-    for eid, arms in frame.groupby("experiment_id", sort=True):
-        out.append(_experiment(str(eid), arms, design.get(str(eid), {}), skipped))
+    for eid, arms in sums.frame.groupby("experiment_id", sort=True):
+        out.append(_experiment(str(eid), arms, design.get(str(eid), {}), sums,
+                               _tuning(sequential, str(eid)), cap_quantile))
     return Analysis(tuple(out))

@@ -1,19 +1,34 @@
 """Per-arm sufficient statistics of the experiment metrics, as Ibis aggregates.
 
-Every metric is measured per assigned customer from the assignment time on. The queries group
-by (experiment_id, variant) and return sums only (n, Σx, Σx², cross products), so the same
-expressions run on any Ibis backend; nothing is pulled into pandas before the aggregate runs.
+Every metric is measured per assigned customer from the assignment time on. ``customers``
+builds one row per assignment with every per-customer measure (events, orders and survey
+answers left-joined); the aggregates group it by (experiment_id, variant) and return sums only
+(n, Σx, Σx², cross products), so the same expressions run on any Ibis backend; nothing is
+pulled into pandas before the aggregate runs.
 
 Definitions (``DAY`` = 86,400 s, ``Δ`` = event time − assignment time, in seconds with the
-microseconds kept, the same double on DuckDB and Spark):
+microseconds kept, the same double on DuckDB and Spark; "active" = any event but an impression):
 
-* return within N days (7, 30, 90): a non-impression event with 0 < Δ ≤ N days; only customers
-  assigned at least N days before the data's end count for window N.
-* active weeks: distinct weeks (Δ // 7 days) with a non-impression event among the 8 weeks
-  after assignment; customers assigned at least 56 days before the end.
+* return within N days (7, 30, 90): an active event with 0 < Δ ≤ N days; only customers
+  assigned at least N days before the data's end count for window N. CUPED covariate of the
+  30-day return: active in the 30 days before assignment (0/1).
+* return curve: days from assignment to the first return, censored at the data's end or at
+  ``CURVE_DAYS``; per-day at-risk and event counts for the log-rank test.
+* active weeks: distinct weeks (Δ // 7 days) with an active event among the 8 weeks after
+  assignment; customers assigned at least 56 days before the end. Covariate: active weeks among
+  the 8 weeks before. ``week{k}``: active in exposure week k + 1 (the novelty check).
 * repeat purchase within 90 days: two or more orders (amount > 0) with 0 ≤ Δ < 90 days.
-* revenue within 90 days: Σ amount with 0 ≤ Δ < 90 days, refunds (negative amounts) included.
-* clicks per customer and CTR (Σ clicks ÷ Σ impressions, a ratio metric) with Δ ≥ 0.
+* revenue within 90 days: Σ amount with 0 ≤ Δ < 90 days, refunds (negative amounts) included;
+  covariate: the same sum over the 90 days before. Both winsorised at pooled percentile caps
+  (``revenue_caps``) before they are summed.
+* clicks per customer and CTR (Σ clicks ÷ Σ impressions, a ratio metric) with Δ ≥ 0; covariate
+  of clicks: clicks in the 90 days before.
+* deep interactions per visit within 90 days (a ratio metric): Σ deep events ÷ Σ visits with
+  0 < Δ ≤ 90 days, customers assigned at least 90 days before the end.
+* commitment-ladder step-up: the customer's ladder rung over the 90 days after assignment is
+  above the rung over the 90 days before, by the rules of ``afterclick.kpis.ladder`` (advocate:
+  a referral, a share or an NPS 9-10; loyal: 2+ orders to date with one in the window, or 10+
+  active days; trusting: a deep event or an order; engaged: an engaged event; else none).
 * NPS and CSAT (share of 4-5 on 1-5): each customer's first answer after assignment.
 """
 
@@ -24,12 +39,17 @@ import math
 import ibis
 import ibis.expr.types as ir
 
-from afterclick.kpis._common import epoch_s
+from afterclick.kpis._common import DEEP, ENGAGED, epoch_s
 
 DAY = 86_400
 RETURN_WINDOWS = (7, 30, 90)
 ACTIVE_WEEKS = 8
 VALUE_DAYS = 90
+LADDER_DAYS = 90
+CURVE_DAYS = 90
+PRE_CLICK_DAYS = 90
+#: The pooled percentile revenue is capped at (winsorising; whales dominate a mean otherwise).
+CAP_QUANTILE = 0.99
 
 
 def data_end(tables: dict[str, ir.Table]) -> float | None:
@@ -56,66 +76,202 @@ def arm_counts(tables: dict[str, ir.Table]) -> ir.Table:
         n=a.count(), first_s=epoch_s(a.ts).min(), last_s=epoch_s(a.ts).max())
 
 
-def _per_customer(a: ir.Table, facts: ir.Table, metrics: dict) -> ir.Table:
-    """Left-join per-customer aggregates of ``facts`` (joined on customer with its Δ) onto ``a``."""
+def _per_customer(a: ir.Table, facts: ir.Table, metrics) -> ir.Table:
+    """Per-(experiment, customer) aggregates of ``facts`` joined on customer with its Δ."""
     rest = [facts[c] for c in facts.columns if c != "customer_id"]
     j = a.join(facts, a.customer_id == facts.customer_id).select(
         a.experiment_id, a.customer_id, *rest, d=facts.f_s - a.a_s)
-    per = j.group_by(["experiment_id", "customer_id"]).aggregate(**metrics(j))
-    out = a.left_join(per, (a.experiment_id == per.experiment_id)
-                      & (a.customer_id == per.customer_id))
-    return out.select(a.experiment_id, a.customer_id, a.variant, a.a_s,
-                      *[per[c] for c in metrics(j)])
+    return j.group_by(["experiment_id", "customer_id"]).aggregate(**metrics(j))
 
 
-def event_sums(tables: dict[str, ir.Table], end: float) -> ir.Table:
-    """Return windows, active weeks, clicks and impressions, summed per arm."""
-    e = tables["events"]
-    facts = e.select(e.customer_id, e.event, f_s=epoch_s(e.ts))
+def _count(cond: ir.BooleanValue) -> ir.IntegerValue:
+    return cond.cast("int64").sum()
 
-    def metrics(j: ir.Table) -> dict:
-        visit = (j.event != "impression") & (j.d > 0)
-        return {
-            "ret_s": ibis.ifelse(visit, j.d, None).min(),
-            "weeks": ibis.ifelse(visit & (j.d < ACTIVE_WEEKS * 7 * DAY), (j.d // (7 * DAY)).cast("int64"),
+
+def _any(cond: ir.BooleanValue) -> ir.IntegerValue:
+    return cond.cast("int64").max()
+
+
+def _between(d: ir.NumericValue, lo_days: float, hi_days: float) -> ir.BooleanValue:
+    """lo ≤ Δ < hi (in days)."""
+    return (d >= lo_days * DAY) & (d < hi_days * DAY)
+
+
+def _event_metrics(j: ir.Table) -> dict:
+    active = j.event != "impression"
+    visit = active & (j.d > 0)
+    week = (j.d // (7 * DAY)).cast("int64")
+    pre_week = ((-j.d) // (7 * DAY)).cast("int64")
+    day = (j.d // DAY).cast("int64")
+    pre, post = _between(j.d, -LADDER_DAYS, 0), _between(j.d, 0, LADDER_DAYS)
+    engaged, deep = j.event.isin(ENGAGED), j.event.isin(DEEP)
+    advocacy = j.event.isin(("referral", "share"))
+    in90 = (j.d > 0) & (j.d <= VALUE_DAYS * DAY)
+    out = {
+        "ret_s": ibis.ifelse(visit, j.d, None).min(),
+        "weeks": ibis.ifelse(visit & (j.d < ACTIVE_WEEKS * 7 * DAY), week, None).nunique(),
+        "pre_weeks": ibis.ifelse(active & (j.d < 0) & (j.d >= -ACTIVE_WEEKS * 7 * DAY), pre_week,
                                  None).nunique(),
-            "clicks": ((j.event == "click") & (j.d >= 0)).cast("int64").sum(),
-            "impressions": ((j.event == "impression") & (j.d >= 0)).cast("int64").sum(),
-        }
+        "pre_active30": _any(active & _between(j.d, -30, 0)),
+        "clicks": _count((j.event == "click") & (j.d >= 0)),
+        "impressions": _count((j.event == "impression") & (j.d >= 0)),
+        "pre_clicks": _count((j.event == "click") & _between(j.d, -PRE_CLICK_DAYS, 0)),
+        "deep90": _count(deep & in90),
+        "visits90": _count((j.event == "visit") & in90),
+        "eng_pre": _any(engaged & pre), "eng_post": _any(engaged & post),
+        "deep_pre": _any(deep & pre), "deep_post": _any(deep & post),
+        "adv_pre": _any(advocacy & pre), "adv_post": _any(advocacy & post),
+        "days_pre": ibis.ifelse(active & pre, day, None).nunique(),
+        "days_post": ibis.ifelse(active & post, day, None).nunique(),
+    }
+    for k in range(ACTIVE_WEEKS):
+        out[f"week{k}"] = _any(visit & (week == k))
+    return out
 
-    c = _per_customer(_assigned(tables), facts, metrics)
+
+def _order_metrics(j: ir.Table) -> dict:
+    buy = j.amount > 0
+    inside = _between(j.d, 0, VALUE_DAYS)
+    return {"orders": _count(inside & buy),
+            "revenue": ibis.ifelse(inside, j.amount, 0.0).sum(),
+            "pre_revenue": ibis.ifelse(_between(j.d, -VALUE_DAYS, 0), j.amount, 0.0).sum(),
+            "orders_before": _count(buy & (j.d < 0)),
+            "buy_pre": _any(buy & _between(j.d, -LADDER_DAYS, 0)),
+            "buy_post": _any(buy & _between(j.d, 0, LADDER_DAYS))}
+
+
+def _promoter_metrics(j: ir.Table) -> dict:
+    promoter = (j.survey == "nps") & (j.score >= 9)
+    return {"prom_pre": _any(promoter & _between(j.d, -LADDER_DAYS, 0)),
+            "prom_post": _any(promoter & _between(j.d, 0, LADDER_DAYS))}
+
+
+def _join_on(left: ir.Table, right: ir.Table) -> ir.Table:
+    out = left.left_join(right, (left.experiment_id == right.experiment_id)
+                         & (left.customer_id == right.customer_id))
+    return out.select(left, *[right[c] for c in right.columns
+                              if c not in ("experiment_id", "customer_id")])
+
+
+def customers(tables: dict[str, ir.Table]) -> ir.Table:
+    """One row per assignment with every per-customer measure; a table the store lacks leaves
+    its measures out (the metrics that need them are skipped with a reason)."""
+    a = _assigned(tables)
+    out = a
+    if "events" in tables:
+        e = tables["events"]
+        facts = e.select(e.customer_id, e.event, f_s=epoch_s(e.ts))
+        out = _join_on(out, _per_customer(a, facts, _event_metrics))
+    if "transactions" in tables:
+        t = tables["transactions"]
+        facts = t.select(t.customer_id, t.amount, f_s=epoch_s(t.ts))
+        out = _join_on(out, _per_customer(a, facts, _order_metrics))
+    if "responses" in tables:
+        r = tables["responses"]
+        r = r.filter((r.survey == "nps") & r.score.notnull())
+        facts = r.select(r.customer_id, r.survey, r.score, f_s=epoch_s(r.ts))
+        out = _join_on(out, _per_customer(a, facts, _promoter_metrics))
+    zero = ibis.literal(0).cast("int64")
+    for col in ("orders", "orders_before", "buy_pre", "buy_post", "prom_pre", "prom_post"):
+        if col not in out.columns and "events" in tables:
+            out = out.mutate(**{col: zero})  # the ladder's rules without orders or answers
+    fill = {c: 0 for c in out.columns if c not in ("experiment_id", "customer_id", "variant",
+                                                   "a_s", "ret_s")}
+    return out.mutate(**{c: out[c].fill_null(v) for c, v in fill.items()})
+
+
+def _sums(prefix: str, x: ir.NumericValue, ok: ir.BooleanValue | None = None,
+          pre: ir.NumericValue | None = None) -> dict:
+    """n, Σx, Σx² (and Σpre, Σpre², Σx·pre) over the rows where ``ok``."""
+    w = x.notnull() if ok is None else ok  # the columns are filled: every row
+    w = w.cast("int64")
+    xs = x * w
+    out = {f"{prefix}_n": w.sum(), f"{prefix}_sum": xs.sum(), f"{prefix}_ss": (xs * x).sum()}
+    if pre is not None:
+        ps = pre * w
+        out |= {f"{prefix}_pre_sum": ps.sum(), f"{prefix}_pre_ss": (ps * pre).sum(),
+                f"{prefix}_cross": (xs * pre).sum()}
+    return out
+
+
+def _rung(c: ir.Table, when: str, orders_to_date: ir.IntegerValue) -> ir.IntegerValue:
+    adv = (c[f"adv_{when}"] > 0) | (c[f"prom_{when}"] > 0)
+    buy = c[f"buy_{when}"] > 0
+    loyal = ((orders_to_date >= 2) & buy) | (c[f"days_{when}"] >= 10)
+    return ibis.cases((adv, 4), (loyal, 3), (buy | (c[f"deep_{when}"] > 0), 2),
+                      (c[f"eng_{when}"] > 0, 1), else_=0)
+
+
+def revenue_caps(c: ir.Table, end: float, quantile: float = CAP_QUANTILE) -> ir.Table:
+    """Per experiment: the pooled ``quantile`` of 90-day revenue and of pre-period revenue over
+    the eligible customers of every arm (``quantile_cont``, linear interpolation)."""
+    ok = c.filter((end - c.a_s) >= VALUE_DAYS * DAY)
+    return ok.group_by("experiment_id").aggregate(rev_cap=ok.revenue.quantile(quantile),
+                                                  pre_rev_cap=ok.pre_revenue.quantile(quantile))
+
+
+def arm_sums(c: ir.Table, end: float) -> ir.Table:
+    """Every metric's sufficient statistics per (experiment_id, variant) from ``customers``
+    (revenue capped where ``with_caps`` added the caps)."""
     age = end - c.a_s
-    clicks, imps = c.clicks.fill_null(0), c.impressions.fill_null(0)
-    weeks = c.weeks.fill_null(0)
-    weeks_ok = (age >= ACTIVE_WEEKS * 7 * DAY).cast("int64")
-    aggs = {"n_all": c.count(), "clicks_sum": clicks.sum(), "clicks_ss": (clicks * clicks).sum(),
-            "imps_sum": imps.sum(), "imps_ss": (imps * imps).sum(),
-            "ci_cross": (clicks * imps).sum(), "weeks_n": weeks_ok.sum(),
-            "weeks_sum": (weeks * weeks_ok).sum(), "weeks_ss": (weeks * weeks * weeks_ok).sum()}
-    for w in RETURN_WINDOWS:
-        ok = age >= w * DAY
-        aggs[f"ret{w}_n"] = ok.cast("int64").sum()
-        aggs[f"ret{w}_k"] = (ok & c.ret_s.notnull() & (c.ret_s <= w * DAY)).cast("int64").sum()
+    cols = set(c.columns)
+    aggs: dict = {"n_all": c.count()}
+    if "clicks" in cols:
+        aggs |= _sums("clicks", c.clicks, pre=c.pre_clicks)
+        aggs |= {"imps_sum": c.impressions.sum(), "imps_ss": (c.impressions * c.impressions).sum(),
+                 "ci_cross": (c.clicks * c.impressions).sum()}
+        aggs |= _sums("weeks", c.weeks, age >= ACTIVE_WEEKS * 7 * DAY, c.pre_weeks)
+        for w in RETURN_WINDOWS:
+            ok = age >= w * DAY
+            aggs[f"ret{w}_n"] = _count(ok)
+            aggs[f"ret{w}_k"] = _count(ok & c.ret_s.notnull() & (c.ret_s <= w * DAY))
+        got30 = (c.ret_s.notnull() & (c.ret_s <= 30 * DAY)).cast("int64")
+        aggs |= _sums("ret30c", got30, age >= 30 * DAY, c.pre_active30)
+        ok90 = (age >= VALUE_DAYS * DAY).cast("int64")
+        deep, visits = c.deep90 * ok90, c.visits90 * ok90
+        aggs |= {"deep_n": ok90.sum(), "deep_sum": deep.sum(), "deep_ss": (deep * deep).sum(),
+                 "visits_sum": visits.sum(), "visits_ss": (visits * visits).sum(),
+                 "dv_cross": (deep * visits).sum()}
+        for k in range(ACTIVE_WEEKS):
+            ok = age >= (k + 1) * 7 * DAY
+            aggs[f"wk{k}_n"], aggs[f"wk{k}_k"] = _count(ok), _count(ok & (c[f"week{k}"] > 0))
+        before = _rung(c, "pre", c.orders_before)
+        after = _rung(c, "post", c.orders_before + c.orders)
+        ok = age >= LADDER_DAYS * DAY
+        aggs["ladder_n"], aggs["ladder_k"] = _count(ok), _count(ok & (after > before))
+    if "revenue" in cols:
+        ok = age >= VALUE_DAYS * DAY
+        rev, pre = c.revenue, c.pre_revenue
+        if "rev_cap" in cols:
+            rev = ibis.ifelse(c.rev_cap.notnull() & (rev > c.rev_cap), c.rev_cap, rev)
+            pre = ibis.ifelse(c.pre_rev_cap.notnull() & (pre > c.pre_rev_cap), c.pre_rev_cap, pre)
+        aggs["value_n"] = _count(ok)
+        aggs["repeat_k"] = _count(ok & (c.orders >= 2))
+        aggs |= _sums("rev", rev, ok, pre)
     return c.group_by(["experiment_id", "variant"]).aggregate(**aggs)
 
 
-def order_sums(tables: dict[str, ir.Table], end: float) -> ir.Table:
-    """Repeat purchase and revenue within 90 days, summed per arm (eligible customers only)."""
-    t = tables["transactions"]
-    facts = t.select(t.customer_id, t.amount, f_s=epoch_s(t.ts))
+def with_caps(c: ir.Table, caps: dict[str, tuple[float | None, float | None]]) -> ir.Table:
+    """``customers`` with each experiment's revenue caps (executed ``revenue_caps``: experiment
+    → (rev_cap, pre_rev_cap)) as columns; an experiment without a cap is left uncapped."""
+    def column(i: int) -> ir.FloatingValue:
+        pairs = [(c.experiment_id == eid, float(v[i])) for eid, v in caps.items()
+                 if v[i] is not None and math.isfinite(v[i])]
+        none = ibis.literal(None).cast("float64")
+        return ibis.cases(*pairs, else_=none) if pairs else none
+    return c.mutate(rev_cap=column(0), pre_rev_cap=column(1))
 
-    def metrics(j: ir.Table) -> dict:
-        inside = (j.d >= 0) & (j.d < VALUE_DAYS * DAY)
-        return {"orders": (inside & (j.amount > 0)).cast("int64").sum(),
-                "revenue": ibis.ifelse(inside, j.amount, 0.0).sum()}
 
-    c = _per_customer(_assigned(tables), facts, metrics)
-    ok = (end - c.a_s) >= VALUE_DAYS * DAY
-    rev = ibis.ifelse(ok, c.revenue.fill_null(0.0), 0.0)
-    return c.group_by(["experiment_id", "variant"]).aggregate(
-        value_n=ok.cast("int64").sum(),
-        repeat_k=(ok & (c.orders.fill_null(0) >= 2)).cast("int64").sum(),
-        rev_sum=rev.sum(), rev_ss=(rev * rev).sum())
+def return_days(c: ir.Table, end: float, horizon: int = CURVE_DAYS) -> ir.Table:
+    """Per (experiment_id, variant, day, returned): customers whose follow-up ends on that day
+    since assignment, by a first return (returned = 1) or by censoring (the data's end or the
+    horizon). The log-rank test's risk tables are read off these counts."""
+    follow = ibis.least(end - c.a_s, horizon * DAY)
+    hit = c.ret_s.notnull() & (c.ret_s <= follow)
+    t = ibis.ifelse(hit, c.ret_s, follow)
+    rows = c.filter(follow >= 0).select(c.experiment_id, c.variant,
+                                        day=(t // DAY).cast("int64"), returned=hit.cast("int64"))
+    return rows.group_by(["experiment_id", "variant", "day", "returned"]).aggregate(n=rows.count())
 
 
 def survey_sums(tables: dict[str, ir.Table]) -> ir.Table:
@@ -129,12 +285,8 @@ def survey_sums(tables: dict[str, ir.Table]) -> ir.Table:
     first = j.group_by(["experiment_id", "customer_id", "variant", "survey"]).aggregate(
         score=j.score.argmin(j.d))
     nps, csat = first.survey == "nps", first.survey == "csat"
-
-    def count(cond: ir.BooleanValue) -> ir.IntegerScalar:
-        return cond.cast("int64").sum()
-
     return first.group_by(["experiment_id", "variant"]).aggregate(
-        promoters=count(nps & (first.score >= 9)),
-        passives=count(nps & (first.score >= 7) & (first.score < 9)),
-        detractors=count(nps & (first.score < 7)),
-        csat_n=count(csat), csat_k=count(csat & (first.score >= 4)))
+        promoters=_count(nps & (first.score >= 9)),
+        passives=_count(nps & (first.score >= 7) & (first.score < 9)),
+        detractors=_count(nps & (first.score < 7)),
+        csat_n=_count(csat), csat_k=_count(csat & (first.score >= 4)))
