@@ -197,6 +197,12 @@ def test_cli_json_and_empty_store(planted, tmp_path):
     split = [r for r in rows if r["experiment_id"] == "split"]
     assert all(r["srm_p"] < 0.001 for r in split)
     assert "sample-ratio" in split[0]["verdict"].lower() or "srm" in split[0]["verdict"].lower()
+    seq = runner.invoke(app, ["experiment", "--store", str(db), "--id", "aa", "--format", "json",
+                              "--sequential", "--tuning", "2000"])
+    assert seq.exit_code == 0, seq.output
+    assert all("N*=2000" in r["method"] for r in json.loads(seq.stdout) if r["metric"] == "clicks")
+    lonely = runner.invoke(app, ["experiment", "--store", str(db), "--tuning", "2000"])
+    assert lonely.exit_code == 1 and "--sequential" in lonely.stderr
     table = runner.invoke(app, ["experiment", "--store", str(db), "--id", "subject"])
     assert table.exit_code == 0 and "won CTR" in table.stdout
     missing = runner.invoke(app, ["experiment", "--store", str(db), "--id", "nope"])

@@ -78,18 +78,32 @@ def experiment(
     out_file: Annotated[Path, typer.Option("--out", "-o", help="Where --format csv writes.")] = Path(
         "experiments.csv"),
     raw: RawOpt = False,
+    sequential: Annotated[bool, typer.Option(
+        "--sequential", help="Always-valid intervals and p-values (a confidence sequence), for "
+        "teams who look at a running test every day: they stay valid at every look.")] = False,
+    tuning: Annotated[float | None, typer.Option(
+        "--tuning", min=1, help="With --sequential: the total customers the test is expected to "
+        "reach (N*, where the intervals are tightest); default: those assigned so far.")] = None,
 ) -> None:
     """Compare each experiment's variants with the control on relationship outcomes (7/30/90-day
-    return, active weeks, repeat purchase, 90-day revenue, NPS, CSAT) beside clicks and CTR.
+    return and the 90-day return curve by log-rank, active weeks, commitment-ladder step-up, deep
+    interactions per visit, repeat purchase, 90-day revenue, predicted 12-month CLV, NPS, CSAT)
+    beside clicks and CTR.
 
-    Sample-ratio mismatch is checked against the planned split and p-values are corrected by Holm
-    over metrics × variants; one verdict line per experiment.
+    Metrics measured before assignment too (clicks, active weeks, 30-day return, revenue) are
+    compared by CUPED; revenue and CLV are winsorised at the pooled 99th percentile. Sample-ratio
+    mismatch is checked against the planned split, p-values are corrected by Holm over metrics ×
+    variants, and one verdict line per experiment carries the guardrails (split, pre-period
+    imbalance, a lift that fades with exposure week).
     """
     from afterclick.analysis.experiments import analyse
     from afterclick.store import Store
 
+    if tuning is not None and not sequential:
+        raise fail("--tuning sets the always-valid intervals' N*: add --sequential to use it")
+    chosen = (tuning or True) if sequential else None
     with friendly_errors(), Store(store, read_only=True, on_wait=_waiting) as st:
-        analysis = analyse(st, experiment_id)
+        analysis = analyse(st, experiment_id, sequential=chosen)
     if not analysis.experiments and experiment_id is not None:
         raise fail(analysis.note or f"no experiment {experiment_id!r} in this store")
     if not analysis.experiments:
