@@ -72,3 +72,64 @@ def test_revenue_retention(ws):
     assert lo < 0.98 ** 12 < hi  # 2% cancel each month
     assert rows.grr["all", "all"] <= rows.nrr["all", "all"]
     assert ws.kpi("b2b.buying_committee").value > 1.5  # the lead and some of up to three colleagues
+
+
+# ------------------------------------------------------------------------------ the report's words
+
+
+@pytest.fixture(scope="module")
+def report_text(ws):
+    """The B2B demo's report (its B2B KPIs and the B2B section) as the text a reader sees."""
+    import html as htmllib
+    import re
+
+    from afterclick.report import render_report
+    from afterclick.report.sections import SectionContext, build_sections
+
+    results = ws.kpis(family="b2b")
+    sections = build_sections(SectionContext(ws=ws, results={r.id: r for r in results}, strict=True,
+                                             options={"currency": "$"}), ("afterclick.report.sections.b2b",))
+    page = render_report(results, title="Larchwood", meta={"currency": "$"}, sections=sections)
+    body = page[page.index('id="section-b2b"'):]
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def _interval_after(text: str, lead: str) -> tuple[float, float]:
+    import re
+
+    m = re.search(re.escape(lead) + r"[^()]*\(95% interval (\d+(?:\.\d)?)% to (\d+(?:\.\d)?)%\)", text)
+    assert m, f"no interval after {lead!r} in the report"
+    return float(m.group(1)) / 100, float(m.group(2)) / 100
+
+
+def test_the_report_names_every_planted_truth(report_text):
+    text = report_text
+    # 1. the webinar series: slow but strong
+    assert f"{WEBINAR} converts slowly but more" in text and "a year on they are the strongest" in text
+    # 2. the paid campaign: the most MQLs, the fewest opportunities
+    assert f"{PAID} brought the most MQLs" in text and "but the fewest opportunities" in text
+    # 3. a third of MQLs left a week, converting at half the rate
+    lo, hi = _interval_after(text, "Sales left")
+    assert lo < 1 / 3 < hi and "without a touch for a week" in text
+    assert "at about half the rate of those followed up within 7 days" in text
+    # 4. rejected leads that buy within a year: the planted share inside the stated interval
+    lo, hi = _interval_after(text, "Of those rejected a year ago or more,")
+    assert lo < BUY_ANYWAY < hi and "bought within a year anyway" in text
+    # retention and pipeline speak with intervals too
+    # each month 2% cancel, 3% grow by a fifth, 1% shrink by a fifth: NRR 0.984 ** 12 expected
+    lo, hi = _interval_after(text, "Net revenue retention is")
+    assert lo < 0.984 ** 12 < hi
+    assert "Pipeline velocity is $" in text and "of MQLs without a touch" in text
+
+
+def test_awareness_grows_and_campaigns_influence_more_than_they_source(ws):
+    rows = ws.kpi("b2b.direct_branded_share").rows.dropna(subset=["direct_branded_share"])
+    first, last = rows.head(3), rows.tail(3)
+    share = [(r.direct + r.branded).sum() / r.visits_with_channel.sum() for r in (first, last)]
+    assert share[0] < 0.12 < 0.2 < share[1]  # planted: the colleagues' share rises from 15% to 45%
+    infl = ws.kpi("b2b.pipeline_influenced")
+    assert infl.value > ws.kpi("b2b.pipeline_sourced").value  # rejected leads' deals name no source
+    linear = infl.rows[infl.rows.model == "linear"].set_index("campaign_id")
+    assert linear.revenue.idxmax() == WEBINAR
+    year = ws.kpi("b2b.campaign_year").rows.set_index("campaign_id")
+    assert year.revenue_per_spend.idxmax() == WEBINAR and year.cost_per_mql.idxmin() == WEBINAR

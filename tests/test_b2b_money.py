@@ -122,3 +122,28 @@ def test_intervals_in_the_kpis(ws):
     v = ws.kpi("b2b.pipeline_velocity")
     assert v.ci is not None and v.ci[0] < v.value < v.ci[1]
     assert {"velocity_low", "velocity_high"} <= set(v.rows.columns) and "cycle_ss" not in v.rows.columns
+
+
+def test_follow_up_ratio_carries_katz_interval(ws):
+    """Katz et al. (1978): log ratio ± 1.96 √(1/k₁ − 1/n₁ + 1/k₀ − 1/n₀). Waiting: 1 of 3 converted;
+    followed up within 7 days: 2 of 3 (test_b2b's world)."""
+    r = ws.kpi("b2b.conversion_by_follow_up")
+    se = math.sqrt(1 / 1 - 1 / 3 + 1 / 2 - 1 / 3)
+    assert r.ci is not None
+    assert math.isclose(r.ci[0], 0.5 * math.exp(-1.959964 * se), rel_tol=1e-5)
+    assert math.isclose(r.ci[1], 0.5 * math.exp(1.959964 * se), rel_tol=1e-5)
+
+
+def test_the_b2b_section_is_absent_without_b2b_tables_and_speaks_with_them(ws, tmp_path):
+    from afterclick.report.sections import SectionContext
+    from afterclick.report.sections import b2b as section
+
+    ev = pd.DataFrame({"customer_id": ["p1"], "ts": ["2025-05-01 10:00"], "event": ["visit"]})
+    with afterclick.open(build(tmp_path, {"events": ev}), read_only=True) as plain:
+        assert section.build(SectionContext(ws=plain, results={}, strict=True)) is None
+    s = section.build(SectionContext(ws=ws, results={}, strict=True, options={"currency": "$"}))
+    words = " ".join(x for c in s.cards for x in c.sentences)
+    # test_b2b's world: 3 of 7 MQLs waited a week; NRR 7/9; one of one lead rejected a year ago bought
+    assert "Sales left 43% of MQLs without a touch for a week" in words
+    assert "Net revenue retention is 78%" in words
+    assert "Of those rejected a year ago or more, 100% bought within a year anyway" in words

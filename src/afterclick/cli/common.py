@@ -281,5 +281,6 @@ def _write_report(ws, results, path: Path, title: str, currency: str | None = No
         "row_counts": ws.store.counts(), "generated_at": datetime.now(UTC), "version": __version__,
         "currency": currency,
     }
-    sections = build_sections(SectionContext(ws=ws, results={r.id: r for r in results}, template=template))
+    sections = build_sections(SectionContext(ws=ws, results={r.id: r for r in results}, template=template,
+                                              options={"currency": currency}))
     return write_report(path, results, title=title, meta=meta, sections=sections)

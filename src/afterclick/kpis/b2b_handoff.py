@@ -21,7 +21,7 @@ from afterclick.kpis.b2b import (
     leads,
     with_interval,
 )
-from afterclick.kpis.base import Computation, Params, Skip, Tables, explain_missing
+from afterclick.kpis.base import Computation, Outcome, Params, Skip, Tables, explain_missing
 from afterclick.results import Direction, Unit
 
 #: A lead not followed up within this many days of becoming an MQL was left waiting.
@@ -109,7 +109,8 @@ def conversion_by_follow_up(t: Tables, p: Params) -> Computation:
 
     0.5: leads left waiting a week convert at half the rate. An association, not cause: sales
     may follow the promising leads first. Rows per follow-up speed (within 1 day, 1 to 7 days,
-    after 7 days, not followed up): MQLs, opportunities and the opportunity rate.
+    after 7 days, not followed up): MQLs, opportunities and the opportunity rate. The 95% interval
+    is Katz's log interval for a ratio of two proportions (statsmodels).
     """
     f = follow_ups(t, p)
     e = f.filter(f.mql_age_days >= NOT_READY_DAYS)
@@ -126,8 +127,29 @@ def conversion_by_follow_up(t: Tables, p: Params) -> Computation:
     slow_rate = safe_ratio(conv.sum(where=~e.fast), (~e.fast).cast("int64").sum())
     value = ibis.ifelse(fast_rate == 0, ibis.null(), slow_rate / fast_rate)
     return Computation(value=value, rows=rows, needs=(_has_mqls(t, p),), order_by=("speed_order",),
-                       finish=explain_missing("No value: needs MQLs at least 90 days old both followed up "
-                                              "within 7 days (with some converting) and not."))
+                       finish=_ratio_interval(explain_missing("No value: needs MQLs at least 90 days old both "
+                                                              "followed up within 7 days (with some converting) "
+                                                              "and not.")))
+
+
+def _ratio_interval(then):
+    """``then``, with the 95% interval of the ratio of two independent proportions (Katz's log
+    interval, as statsmodels computes it) from the speed bands' counts."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    def finish(value, rows) -> Outcome:
+        done = then(value, rows)
+        if done.value is None or rows is None or not len(rows):
+            return done
+        fast = rows["speed"].isin([label for label, hi in SPEED_BANDS if hi is not None])
+        k1, n1 = int(rows.opportunities[~fast].sum()), int(rows.mqls[~fast].sum())
+        k0, n0 = int(rows.opportunities[fast].sum()), int(rows.mqls[fast].sum())
+        if min(k1, k0) == 0:  # the log interval needs a conversion on each side
+            return done
+        lo, hi = confint_proportions_2indep(k1, n1, k0, n0, compare="ratio", method="log")
+        return Outcome(done.value, done.rows, ci=(float(lo), float(hi)), notes=done.notes)
+
+    return finish
 
 
 #: Rejected leads are followed for a year: did they buy within it?

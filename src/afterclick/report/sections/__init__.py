@@ -29,7 +29,7 @@ SECTIONS: tuple[str, ...] = (
     # monitoring: what changed
     # goals
     # experiments
-    # b2b
+    "afterclick.report.sections.b2b",
 )
 
 
