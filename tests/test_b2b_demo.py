@@ -126,7 +126,7 @@ def test_awareness_grows_and_campaigns_influence_more_than_they_source(ws):
     rows = ws.kpi("b2b.direct_branded_share").rows.dropna(subset=["direct_branded_share"])
     first, last = rows.head(3), rows.tail(3)
     share = [(r.direct + r.branded).sum() / r.visits_with_channel.sum() for r in (first, last)]
-    assert share[0] < 0.12 < 0.2 < share[1]  # planted: the colleagues' share rises from 15% to 45%
+    assert share[0] < 0.12 and share[1] > 0.2  # planted: the colleagues' share rises from 15% to 45%
     infl = ws.kpi("b2b.pipeline_influenced")
     assert infl.value > ws.kpi("b2b.pipeline_sourced").value  # rejected leads' deals name no source
     linear = infl.rows[infl.rows.model == "linear"].set_index("campaign_id")

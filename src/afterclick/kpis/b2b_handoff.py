@@ -21,7 +21,14 @@ from afterclick.kpis.b2b import (
     leads,
     with_interval,
 )
-from afterclick.kpis.base import Computation, Outcome, Params, Skip, Tables, explain_missing
+from afterclick.kpis.base import (
+    Computation,
+    Outcome,
+    Params,
+    Skip,
+    Tables,
+    explain_missing,
+)
 from afterclick.results import Direction, Unit
 
 #: A lead not followed up within this many days of becoming an MQL was left waiting.
