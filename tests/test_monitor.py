@@ -324,13 +324,13 @@ def test_rules_file_lists_every_problem(tmp_path):
     with pytest.raises(RulesError) as err:
         load_rules(path)
     assert err.value.problems == (
-        "unknown table(s) alerts: rules are [[rule]] tables",
+        "unknown table(s) alerts: rules are [[rule]] tables, per-KPI settings [[series]] tables",
         "rule 1 (a): unknown check 'anomly' (checks: anomaly, run, change_point, above, below, change)",
         "rule 1 (a): check 'above' needs above = <value>",
         "rule 1 (a): min_magnitude must be ≥ 0, not -1",
         "rule 1 (a): within must be a whole number of periods ≥ 1, not 0",
         "rule 1 (a): direction 'sideways' is not one of up, down, worse, better, any",
-        "rule 2: kpi is missing (a KPI id such as retention.return_30d)",
+        "rule 2: kpi is missing (a KPI id such as retention.returning_share)",
         "rule name 'x' used twice; names must be unique",
     )
 

@@ -1,10 +1,13 @@
 """Monitoring: judge a KPI series (seasonality, anomalies, XmR limits, change points), explain a
 move by mix and rate, attach dated notes, and evaluate alert rules.
 
-The layer takes plain series (period start → value); building them from the store, the CLI and
-the report are wired elsewhere.
+The layer takes plain series (period start → value); :mod:`afterclick.monitor.kpi_series` builds
+them from a store (:mod:`afterclick.monitor.sources` says where each KPI's comes from),
+:mod:`afterclick.monitor.review` judges several and evaluates alert rules on them.
 """
 
+# the module of the same name first: importing it later would put the module where the function is
+from afterclick.monitor import kpi_series as _kpi_series_module  # noqa: F401
 from afterclick.monitor.alerts import (
     Alert,
     AlertReport,

@@ -3,7 +3,7 @@
 A rules file is TOML with one ``[[rule]]`` table per rule::
 
     [[rule]]
-    kpi = "retention.return_30d"         # the KPI id (required)
+    kpi = "retention.returning_share"     # the KPI id (required)
     checks = ["anomaly", "change_point"]  # any of: anomaly, run, change_point, above, below, change
     direction = "down"                    # up, down, worse, better or any (default any); worse
                                           # and better follow the KPI's direction
@@ -15,7 +15,8 @@ A rules file is TOML with one ``[[rule]]`` table per rule::
     within = 1                            # periods at the end of the series a finding must touch
     name = "30-day return dropping"       # optional; default "<kpi> <checks>"
 
-Every problem of the file is listed at once (:class:`RulesError`). ``anomaly`` fires on STL
+Per-KPI judging settings (minimum magnitude, minimum n, grain) go in ``[[series]]`` tables of the
+same file (:mod:`afterclick.monitor.settings`). Every problem of the file is listed at once (:class:`RulesError`). ``anomaly`` fires on STL
 anomalies and on XmR values outside the limits, ``run`` on XmR detection rules and
 ``change_point`` on level shifts, each found by the judge with both the statistical surprise and
 the minimum magnitude; a change point fires while its new level's first period lies within the
@@ -43,6 +44,7 @@ from afterclick.monitor.series import (
     period_label,
     period_start,
 )
+from afterclick.monitor.settings import SeriesSettings, flag, read_series_settings, table_head
 from afterclick.results import Direction
 
 
@@ -142,17 +144,10 @@ def _choice(raw, key, allowed, default, where, problems):
 
 
 def _rule(raw: Any, i: int, problems: list[str]) -> AlertRule | None:
-    where = f"rule {i}"
-    if not isinstance(raw, Mapping):
-        problems.append(f"{where}: not a table of kpi, checks, …")
+    head = table_head(raw, "rule", i, _FIELDS, "retention.returning_share", problems)
+    if head is None:
         return None
-    kpi = raw.get("kpi")
-    where = f"rule {i} ({kpi})" if isinstance(kpi, str) else where
-    if not isinstance(kpi, str) or not kpi.strip():
-        problems.append(f"{where}: kpi is missing (a KPI id such as retention.return_30d)")
-    unknown = sorted(set(map(str, raw)) - _FIELDS)
-    if unknown:
-        problems.append(f"{where}: unknown field(s) {', '.join(unknown)} (fields: {', '.join(sorted(_FIELDS))})")
+    where, kpi = head
     checks_raw = raw.get("checks", ["anomaly", "change_point"])
     checks_raw = [checks_raw] if isinstance(checks_raw, str) else checks_raw
     checks = []
@@ -167,10 +162,7 @@ def _rule(raw: Any, i: int, problems: list[str]) -> AlertRule | None:
         if check in checks and value is None and check.value not in raw:
             problems.append(f"{where}: check {check.value!r} needs {check.value} = <value>")
     amount = _number(raw, "min_magnitude", where, problems, positive=True)
-    relative = raw.get("relative", False)
-    if not isinstance(relative, bool):
-        problems.append(f"{where}: relative must be true or false, not {relative!r}")
-        relative = False
+    relative = flag(raw, "relative", where, problems)
     within = raw.get("within", 1)
     if isinstance(within, bool) or not isinstance(within, int) or within < 1:
         problems.append(f"{where}: within must be a whole number of periods ≥ 1, not {within!r}")
@@ -178,15 +170,27 @@ def _rule(raw: Any, i: int, problems: list[str]) -> AlertRule | None:
     direction = _choice(raw, "direction", ("up", "down", "worse", "better", "any"), "any", where, problems)
     severity = _choice(raw, "severity", tuple(Severity), "warning", where, problems)
     name = raw.get("name") or f"{kpi} {'/'.join(checks_raw) if isinstance(checks_raw, list) else ''}"
-    if not isinstance(kpi, str) or not kpi.strip():
+    if kpi is None:
         return None
-    return AlertRule(kpi.strip(), tuple(checks), str(name), direction,
+    return AlertRule(kpi, tuple(checks), str(name), direction,
                      None if amount is None else MinMagnitude(amount, relative), values["below"],
                      values["above"], change, Severity(severity), within)
 
 
-def load_rules(source: str | Path | Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> tuple[AlertRule, ...]:
-    """Read and check a rules file (TOML), a parsed mapping with ``rule`` or a list of rule tables."""
+@dataclass(frozen=True)
+class RuleSet:
+    """A rules file: the alert rules and the per-KPI judging settings (``[[series]]`` tables)."""
+
+    rules: tuple[AlertRule, ...]
+    series: Mapping[str, SeriesSettings]
+
+    def settings_for(self, kpi: str) -> SeriesSettings:
+        return self.series.get(kpi) or SeriesSettings(kpi)
+
+
+def load_rule_file(source: str | Path | Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> RuleSet:
+    """Read and check a rules file (TOML), a parsed mapping with ``rule`` (and ``series``) or a
+    list of rule tables; :class:`RulesError` lists every problem at once."""
     label = "rules"
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -199,10 +203,13 @@ def load_rules(source: str | Path | Mapping[str, Any] | Iterable[Mapping[str, An
         except tomllib.TOMLDecodeError as exc:
             raise RulesError([f"not valid TOML: {exc}"], label) from None
     problems: list[str] = []
+    series: dict[str, SeriesSettings] = {}
     if isinstance(source, Mapping):
-        extra = sorted(set(source) - {"rule"})
+        extra = sorted(set(source) - {"rule", "series"})
         if extra:
-            problems.append(f"unknown table(s) {', '.join(extra)}: rules are [[rule]] tables")
+            problems.append(f"unknown table(s) {', '.join(extra)}: rules are [[rule]] tables, "
+                            "per-KPI settings [[series]] tables")
+        series = read_series_settings(source.get("series"), problems)
         source = source.get("rule", [])
     rows = list(source)
     if not rows:
@@ -212,7 +219,12 @@ def load_rules(source: str | Path | Mapping[str, Any] | Iterable[Mapping[str, An
     problems += [f"rule name {n!r} used twice; names must be unique" for n in sorted({n for n in names if names.count(n) > 1})]
     if problems:
         raise RulesError(problems, label)
-    return tuple(rules)
+    return RuleSet(tuple(rules), series)
+
+
+def load_rules(source: str | Path | Mapping[str, Any] | Iterable[Mapping[str, Any]]) -> tuple[AlertRule, ...]:
+    """The alert rules of a rules file (see :func:`load_rule_file`)."""
+    return load_rule_file(source).rules
 
 
 def _direction_ok(rule: AlertRule, diff: float, j: Judgement) -> bool:

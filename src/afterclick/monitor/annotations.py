@@ -98,7 +98,7 @@ def load_annotations(source: Any) -> tuple[Annotation, ...]:
         if not isinstance(text, str) or not text.strip():
             problems.append(f"note {i}: text is missing")
         if kpi is not None and not isinstance(kpi, str):
-            problems.append(f"note {i}: kpi must be a KPI id such as retention.return_30d")
+            problems.append(f"note {i}: kpi must be a KPI id such as retention.returning_share")
         if when is not None and isinstance(text, str) and text.strip():
             notes.append(Annotation(when, text.strip(), kpi.strip() if isinstance(kpi, str) else None))
     if problems:

@@ -1,14 +1,7 @@
 """A KPI's series computed from the data (backfilled), next to its history as reported.
 
-Two ways to a series, chosen per KPI in :data:`SERIES_SOURCES` (nothing is guessed from column
-names at run time):
-
-* ``rows``: the KPI's own breakdown already holds one row per period (a period column and the
-  value column of the KPI, e.g. ``advocacy.nps`` → ``period``/``nps`` with ``answers`` behind
-  each value). One KPI run gives the whole series.
-* ``recompute``: the KPI's headline is computed again for each consecutive period (``start`` and
-  ``end`` of the period, everything else as the workspace's parameters). Slower (one run per
-  period), but it is exactly the number a report for that period would show.
+Where each KPI's series comes from (its own per-period rows, or its headline recomputed period
+by period) is declared in :mod:`afterclick.monitor.sources`.
 
 The history *as reported* is :meth:`Store.snapshots`: the headline value every past run kept.
 :func:`kpi_history` recomputes each reported period with today's data and code and marks a
@@ -27,37 +20,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import afterclick.kpis  # noqa: F401  (registers the KPIs)
 from afterclick.kpis.base import REGISTRY, WHOLE_PERIOD, Params
 from afterclick.monitor.series import Grain, KpiSeries, kpi_series, period_start
+from afterclick.monitor.sources import (
+    ROW_SOURCES,
+    SeriesSource,
+    series_kpis,
+    series_source,
+    with_grain,
+)
 
+#: Every KPI with a series and where it comes from (see :mod:`afterclick.monitor.sources`).
+SERIES_SOURCES: dict[str, SeriesSource] = {k: series_source(k) for k in series_kpis()}
 
-@dataclass(frozen=True)
-class SeriesSource:
-    """Where a KPI's series comes from.
-
-    ``grain`` is the period of the series: ``"param"`` follows the workspace's ``grain`` (week or
-    month); ``period``/``value``/``n`` name the columns of the KPI's rows (``rows`` sources only).
-    """
-
-    how: str  # "rows" or "recompute"
-    grain: str = "month"
-    period: str | None = None
-    value: str | None = None
-    n: str | None = None
-
-
-#: The KPIs that have a series, and where it comes from.
-SERIES_SOURCES: dict[str, SeriesSource] = {
-    # KPI id                          how          grain     period     value                 n
-    "advocacy.nps": SeriesSource("rows", "month", "period", "nps", "answers"),
-    "advocacy.csat": SeriesSource("rows", "month", "period", "csat", "answers"),
-    "value.active_buyers": SeriesSource("rows", "month", "month", "active_buyers"),
-    "community.member_reply_share": SeriesSource("rows", "param", "period", "member_reply_share", "replies"),
-    "retention.repeat_visit_rate": SeriesSource("recompute", "month"),
-}
-
-#: What ``afterclick alerts`` judges when no ``--kpi`` is given.
-DEFAULT_KPIS: tuple[str, ...] = tuple(SERIES_SOURCES)
+#: What ``afterclick alerts`` judges when no ``--kpi`` is given: the series read from one KPI run
+#: each (``--kpi all`` recomputes the others period by period).
+DEFAULT_KPIS: tuple[str, ...] = tuple(ROW_SOURCES)
 
 #: Two values are the same number when they differ by less than this (absolute + relative).
 ABS_TOLERANCE = 1e-9
@@ -105,11 +84,13 @@ def _grain(source: SeriesSource, ws) -> Grain:
 
 def _floor(ts: pd.Timestamp, grain: Grain) -> pd.Timestamp:
     day = ts.normalize()
+    if grain is Grain.DAY:
+        return day
     if grain is Grain.WEEK:
         return day - pd.Timedelta(days=day.weekday())
     if grain is Grain.MONTH:
         return day.replace(day=1)
-    raise ValueError(f"KPI series are weekly or monthly, not {grain.value}")
+    raise ValueError(f"KPI series are daily, weekly or monthly, not {grain.value}")
 
 
 def data_span(ws, kpi_id: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -133,16 +114,16 @@ def _value(result) -> float:
     return float(result.value) if result.ok and result.value is not None else float("nan")
 
 
-def _rows_series(ws, kpi_id: str, source: SeriesSource, grain: Grain) -> pd.DataFrame:
-    result = ws.kpi(kpi_id)
-    if not result.ok:
-        raise ValueError(f"{kpi_id} has no series: {result.reason or result.status.value}")
-    rows = result.rows
+def _rows_series(result, source: SeriesSource) -> pd.DataFrame:
+    rows, kpi_id = result.rows, result.id
     if rows is None or rows.empty:
         return pd.DataFrame({"period": [], "value": []})
-    missing = [c for c in (source.period, source.value, source.n) if c and c not in rows.columns]
+    missing = [c for c in (source.period, source.value, source.n, *(w for w, _ in source.where))
+               if c and c not in rows.columns]
     if missing:
-        raise ValueError(f"{kpi_id}: its rows lack {', '.join(missing)} (see SERIES_SOURCES)")
+        raise ValueError(f"{kpi_id}: its rows lack {', '.join(missing)} (see monitor/sources.py)")
+    for column, wanted in source.where:
+        rows = rows[rows[column] == wanted]
     out = pd.DataFrame({"period": pd.to_datetime(rows[source.period], utc=True),
                         "value": pd.to_numeric(rows[source.value], errors="coerce").astype(float)})
     if source.n:
@@ -164,27 +145,42 @@ def _recomputed(ws, kpi_id: str, grain: Grain, span) -> pd.DataFrame:
     return pd.DataFrame({"period": periods, "value": values})
 
 
-def computed_series(ws, kpi_id: str) -> tuple[KpiSeries, str, tuple[str, ...]]:
-    """The KPI's series from today's data: (series, how it was built, notes)."""
+def _whole_periods(frame: pd.DataFrame, grain: Grain, span) -> tuple[pd.DataFrame, list[str]]:
+    """Leave out a first or last period that the review period (or the data) covers only in part."""
+    notes = []
+    stamps = [_naive(_utc(p)) for p in frame["period"]]
+    first, last = min(stamps), max(stamps)
+    if grain is not Grain.DAY and first < _naive(span[0]).normalize() and len(frame) > 1:
+        frame = frame[[p != first for p in stamps]]
+        notes.append(f"the first {grain.value} ({first.date()}) is only partly in the review period and is left out")
+    if period_start(last, grain, 1) > _naive(span[1]):
+        frame = frame[[_naive(_utc(p)) != last for p in frame["period"]]]
+        notes.append(f"the last {grain.value} ({last.date()}) is incomplete in the data and is left out")
+    return frame, notes
+
+
+def computed_series(ws, kpi_id: str, grain: str | None = None) -> tuple[KpiSeries, str, tuple[str, ...]]:
+    """The KPI's series from today's data: (series, how it was built, notes). ``grain`` (day,
+    week or month) changes the grain of a recomputed series; ``ValueError`` when the KPI cannot
+    be computed on this store (its tables are missing, say), ``KeyError`` when it has no series."""
     if kpi_id not in SERIES_SOURCES:
-        known = ", ".join(SERIES_SOURCES)
-        raise KeyError(f"no series is defined for {kpi_id!r}; series exist for {known}")
-    source = SERIES_SOURCES[kpi_id]
+        series_source(kpi_id)  # raises, saying why
+    source = with_grain(SERIES_SOURCES[kpi_id], grain)
     k = REGISTRY[kpi_id]
     grain = _grain(source, ws)
+    whole = ws.kpi(kpi_id)
+    if not whole.ok:
+        raise ValueError(f"{kpi_id} has no series here: {whole.reason or whole.status.value}")
     span = data_span(ws, kpi_id)
     notes: list[str] = []
     if span is None:
         frame = pd.DataFrame({"period": [], "value": []})
     elif source.how == "rows":
-        frame = _rows_series(ws, kpi_id, source, grain)
+        frame = _rows_series(whole, source)
     else:
         frame = _recomputed(ws, kpi_id, grain, span)
     if span is not None and not frame.empty:
-        last = _naive(frame["period"].max())
-        if period_start(last, grain, 1) > _naive(span[1]):
-            frame = frame[frame["period"] != frame["period"].max()]
-            notes.append(f"the last {grain.value} ({last.date()}) is incomplete in the data and is left out")
+        frame, notes = _whole_periods(frame, grain, span)
     frame = frame.assign(period=[_naive(_utc(p)) for p in frame["period"]])
     series = kpi_series(frame, grain, kpi=kpi_id, name=k.name, unit=k.unit, direction=k.direction)
     return series, source.how, tuple(notes)
@@ -237,9 +233,9 @@ def reported_runs(ws, kpi_id: str, series: KpiSeries | None = None) -> pd.DataFr
     return pd.DataFrame(rows, columns=_RUN_COLUMNS)
 
 
-def kpi_history(ws, kpi_id: str) -> KpiHistory:
+def kpi_history(ws, kpi_id: str, grain: str | None = None) -> KpiHistory:
     """The computed series and the reported history of ``kpi_id``, aligned period by period."""
-    series, how, notes = computed_series(ws, kpi_id)
+    series, how, notes = computed_series(ws, kpi_id, grain)
     runs = reported_runs(ws, kpi_id, series)
     frame = series.frame()
     latest = (runs.dropna(subset=["period"]).sort_values("computed_at").groupby("period").last()
