@@ -7,11 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from afterclick.clv._fit import ConvergenceError, FitInfo, check_inputs, maximize, require_columns
+from afterclick.clv._fit import ConvergenceError, FitInfo, check_inputs, inverse_hessian, maximize, require_columns
 
 RFM_COLUMNS = ("frequency", "recency", "T")
-#: Above this many distinct rows, a model with a Hessian is first fitted on a sample of them.
-WARM_START_ROWS = 60_000
 
 
 class Model:
@@ -48,6 +46,8 @@ class PurchaseModel(Model):
     #: by the mean T, so a summary in days starts as well as one in weeks.
     start: tuple[float, ...] = ()
     time_scaled: tuple[str, ...] = ()
+    #: Above this many rows to fit, a fit on a sample of about ``sample_rows`` of them comes first.
+    warm_start_rows, sample_rows = 60_000, 30_000
 
     def _data(self, x: np.ndarray, t: np.ndarray, T: np.ndarray, w: np.ndarray) -> Any:
         raise NotImplementedError
@@ -70,20 +70,31 @@ class PurchaseModel(Model):
             raise ConvergenceError(f"{self.name} cannot be fitted: no customer bought twice in the summary; "
                                    "try a longer period or more customers")
         data = self._data(x, t, T, np.ones(len(x)) if w is None else w)
-        start = self._start(data.mean_T)
-        fgh = getattr(data, "fgh", None)
-        if fgh is not None and data.rows > WARM_START_ROWS:
-            # Newton from a fit on every k-th distinct row: a start that close to the optimum
-            # leaves two or three passes over all the rows
-            sample = data.sample(data.rows // (WARM_START_ROWS // 2))
-            try:
-                start = np.array(list(maximize(self.name, self.param_names, sample.neg_ll, start, sample.customers,
-                                               sample.rows, fgh=sample.fgh)[0].values()))
-            except ConvergenceError:
-                pass  # the whole data may still identify what the sample could not
+        start, hess_inv = self._warm_start(data)
         self.params, self.info = maximize(self.name, self.param_names, data.neg_ll, start, data.customers,
-                                          data.rows, advice=self.advice, fgh=fgh)
+                                          data.rows, advice=self.advice, fgh=getattr(data, "fgh", None),
+                                          hess_inv0=hess_inv)
         return self
+
+    def _warm_start(self, data: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """Starting values and, for a model without a Hessian, an inverse Hessian per customer.
+
+        Above ``warm_start_rows`` rows the model is first fitted on every k-th row (about
+        ``sample_rows`` of them): that lands within a few per cent of the optimum, where Newton's
+        method (or BFGS given the sample's Hessian) needs two to four passes over all the rows.
+        """
+        start = self._start(data.mean_T)
+        if data.rows <= self.warm_start_rows:
+            return start, None
+        sample = data.sample(max(2, data.rows // self.sample_rows))
+        fgh = getattr(sample, "fgh", None)
+        try:
+            fitted = maximize(self.name, self.param_names, sample.neg_ll, start, sample.customers, sample.rows,
+                              fgh=fgh)[0]
+        except ConvergenceError:
+            return start, None  # the whole data may still identify what the sample could not
+        start = np.array([fitted[n] for n in self.param_names])
+        return start, None if fgh is not None else inverse_hessian(sample.neg_ll, np.log(start), sample.customers)
 
     def log_likelihood(self, summary: pd.DataFrame, params: dict[str, float] | None = None) -> float:
         """Total log-likelihood of ``summary`` under ``params`` (default: the fitted ones)."""

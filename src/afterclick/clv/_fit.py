@@ -249,12 +249,15 @@ def maximize(
     max_iter: int = 500,
     advice: str = "",
     fgh: Callable[[np.ndarray], tuple[float, np.ndarray, np.ndarray]] | None = None,
+    hess_inv0: np.ndarray | None = None,
 ) -> tuple[dict[str, float], FitInfo]:
     """Minimise ``neg_ll`` over log-parameters and validate the optimum.
 
     ``neg_ll(log_params)`` returns the negative log-likelihood and its gradient with respect to
     the log-parameters; ``fgh``, when the model has it, returns the Hessian too, and Newton's
     method runs first (:mod:`afterclick.clv._newton`), L-BFGS-B only if Newton does not converge.
+    Given ``hess_inv0``, an inverse Hessian per customer near ``start`` (from a fit on a sample),
+    BFGS starts with it and converges in a few steps, L-BFGS-B again the fallback.
     Raises :class:`ConvergenceError` (one line, with advice) when the optimiser stops without
     converging or lands on non-finite or degenerate values.
     """
@@ -276,10 +279,28 @@ def maximize(
             res = newton(lambda z: tuple(v * scale for v in fgh(z)), np.log(start), max_iter=min(max_iter, 60))
             if res.success and np.all(np.abs(res.x) < 11.9):
                 return _checked(model, names, res, scale, rows, customers, what)
+        elif hess_inv0 is not None:
+            res = minimize(f, np.log(start), jac=True, method="BFGS",
+                           options={"hess_inv0": hess_inv0, "gtol": 1e-7, "maxiter": max_iter})
+            if res.success and np.all(np.abs(res.x) < 11.9) and res.fun < 1e299:
+                return _checked(model, names, res, scale, rows, customers, what)
         res = minimize(f, np.log(start), jac=True, method="L-BFGS-B",
                        bounds=[(-12.0, 12.0)] * len(start),
                        options={"maxiter": max_iter, "ftol": 1e-13, "gtol": 1e-7, "maxls": 50})
     return _checked(model, names, res, scale, rows, customers, what)
+
+
+def inverse_hessian(neg_ll: Callable[[np.ndarray], tuple[float, np.ndarray]], z: np.ndarray,
+                    customers: float, step: float = 1e-4) -> np.ndarray | None:
+    """Inverse Hessian per customer of ``neg_ll`` at ``z``, by forward differences of its gradient;
+    ``None`` unless positive definite (then no use as BFGS's first guess)."""
+    g0 = neg_ll(z)[1]
+    H = np.array([(neg_ll(z + e)[1] - g0) / step for e in np.eye(len(z)) * step]) / max(customers, 1.0)
+    H = (H + H.T) / 2
+    if not np.all(np.isfinite(H)) or np.linalg.eigvalsh(H)[0] <= 0:
+        return None
+    inv = np.linalg.inv(H)
+    return (inv + inv.T) / 2
 
 
 def _checked(model: str, names: Sequence[str], res, scale: float, rows: int, customers: float,
