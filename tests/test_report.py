@@ -22,6 +22,7 @@ from afterclick.plots import PLOTS, plot_clicks_vs_commitment, plot_funnel, plot
 from afterclick.plots.ladder import plot_commitment_ladder
 from afterclick.report import ReportMeta, format_value, mask_pii, render_report, write_report
 from afterclick.report import narrative
+from afterclick.views import narrative_relationship as narrators
 from afterclick.results import Direction, Family, KPIResult, Status, Unit
 
 XSS = "</script><script>alert(1)</script>\"'"
@@ -269,13 +270,13 @@ def test_headline_ignores_tiny_campaigns_and_handles_one_winner():
     r = campaigns()
     rows = r.rows.copy()
     rows.loc[3, ["eligible", "retained", "retention_90d"]] = [3, 3, 1.0]  # 3 of 3 kept is not a finding
-    assert "Care Guide Series" in narrative.clicks_vs_commitment(KPIResult(**{**r.__dict__, "rows": rows}))
+    assert "Care Guide Series" in narrators.clicks_vs_commitment(KPIResult(**{**r.__dict__, "rows": rows}))
     over = rows.copy()
     over.loc[2, ["impressions", "clicks", "ctr"]] = [5_000, 10_000, 2.0]  # clicks without impressions
-    s = narrative.clicks_vs_commitment(KPIResult(**{**r.__dict__, "rows": over}))
+    s = narrators.clicks_vs_commitment(KPIResult(**{**r.__dict__, "rows": over}))
     assert s.startswith("Spring Giveaway won the highest click-through rate (8.1%)")
     rows.loc[0, "retention_90d"] = 0.9  # the top-CTR campaign also keeps the most
-    s = narrative.clicks_vs_commitment(KPIResult(**{**r.__dict__, "rows": rows}))
+    s = narrators.clicks_vs_commitment(KPIResult(**{**r.__dict__, "rows": rows}))
     assert s.startswith("Spring Giveaway won both the highest click-through rate (8.1%)")
 
 
@@ -298,7 +299,7 @@ def test_other_sentences_follow_the_rows():
     young = funnel()
     young = KPIResult(**{**young.__dict__, "value": None,
                          "rows": young.rows.assign(clicks=0, share=float("nan"))})
-    assert narrative.funnel(young) == ("No click is 90 days old yet, so none can be followed through every "
+    assert narrators.funnel(young) == ("No click is 90 days old yet, so none can be followed through every "
                                        "step after it: the journey needs more history.")
 
 
@@ -561,7 +562,7 @@ def test_string_dtype_columns_are_masked_too():
 def test_lifecycle_sentence_without_dormant_customers():
     r = lifecycle()
     rows = r.rows.iloc[:1]
-    assert narrative.lifecycle(KPIResult(**{**r.__dict__, "rows": rows})).endswith(
+    assert narrators.lifecycle(KPIResult(**{**r.__dict__, "rows": rows})).endswith(
         "nobody lapsed, so the quick ratio is undefined.")
 
 
@@ -599,7 +600,7 @@ def test_definitions_show_literals_as_code_and_stay_escaped():
 
 def test_lifecycle_sentence_speaks_of_the_period_behind_the_headline():
     r = lifecycle()  # the headline may be the last complete period, not the last row
-    s = narrative.lifecycle(KPIResult(**{**r.__dict__, "value": 2.125}))
+    s = narrators.lifecycle(KPIResult(**{**r.__dict__, "value": 2.125}))
     assert s.startswith("In the week starting 9 Mar 2026, 80 new and 5 resurrected") and "2.12" in s
 
 
@@ -607,7 +608,7 @@ def test_period_word_comes_from_the_data_before_the_grain_parameter():
     monthly = ladder()
     rows = monthly.rows.assign(period=monthly.rows["period"].map(
         {ts("2026-03-02"): ts("2026-01-01"), ts("2026-03-09"): ts("2026-02-01"), ts("2026-03-16"): ts("2026-03-01")}))
-    s = narrative.commitment_ladder(KPIResult(**{**monthly.__dict__, "rows": rows}))  # params say "week"
+    s = narrators.commitment_ladder(KPIResult(**{**monthly.__dict__, "rows": rows}))  # params say "week"
     assert s.startswith("In the month starting 1 Mar 2026")
 
 
@@ -624,7 +625,7 @@ def test_ladder_sentence_speaks_of_the_month_its_headline_reads():
     from afterclick.report import narrative
 
     # the KPI's headline is the last complete period (here 9 Mar: 25%), not the partial latest one
-    sentence = narrative.commitment_ladder(replace(ladder(), value=0.25))
+    sentence = narrators.commitment_ladder(replace(ladder(), value=0.25))
     assert sentence.startswith("In the week starting 9 Mar 2026, 25% of the 100 customers on the ladder stood "
                                "at trusting")
     assert sentence.endswith("up from 20% of 100 in the week starting 2 Mar 2026.")

@@ -76,8 +76,8 @@ def kpis(
     if format is Format.json:
         sys.stdout.write(results_json(results) + "\n")
     elif format is Format.table:
-        from afterclick.report.format import format_value
         from afterclick.results import SpanKind
+        from afterclick.views.format import format_value
 
         table = Table()
         table.add_column("id", no_wrap=True)

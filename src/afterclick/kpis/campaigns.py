@@ -54,8 +54,8 @@ def clicks_vs_commitment(t: Tables, p: Params) -> Computation:
     ctr = clicks / impressions on events carrying the campaign; acquired = customers whose
     acquisition campaign it is (``customers.acquisition_campaign_id`` for listed customers, else
     the campaign of their first click); eligible = acquired customers first active at least 90 days before the latest
-    event; retention_90d = eligible customers with any active (non-impression) event 90 or more
-    days after their first / eligible; revenue_per_customer = all transaction amounts of the
+    event; retention_<retention_days>d (retention_90d by default) = eligible customers with any active
+    (non-impression) event 90 or more days after their first / eligible; revenue_per_customer = all transaction amounts of the
     acquired customers / acquired. Headline: 90-day retention over all campaign-acquired customers.
     """
     ev = events(t, p)
@@ -106,7 +106,7 @@ def clicks_vs_commitment(t: Tables, p: Params) -> Computation:
         "campaign_id", "name", "channel", "objective", "impressions", "clicks",
         ctr=safe_ratio(rows.clicks, rows.impressions),
         acquired=rows.acquired, eligible=rows.eligible, retained=rows.retained,
-        retention_90d=safe_ratio(rows.retained, rows.eligible),
+        **{f"retention_{p.retention_days}d": safe_ratio(rows.retained, rows.eligible)},  # retention_90d by default
         revenue=rows.revenue,
         revenue_per_customer=safe_ratio(rows.revenue, rows.acquired),
         spend=rows.spend,

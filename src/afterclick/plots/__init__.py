@@ -1,13 +1,14 @@
 """Charts of KPI results: one ``plot_*`` function per chart, each taking a ``KPIResult``.
 
-``PLOTS`` maps a KPI id to its chart; the report draws the charts in this order, so a new
-family adds its chart by adding an entry here. Plots take results, never tables, and read only
+Which KPI gets which chart is said once, in ``afterclick.views.registry.VIEWS`` (``PLOTS`` here
+is read from it); a new family adds its chart there. Plots take results, never tables, and read only
 the columns of their KPI's ``rows`` contract.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -33,44 +34,26 @@ from afterclick.results import KPIResult
 
 PlotFn = Callable[[KPIResult], go.Figure]
 
-PLOTS: dict[str, PlotFn] = {
-    "campaigns.clicks_vs_commitment": plot_clicks_vs_commitment,
-    "ladder.commitment_ladder": plot_commitment_ladder,
-    "retention.cohort_weekly": plot_retention_heatmap,
-    "retention.cohort_monthly": plot_retention_heatmap,
-    "retention.lifecycle": plot_lifecycle,
-    "journey.funnel": plot_funnel,
-    "community.active_participants": plot_participants,
-    "community.member_reply_share": plot_member_replies,
-    "community.engagement_levels": plot_engagement_levels,
-    "community.reply_network": plot_reply_network,
-    "content.value": plot_content_quadrant,
-    "content.goal_attainment": plot_goal_attainment,
-    "content.engaged_vs_not": plot_engaged_vs_not,
-    "attribution.channels": plot_attribution,
-    "attribution.campaigns": plot_attribution,
-    "attribution.relationship": plot_attribution,
-    "attribution.relationship_campaigns": plot_attribution,
-    "signals.leading_indicators": plot_leading_indicators,
-    "signals.value_indicators": plot_leading_indicators,
-    "value.predicted_clv": plot_value_distribution,
-    "value.probability_alive": plot_probability_alive_matrix,
-    "value.campaign_ltv_credit": plot_campaign_credit,
-    "value.holdout_check": plot_holdout_check,
-    "resonance.content_resonance": plot_content_resonance,
-    "advocacy.nps": plot_nps_over_time,
-    "advocacy.csat": plot_csat_over_time,
-    "advocacy.themes": plot_themes,
-    "advocacy.drivers": plot_drivers,
-}
+
+def __getattr__(name: str) -> Any:
+    # ``PLOTS`` (KPI id → chart, in the report's order) is read from the view registry, which
+    # imports the chart modules above: built on first use so that neither import waits on the other
+    if name == "PLOTS":
+        from afterclick.views.registry import charts
+
+        return charts()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def plot(result: KPIResult) -> go.Figure:
-    """The chart registered for ``result.id``."""
+    """The chart of ``result``'s KPI (its view in ``afterclick.views.registry``)."""
+    from afterclick.views.registry import charts
+
+    known = charts()
     try:
-        fn = PLOTS[result.id]
+        fn = known[result.id]
     except KeyError:
-        raise KeyError(f"no chart for KPI {result.id!r}; charts exist for {', '.join(PLOTS)}") from None
+        raise KeyError(f"no chart for KPI {result.id!r}; charts exist for {', '.join(known)}") from None
     return fn(result)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from afterclick.core.periods import SECONDS_PER_DAY
 from afterclick.results import KPIResult
 from afterclick.schemas import event_label  # noqa: F401  (charts name events through it)
 
@@ -200,7 +201,7 @@ def period_word(timestamps: pd.Series, params: dict[str, Any] | None = None) -> 
     """
     ts = pd.to_datetime(pd.Series(timestamps).dropna().drop_duplicates(), utc=True).sort_values()
     if len(ts) >= 2:
-        step = ts.diff().dropna().dt.total_seconds().median() / 86400
+        step = ts.diff().dropna().dt.total_seconds().median() / SECONDS_PER_DAY
         if 6 <= step <= 8:
             return "week"
         if 27 <= step <= 32:

@@ -8,6 +8,7 @@ from afterclick.plots._common import (
     ACCENT, SHARE_FORMAT, TEAL, VANITY, axis, base_layout, display_names, label, message_figure, require, shorten, to_list,
 )
 from afterclick.results import KPIResult
+from afterclick.views.specs import param
 
 MODEL_NAMES = {
     "first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
@@ -62,7 +63,7 @@ def plot_attribution(result: KPIResult) -> go.Figure:
             marker=dict(symbol="diamond", size=10, color=ACCENT, line=dict(color="white", width=1)),
             hovertemplate="%{customdata}<br>removal effect %{y:.1%}<extra></extra>",
         )
-    ytitle = ("Credited customers still active 90 days on, per journey" if per_journey
+    ytitle = (f"Credited customers still active {param(result, 'retention_days')} days on, per journey" if per_journey
               else "Share of credited first purchases")
     fig.update_layout(**base_layout(
         barmode="group", bargap=0.25, bargroupgap=0.05,

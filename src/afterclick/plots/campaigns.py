@@ -12,8 +12,10 @@ from afterclick.plots._common import (
     message_figure, require, share_ticks, to_list,
 )
 from afterclick.results import KPIResult
+from afterclick.views.specs import param, retention_column
 
-COLUMNS = ("name", "ctr", "retention_90d")
+#: Columns read besides the retention column, whose name follows ``retention_days`` (retention_90d).
+COLUMNS = ("name", "ctr")
 _HOVER_COLUMNS = (
     "channel", "objective", "impressions", "clicks", "acquired", "eligible", "retained",
     "revenue", "revenue_per_customer", "spend",
@@ -21,8 +23,8 @@ _HOVER_COLUMNS = (
 MAX_LABELS = 25
 
 
-def overall_rates(rows: pd.DataFrame) -> tuple[float | None, float | None]:
-    """Pooled CTR (Σ clicks / Σ impressions) and 90-day retention (Σ retained / Σ eligible).
+def overall_rates(rows: pd.DataFrame, kept: str = "kept") -> tuple[float | None, float | None]:
+    """Pooled CTR (Σ clicks / Σ impressions) and retention (Σ retained / Σ eligible, column ``kept``).
 
     Pooled, not averaged, so a tiny campaign does not move the reference lines; falls back to
     the median of the per-campaign rates when the counts are absent.
@@ -36,25 +38,27 @@ def overall_rates(rows: pd.DataFrame) -> tuple[float | None, float | None]:
         vals = pd.to_numeric(rows[rate], errors="coerce").dropna()
         return float(vals.median()) if len(vals) else None
 
-    return pooled("clicks", "impressions", "ctr"), pooled("retained", "eligible", "retention_90d")
+    return pooled("clicks", "impressions", "ctr"), pooled("retained", "eligible", kept)
 
 
 def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
-    """Scatter of CTR (x, vanity) against 90-day retention (y, relationship), one bubble per campaign.
+    """Scatter of CTR (x, vanity) against retention ``retention_days`` on (y, relationship), one bubble
+    per campaign.
 
     Bubble area follows revenue per acquired customer. The shaded lower-right quadrant holds the
     campaigns with above-average CTR and below-average retention: clicks but no commitment.
     """
-    rows = require(result, COLUMNS)
+    column, days = retention_column(result), param(result, "retention_days")
+    rows = require(result, (*COLUMNS, column))
     if rows.empty:
         return message_figure("No campaigns in this period.")
     rows["ctr"] = pd.to_numeric(rows["ctr"], errors="coerce")
-    rows["retention_90d"] = pd.to_numeric(rows["retention_90d"], errors="coerce")
+    rows["kept"] = pd.to_numeric(rows[column], errors="coerce")
     x_ref, y_ref = overall_rates(rows)
-    shown = rows.dropna(subset=["ctr", "retention_90d"]).reset_index(drop=True)
+    shown = rows.dropna(subset=["ctr", "kept"]).reset_index(drop=True)
     left_out = len(rows) - len(shown)
     if shown.empty:
-        return message_figure("No campaign has both a click-through rate and customers 90 days on yet.")
+        return message_figure(f"No campaign has both a click-through rate and customers {days} days on yet.")
 
     if "revenue_per_customer" in shown:
         rpc = pd.to_numeric(shown["revenue_per_customer"], errors="coerce").fillna(0).clip(lower=0)
@@ -64,7 +68,7 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
     sizes = [14 + 34 * math.sqrt(v / top) if top > 0 else 18 for v in rpc]
 
     no_commitment = (
-        (shown["ctr"] >= x_ref) & (shown["retention_90d"] < y_ref)
+        (shown["ctr"] >= x_ref) & (shown["kept"] < y_ref)
         if x_ref is not None and y_ref is not None
         else pd.Series(False, index=shown.index)
     )
@@ -74,25 +78,25 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
     custom = []
     for _, r in shown.iterrows():
         custom.append([label(r["name"])] + [_hover_value(c, r[c]) for c in hover_cols])
-    lines = ["<b>%{customdata[0]}</b>", "CTR %{x:.1%} · kept 90 days on %{y:.1%}"]
+    lines = ["<b>%{customdata[0]}</b>", f"CTR %{{x:.1%}} · kept {days} days on %{{y:.1%}}"]
     for i, c in enumerate(hover_cols, start=1):
         lines.append(f"{c.replace('_', ' ')}: %{{customdata[{i}]}}")
     names = [label(n) for n in shown["name"]]
     text = names
     if len(shown) > MAX_LABELS:  # label the leaders on either axis; the rest on hover
         k = MAX_LABELS // 2
-        keep = set(shown["ctr"].nlargest(k).index) | set(shown["retention_90d"].nlargest(k).index)
+        keep = set(shown["ctr"].nlargest(k).index) | set(shown["kept"].nlargest(k).index)
         text = [n if i in keep else "" for i, n in enumerate(names)]
 
     x_max = max(float(shown["ctr"].max()) * 1.18, (x_ref or 0) * 1.3, 0.005)
-    y_max = min(max(float(shown["retention_90d"].max()) * 1.18, (y_ref or 0) * 1.3, 0.05), 1.05)
+    y_max = min(max(float(shown["kept"].max()) * 1.18, (y_ref or 0) * 1.3, 0.05), 1.05)
     fig = go.Figure(
         go.Scatter(
             x=to_list(shown["ctr"]),
-            y=to_list(shown["retention_90d"]),
+            y=to_list(shown["kept"]),
             mode="markers+text",
             text=text,
-            textposition=label_positions(to_list(shown["ctr"]), to_list(shown["retention_90d"]), sizes, text,
+            textposition=label_positions(to_list(shown["ctr"]), to_list(shown["kept"]), sizes, text,
                                           x_max, y_max, _reference_boxes(x_ref, y_ref, x_max, y_max)),
             textfont=dict(size=12, color="#3e4c59"),
             marker=dict(size=sizes, color=colours, opacity=0.82, line=dict(width=1, color="white")),
@@ -107,7 +111,7 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
         fig.add_shape(type="rect", x0=x_ref, x1=x_max, y0=0, y1=y_ref, fillcolor=LOSS_FILL,
                       line=dict(width=0), layer="below")
         notes.append(f'<span style="color:{LOSS}">■ shaded: clicks but no commitment</span>')
-        notes.append("(CTR above and 90-day retention below all campaigns together)")
+        notes.append(f"(CTR above and {days}-day retention below all campaigns together)")
     if x_ref is not None:
         fig.add_vline(x=x_ref, line=dict(color=VANITY, width=1, dash="dot"))
         fig.add_annotation(x=x_ref, y=y_max, yanchor="top", xanchor="left", showarrow=False,
@@ -119,7 +123,7 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
                            text=f"all campaigns: {y_ref:.0%} kept", font=dict(size=11, color=TEAL))
     if left_out:
         notes.append(f"{left_out} campaign{'s' if left_out != 1 else ''} not shown: "
-                     "no impressions, or no customers 90 days on yet")
+                     f"no impressions, or no customers {days} days on yet")
     if notes:
         fig.add_annotation(x=0, y=0, yshift=-52, xref="paper", yref="paper", xanchor="left", yanchor="top",
                            align="left", showarrow=False, font=dict(size=11, color=MUTED), text="<br>".join(notes))
@@ -131,7 +135,7 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
             margin=dict(l=72, r=32, t=36, b=60 + 16 * len(notes)),
             xaxis=axis("Click-through rate (clicks ÷ impressions): attention", **share_ticks([x_max]),
                        range=[0, x_max], title_color=VANITY),
-            yaxis=axis("Customers still active 90 days on: commitment", **share_ticks([y_max]),
+            yaxis=axis(f"Customers still active {days} days on: commitment", **share_ticks([y_max]),
                        range=[0, y_max], title_color=TEAL),
         )
     )

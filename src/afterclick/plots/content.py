@@ -12,6 +12,7 @@ from afterclick.plots._common import (
     label_positions, message_figure, require, share_ticks, shorten, to_list,
 )
 from afterclick.results import KPIResult
+from afterclick.views.specs import param
 
 VALUE_COLUMNS = ("content_id", "shallow", "deep", "quadrant")
 GOAL_COLUMNS = ("content_id", "goal", "goal_rate", "reach", "goal_people")
@@ -119,10 +120,11 @@ def plot_goal_attainment(result: KPIResult) -> go.Figure:
 
 def plot_engaged_vs_not(result: KPIResult) -> go.Figure:
     """Dot and whisker: per content item, how many points more (or fewer) of its engaged people
-    were still active 90 days on than comparable people (same first-touch month and channel),
+    were still active ``retention_days`` (90) days on than comparable people (same first-touch month and channel),
     with the 95% interval. Association, not cause."""
     rows = require(result, ENGAGED_COLUMNS)
     rows = rows.dropna(subset=["retention_diff"])
+    days = param(result, "retention_days")
     if rows.empty:
         return message_figure("Too few people engaged with any item to compare.")
     # the items most people engaged with (whatever their difference), then ranked by it
@@ -143,7 +145,7 @@ def plot_engaged_vs_not(result: KPIResult) -> go.Figure:
                      color="#9aa5b1", thickness=1.5, width=4),
         customdata=list(zip(to_list(rows["engaged"]), to_list(rows["comparable"]), to_list(lo), to_list(hi),
                             strict=True)),
-        hovertemplate="%{y}<br>%{x:+.1f} points retained at 90 days (95%: %{customdata[2]:+.1f} to "
+        hovertemplate=f"%{{y}}<br>%{{x:+.1f}} points retained at {days} days (95%: %{{customdata[2]:+.1f}} to "
                       "%{customdata[3]:+.1f})<br>%{customdata[0]:,} engaged vs %{customdata[1]:,} comparable"
                       "<extra></extra>",
         showlegend=False,
@@ -153,7 +155,7 @@ def plot_engaged_vs_not(result: KPIResult) -> go.Figure:
     pad = max(right - left, 5.0) * 0.06
     fig.update_layout(**base_layout(
         height=max(320, 90 + 26 * len(rows)), margin=dict(l=24, r=24, t=40, b=56),
-        xaxis=axis("Difference in 90-day retention, engaged minus comparable (percentage points)",
+        xaxis=axis(f"Difference in {days}-day retention, engaged minus comparable (percentage points)",
                    tickformat="+.0f", ticksuffix=" pts", range=[left - pad, right + pad], zeroline=False),
         yaxis=axis(None, showgrid=True, gridcolor=GRID, type="category"),
     ))

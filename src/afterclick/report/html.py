@@ -9,13 +9,10 @@ numbers unless ``mask=False``.
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
 import re
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,28 +20,22 @@ from typing import Any
 
 import jinja2
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.offline
 
-from afterclick.plots import PLOTS
-from afterclick.plots._common import event_label
 from afterclick.kpis._common import REFUND_NOTE_PREFIX
+from afterclick.plots._common import event_label
 from afterclick.report import narrative
-from afterclick.report.format import (
-    DIRECTION_HINTS, format_ci, format_cell, format_period, format_value, format_when,
-)
+from afterclick.report.docstrings import definition_paragraphs, plain, segments, summary
+from afterclick.report.embed import figure_json, plotly_js, script_json
+from afterclick.report.meta import ReportMeta, meta_view
 from afterclick.report.pii import mask_pii
 from afterclick.results import Direction, Family, KPIResult, Status
-
-#: Values shown beside a chart besides its own: the funnel calls out the clicks-to-nowhere rate.
-COMPANIONS: dict[str, tuple[str, ...]] = {
-    "journey.funnel": ("journey.clicks_to_nowhere_rate",),
-}
-
-#: What a chart's headline number is, where the KPI's name says what the chart shows instead.
-CHIP_LABELS: dict[str, str] = {
-    "campaigns.clicks_vs_commitment": "Kept 90 days on, all campaigns",
-}
+from afterclick.views.format import (
+    DIRECTION_HINTS,
+    format_cell,
+    format_ci,
+    format_value,
+)
+from afterclick.views.registry import VIEWS, View, chip_label
 
 #: Breakdown columns whose values are event names: shown as words, as the charts show them.
 EVENT_COLUMNS = frozenset({"event", "indicator"})
@@ -62,53 +53,6 @@ PLOTLY_CONFIG = {
 _TEMPLATES = "templates"
 
 
-@dataclass(frozen=True)
-class ReportMeta:
-    """What the report says about its data: where it came from, which period, how much of it.
-
-    ``period_end`` is exclusive, as in ``Params`` (a midnight end shows as the day before).
-    ``row_counts`` maps a canonical table to its rows in the store. ``generated_at`` defaults to
-    now and ``version`` to the installed afterclick version. ``extra`` holds any other facts to
-    list under the coverage (label → value).
-    """
-
-    store: str | None = None
-    period_start: Any = None
-    period_end: Any = None
-    row_counts: Mapping[str, int] = field(default_factory=dict)
-    generated_at: datetime | None = None
-    version: str | None = None
-    currency: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    _ALIASES = {
-        "store_path": "store", "path": "store", "start": "period_start", "end": "period_end",
-        "rows": "row_counts", "counts": "row_counts", "tables": "row_counts",
-    }
-
-    @classmethod
-    def coerce(cls, meta: ReportMeta | Mapping[str, Any] | None) -> ReportMeta:
-        """A ``ReportMeta`` from itself, a dict (aliases such as ``start``/``end`` accepted) or None."""
-        if meta is None:
-            return cls()
-        if isinstance(meta, ReportMeta):
-            return meta
-        if not isinstance(meta, Mapping):
-            raise TypeError(f"meta must be a ReportMeta or a dict, not {type(meta).__name__}")
-        known = {f.name for f in fields(cls)}
-        kwargs: dict[str, Any] = {}
-        extra = dict(meta.get("extra") or {})
-        for key, value in meta.items():
-            if key == "extra":
-                continue
-            name = cls._ALIASES.get(key, key)
-            if name in known:
-                kwargs[name] = value
-            else:
-                extra[key] = value
-        return cls(**kwargs, extra=extra)
-
-
 def render_report(
     results: Iterable[KPIResult],
     *,
@@ -123,7 +67,7 @@ def render_report(
     Parameters
     ----------
     results
-        KPI results in any order; charts follow ``afterclick.plots.PLOTS``, the scorecard
+        KPI results in any order; charts follow ``afterclick.views.registry.VIEWS``, the scorecard
         ``Family`` order (input order within a family).
     title
         The report's title, e.g. "Q2 2026 review".
@@ -148,11 +92,11 @@ def render_report(
     sentences = narrative.sentences(by_id.values())
 
     charts = []
-    for n, (kpi_id, plot_fn) in enumerate(PLOTS.items()):
-        if kpi_id in by_id:
-            charts.append(_chart_view(by_id[kpi_id], plot_fn, n, by_id, sentences, meta, max_rows))
+    for n, (spec, view) in enumerate(VIEWS.items()):
+        if spec.id in by_id and view.chart is not None:
+            charts.append(_chart_view(by_id[spec.id], view, n, by_id, sentences, meta, max_rows))
     charted = {c["kpi"]["id"] for c in charts}
-    # charts sit in one section per family, families in Family order, PLOTS order within
+    # charts sit in one section per family, families in Family order, VIEWS order within
     sections = []
     for family in Family:
         members = [c for c in charts if c["kpi"]["family"] == family.value]
@@ -182,7 +126,7 @@ def render_report(
         "title": title,
         "first_sections": [s for s in extra if s["first"]],
         "later_sections": [s for s in extra if not s["first"]],
-        "meta": _meta_view(meta),
+        "meta": meta_view(meta),
         "charts": charts,
         "sections": sections,
         "groups": groups,
@@ -196,9 +140,9 @@ def render_report(
         },
         "masked": mask,
         "css": _asset("report.css"),
-        "plotly_js": _plotly_js() if any(c["figure_json"] for c in charts)
+        "plotly_js": plotly_js() if any(c["figure_json"] for c in charts)
         or any(card["figure_json"] for x in extra for card in x["cards"]) else "",
-        "plotly_config": _script_json(PLOTLY_CONFIG),
+        "plotly_config": script_json(PLOTLY_CONFIG),
     }
     return _environment().get_template("report.html").render(context)
 
@@ -217,7 +161,7 @@ def write_report(path: str | Path, results: Iterable[KPIResult], **kw: Any) -> P
 
 def _chart_view(
     result: KPIResult,
-    plot_fn: Any,
+    view: View,
     n: int,
     by_id: Mapping[str, KPIResult],
     sentences: Mapping[str, str],
@@ -225,19 +169,19 @@ def _chart_view(
     max_rows: int,
 ) -> dict[str, Any]:
     anchor = _anchor(result.id)
-    figure_json = None
+    fig_json = None
     problem = None
     if result.ok and (result.rows is None or result.rows.empty):
         problem = "No rows to draw for this period."
     elif result.ok:
         try:
-            figure_json = _figure_json(plot_fn(result))
+            fig_json = figure_json(view.chart(result))
         except Exception as exc:  # one broken chart must not cost the reader the whole report
             warnings.warn(f"chart for {result.id} failed: {exc}", stacklevel=2)
             problem = f"The chart could not be drawn: {exc}"
     else:
         problem = result.reason or f"This KPI was {result.status.value}."
-    companions = [by_id[c] for c in COMPANIONS.get(result.id, ()) if c in by_id]
+    companions = [by_id[c.id] for c in view.companions if c.id in by_id]
     chips = []
     if result.ok and result.value is not None:
         chips.append(_chip(result, meta))
@@ -245,9 +189,9 @@ def _chart_view(
     return {
         "anchor": anchor,
         "figure_id": f"figure-{n}",
-        "figure_json": figure_json,
+        "figure_json": fig_json,
         "problem": problem,
-        "headline": result.id == "campaigns.clicks_vs_commitment",
+        "headline": view.headline,
         "sentence": sentences.get(result.id),
         "kpi": _kpi_view(result, meta, max_rows, with_table=True),
         "chips": chips,
@@ -262,11 +206,11 @@ def _section_view(section: Any, n: int, meta: ReportMeta, max_rows: int, mask: b
 
     cards = []
     for i, card in enumerate(section.cards):
-        figure_json = None
+        fig_json = None
         problem = None
         if card.figure is not None:
             try:
-                figure_json = _figure_json(card.figure)
+                fig_json = figure_json(card.figure)
             except Exception as exc:  # as for KPI charts: one broken chart must not cost the report
                 warnings.warn(f"chart '{card.title}' in section {section.title} failed: {exc}", stacklevel=2)
                 problem = f"The chart could not be drawn: {exc}"
@@ -282,7 +226,7 @@ def _section_view(section: Any, n: int, meta: ReportMeta, max_rows: int, mask: b
             "sentences": [text(x) for x in card.sentences],
             "notes": [text(x) for x in card.notes],
             "figure_id": f"section-{n}-figure-{i}",
-            "figure_json": figure_json,
+            "figure_json": fig_json,
             "problem": problem,
             "table": _table(rows, max_rows, meta) if max_rows > 0 else None,
         })
@@ -298,10 +242,10 @@ def _section_view(section: Any, n: int, meta: ReportMeta, max_rows: int, mask: b
 
 def _chip(result: KPIResult, meta: ReportMeta) -> dict[str, Any]:
     return {
-        "name": result.value_label or CHIP_LABELS.get(result.id, result.name),
+        "name": chip_label(result),
         "id": result.id,
         "value": format_value(result.value, result.unit, currency=meta.currency) if result.ok else "not measured",
-        "summary": _plain(_summary(result.definition)),
+        "summary": plain(summary(result.definition)),
         "loss": result.direction is Direction.LOWER,
         "vanity": _is_vanity(result),
         "ok": result.ok,
@@ -338,10 +282,10 @@ def _kpi_view(result: KPIResult, meta: ReportMeta, max_rows: int, *, with_table:
         "direction": DIRECTION_HINTS[result.direction],
         "direction_key": result.direction.value,
         "definition": result.definition or "No definition was given for this KPI.",
-        "paragraphs": [_segments(p) for p in definition_paragraphs(result.definition)]
-        or [_segments("No definition was given for this KPI.")],
-        "summary_segments": _segments(_summary(result.definition)),
-        "summary": _plain(_summary(result.definition)),
+        "paragraphs": [segments(p) for p in definition_paragraphs(result.definition)]
+        or [segments("No definition was given for this KPI.")],
+        "summary_segments": segments(summary(result.definition)),
+        "summary": plain(summary(result.definition)),
         "vanity": _is_vanity(result),
         "charted": charted,
         "table": _table(result.rows, max_rows, meta) if with_table and max_rows > 0 else None,
@@ -366,19 +310,6 @@ def _cell(value: Any, column: str, meta: ReportMeta) -> str:
     return format_cell(value, column, currency=meta.currency)
 
 
-def _meta_view(meta: ReportMeta) -> dict[str, Any]:
-    generated = meta.generated_at or datetime.now(UTC)
-    return {
-        "store": meta.store,
-        "period": format_period(meta.period_start, meta.period_end),
-        "generated": format_when(generated, with_time=True),
-        "version": meta.version or _afterclick_version(),
-        "row_counts": [(str(t), format_cell(n, "count")) for t, n in meta.row_counts.items()],
-        "extra": [(str(k).replace("_", " "), v if isinstance(v, str) else format_cell(v))
-                  for k, v in meta.extra.items()],
-    }
-
-
 # ------------------------------------------------------------------------------------------- helpers
 
 
@@ -393,35 +324,6 @@ def _masked(result: KPIResult) -> KPIResult:
     return replace(result, reason=mask_pii(result.reason), rows=rows)
 
 
-_LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)])\s+")
-_UNDERLINE = re.compile(r"^\s*[-=~]{3,}\s*$")
-
-
-def definition_paragraphs(text: str | None) -> list[str]:
-    """A docstring as paragraphs: hard-wrapped lines rejoined, list items and indented lines
-    (formulas) kept on their own line, numpydoc section underlines dropped."""
-    out = []
-    for block in re.split(r"\n\s*\n", (text or "").strip()):
-        raw = [ln.rstrip() for ln in block.splitlines() if ln.strip()]
-        lines = []
-        for ln in raw:
-            if _UNDERLINE.match(ln):  # a numpydoc heading: "Parameters" over "----------"
-                if lines and not lines[-1].endswith(":"):
-                    lines[-1] += ":"
-            else:
-                lines.append(ln)
-        merged: list[str] = []
-        for ln in lines:
-            keep = _LIST_ITEM.match(ln) or ln.startswith(("    ", "\t")) or ">>>" in ln
-            if merged and not keep and not merged[-1].endswith(":"):
-                merged[-1] += " " + ln.strip()
-            else:
-                merged.append(ln.strip() if not ln.startswith(("    ", "\t")) else ln.rstrip())
-        if merged:
-            out.append("\n".join(merged))
-    return out
-
-
 def _is_vanity(result: KPIResult) -> bool:
     return result.family in VANITY_FAMILIES or result.direction is Direction.NEUTRAL
 
@@ -432,60 +334,8 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) or (hasattr(v, "dtype") and v.dtype.kind in "iuf")
 
 
-def _summary(definition: str) -> str:
-    return (definition or "").split("\n\n", 1)[0].replace("\n", " ").strip()
-
-
-_LITERAL = re.compile(r"``(.+?)``|`([^`]+)`")
-
-
-def _segments(text: str) -> list[dict[str, Any]]:
-    """Text split into plain and code parts (RST ``literal`` / `name` in docstrings); the
-    template escapes both and wraps code parts in <code>."""
-    out, pos = [], 0
-    for m in _LITERAL.finditer(text):
-        if m.start() > pos:
-            out.append({"text": text[pos:m.start()], "code": False})
-        out.append({"text": m.group(1) or m.group(2), "code": True})
-        pos = m.end()
-    if pos < len(text):
-        out.append({"text": text[pos:], "code": False})
-    return out
-
-
-def _plain(text: str) -> str:
-    return _LITERAL.sub(lambda m: m.group(1) or m.group(2), text)
-
-
 def _anchor(kpi_id: str) -> str:
     return "kpi-" + re.sub(r"[^a-z0-9]+", "-", kpi_id.lower()).strip("-")
-
-
-def _script_json(obj: Any) -> str:
-    return _script_safe(json.dumps(obj, ensure_ascii=False, allow_nan=False))
-
-
-def _figure_json(fig: go.Figure) -> str:
-    return _script_safe(fig.to_json(validate=False, pretty=False, engine="json"))
-
-
-def _script_safe(text: str) -> str:
-    """JSON that cannot end the ``<script>`` element it sits in, nor start an HTML comment or entity.
-
-    ``<``, ``>`` and ``&`` only occur inside JSON strings, where ``\\u003c`` etc. mean the same
-    characters; U+2028/9 are escaped for old JavaScript parsers.
-    """
-    return (
-        text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    )
-
-
-@cache
-def _plotly_js() -> str:
-    js = plotly.offline.get_plotlyjs()
-    # The bundle holds no "</script"; keep it that way should a future build add one.
-    return re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
 
 
 @cache
@@ -503,12 +353,3 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     return env
-
-
-def _afterclick_version() -> str:
-    try:
-        return importlib.metadata.version("afterclick")
-    except importlib.metadata.PackageNotFoundError:
-        import afterclick
-
-        return str(getattr(afterclick, "__version__", "unknown"))

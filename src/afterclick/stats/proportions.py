@@ -8,7 +8,7 @@ Sources
   His recommended "adjusted Wald" adds 3/4 of a promoter, 3/4 of a detractor and 3/2 of a
   passive (n + 3) before using that variance; it keeps its coverage at small n and when every
   answer falls in one group, where the plain Wald interval collapses to a point.
-* Wilson score interval for a binomial share: E. B. Wilson (1927), JASA 22(158);
+* Wilson score interval for a binomial share (computed by statsmodels): E. B. Wilson (1927), JASA 22(158);
   centre (p + z^2/2n) / (1 + z^2/n), half-width z sqrt(p(1-p)/n + z^2/4n^2) / (1 + z^2/n).
 """
 
@@ -21,6 +21,8 @@ from typing import Literal
 
 import numpy as np
 from scipy import stats as _st
+
+from afterclick.core.scales import is_detractor, is_passive, is_promoter
 
 #: Below this many answers a survey number is shown with a "too few to read" warning.
 MIN_ANSWERS = 30
@@ -83,7 +85,7 @@ class NPS:
         s = s[~np.isnan(s)]
         if ((s < 0) | (s > 10)).any():
             raise ValueError("NPS answers must lie in 0..10")
-        return cls(int((s >= 9).sum()), int(((s >= 7) & (s < 9)).sum()), int((s < 7).sum()))
+        return cls(int(is_promoter(s).sum()), int(is_passive(s).sum()), int(is_detractor(s).sum()))
 
     def __add__(self, other: NPS) -> NPS:
         return NPS(self.promoters + other.promoters, self.passives + other.passives,
@@ -199,12 +201,16 @@ class Proportion:
         return self.successes / self.n if self.n else None
 
     def wilson(self, level: float = 0.95) -> Interval:
-        """Wilson (1927) score interval; well-behaved at 0, 1 and small n."""
-        z = _z(level)
+        """Wilson (1927) score interval; well-behaved at 0, 1 and small n.
+
+        Computed by statsmodels' ``proportion_confint(method="wilson")``: the one implementation
+        of the formula in afterclick (checked against scipy's ``binomtest`` in the tests).
+        """
+        from statsmodels.stats.proportion import proportion_confint
+
+        _z(level)  # the level checked, with the same message as the other intervals
         if not self.n:
             return Interval(None, None, None, level, "wilson", 0, "no answers")
-        n, p = self.n, self.successes / self.n
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-        return Interval(p, max(0.0, centre - half), min(1.0, centre + half), level, "wilson", n)
+        low, high = proportion_confint(self.successes, self.n, alpha=1 - level, method="wilson")
+        return Interval(self.successes / self.n, max(0.0, float(low)), min(1.0, float(high)), level, "wilson",
+                        self.n)

@@ -1,4 +1,4 @@
-"""How numbers read in the report, the scorecard and the narrative."""
+"""How numbers read in the report, the scorecard, the narrative and the CLI."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from afterclick.core.periods import SECONDS_PER_DAY
 from afterclick.results import Direction, Unit
 
 MISSING = "—"
@@ -47,7 +48,7 @@ def format_duration(seconds: Any) -> str:
     if v < 10 and not float(v).is_integer():
         return f"{sign}{v:.1f}s"
     total = int(round(v))
-    d, rem = divmod(total, 86400)
+    d, rem = divmod(total, SECONDS_PER_DAY)
     h, rem = divmod(rem, 3600)
     m, s = divmod(rem, 60)
     if d:

@@ -1,0 +1,1 @@
+"""Contracts and vocabularies shared by every layer; no I/O."""

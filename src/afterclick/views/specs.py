@@ -1,0 +1,46 @@
+"""KPI specs found by their compute function, and the parameters a result was computed with.
+
+Views are keyed by spec, never by an id written out: ``spec(clicks_vs_commitment)`` is the spec
+whose compute function is that one, so renaming a KPI breaks an import here, not a silent lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields
+from typing import Any
+
+from afterclick.kpis import REGISTRY
+from afterclick.kpis.base import KPI, Params
+from afterclick.results import KPIResult
+
+_DEFAULTS = {f.name: f.default for f in fields(Params)}
+
+
+def _unwrapped(fn: Callable[..., Any]) -> Callable[..., Any]:
+    while hasattr(fn, "__wrapped__"):
+        fn = fn.__wrapped__
+    return fn
+
+
+def spec(compute: Callable[..., Any]) -> KPI:
+    """The registered spec whose compute function is ``compute``."""
+    target = _unwrapped(compute)
+    for k in REGISTRY:
+        if _unwrapped(k.compute) is target:
+            return k
+    raise LookupError(f"{getattr(compute, '__qualname__', compute)!r} is not the compute function of a "
+                      "registered KPI (afterclick.kpis.REGISTRY)")
+
+
+def param(result: KPIResult | None, name: str) -> Any:
+    """The value of the parameter ``name`` the result was computed with (the default if unrecorded)."""
+    if name not in _DEFAULTS:
+        raise KeyError(f"{name!r} is not a KPI parameter; parameters are {', '.join(_DEFAULTS)}")
+    recorded = (result.params or {}).get(name) if result is not None else None
+    return _DEFAULTS[name] if recorded is None else recorded
+
+
+def retention_column(result: KPIResult | None) -> str:
+    """The name of the retention column of campaign rows: ``retention_<retention_days>d``."""
+    return f"retention_{param(result, 'retention_days')}d"

@@ -1,0 +1,72 @@
+"""The view registry (afterclick.views.registry): keyed by registered specs, and the words of a
+view follow the parameters its result was computed with, never a repeated default."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import afterclick
+from afterclick.kpis import REGISTRY
+from afterclick.report import narrative, render_report
+from afterclick.views.registry import VIEWS, charts, chip_label, view
+from tinyworld import build_store
+
+
+def test_view_keys_are_registered_specs():
+    assert VIEWS, "no views"
+    for spec in VIEWS:
+        assert REGISTRY[spec.id] == spec
+    assert set(charts()) <= set(REGISTRY.ids())
+    assert sum(v.headline for v in VIEWS.values()) == 1  # the report opens on one chart
+    for v in VIEWS.values():
+        assert all(c.id in REGISTRY for c in v.companions)
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    path = build_store(tmp_path_factory.mktemp("tiny_views"))
+    w = afterclick.open(path, read_only=True)
+    yield w
+    w.close()
+
+
+def _figure_text(fig) -> str:
+    return json.dumps(fig.to_plotly_json(), default=str)
+
+
+@pytest.mark.parametrize("days", [7, 120])
+def test_campaign_words_and_columns_follow_retention_days(ws, days):
+    r = ws.kpi("campaigns.clicks_vs_commitment", retention_days=days)
+    assert r.ok
+    assert f"retention_{days}d" in r.rows.columns and "retention_90d" not in r.rows.columns
+    sentence = narrative.sentence(r)
+    chart = _figure_text(view(r).chart(r))
+    if days == 7:  # the tiny brand: Flash (c1) kept its one customer, Guides (c2) one of two a week on
+        assert sentence == ("Flash won the highest click-through rate (33.3%) but kept 100% of its customers "
+                            "7 days on; Guides, with a 100.0% CTR, kept 50%.")
+        assert "Customers still active 7 days on" in chart
+    else:  # nobody is 120 days on in a brand 16 weeks long
+        assert "120 days on yet" in sentence
+        assert "120 days on" in chart
+    assert "90" not in sentence and "90 days" not in chart
+    assert chip_label(r) == f"Kept {days} days on, all campaigns"
+    html = render_report([r], title="t")
+    assert "Kept 90 days on" not in html
+    if r.value is not None:  # the chip shows only a number there is
+        assert f"Kept {days} days on, all campaigns" in html
+
+
+def test_default_words_are_unchanged(ws):
+    r = ws.kpi("campaigns.clicks_vs_commitment")
+    assert "retention_90d" in r.rows.columns
+    assert narrative.sentence(r).endswith("kept 100% of its customers 90 days on; Guides, with a 100.0% CTR, kept 0%.")
+
+
+def test_attribution_words_follow_retention_days(ws):
+    r = ws.kpi("attribution.relationship", retention_days=7)
+    assert narrative.sentence(r) == ("Per journey it touched, email brings the most customers still active 7 days "
+                                     "on (1.00 under the Markov model) and social the fewest (0.50).")
+    assert chip_label(r) == "Journeys still active 7 days on"
+    assert "still active 7 days on, per journey" in _figure_text(view(r).chart(r))
