@@ -151,7 +151,7 @@ def handoff_card(get: _Reader) -> Card | None:
     if conv is not None and conv.value is not None:
         rows = conv.rows
         table = rows.drop(columns=[c for c in ("speed_order",) if c in rows.columns])
-        ratio = with_ci(f"ratio {conv.value:.2f}", conv.ci, lambda v: f"{v:.2f}")
+        ratio = f"ratio {conv.value:.2f}" + (f", 95% interval {conv.ci[0]:.2f} to {conv.ci[1]:.2f}" if conv.ci else "")
         s.append(f"Leads left waiting a week reached an opportunity within 90 days at "
                  f"{ratio_words(conv.value, conv.ci)} of those followed up within 7 days ({ratio}). An "
                  "association, not proof: sales may pick the promising leads first.")
