@@ -77,6 +77,16 @@ class Unit(StrEnum):
     POINTS = "points"
 
 
+class MeasureKind(StrEnum):
+    """How a KPI's headline is made from per-unit values (its sufficient statistics, as gbstats
+    keeps them): what the engine needs to compute the KPI for any grouping of the units."""
+
+    COUNT = "count"  # Σx over the units: a census, so no interval
+    PROPORTION = "proportion"  # Σx / n with x 0 or 1 per unit: Wilson interval
+    MEAN = "mean"  # Σx / n: t interval from n, Σx, Σx²
+    RATIO = "ratio"  # Σnum / Σden: delta-method interval from the sums, squares and cross product
+
+
 class SpanKind(StrEnum):
     """Which stretch of the data a headline number covers."""
 

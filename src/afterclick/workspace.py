@@ -118,6 +118,44 @@ class Workspace:
             out.append(self._run(k, self.params))
         return out
 
+    def kpi_by(self, kpi_id: str, by: str | ibis.Table, *, column: str | None = None,
+               level: float = 0.95, **params: Any) -> KPIResult:
+        """One KPI by a grouping of its units, from the measure its spec declares.
+
+        ``by``: a column joined on the unit (``"segment"``, ``"customers.segment"``) or an Ibis
+        table of unit → group (``column`` names the group column when it has several). The
+        result's rows hold one row per group (the units no group names: None, last) with n, the
+        sufficient statistics, value, ci_low and ci_high; its value and ci are the whole's, from
+        the same sums. Keyword arguments override the workspace parameters.
+        """
+        from afterclick.analysis.grouped import per_group, whole  # executed sums -> values
+        from afterclick.engine.by import grouped_sums, grouping, units_in_two_groups
+
+        k = REGISTRY[kpi_id]
+        if k.measure is None:
+            able = ", ".join(x.id for x in REGISTRY if x.measure is not None)
+            raise ValueError(f"KPI {kpi_id!r} declares no measure, so it cannot be computed by a grouping; "
+                             f"these can: {able}")
+        asked = self.params.with_(**params) if params else self.params
+        base = dict(id=k.id, name=k.name, family=k.family, unit=k.unit, direction=k.direction,
+                    definition=k.definition, params=_param_record(asked), value_label=k.value_label)
+        missing = self.missing_tables(k)
+        if missing:
+            return KPIResult(**base, status=Status.SKIPPED, reason=absent_reason(missing, any_of=k.requires_any))
+        p = self.review_params(asked)
+        self.prepare(k)
+        groups, name = grouping(self.tables, by, k.measure.unit, column)
+        twice = _scalar(self.store.con.execute(units_in_two_groups(groups)))
+        if twice:
+            raise ValueError(f"the grouping puts {int(twice):,} {k.measure.unit} value(s) in more than one "
+                             f"{name}: a unit must belong to one group")
+        sums = self.store.con.execute(grouped_sums(k, self.tables, p, groups))
+        rows = per_group(k.measure.kind, sums, name, level)
+        value, ci = whole(k.measure.kind, rows, level)
+        clock = self.clock(k)
+        period = None if clock is None else self.period(k.span, asked, clock)
+        return KPIResult(**base, status=Status.COMPUTED, value=value, ci=ci, rows=rows, period=period)
+
     def scorecard(self, family: str | None = None) -> pd.DataFrame:
         """One row per headline KPI: id, name, family, value, unit, status, reason."""
         results = self.kpis(family=family)
@@ -179,7 +217,7 @@ class Workspace:
     def _bulk(self, p: Params) -> tuple[Params, tuple[str, ...]]:
         if p.start is not None and p.end is not None:
             return p, ()
-        start, end, notes = self.tables.memo(("bulk_period", p.start, p.end), lambda: self._find_bulk(p))
+        start, end, notes = self.tables.cached(Workspace._find_bulk, p, self._find_bulk, table=False)
         return p.with_(start=start, end=end), notes
 
     def _find_bulk(self, p: Params) -> tuple[Any, Any, tuple[str, ...]]:
@@ -216,8 +254,8 @@ class Workspace:
         p = self.review_params(asked)
         if not all(name in self.tables for name in ((table,) if isinstance(table, str) else table)):
             return None
-        start, end, until = self.tables.memo(("period_bounds", table, p.start, p.end),
-                                             lambda: self._bounds(p, table))
+        start, end, until = self.tables.cached(Workspace._bounds, p, lambda w: self._bounds(w, table),
+                                               args=(table,), table=False)
         if end is None:
             return None
         return replace(span_period(span, p, start, end, until), left_out=self.left_out(asked))

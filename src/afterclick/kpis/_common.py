@@ -10,7 +10,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from afterclick.kpis.base import Params, Tables
+from afterclick.kpis.base import Params, Tables, block
 from afterclick.schemas import EventClass, events_of
 
 SECONDS_PER_WEEK = 7 * 24 * 3600
@@ -33,13 +33,14 @@ def events(t: Tables, p: Params) -> ir.Table:
     return in_period(t["events"], p)
 
 
+@block
 def purchases(t: Tables, p: Params) -> ir.Table:
     """The period's orders that count as purchases: transactions with ``amount`` >= 0, less those
     their refunds (rows naming them in ``refund_of``) take to 0 or below; ``net`` is the amount
     after those refunds (``afterclick.clv.rfm.counted_orders``). Refund rows are not purchases."""
     from afterclick.clv.rfm import counted_orders
 
-    return t.shared(("purchases", p.start, p.end), lambda: counted_orders(in_period(t["transactions"], p)))
+    return counted_orders(in_period(t["transactions"], p))
 
 
 def refund_facts(t: Tables, p: Params) -> dict[str, ir.Scalar]:
@@ -114,6 +115,7 @@ def day_index(ts: ir.TimestampValue) -> ir.IntegerValue:
     return (ts.truncate("D").epoch_seconds() // 86400).cast("int64")
 
 
+@block
 def activity(t: Tables, p: Params) -> ir.Table:
     """One row per customer and UTC day with any active event: the compact table most KPIs read.
 
@@ -121,49 +123,43 @@ def activity(t: Tables, p: Params) -> ir.Table:
     first_ts/last_ts (first and last active event that day), events, visits, engaged (clicks,
     likes, follows, visits), deep, advocacy (referrals and shares).
     """
-
-    def build() -> ir.Table:
-        ev = active_events(t, p)
-        a = ev.group_by(customer_id=ev.customer_id, day_ts=ev.ts.truncate("D")).aggregate(
-            first_ts=ev.ts.min(),
-            last_ts=ev.ts.max(),
-            events=ev.count(),
-            visits=(ev.event == "visit").cast("int64").sum(),
-            engaged=ev.event.isin(ENGAGED).cast("int64").sum(),
-            deep=ev.event.isin(DEEP).cast("int64").sum(),
-            advocacy=ev.event.isin(("referral", "share")).cast("int64").sum(),
-        )
-        return a.mutate(day=day_index(a.day_ts))
-
-    return t.shared(("activity", p.start, p.end), build)
+    ev = active_events(t, p)
+    a = ev.group_by(customer_id=ev.customer_id, day_ts=ev.ts.truncate("D")).aggregate(
+        first_ts=ev.ts.min(),
+        last_ts=ev.ts.max(),
+        events=ev.count(),
+        visits=(ev.event == "visit").cast("int64").sum(),
+        engaged=ev.event.isin(ENGAGED).cast("int64").sum(),
+        deep=ev.event.isin(DEEP).cast("int64").sum(),
+        advocacy=ev.event.isin(("referral", "share")).cast("int64").sum(),
+    )
+    return a.mutate(day=day_index(a.day_ts))
 
 
 def customer_periods(t: Tables, p: Params, grain: str | None = None) -> ir.Table:
     """Distinct (customer_id, idx, period) of activity, one row per active customer-period."""
-    grain = grain or p.grain
-
-    def build() -> ir.Table:
-        a = activity(t, p)
-        return a.select(
-            customer_id=a.customer_id,
-            idx=period_index(a.day_ts, grain),
-            period=period_start(a.day_ts, grain),
-        ).distinct()
-
-    return t.shared(("customer_periods", grain, p.start, p.end), build)
+    return _customer_periods(t, p, grain or p.grain)
 
 
+@block
+def _customer_periods(t: Tables, p: Params, grain: str) -> ir.Table:
+    a = activity(t, p)
+    return a.select(
+        customer_id=a.customer_id,
+        idx=period_index(a.day_ts, grain),
+        period=period_start(a.day_ts, grain),
+    ).distinct()
+
+
+@block
 def first_touch(t: Tables, p: Params) -> ir.Table:
     """Per customer: first and last active (non-exposure) event, active days, deep interactions."""
 
-    def build() -> ir.Table:
-        a = activity(t, p)
-        return a.group_by("customer_id").aggregate(
-            first_ts=a.first_ts.min(), last_ts=a.last_ts.max(), days=a.count(),
-            visit_days=(a.visits > 0).cast("int64").sum(), deep=a.deep.sum(),
-        )
-
-    return t.shared(("first_touch", p.start, p.end), build)
+    a = activity(t, p)
+    return a.group_by("customer_id").aggregate(
+        first_ts=a.first_ts.min(), last_ts=a.last_ts.max(), days=a.count(),
+        visit_days=(a.visits > 0).cast("int64").sum(), deep=a.deep.sum(),
+    )
 
 
 Clock = str | tuple[str, ...]
@@ -179,17 +175,16 @@ def _timed(t: Tables, table: Clock, p: Params | None) -> ir.Table:
     return out
 
 
+@block
 def data_bounds(t: Tables, p: Params, table: Clock = "events") -> ir.Table:
     """A one-row table with the first and last time of ``table``'s rows in the period (of all
     the tables named, when ``table`` is a tuple: the clock of a KPI that reads several)."""
 
-    def build() -> ir.Table:
-        rows = _timed(t, table, p)
-        return rows.aggregate(data_start=rows.ts.min(), data_end=rows.ts.max())
-
-    return t.shared(("data_bounds", table, p.start, p.end), build)
+    rows = _timed(t, table, p)
+    return rows.aggregate(data_start=rows.ts.min(), data_end=rows.ts.max())
 
 
+@block
 def review_end(t: Tables, p: Params, table: Clock = "events") -> ir.Table:
     """One row, ``review_end``: where the reviewed data of ``table`` stops (exclusive, UTC).
 
@@ -199,19 +194,16 @@ def review_end(t: Tables, p: Params, table: Clock = "events") -> ir.Table:
     so does a review that ends on 1 November of data that runs on.
     """
 
-    def build() -> ir.Table:
-        if p.end is None:  # the period's own latest row is the latest stored one
-            b = data_bounds(t, p, table).select(last_ts="data_end")
-        else:
-            rows = _timed(t, table, None)
-            b = rows.aggregate(last_ts=rows.ts.max())
-        end = b.last_ts.truncate("D") + ibis.interval(days=1)
-        if p.end is not None:
-            stop = as_utc(p.end).tz_localize(None).to_pydatetime()  # stored times are UTC, zoneless
-            end = ibis.least(end, ibis.literal(stop, type="timestamp"))
-        return b.select(review_end=end)
-
-    return t.shared(("review_end", table, p.start, p.end), build)
+    if p.end is None:  # the period's own latest row is the latest stored one
+        b = data_bounds(t, p, table).select(last_ts="data_end")
+    else:
+        rows = _timed(t, table, None)
+        b = rows.aggregate(last_ts=rows.ts.max())
+    end = b.last_ts.truncate("D") + ibis.interval(days=1)
+    if p.end is not None:
+        stop = as_utc(p.end).tz_localize(None).to_pydatetime()  # stored times are UTC, zoneless
+        end = ibis.least(end, ibis.literal(stop, type="timestamp"))
+    return b.select(review_end=end)
 
 
 def as_utc(v) -> pd.Timestamp:
@@ -244,6 +236,7 @@ def bit_or(x: int) -> int:  # type: ignore[empty-body]
 BLOCK_MONTHS = 60
 
 
+@block
 def exposure_channels(t: Tables, p: Params) -> ir.Table:
     """Who saw impressions, on which channel and in which months.
 
@@ -254,50 +247,40 @@ def exposure_channels(t: Tables, p: Params) -> ir.Table:
     channel (a block only adds rows when the data spans more than five years), so "seen in
     these months" is a bit test instead of a distinct over every customer-month.
     """
-
-    def build() -> ir.Table:
-        ev = events(t, p)
-        imp = ev.filter(ev.event.isin(EXPOSURE)).cross_join(month_base(t, p))
-        r = period_index(imp.ts, "month") - imp.base
-        one = ibis.literal(1).cast("int64")
-        return imp.group_by(
-            customer_id=imp.customer_id, channel=imp.channel.fill_null("(none)"),
-            block=(r // BLOCK_MONTHS).cast("int64"),
-        ).aggregate(months=bit_or((one << (r % BLOCK_MONTHS)).cast("int64")))
-
-    return t.shared(("exposure_channels", p.start, p.end), build)
+    ev = events(t, p)
+    imp = ev.filter(ev.event.isin(EXPOSURE)).cross_join(month_base(t, p))
+    r = period_index(imp.ts, "month") - imp.base
+    one = ibis.literal(1).cast("int64")
+    return imp.group_by(
+        customer_id=imp.customer_id, channel=imp.channel.fill_null("(none)"),
+        block=(r // BLOCK_MONTHS).cast("int64"),
+    ).aggregate(months=bit_or((one << (r % BLOCK_MONTHS)).cast("int64")))
 
 
+@block
 def exposure(t: Tables, p: Params) -> ir.Table:
     """:func:`exposure_channels` over all channels: customer_id, block, months."""
 
-    def build() -> ir.Table:
-        ec = exposure_channels(t, p)
-        return ec.group_by("customer_id", "block").aggregate(months=bit_or(ec.months))
-
-    return t.shared(("exposure", p.start, p.end), build)
+    ec = exposure_channels(t, p)
+    return ec.group_by("customer_id", "block").aggregate(months=bit_or(ec.months))
 
 
+@block
 def event_counts(t: Tables, p: Params) -> ir.Table:
     """Events per (event, channel): n, a missing channel reading "(none)". One pass over the
     events, shared by the counts of the reach family and the click-through rate."""
 
-    def build() -> ir.Table:
-        ev = events(t, p)
-        return ev.group_by(event=ev.event, channel=ev.channel.fill_null("(none)")).aggregate(n=ev.count())
-
-    return t.shared(("event_counts", p.start, p.end), build)
+    ev = events(t, p)
+    return ev.group_by(event=ev.event, channel=ev.channel.fill_null("(none)")).aggregate(n=ev.count())
 
 
+@block
 def content_event_counts(t: Tables, p: Params) -> ir.Table:
     """Events per (content_id, event) for events that name a content item: n."""
 
-    def build() -> ir.Table:
-        ev = events(t, p)
-        ev = ev.filter(ev.content_id.notnull())
-        return ev.group_by("content_id", "event").aggregate(n=ev.count())
-
-    return t.shared(("content_event_counts", p.start, p.end), build)
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull())
+    return ev.group_by("content_id", "event").aggregate(n=ev.count())
 
 
 def month_base(t: Tables, p: Params) -> ir.Table:
@@ -322,6 +305,7 @@ def safe_ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     return ibis.ifelse(den == 0, ibis.null(), num.cast("float64") / den.cast("float64"))
 
 
+@block
 def sessions(t: Tables, p: Params) -> ir.Table:
     """One row per session: customer_id, session, start, end, duration_s, visits, events, timed.
 
@@ -331,7 +315,7 @@ def sessions(t: Tables, p: Params) -> ir.Table:
     else the time from its first to its last event; ``timed`` says it has a length at all (a
     measured duration, or two events or more), unlike a lone event's 0 s.
     """
-    return t.shared(("sessions", p.session_gap_minutes, p.start, p.end), lambda: _sessions(t, p))
+    return _sessions(t, p)
 
 
 def _sessions(t: Tables, p: Params) -> ir.Table:

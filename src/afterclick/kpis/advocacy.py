@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats as st
 
 from afterclick.kpis._common import in_period, period_start, safe_ratio
-from afterclick.kpis.base import Computation, Outcome, Params, Skip, Tables, kpi
+from afterclick.kpis.base import Computation, Outcome, Params, Skip, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
 from afterclick.stats import MIN_ANSWERS, NPS, Proportion, nps_difference
 from afterclick.text.scoring import DEFAULT_SCORER
@@ -299,7 +299,7 @@ def _language_notes(rows: ir.Table) -> dict:
 def _themes(t: Tables, p: Params, rows: pd.DataFrame):
     from afterclick.text.themes import fit_themes
 
-    return t.memo(("themes", p.start, p.end), lambda: fit_themes(rows["comment"]))
+    return t.fitted(_themes, p, feedback, lambda: fit_themes(rows["comment"]))
 
 
 @kpi("advocacy.themes", name="Themes in open feedback", family=Family.ADVOCACY, unit=Unit.COUNT,

@@ -8,16 +8,17 @@ holds the tables (DuckDB by default, Spark and others through Ibis).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Literal
 
 import ibis
 import pandas as pd
 
-from afterclick.results import Direction, Family, SpanKind, Unit
+from afterclick.results import Direction, Family, MeasureKind, SpanKind, Unit
 from afterclick.schemas import DERIVED_TABLES, TABLE_NAMES
 
 Grain = Literal["week", "month"]
@@ -72,10 +73,6 @@ class Params:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @property
-    def grain_days(self) -> int:
-        return 7 if self.grain == "week" else 30
-
 
 @dataclass(frozen=True)
 class Span:
@@ -97,12 +94,55 @@ SPANS: dict[str, Span] = {
 }
 
 
+_PARAM_FIELDS = frozenset(f.name for f in fields(Params))
+
+
+class _Watched(Params):
+    """Params that note which of their fields a building block reads: the block's cache key is
+    then (block, its arguments, the values of those fields), made without anyone writing it.
+
+    Fields set through :meth:`with_` inside the block are the block's own choice, not a read.
+    """
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _PARAM_FIELDS and name not in object.__getattribute__(self, "_set"):
+            object.__getattribute__(self, "_reads").add(name)
+        return object.__getattribute__(self, name)
+
+    def with_(self, **changes: Any) -> Params:
+        plain = replace(unwatched(self), **changes)
+        return _watch(plain, object.__getattribute__(self, "_reads"),
+                      object.__getattribute__(self, "_set") | changes.keys())
+
+    def note(self, names: Iterable[str]) -> None:
+        """Count ``names`` as read (those a nested block read)."""
+        object.__getattribute__(self, "_reads").update(set(names) - object.__getattribute__(self, "_set"))
+
+
+def _watch(p: Params, reads: set[str], given: frozenset[str] | set[str] = frozenset()) -> _Watched:
+    w = object.__new__(_Watched)
+    w.__dict__.update(unwatched(p).__dict__)
+    object.__setattr__(w, "_reads", reads)
+    object.__setattr__(w, "_set", frozenset(given))
+    return w
+
+
+def unwatched(p: Params) -> Params:
+    """The plain :class:`Params` behind ``p`` (``p`` itself when it is not being watched)."""
+    if type(p) is Params:
+        return p
+    plain = object.__new__(Params)
+    plain.__dict__.update({name: object.__getattribute__(p, name) for name in _PARAM_FIELDS})
+    return plain
+
+
 class Tables(Mapping[str, ibis.Table]):
     """The canonical tables available to a KPI (only those present and non-empty).
 
     It also holds the building blocks several KPIs share (sessions, customer-periods, the data's
-    time bounds…): :meth:`shared` builds each once, and when the workspace passes
-    ``materialize`` (e.g. Ibis ``.cache()``), computes it once on the backend for every KPI.
+    time bounds…, declared with :func:`block`): each is built once per (block, arguments, values
+    of the parameters it read), and when the workspace passes ``materialize`` (e.g. Ibis
+    ``.cache()``), computed once on the backend for every KPI.
     """
 
     def __init__(self, tables: Mapping[str, ibis.Table],
@@ -111,18 +151,49 @@ class Tables(Mapping[str, ibis.Table]):
         self._materialize = materialize
         self._shared: dict[Any, ibis.Table] = {}
         self._memo: dict[Any, Any] = {}
+        #: (block, arguments) -> [(the parameter values it read, what it built)]
+        self._blocks: dict[tuple[Any, tuple], list[tuple[dict[str, Any], Any]]] = {}
+
+    def cached(self, what: Any, p: Params, build: Callable[[Params], Any], args: tuple = (),
+               table: bool = True) -> Any:
+        """What ``build(p)`` returns, built once for every ``p`` that agrees on the fields it read.
+
+        ``what`` names the block (its function), ``args`` its other arguments (hashable); the
+        parameters ``build`` reads are noted as it runs, and become the rest of the key. A table
+        is materialized (see the class); ``table=False`` keeps a Python result (a fitted model).
+        """
+        plain = unwatched(p)
+        entries = self._blocks.setdefault((what, args), [])
+        for reads, built in entries:
+            if all(getattr(plain, name) == value for name, value in reads.items()):
+                break
+        else:
+            watched = _watch(plain, set())
+            built = build(watched)
+            if table and self._materialize:
+                built = self._materialize(built)
+            reads = {name: getattr(plain, name) for name in object.__getattribute__(watched, "_reads")}
+            entries.append((reads, built))
+        if isinstance(p, _Watched):  # a block inside a block: the outer one read these too
+            p.note(reads)
+        return built
+
+    def fitted(self, what: Any, p: Params, source: Callable[[Tables, Params], Any],
+               build: Callable[[], Any]) -> Any:
+        """A Python-side result (a fitted model) built once from the executed rows of
+        ``source(t, p)``: keyed by ``what`` and the parameters ``source`` reads, as a block is.
+        For ``Computation.finish`` steps only: KPI expressions stay pure Ibis."""
+        return self.cached(what, p, lambda watched: (source(self, watched), build())[1], table=False)
 
     def memo(self, key: Any, build: Callable[[], Any]) -> Any:
-        """A Python-side result several KPIs share (e.g. a fitted CLV model), built once.
-
-        For ``Computation.finish`` steps only: KPI expressions stay pure Ibis.
-        """
+        """Deprecated: a hand-keyed Python-side result; use :func:`block` with ``table=False``."""
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
 
     def shared(self, key: Any, build: Callable[[], ibis.Table]) -> ibis.Table:
-        """The building block named ``key`` (include every parameter it depends on)."""
+        """Deprecated: a hand-keyed building block (``key`` must name every parameter it
+        depends on); use :func:`block`, whose key is made from what it reads."""
         if key not in self._shared:
             expr = build()
             self._shared[key] = self._materialize(expr) if self._materialize else expr
@@ -130,15 +201,17 @@ class Tables(Mapping[str, ibis.Table]):
 
     def release(self) -> None:
         """Drop materialized building blocks (they live as temporary tables on the backend)."""
-        for expr in self._shared.values():
+        built = [b for entries in self._blocks.values() for _, b in entries]
+        for expr in (*self._shared.values(), *built):
             release = getattr(expr, "release", None)
-            if self._materialize and release:
+            if self._materialize and isinstance(expr, ibis.Table) and release:
                 try:
                     release()
                 except Exception:  # already gone with its connection
                     pass
         self._shared.clear()
         self._memo.clear()
+        self._blocks.clear()
 
     def replace(self, name: str, table: ibis.Table | None) -> None:
         """Swap in a fresh copy of one table (``None`` removes it); building blocks stay."""
@@ -158,6 +231,29 @@ class Tables(Mapping[str, ibis.Table]):
 
     def __len__(self) -> int:
         return len(self._tables)
+
+
+def block(fn: Callable[..., Any] | None = None, *, table: bool = True) -> Any:
+    """Declare a building block ``fn(t: Tables, p: Params, *args)`` that several KPIs share.
+
+    It is built once per workspace for each set of arguments and of values of the parameters it
+    (and the blocks it calls) actually reads: the cache key is made, never written by hand.
+    ``table=False`` for a Python-side result (e.g. a fitted model), which is not materialized.
+    """
+
+    def wrap(f: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(f)
+
+        @functools.wraps(f)
+        def shared(t: Tables, p: Params, *args: Any, **kwargs: Any) -> Any:
+            bound = sig.bind(t, p, *args, **kwargs)
+            bound.apply_defaults()
+            rest = tuple(bound.arguments.values())[2:]
+            return t.cached(f, p, lambda watched: f(t, watched, *rest), args=rest, table=table)
+
+        return shared
+
+    return wrap(fn) if fn is not None else wrap
 
 
 @dataclass(frozen=True)
@@ -220,6 +316,24 @@ ComputeFn = Callable[[Tables, Params], Computation]
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A KPI's value as sufficient statistics per unit, so it can be computed by any grouping.
+
+    ``per_unit(t, p)`` is pure Ibis with one row per unit (column ``unit``, a customer by
+    default) and ``x`` (COUNT, PROPORTION, MEAN) or ``num`` and ``den`` (RATIO); the KPI's value
+    is Σx, Σx / n or Σnum / Σden over those rows (see ``MeasureKind``).
+    """
+
+    kind: MeasureKind
+    per_unit: Callable[[Tables, Params], ibis.Table] = field(repr=False, compare=False)
+    unit: str = "customer_id"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return ("num", "den") if self.kind is MeasureKind.RATIO else ("x",)
+
+
+@dataclass(frozen=True)
 class KPI:
     id: str
     name: str
@@ -242,6 +356,8 @@ class KPI:
     #: Tables of which at least one is needed, besides ``requires`` (attribution: clicks in the
     #: events, or else the campaigns the orders name). The first held gives the period.
     requires_any: tuple[str, ...] = ()
+    #: Its value as per-unit sufficient statistics (see ``Measure``, declared with ``@measure``).
+    measure: Measure | None = None
 
     @property
     def clock(self) -> str | tuple[str, ...] | None:
@@ -303,8 +419,25 @@ class Registry:
     def ids(self) -> list[str]:
         return [k.id for k in self]
 
+    def set_measure(self, kpi_id: str, m: Measure) -> None:
+        k = self[kpi_id]
+        if k.measure is not None:
+            raise ValueError(f"KPI {kpi_id!r} declares its measure twice")
+        self._kpis[kpi_id] = replace(k, measure=m)
+
 
 REGISTRY = Registry()
+
+
+def measure(kpi_id: str, kind: MeasureKind, unit: str = "customer_id") -> Callable[[Callable], Callable]:
+    """Declare the decorated ``per_unit(t, p)`` as the measure of the KPI ``kpi_id`` (declared
+    before it): one row per ``unit`` with its sufficient statistics (see :class:`Measure`)."""
+
+    def register(fn: Callable[[Tables, Params], ibis.Table]) -> Callable[[Tables, Params], ibis.Table]:
+        REGISTRY.set_measure(kpi_id, Measure(kind, fn, unit))
+        return fn
+
+    return register
 
 
 def kpi(

@@ -29,7 +29,7 @@ from afterclick.kpis._common import (
     period_start,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
 
 PRIVATE_KINDS = ("dm", "support")
@@ -70,28 +70,27 @@ def _headline(rows: ir.Table, t: Tables, p: Params) -> ir.Table:
     return rows.cross_join(last).filter(lambda r: r.idx == r.last_idx)
 
 
+@block
 def participation(t: Tables, p: Params) -> ir.Table:
     """Per period: participants, new ones, repeat ones (also in the previous period), UGC creators."""
 
-    def build() -> ir.Table:
-        m = _messages(t, p)
-        m = m.filter(m.public & ~m.brand)
-        per = m.group_by(["author_id", "idx", "period"]).aggregate(
-            ugc=m.kind.isin(UGC_KINDS).fill_null(False).cast("int64").sum()
-        )
-        w = ibis.window(group_by=per.author_id, order_by=per.idx)
-        per = per.mutate(prev=per.idx.lag().over(w))
-        rows = per.group_by(["idx", "period"]).aggregate(
-            participants=per.count(),
-            new_participants=per.prev.isnull().cast("int64").sum(),
-            repeat_participants=(per.prev == per.idx - 1).fill_null(False).cast("int64").sum(),
-            ugc_creators=(per.ugc > 0).cast("int64").sum(),
-        )
-        return rows.mutate(repeat_share=safe_ratio(rows.repeat_participants, rows.participants))
-
-    return t.shared(("community_participation", p.grain, p.start, p.end), build)
+    m = _messages(t, p)
+    m = m.filter(m.public & ~m.brand)
+    per = m.group_by(["author_id", "idx", "period"]).aggregate(
+        ugc=m.kind.isin(UGC_KINDS).fill_null(False).cast("int64").sum()
+    )
+    w = ibis.window(group_by=per.author_id, order_by=per.idx)
+    per = per.mutate(prev=per.idx.lag().over(w))
+    rows = per.group_by(["idx", "period"]).aggregate(
+        participants=per.count(),
+        new_participants=per.prev.isnull().cast("int64").sum(),
+        repeat_participants=(per.prev == per.idx - 1).fill_null(False).cast("int64").sum(),
+        ugc_creators=(per.ugc > 0).cast("int64").sum(),
+    )
+    return rows.mutate(repeat_share=safe_ratio(rows.repeat_participants, rows.participants))
 
 
+@block
 def replies(t: Tables, p: Params) -> ir.Table:
     """Public replies of the period joined to the message they answer (from the whole table).
 
@@ -99,39 +98,34 @@ def replies(t: Tables, p: Params) -> ir.Table:
     another member).
     """
 
-    def build() -> ir.Table:
-        m = _messages(t, p)
-        r = m.filter(m.public & m.parent_id.notnull())
-        allm = t["messages"]
-        par = allm.select(pid=allm.message_id, parent_author=allm.author_id,
-                          parent_brand=allm.is_brand.fill_null(False))
-        j = r.join(par, r.parent_id == par.pid).select(
-            "author_id", "brand", "parent_author", "parent_brand", "idx", "period",
-        )
-        return j.mutate(m2m=~j.brand & ~j.parent_brand & (j.author_id != j.parent_author))
-
-    return t.shared(("community_replies", p.grain, p.start, p.end), build)
+    m = _messages(t, p)
+    r = m.filter(m.public & m.parent_id.notnull())
+    allm = t["messages"]
+    par = allm.select(pid=allm.message_id, parent_author=allm.author_id,
+                      parent_brand=allm.is_brand.fill_null(False))
+    j = r.join(par, r.parent_id == par.pid).select(
+        "author_id", "brand", "parent_author", "parent_brand", "idx", "period",
+    )
+    return j.mutate(m2m=~j.brand & ~j.parent_brand & (j.author_id != j.parent_author))
 
 
+@block
 def first_responses(t: Tables, p: Params) -> ir.Table:
     """Members' top-level messages of the period and the brand's first direct answer, if any.
 
     Columns: message_id, kind, idx, period, answered (bool), response_s (NULL when unanswered).
     """
 
-    def build() -> ir.Table:
-        m = _messages(t, p)
-        top = m.filter(m.parent_id.isnull() & ~m.brand)
-        allm = t["messages"]
-        b = allm.filter(allm.is_brand.fill_null(False) & allm.parent_id.notnull())
-        first = b.group_by(pid=b.parent_id).aggregate(first_ts=b.ts.min())
-        j = top.left_join(first, top.message_id == first.pid).select(
-            top.message_id, kind=top.kind.fill_null("(none)"), idx=top.idx, period=top.period,
-            response_s=epoch_s(first.first_ts) - epoch_s(top.ts),
-        )
-        return j.mutate(answered=j.response_s.notnull())
-
-    return t.shared(("community_first_responses", p.grain, p.start, p.end), build)
+    m = _messages(t, p)
+    top = m.filter(m.parent_id.isnull() & ~m.brand)
+    allm = t["messages"]
+    b = allm.filter(allm.is_brand.fill_null(False) & allm.parent_id.notnull())
+    first = b.group_by(pid=b.parent_id).aggregate(first_ts=b.ts.min())
+    j = top.left_join(first, top.message_id == first.pid).select(
+        top.message_id, kind=top.kind.fill_null("(none)"), idx=top.idx, period=top.period,
+        response_s=epoch_s(first.first_ts) - epoch_s(top.ts),
+    )
+    return j.mutate(answered=j.response_s.notnull())
 
 
 # ------------------------------------------------------------------------------ KPIs

@@ -27,7 +27,7 @@ from afterclick.kpis._common import (
     purchases,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
 
 SHALLOW = ("click", "like", "follow")
@@ -43,29 +43,27 @@ ANY_CONTENT = "(any content)"
 Z95 = 1.959963984540054
 
 
+@block
 def content_interactions(t: Tables, p: Params) -> ir.Table:
     """Per content item: reach, impressions, shallow, visits, deep and the deep kinds."""
 
-    def build() -> ir.Table:
-        ev = events(t, p)
-        ev = ev.filter(ev.content_id.notnull())
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull())
 
-        def n(cond):
-            return cond.cast("int64").sum()
+    def n(cond):
+        return cond.cast("int64").sum()
 
-        return ev.group_by("content_id").aggregate(
-            reach=ev.customer_id.nunique(),
-            impressions=n(ev.event == "impression"),
-            shallow=n(ev.event.isin(SHALLOW)),
-            likes=n(ev.event == "like"),
-            visits=n(ev.event == "visit"),
-            deep=n(ev.event.isin(DEEP)),
-            saves=n(ev.event == "save"),
-            downloads=n(ev.event == "download"),
-            shares=n(ev.event == "share"),
-        )
-
-    return t.shared(("content_interactions", p.start, p.end), build)
+    return ev.group_by("content_id").aggregate(
+        reach=ev.customer_id.nunique(),
+        impressions=n(ev.event == "impression"),
+        shallow=n(ev.event.isin(SHALLOW)),
+        likes=n(ev.event == "like"),
+        visits=n(ev.event == "visit"),
+        deep=n(ev.event.isin(DEEP)),
+        saves=n(ev.event == "save"),
+        downloads=n(ev.event == "download"),
+        shares=n(ev.event == "share"),
+    )
 
 
 def _with_content(rows: ir.Table, t: Tables) -> ir.Table:

@@ -17,7 +17,7 @@ from afterclick.kpis._common import (
     purchases,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
+from afterclick.kpis.base import Computation, Params, Tables, block, explain_missing, kpi
 from afterclick.results import Direction, Family, Unit
 
 #: The after-click steps, in order, with the windows (days after the click) they must happen in.
@@ -38,6 +38,7 @@ def _ordered(ev):
     return [ev.ts, ibis.ifelse(ev.event == "click", 0, 1)]
 
 
+@block
 def clicks(t: Tables, p: Params):
     """One row per click event, with what came after it: customer_id, ts, day, campaign_id,
     next_event (the customer's next event, impressions and purchases aside, when it falls on the
@@ -45,7 +46,7 @@ def clicks(t: Tables, p: Params):
     next_referral, next_tx and second_tx (the next purchase and the one after it; NULL without
     transactions). Shared by the nowhere rate and the funnel: one ordered pass over the events.
     """
-    return t.shared(("clicks", p.nowhere_minutes, p.start, p.end), lambda: _clicks(t, p))
+    return _clicks(t, p)
 
 
 def _clicks(t: Tables, p: Params):
@@ -156,6 +157,13 @@ def click_steps(t: Tables, p: Params):
                    loyalty=loyalty)
 
 
+@block
+def _funnel_counts(t: Tables, p: Params):
+    """One row of counts, computed once: the funnel's rows and its headline both read it."""
+    c, steps = click_steps(t, p)
+    return c.aggregate(click=c.count(), **{k: v.cast("int64").sum() for k, v in steps.items()})
+
+
 @kpi("journey.funnel", name="Clicks that grew into a relationship", family=Family.JOURNEY, unit=Unit.FRACTION,
      direction=Direction.HIGHER, requires=("events", "transactions"))
 def funnel(t: Tables, p: Params) -> Computation:
@@ -169,11 +177,7 @@ def funnel(t: Tables, p: Params) -> Computation:
     count, so every click had the time to reach every step. Headline: share of clicks reaching
     "relationship".
     """
-    c, steps = click_steps(t, p)
-    # one row of counts, computed once: the rows and the headline both read it
-    agg = t.shared(("funnel", p.nowhere_minutes, p.start, p.end), lambda: c.aggregate(
-        click=c.count(), **{k: v.cast("int64").sum() for k, v in steps.items()}
-    ))
+    agg = _funnel_counts(t, p)
     parts = [
         agg.select(order=ibis.literal(i), step=ibis.literal(step), label=ibis.literal(label),
                    clicks=agg[step].cast("int64"), total=agg.click)

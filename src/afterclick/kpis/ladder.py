@@ -34,7 +34,7 @@ from afterclick.kpis._common import (
     purchases,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Params, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
 
 STAGES = ("aware", "engaged", "trusting", "loyal", "advocate")
@@ -42,25 +42,24 @@ WINDOW_MONTHS = 3
 HABIT_DAYS = 10
 
 
+@block
 def customer_stages(t: Tables, p: Params):
     """One row per (customer, month on the ladder) for customers with any active event,
     transaction or survey answer in the window: customer_id, idx, period, stage, rank."""
-    return t.shared(("ladder", p.start, p.end), lambda: _customer_stages(t, p))
+    return _customer_stages(t, p)
 
 
+@block
 def ladder_months(t: Tables, p: Params):
     """The months the ladder is drawn for: every month with any activity or impression."""
 
-    def build():
-        a = activity(t, p)
-        am = a.select(period=a.day_ts.truncate("M").cast("timestamp")).distinct()
-        am = am.select(idx=period_index(am.period, "month"), period=am.period)
-        em = _exposure_per_month(t, p)
-        em = em.filter(em.shown)
-        em = em.select(idx=em.idx, period=ibis.date(em.idx // 12, em.idx % 12 + 1, 1).cast("timestamp"))
-        return am.union(em, distinct=True)
-
-    return t.shared(("ladder_months", p.start, p.end), build)
+    a = activity(t, p)
+    am = a.select(period=a.day_ts.truncate("M").cast("timestamp")).distinct()
+    am = am.select(idx=period_index(am.period, "month"), period=am.period)
+    em = _exposure_per_month(t, p)
+    em = em.filter(em.shown)
+    em = em.select(idx=em.idx, period=ibis.date(em.idx // 12, em.idx % 12 + 1, 1).cast("timestamp"))
+    return am.union(em, distinct=True)
 
 
 def _customer_stages(t: Tables, p: Params):
@@ -113,9 +112,10 @@ def _customer_stages(t: Tables, p: Params):
     return w.select("customer_id", "idx", "period", stage=stage, rank=rank.cast("int64"))
 
 
+@block
 def seen_only(t: Tables, p: Params):
     """Per month (idx, period, seen_only): see _seen_only."""
-    return t.shared(("seen_only", p.start, p.end), lambda: _seen_only(t, p))
+    return _seen_only(t, p)
 
 
 def _seen_only(t: Tables, p: Params):
@@ -147,44 +147,40 @@ def _seen_only(t: Tables, p: Params):
 _WINDOW_BITS = ibis.literal(7).cast("int64")
 
 
+@block
 def _exposure_per_month(t: Tables, p: Params):
     """Per month index ``idx``: ``seen``, people with an impression in the month's window (the
     month and the two before it), and ``shown``, whether anyone saw an impression in the month
     itself. Months of blocks without impressions have no row."""
 
-    def build():
-        ext = _exposure_windows(t, p)
-        agg = ext.group_by("block").aggregate(
-            # months with any impression: bit j + 2 of their OR
-            shown=bit_or(ext.ext),
-            **{f"s{k}": (((ext.ext >> k) & _WINDOW_BITS) != 0).cast("int64").sum()
-               for k in range(BLOCK_MONTHS)},
-        )
-        per = agg.cross_join(integers(t, p, BLOCK_MONTHS)).cross_join(month_base(t, p))
-        seen = ibis.cases(*[(per.k == k, per[f"s{k}"]) for k in range(BLOCK_MONTHS)])
-        return per.select(idx=per.base + per.block * BLOCK_MONTHS + per.k, seen=seen,
-                          shown=((per.shown >> (per.k + 2)) & 1) != 0)
-
-    return t.shared(("exposure_per_month", p.start, p.end), build)
+    ext = _exposure_windows(t, p)
+    agg = ext.group_by("block").aggregate(
+        # months with any impression: bit j + 2 of their OR
+        shown=bit_or(ext.ext),
+        **{f"s{k}": (((ext.ext >> k) & _WINDOW_BITS) != 0).cast("int64").sum()
+           for k in range(BLOCK_MONTHS)},
+    )
+    per = agg.cross_join(integers(t, p, BLOCK_MONTHS)).cross_join(month_base(t, p))
+    seen = ibis.cases(*[(per.k == k, per[f"s{k}"]) for k in range(BLOCK_MONTHS)])
+    return per.select(idx=per.base + per.block * BLOCK_MONTHS + per.k, seen=seen,
+                      shown=((per.shown >> (per.k + 2)) & 1) != 0)
 
 
+@block
 def _exposure_windows(t: Tables, p: Params):
     """Per customer and block: ``ext``, whose bit j + 2 is an impression in month j of the block,
     j from −2 (the last two months of the block before, which fall in the first windows)."""
 
-    def build():
-        ex = exposure(t, p)
-        carry = ex.filter((ex.months >> (BLOCK_MONTHS - 2)) != 0)
-        carry = carry.select(c_id=carry.customer_id, c_block=carry.block + 1,
-                             carried=carry.months >> (BLOCK_MONTHS - 2))
-        j = ex.outer_join(carry, [ex.customer_id == carry.c_id, ex.block == carry.c_block])
-        own = j.months.fill_null(0)
-        return j.select(
-            customer_id=j.customer_id.coalesce(j.c_id), block=j.block.coalesce(j.c_block).cast("int64"),
-            ext=((own << 2) | j.carried.fill_null(0)).cast("int64"),
-        )
-
-    return t.shared(("exposure_windows", p.start, p.end), build)
+    ex = exposure(t, p)
+    carry = ex.filter((ex.months >> (BLOCK_MONTHS - 2)) != 0)
+    carry = carry.select(c_id=carry.customer_id, c_block=carry.block + 1,
+                         carried=carry.months >> (BLOCK_MONTHS - 2))
+    j = ex.outer_join(carry, [ex.customer_id == carry.c_id, ex.block == carry.c_block])
+    own = j.months.fill_null(0)
+    return j.select(
+        customer_id=j.customer_id.coalesce(j.c_id), block=j.block.coalesce(j.c_block).cast("int64"),
+        ext=((own << 2) | j.carried.fill_null(0)).cast("int64"),
+    )
 
 
 @kpi("ladder.commitment_ladder", name="Customers trusting or above", family=Family.LADDER,
@@ -231,11 +227,12 @@ def movement(t: Tables, p: Params) -> Computation:
     Covers customers who did more than see impressions; only consecutive months are compared.
     Headline: moved up − moved down in the last complete month.
     """
-    rows = t.shared(("ladder_movement", p.start, p.end), lambda: _movement_rows(t, p))
+    rows = _movement_rows(t, p)
     latest = in_last_complete_period(rows, t, p, "month")
     return Computation(value=latest.net_up.max(), rows=rows.drop("idx"), order_by=("period",))
 
 
+@block
 def _movement_rows(t: Tables, p: Params):
     cs = customer_stages(t, p)
     w = ibis.window(group_by=cs.customer_id, order_by=cs.idx)

@@ -6,12 +6,13 @@ import ibis
 
 from afterclick.kpis._common import (
     event_counts,
+    events,
     exposure,
     exposure_channels,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
-from afterclick.results import Direction, Family, Unit
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi, measure
+from afterclick.results import Direction, Family, MeasureKind, Unit
 
 
 def _count_kpi(name: str):
@@ -116,3 +117,36 @@ def likes(t: Tables, p: Params) -> Computation:
 def follows(t: Tables, p: Params) -> Computation:
     """Follows: the number of ``follow`` events; rows per channel."""
     return _count_kpi("follow")(t, p)
+
+
+# -- per-customer sufficient statistics: these KPIs by any grouping of the customers -----------
+def _per_customer(t: Tables, p: Params, **sums):
+    ev = events(t, p)
+    return ev.group_by("customer_id").aggregate(**{k: v(ev).cast("int64").sum() for k, v in sums.items()})
+
+
+def _event_count(name: str):
+    def per_unit(t: Tables, p: Params):
+        """Per customer: x = their ``{name}`` events (customers with none add nothing to a count)."""
+        per = _per_customer(t, p, x=lambda ev: ev.event == name)
+        return per.filter(per.x > 0)
+
+    return per_unit
+
+
+for _name in ("impression", "click", "like", "follow"):
+    measure(f"reach.{_name}s", MeasureKind.COUNT)(_event_count(_name))
+
+
+@measure("reach.reach", MeasureKind.COUNT)
+def _reached(t: Tables, p: Params):
+    """Per customer with an impression: x = 1."""
+    e = exposure(t, p)
+    return e.select("customer_id").distinct().mutate(x=ibis.literal(1).cast("int64"))
+
+
+@measure("reach.ctr", MeasureKind.RATIO)
+def _clicks_per_impression(t: Tables, p: Params):
+    """Per customer with an impression or a click: num = clicks, den = impressions."""
+    per = _per_customer(t, p, num=lambda ev: ev.event == "click", den=lambda ev: ev.event == "impression")
+    return per.filter((per.num > 0) | (per.den > 0))

@@ -15,7 +15,7 @@ from afterclick.kpis._common import (
     events,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Params, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
 
 SHALLOW = ("click", "like", "follow")
@@ -63,18 +63,20 @@ SIGNAL_THRESHOLD = 0.5
 def scored_messages(t: Tables, p: Params, *, left_out: bool = False):
     """Customer messages of the period (not the brand's) with their stored scores; with
     ``left_out``, also those the scorer left out (another language: NULL scores)."""
+    m = _scored_messages(t, p)
+    return m if left_out else m.filter(m.not_scored.isnull())
+
+
+@block
+def _scored_messages(t: Tables, p: Params):
     from afterclick.kpis._common import in_period
     from afterclick.text.scoring import DEFAULT_SCORER
 
-    def build():
-        m = in_period(t["messages"], p)
-        m = m.filter(~m.is_brand.fill_null(False))
-        s = t["text_scores"]
-        s = s.filter((s.source == "messages") & (s.scorer == DEFAULT_SCORER)).drop("source", "scorer")
-        return m.join(s, m.message_id == s.text_id).drop("text_id")
-
-    m = t.shared(("scored_messages", p.start, p.end), build)
-    return m if left_out else m.filter(m.not_scored.isnull())
+    m = in_period(t["messages"], p)
+    m = m.filter(~m.is_brand.fill_null(False))
+    s = t["text_scores"]
+    s = s.filter((s.source == "messages") & (s.scorer == DEFAULT_SCORER)).drop("source", "scorer")
+    return m.join(s, m.message_id == s.text_id).drop("text_id")
 
 
 def language_notes(t: Tables, p: Params) -> dict:

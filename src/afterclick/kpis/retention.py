@@ -22,8 +22,8 @@ from afterclick.kpis._common import (
     purchases,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
-from afterclick.results import Direction, Family, Unit
+from afterclick.kpis.base import Computation, Params, Tables, block, explain_missing, kpi, measure
+from afterclick.results import Direction, Family, MeasureKind, Unit
 
 #: Which period the cohort headline reads: week 4 for weekly cohorts, month 3 for monthly.
 HEADLINE_PERIOD = {"week": 4, "month": 3}
@@ -31,9 +31,7 @@ HEADLINE_PERIOD = {"week": 4, "month": 3}
 
 def cohort_matrix(t: Tables, p: Params, grain: str):
     """Rows: cohort, period, cohort_size, active_on, active_on_or_after and the two rates."""
-    # built once: the headline reads the same matrix
-    rows = t.shared(("cohort_matrix", grain, p.max_periods, p.start, p.end),
-                    lambda: _cohort_rows(t, p, grain))
+    rows = _cohort_rows(t, p, grain)  # a block: the headline reads the same matrix
     k = HEADLINE_PERIOD[grain]
     at_k = rows.filter(rows.period == k)
     value = safe_ratio(at_k.active_on.sum(), at_k.cohort_size.sum())
@@ -42,6 +40,7 @@ def cohort_matrix(t: Tables, p: Params, grain: str):
                        needs=(any_activity(t, p),))
 
 
+@block
 def _cohort_rows(t: Tables, p: Params, grain: str):
     cp = customer_periods(t, p, grain)
     first = cp.group_by("customer_id").aggregate(c_idx=cp.idx.min(), last_idx=cp.idx.max())
@@ -112,9 +111,10 @@ def cohort_monthly(t: Tables, p: Params) -> Computation:
     return cohort_matrix(t, p, "month")
 
 
+@block
 def lifecycle_counts(t: Tables, p: Params):
     """Per period: new, returning, resurrecting, dormant counts and the quick ratio."""
-    return t.shared(("lifecycle", p.grain, p.start, p.end), lambda: _lifecycle_counts(t, p))
+    return _lifecycle_counts(t, p)
 
 
 def _lifecycle_counts(t: Tables, p: Params):
@@ -206,6 +206,14 @@ def repeat_visit_rate(t: Tables, p: Params) -> Computation:
     return Computation(value=value, rows=rows, order_by=("visit_days",))
 
 
+@measure("retention.repeat_visit_rate", MeasureKind.PROPORTION)
+def _repeat_visitors(t: Tables, p: Params):
+    """Per visitor: x = 1 with visit events on 2+ distinct UTC days."""
+    ft = first_touch(t, p)
+    per = ft.filter(ft.visit_days > 0)
+    return per.select("customer_id", x=(per.visit_days >= 2).cast("int64"))
+
+
 @kpi("retention.churn_rate", name="Churn (lapsed customers)", family=Family.RETENTION,
      unit=Unit.FRACTION, direction=Direction.LOWER)
 def churn_rate(t: Tables, p: Params) -> Computation:
@@ -228,6 +236,20 @@ def churn_rate(t: Tables, p: Params) -> Computation:
                        finish=explain_missing(why), needs=(any_activity(t, p),))
 
 
+@block
+def _stickiness_rows(t: Tables, p: Params):
+    a = activity(t, p)
+    month_of_day = a.select("customer_id", "day", idx=period_index(a.day_ts, "month"),
+                            month=a.day_ts.truncate("M"))
+    per_month = month_of_day.group_by(["idx", "month"]).aggregate(
+        customer_days=month_of_day.count(),
+        days=month_of_day.day.nunique(),
+        mau=month_of_day.customer_id.nunique(),
+    )
+    rows = per_month.mutate(dau=per_month.customer_days.cast("float64") / per_month.days)
+    return rows.mutate(stickiness=safe_ratio(rows.dau, rows.mau))
+
+
 @kpi("retention.stickiness", name="Stickiness (DAU/MAU)", family=Family.RETENTION, unit=Unit.FRACTION,
      direction=Direction.HIGHER, span="last_complete_month")
 def stickiness(t: Tables, p: Params) -> Computation:
@@ -237,23 +259,19 @@ def stickiness(t: Tables, p: Params) -> Computation:
     the calendar month. 1/30 ≈ people come once a month; 1 = every day. Headline: the last
     complete month.
     """
-
-    def build():
-        a = activity(t, p)
-        month_of_day = a.select("customer_id", "day", idx=period_index(a.day_ts, "month"),
-                                month=a.day_ts.truncate("M"))
-        per_month = month_of_day.group_by(["idx", "month"]).aggregate(
-            customer_days=month_of_day.count(),
-            days=month_of_day.day.nunique(),
-            mau=month_of_day.customer_id.nunique(),
-        )
-        rows = per_month.mutate(dau=per_month.customer_days.cast("float64") / per_month.days)
-        return rows.mutate(stickiness=safe_ratio(rows.dau, rows.mau))
-
-    rows = t.shared(("stickiness", p.start, p.end), build)  # the headline reads it too
+    rows = _stickiness_rows(t, p)  # a block: the headline reads it too
     value = in_last_complete_period(rows, t, p, "month").stickiness.max()
     return Computation(
         value=value, rows=rows.select("month", "dau", "mau", "stickiness"), order_by=("month",)
+    )
+
+
+@block
+def _active_weeks(t: Tables, p: Params):
+    a = activity(t, p)
+    per = a.group_by(["customer_id", a.day_ts.truncate("W").name("week")]).aggregate(days=a.count())
+    return per.group_by("week").aggregate(
+        active_customers=per.count(), active_days=per.days.mean(), customer_days=per.days.sum()
     )
 
 
@@ -264,15 +282,7 @@ def active_days_per_week(t: Tables, p: Params) -> Computation:
 
     1 = people drop in once a week; 7 = daily habit. Rows per week.
     """
-
-    def build():
-        a = activity(t, p)
-        per = a.group_by(["customer_id", a.day_ts.truncate("W").name("week")]).aggregate(days=a.count())
-        return per.group_by("week").aggregate(
-            active_customers=per.count(), active_days=per.days.mean(), customer_days=per.days.sum()
-        )
-
-    w = t.shared(("active_days_per_week", p.start, p.end), build)  # the headline reads it too
+    w = _active_weeks(t, p)  # a block: the headline reads it too
     value = safe_ratio(w.customer_days.sum(), w.active_customers.sum())
     return Computation(value=value, rows=w.drop("customer_days"), order_by=("week",))
 

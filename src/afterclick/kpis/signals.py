@@ -20,7 +20,7 @@ from afterclick.kpis._common import (
     first_touch,
     purchases,
 )
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
 from afterclick.schemas import EVENT_VOCABULARY, EventClass, event_label
 from afterclick.signals import leading_indicators as fit_indicators
@@ -32,13 +32,14 @@ EARLY_DAYS, OUTCOME_FROM_DAYS, OUTCOME_TO_DAYS = 14, 90, 180
 BEHAVIOURS = (*(name for name, c in EVENT_VOCABULARY.items() if c is not EventClass.EXPOSURE), "purchase")
 
 
+@block
 def early_summary(t: Tables, p: Params) -> ir.Table:
     """One row per customer first active at least 180 days before the data end: customer_id,
     first_ts, one count per behaviour in their first 14 days (event names, and ``purchase`` =
     orders), ``retained`` (1 if active between day 90 and day 180), ``bought_later`` (1 if
     they ordered between day 14 and day 180) and ``spend_180`` (order amounts in the first 180
     days). Days count from the first active (non-impression) event."""
-    return t.shared(("signals_summary", p.start, p.end), lambda: _early_summary(t, p))
+    return _early_summary(t, p)
 
 
 def _early_summary(t: Tables, p: Params) -> ir.Table:

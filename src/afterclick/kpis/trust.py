@@ -5,23 +5,21 @@ from __future__ import annotations
 import ibis
 
 from afterclick.kpis._common import safe_ratio, sessions
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
-from afterclick.results import Direction, Family, Unit
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, block, kpi, measure
+from afterclick.results import Direction, Family, MeasureKind, Unit
 
 
+@block
 def _per_month(t: Tables, p: Params):
     """Sessions, median and p75 duration per month: one table for both duration KPIs."""
 
-    def build():
-        s = sessions(t, p)
-        return s.group_by(month=s.start.truncate("M")).aggregate(
-            sessions=s.count(),
-            timed_sessions=s.timed.cast("int64").sum(),
-            median_s=s.duration_s.median(),
-            p75_s=s.duration_s.quantile(0.75),
-        )
-
-    return t.shared(("session_months", p.session_gap_minutes, p.start, p.end), build)
+    s = sessions(t, p)
+    return s.group_by(month=s.start.truncate("M")).aggregate(
+        sessions=s.count(),
+        timed_sessions=s.timed.cast("int64").sum(),
+        median_s=s.duration_s.median(),
+        p75_s=s.duration_s.quantile(0.75),
+    )
 
 
 def _untimed(value, rows) -> Outcome:
@@ -82,6 +80,14 @@ def visits_per_visitor(t: Tables, p: Params) -> Computation:
     return Computation(
         value=safe_ratio(v.count(), v.customer_id.nunique()), rows=rows, order_by=("month",)
     )
+
+
+@measure("trust.visits_per_visitor", MeasureKind.MEAN)
+def _visits_of_visitors(t: Tables, p: Params):
+    """Per visitor: x = their sessions with a ``visit`` event."""
+    s = sessions(t, p)
+    v = s.filter(s.visits > 0)
+    return v.group_by("customer_id").aggregate(x=v.count())
 
 
 @kpi("trust.pages_per_session", name="Pages per session", family=Family.TRUST, unit=Unit.RATIO,

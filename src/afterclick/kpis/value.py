@@ -33,9 +33,9 @@ from afterclick.kpis._common import (
     refund_notes,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Outcome, Params, Tables, block, kpi, measure
 from afterclick.kpis.campaigns import acquisitions
-from afterclick.results import Direction, Family, Unit
+from afterclick.results import Direction, Family, MeasureKind, Unit
 
 #: Predicted value horizon (months), and the horizon credited to campaigns as "lifetime".
 HORIZON_MONTHS = 12
@@ -64,30 +64,28 @@ def _acquired(t: Tables, p: Params):
     return None
 
 
+@block
 def customer_value(t: Tables, p: Params):
     """One row per buyer and per campaign-acquired customer: the RFM summary (weeks, net of
     refunds) to the latest transaction, revenue, first_revenue, orders, segment and acquisition
     campaign_id."""
 
-    def build():
-        tx = in_period(t["transactions"], p)
-        rfm = clv.rfm_expr(tx, _ends(t, p), "W")
-        acq = _acquired(t, p)
-        if acq is None:
-            rows = rfm.mutate(campaign_id=ibis.null().cast("string"))
-        else:
-            ids = rfm.select("customer_id").union(acq.select("customer_id"), distinct=True)
-            rows = ids.left_join(rfm, "customer_id").select(ids.customer_id, *[rfm[c] for c in rfm.columns if c != "customer_id"])
-            rows = rows.left_join(acq, "customer_id").select(rows, acq.campaign_id)
-        if "customers" in t:
-            cu = t["customers"].select("customer_id", "segment")
-            rows = rows.left_join(cu, "customer_id").select(rows, cu.segment)
-        else:
-            rows = rows.mutate(segment=ibis.null().cast("string"))
-        return rows.mutate(orders=rows.orders.fill_null(0), revenue=rows.revenue.fill_null(0.0),
-                           first_revenue=rows.first_revenue.fill_null(0.0))
-
-    return t.shared(("value_customers", p.start, p.end), build)
+    tx = in_period(t["transactions"], p)
+    rfm = clv.rfm_expr(tx, _ends(t, p), "W")
+    acq = _acquired(t, p)
+    if acq is None:
+        rows = rfm.mutate(campaign_id=ibis.null().cast("string"))
+    else:
+        ids = rfm.select("customer_id").union(acq.select("customer_id"), distinct=True)
+        rows = ids.left_join(rfm, "customer_id").select(ids.customer_id, *[rfm[c] for c in rfm.columns if c != "customer_id"])
+        rows = rows.left_join(acq, "customer_id").select(rows, acq.campaign_id)
+    if "customers" in t:
+        cu = t["customers"].select("customer_id", "segment")
+        rows = rows.left_join(cu, "customer_id").select(rows, cu.segment)
+    else:
+        rows = rows.mutate(segment=ibis.null().cast("string"))
+    return rows.mutate(orders=rows.orders.fill_null(0), revenue=rows.revenue.fill_null(0.0),
+                       first_revenue=rows.first_revenue.fill_null(0.0))
 
 
 def _buyers(rows: pd.DataFrame) -> pd.DataFrame:
@@ -142,7 +140,7 @@ def _models(t: Tables, p: Params, rows: pd.DataFrame) -> tuple[clv.BetaGeo | clv
         except clv.ConvergenceError as exc:  # said beside the missing number, not as a failure
             return f"no lifetime-value model could be fitted on these buyers: {exc}"
 
-    return t.memo(("value_models", p.start, p.end), fit)
+    return t.fitted(_models, p, customer_value, fit)
 
 
 def predictions(t: Tables, p: Params, rows: pd.DataFrame) -> pd.DataFrame:
@@ -167,7 +165,7 @@ def predictions(t: Tables, p: Params, rows: pd.DataFrame) -> pd.DataFrame:
         })
         return out, months
 
-    return t.memo(("value_predictions", p.start, p.end), build)
+    return t.fitted(predictions, p, customer_value, build)
 
 
 def _model_notes(t: Tables, p: Params, rows: pd.DataFrame) -> tuple[str, ...]:
@@ -245,6 +243,32 @@ def repeat_purchase_rate(t: Tables, p: Params) -> Computation:
     rows = s.group_by("cohort").aggregate(buyers=s.count(), repeat_buyers=s.repeat.sum())
     rows = rows.mutate(repeat_purchase_rate=safe_ratio(rows.repeat_buyers, rows.buyers))
     return _net(t, p, value=safe_ratio(s.repeat.sum(), s.count()), rows=rows, order_by=("cohort",))
+
+
+@measure("value.purchase_frequency", MeasureKind.MEAN)
+def _orders_per_buyer(t: Tables, p: Params):
+    """Per buyer: x = their orders."""
+    tx = purchases(t, p)
+    return tx.group_by("customer_id").aggregate(x=tx.count())
+
+
+@measure("value.average_order_value", MeasureKind.RATIO)
+def _revenue_per_order(t: Tables, p: Params):
+    """Per customer with a transaction: num = net revenue (refunds included), den = orders."""
+    tx = in_period(t["transactions"], p)
+    buys = purchases(t, p)
+    orders = buys.group_by("customer_id").aggregate(den=buys.count())
+    money = tx.group_by("customer_id").aggregate(num=tx.amount.sum())
+    j = money.left_join(orders, "customer_id")
+    return j.select(money.customer_id, num=j.num, den=j.den.fill_null(0))
+
+
+@measure("value.repeat_purchase_rate", MeasureKind.PROPORTION)
+def _repeat_buyers(t: Tables, p: Params):
+    """Per buyer: x = 1 with orders on 2+ distinct UTC days."""
+    tx = purchases(t, p)
+    s = tx.group_by("customer_id").aggregate(days=day_number(tx.ts).nunique())
+    return s.select("customer_id", x=(s.days >= 2).cast("int64"))
 
 
 @kpi("value.active_buyers", name="Active buyers per month", family=Family.VALUE, unit=Unit.COUNT,
@@ -540,20 +564,12 @@ def holdout_check(t: Tables, p: Params) -> Computation:
     1 means the model foresaw exactly as many purchases as happened. Rows per calibration
     frequency (0..7+): buyers, mean predicted and mean actual purchase days in the holdout.
     """
-    tx = in_period(t["transactions"], p)
-    ends = _ends(t, p)
-    start = tx.aggregate(start_ts=tx.ts.min())
-    b = ends.cross_join(start.select(start_day=day_number(start.start_ts)))
-    span = b.end_day - b.start_day
-    hold = ibis.ifelse(span >= 2 * HOLDOUT_DAYS, HOLDOUT_DAYS, span // 2)
-    cal = b.select(end_day=(b.end_day - hold).cast("int64"))
-    rows = clv.holdout_expr(tx, cal, ends, "W")
-    rows = rows.select("customer_id", "frequency", "recency", "T", "frequency_holdout", "duration_holdout")
+    rows = _holdout_rows(t, p)
 
     def finish(_value, rows):
         if rows is None or too_few(rows):
             return Outcome(None, None, notes=(too_few(rows) if rows is not None else "no purchases", ))
-        model = t.memo(("value_holdout_model", p.start, p.end), lambda: fit_purchases(rows))
+        model = t.fitted(fit_purchases, p, _holdout_rows, lambda: fit_purchases(rows))
         pred = model.expected_purchases(rows["duration_holdout"], rows["frequency"], rows["recency"], rows["T"])
         d = pd.DataFrame({"frequency": rows["frequency"].clip(upper=7).astype(int), "predicted": pred,
                           "actual": rows["frequency_holdout"]})
@@ -567,6 +583,19 @@ def holdout_check(t: Tables, p: Params) -> Computation:
         return Outcome(float(d["predicted"].sum() / actual) if actual > 0 else None, out, notes=notes)
 
     return Computation(rows=rows, finish=finish, order_by=("customer_id",))
+
+
+def _holdout_rows(t: Tables, p: Params):
+    """Per buyer: calibration frequency, recency and T, and the purchases of the holdout."""
+    tx = in_period(t["transactions"], p)
+    ends = _ends(t, p)
+    start = tx.aggregate(start_ts=tx.ts.min())
+    b = ends.cross_join(start.select(start_day=day_number(start.start_ts)))
+    span = b.end_day - b.start_day
+    hold = ibis.ifelse(span >= 2 * HOLDOUT_DAYS, HOLDOUT_DAYS, span // 2)
+    cal = b.select(end_day=(b.end_day - hold).cast("int64"))
+    rows = clv.holdout_expr(tx, cal, ends, "W")
+    return rows.select("customer_id", "frequency", "recency", "T", "frequency_holdout", "duration_holdout")
 
 
 # -- the derived table ``clv`` ----------------------------------------------------------------
