@@ -111,7 +111,7 @@ def _per_customer(frames, eid: str) -> pd.DataFrame:
     active = ev[ev["event"] != "impression"]
     first = active.merge(a[["ts"]], left_on="customer_id", right_index=True, suffixes=("", "_a"))
     first["d"] = (first["ts"] - first["ts_a"]).dt.total_seconds() / 86400
-    a["ret"] = first[first["d"] > 0].groupby("customer_id")["d"].min()
+    a["ret"] = first[first["d"] > 1 / 48].groupby("customer_id")["d"].min()
 
     def rung(lo: float, hi: float, orders_to_date: pd.Series) -> np.ndarray:
         w = windowed("events", lo, hi)

@@ -98,7 +98,7 @@ def _expected(frames: dict[str, pd.DataFrame], eid: str) -> pd.DataFrame:
     a = frames["assignments"].query("experiment_id == @eid")
     e = frames["events"].merge(a, on="customer_id", suffixes=("", "_a"))
     e["d"] = (e["ts"] - e["ts_a"]).dt.total_seconds()
-    visits = e[(e["event"] != "impression") & (e["d"] > 0)]
+    visits = e[(e["event"] != "impression") & (e["d"] > 1800)]
     first = visits.groupby("customer_id")["d"].min()
     end = max(frames["events"]["ts"].max(), frames["transactions"]["ts"].max())
     a = a.assign(age=(end - a["ts"]).dt.total_seconds(), ret=a["customer_id"].map(first))

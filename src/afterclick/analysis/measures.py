@@ -9,7 +9,8 @@ pulled into pandas before the aggregate runs.
 Definitions (``DAY`` = 86,400 s, ``Δ`` = event time − assignment time, in seconds with the
 microseconds kept, the same double on DuckDB and Spark; "active" = any event but an impression):
 
-* return within N days (7, 30, 90): an active event with 0 < Δ ≤ N days; only customers
+* return within N days (7, 30, 90): an active event with 30 minutes < Δ ≤ N days (the session
+  gap the KPIs use: the session the customer was assigned in is not a return); only customers
   assigned at least N days before the data's end count for window N. CUPED covariate of the
   30-day return: active in the 30 days before assignment (0/1).
 * return curve: days from assignment to the first return, censored at the data's end or at
@@ -47,6 +48,8 @@ ACTIVE_WEEKS = 8
 VALUE_DAYS = 90
 LADDER_DAYS = 90
 CURVE_DAYS = 90
+#: A return is an active event more than this many seconds after assignment (a new session).
+RETURN_GAP_S = 30 * 60
 PRE_CLICK_DAYS = 90
 #: The pooled percentile revenue is capped at (winsorising; whales dominate a mean otherwise).
 CAP_QUANTILE = 0.99
@@ -108,7 +111,7 @@ def _event_metrics(j: ir.Table) -> dict:
     advocacy = j.event.isin(("referral", "share"))
     in90 = (j.d > 0) & (j.d <= VALUE_DAYS * DAY)
     out = {
-        "ret_s": ibis.ifelse(visit, j.d, None).min(),
+        "ret_s": ibis.ifelse(active & (j.d > RETURN_GAP_S), j.d, None).min(),
         "weeks": ibis.ifelse(visit & (j.d < ACTIVE_WEEKS * 7 * DAY), week, None).nunique(),
         "pre_weeks": ibis.ifelse(active & (j.d < 0) & (j.d >= -ACTIVE_WEEKS * 7 * DAY), pre_week,
                                  None).nunique(),

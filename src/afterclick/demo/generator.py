@@ -33,11 +33,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from afterclick.demo import brand as B
+from afterclick.demo.experiments import experiment_tables
 from afterclick.schemas import EVENT_VOCABULARY, TABLES
 
-#: The tables the demo brand (a B2C shop with a community) writes; it runs no experiments and
-#: has no B2B side (``afterclick.demo.b2b`` is the B2B brand).
-BRAND_TABLES = ("events", "transactions", "messages", "responses", "content", "campaigns", "customers")
+#: The tables the demo brand (a B2C shop with a community) writes, its four planted experiments
+#: included; it has no B2B side (``afterclick.demo.b2b`` is the B2B brand).
+BRAND_TABLES = ("events", "transactions", "messages", "responses", "content", "campaigns", "customers",
+                "experiments", "assignments")  # planted by afterclick.demo.experiments
 
 #: Number of clicking customers per size. Events: small ~0.2M, medium ~1M, large ~10M.
 SIZES: dict[str, int] = {"small": 2_200, "medium": 11_000, "large": 105_000}
@@ -964,6 +966,7 @@ class _Sim:
             "customers": self._customers_table(),
             "content": self._content_table(),
             "campaigns": self._campaigns_table(),
+            **experiment_tables(out["events"], self._transactions_table(), self.rng),
         }
         for name, tab in tables.items():
             for col in TABLES[name].columns:  # optional columns the brand never fills (refund_of: no refunds)
