@@ -28,7 +28,7 @@ from afterclick.results import KPIResult
 SECTIONS: tuple[str, ...] = (
     # monitoring: what changed
     # goals
-    # experiments
+    "afterclick.report.sections.experiments",
     "afterclick.report.sections.b2b",
 )
 
