@@ -128,7 +128,7 @@ class Workspace:
         sufficient statistics, value, ci_low and ci_high; its value and ci are the whole's, from
         the same sums. Keyword arguments override the workspace parameters.
         """
-        from afterclick.analysis.grouped import per_group, whole  # executed sums -> values
+        from afterclick.engine.grouped import per_group, whole  # executed sums -> values
         from afterclick.engine.by import grouped_sums, grouping, units_in_two_groups
 
         k = REGISTRY[kpi_id]
@@ -511,9 +511,10 @@ def open(location: str | Path | ibis.BaseBackend | None = None, *, read_only: bo
     return Workspace(store, Params(**params), strict=strict)
 
 
-# Preparers of the derived tables, registered once ``register_preparer`` exists (the KPI modules
-# load before this module finishes, so they cannot register themselves on import).
-import afterclick.text.store  # noqa: E402,F401  (text_scores: registers on import)
+# Preparers of the derived tables, registered here: the modules that define them import nothing
+# of the workspace (no circle).
 from afterclick.kpis.value import prepare_clv  # noqa: E402
+from afterclick.text.store import TABLE as TEXT_SCORES, prepare_text_scores  # noqa: E402
 
 register_preparer("clv", prepare_clv)
+register_preparer(TEXT_SCORES, prepare_text_scores)

@@ -5,7 +5,7 @@ a column joined on the unit: ``"segment"`` or ``"customers.segment"`` (a column 
 that has the unit column), or an Ibis table of unit → group the caller gives (an experiment's
 assignments, a list of customers and their cohort). Units the grouping does not name form the
 group None, so the groups add back to the whole. The sums are aggregated by the backend; only
-one row per group comes back, and :mod:`afterclick.analysis.grouped` turns each into a value
+one row per group comes back, and :mod:`afterclick.engine.grouped` turns each into a value
 and an interval.
 """
 

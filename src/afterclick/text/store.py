@@ -2,7 +2,7 @@
 
 Scores are computed once and kept in the store; a later run scores only the texts not scored
 yet (by id and scorer). The workspace calls :func:`prepare_text_scores` before the first KPI
-that reads ``text_scores`` (registered on import of this module).
+that reads ``text_scores`` (the workspace registers it: this module imports nothing above it).
 """
 
 from __future__ import annotations
@@ -124,12 +124,3 @@ def left_out_notes(facts: dict, value=None) -> list[str]:
         notes.append(f"{undetermined:,} texts too short or ambiguous to identify a language (\"ok\", an emoji) "
                      "were scored as English.")
     return notes
-
-
-def _register() -> None:
-    from afterclick.workspace import register_preparer
-
-    register_preparer(TABLE, prepare_text_scores)
-
-
-_register()
