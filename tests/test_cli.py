@@ -167,3 +167,12 @@ def test_report_shows_money_in_the_given_currency(tmp_path):
     assert res.exit_code == 0, res.output
     # average order value on the tiny brand: (50 + 30 + 20) / 3
     assert "EUR 33.33" in out.read_text(encoding="utf-8")
+
+
+def test_kpis_table_says_each_view_sentence_and_follows_no_default(store):
+    # the sentence comes from the KPI's view (afterclick.views.registry), as in the report
+    result = runner.invoke(app, ["kpis", "--store", str(store), "--id", "campaigns.clicks_vs_commitment",
+                                 "--no-snapshot"])
+    assert result.exit_code == 0, result.output
+    assert ("campaigns.clicks_vs_commitment: Flash won the highest click-through rate (33.3%) but kept 100% of "
+            "its customers 90 days on; Guides, with a 100.0% CTR, kept 0%.") in result.output

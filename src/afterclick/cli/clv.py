@@ -42,6 +42,9 @@ def clv_export(
     (predicted 12-month value, discounted 1% a month), clv_lifetime (36 months), segment and
     acquisition campaign_id. Models: BG/NBD and Gamma-Gamma fitted on this store's transactions.
     """
+    from afterclick.kpis.value import predicted_clv
+    from afterclick.views.specs import spec
+
     if out_file.suffix.lower() not in (".csv", ".parquet"):
         raise fail(f"--out must end in .csv or .parquet, not {out_file.name!r}")
     with friendly_errors():
@@ -49,7 +52,7 @@ def clv_export(
             raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
         ws, _ = _workspace(store, _params(Grain.week, start, end), False)
         with ws, err.status("fitting the lifetime-value models…"):
-            r = ws.kpi("value.predicted_clv")
+            r = ws.kpi(spec(predicted_clv).id)
         if not r.ok or r.rows is None:
             raise fail(f"cannot predict customer value: {r.reason or '; '.join(r.notes)}")
         rows = r.rows.drop(columns=[c for c in r.rows.columns if c.startswith("_")])

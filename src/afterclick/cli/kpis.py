@@ -47,7 +47,8 @@ def kpis(
     """Compute the relationship KPIs and print or export them.
 
     Rates are fractions (0.25 = 25%). A KPI whose tables are missing is listed as skipped with
-    the reason.
+    the reason. The table is followed by the plain-English sentence of each KPI that has one, as
+    the report shows it beside the chart.
     """
     from afterclick.kpis import REGISTRY
 
@@ -98,6 +99,11 @@ def kpis(
         out.print(table)
         if whole:
             out.print(whole[:1].upper() + whole[1:] + ".", highlight=False)
+        # the same sentences as beside the report's charts (each KPI's view, afterclick.views.registry)
+        from afterclick.report.narrative import sentences
+
+        for kpi_id, sentence in sentences(results).items():
+            out.print(f"{kpi_id}: {shown(sentence)}", highlight=False, soft_wrap=True)
     else:
         paths = write_results(results, out_dir, format.value, raw=raw)
         out.print(f"wrote {len(paths)} file(s) to {shown(out_dir)}/", highlight=False)

@@ -60,13 +60,7 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
     if shown.empty:
         return message_figure(f"No campaign has both a click-through rate and customers {days} days on yet.")
 
-    if "revenue_per_customer" in shown:
-        rpc = pd.to_numeric(shown["revenue_per_customer"], errors="coerce").fillna(0).clip(lower=0)
-    else:
-        rpc = pd.Series(0.0, index=shown.index)
-    top = float(rpc.max()) if len(rpc) else 0.0
-    sizes = [14 + 34 * math.sqrt(v / top) if top > 0 else 18 for v in rpc]
-
+    sizes = _bubble_sizes(shown)
     no_commitment = (
         (shown["ctr"] >= x_ref) & (shown["kept"] < y_ref)
         if x_ref is not None and y_ref is not None
@@ -74,19 +68,8 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
     )
     colours = [LOSS if flag else TEAL for flag in no_commitment]
 
-    hover_cols = [c for c in _HOVER_COLUMNS if c in shown.columns]
-    custom = []
-    for _, r in shown.iterrows():
-        custom.append([label(r["name"])] + [_hover_value(c, r[c]) for c in hover_cols])
-    lines = ["<b>%{customdata[0]}</b>", f"CTR %{{x:.1%}} · kept {days} days on %{{y:.1%}}"]
-    for i, c in enumerate(hover_cols, start=1):
-        lines.append(f"{c.replace('_', ' ')}: %{{customdata[{i}]}}")
-    names = [label(n) for n in shown["name"]]
-    text = names
-    if len(shown) > MAX_LABELS:  # label the leaders on either axis; the rest on hover
-        k = MAX_LABELS // 2
-        keep = set(shown["ctr"].nlargest(k).index) | set(shown["kept"].nlargest(k).index)
-        text = [n if i in keep else "" for i, n in enumerate(names)]
+    custom, hovertemplate = _hover(shown, days)
+    text = _labels(shown)
 
     x_max = max(float(shown["ctr"].max()) * 1.18, (x_ref or 0) * 1.3, 0.005)
     y_max = min(max(float(shown["kept"].max()) * 1.18, (y_ref or 0) * 1.3, 0.05), 1.05)
@@ -101,26 +84,12 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
             textfont=dict(size=12, color="#3e4c59"),
             marker=dict(size=sizes, color=colours, opacity=0.82, line=dict(width=1, color="white")),
             customdata=custom,
-            hovertemplate="<br>".join(lines) + "<extra></extra>",
+            hovertemplate=hovertemplate,
             showlegend=False,
             cliponaxis=False,
         )
     )
-    notes = []
-    if x_ref is not None and y_ref is not None:
-        fig.add_shape(type="rect", x0=x_ref, x1=x_max, y0=0, y1=y_ref, fillcolor=LOSS_FILL,
-                      line=dict(width=0), layer="below")
-        notes.append(f'<span style="color:{LOSS}">■ shaded: clicks but no commitment</span>')
-        notes.append(f"(CTR above and {days}-day retention below all campaigns together)")
-    if x_ref is not None:
-        fig.add_vline(x=x_ref, line=dict(color=VANITY, width=1, dash="dot"))
-        fig.add_annotation(x=x_ref, y=y_max, yanchor="top", xanchor="left", showarrow=False,
-                           text=f" all campaigns: {x_ref:.1%} CTR", font=dict(size=11, color=MUTED))
-    if y_ref is not None:
-        fig.add_hline(y=y_ref, line=dict(color=TEAL, width=1, dash="dot"))
-        # at the right end: high CTR with high retention is the rarest corner, so the freest
-        fig.add_annotation(x=x_max, y=y_ref, xanchor="right", yanchor="bottom", showarrow=False,
-                           text=f"all campaigns: {y_ref:.0%} kept", font=dict(size=11, color=TEAL))
+    notes = _references(fig, x_ref, y_ref, x_max, y_max, days)
     if left_out:
         notes.append(f"{left_out} campaign{'s' if left_out != 1 else ''} not shown: "
                      f"no impressions, or no customers {days} days on yet")
@@ -140,6 +109,57 @@ def plot_clicks_vs_commitment(result: KPIResult) -> go.Figure:
         )
     )
     return fig
+
+
+def _bubble_sizes(shown: pd.DataFrame) -> list[float]:
+    """Bubble diameters: area follows revenue per acquired customer."""
+    if "revenue_per_customer" in shown:
+        rpc = pd.to_numeric(shown["revenue_per_customer"], errors="coerce").fillna(0).clip(lower=0)
+    else:
+        rpc = pd.Series(0.0, index=shown.index)
+    top = float(rpc.max()) if len(rpc) else 0.0
+    return [14 + 34 * math.sqrt(v / top) if top > 0 else 18 for v in rpc]
+
+
+def _labels(shown: pd.DataFrame) -> list[str]:
+    """Campaign names on the bubbles; past MAX_LABELS, only the leaders on either axis (the rest on hover)."""
+    names = [label(n) for n in shown["name"]]
+    if len(shown) <= MAX_LABELS:
+        return names
+    k = MAX_LABELS // 2
+    keep = set(shown["ctr"].nlargest(k).index) | set(shown["kept"].nlargest(k).index)
+    return [n if i in keep else "" for i, n in enumerate(names)]
+
+
+def _hover(shown: pd.DataFrame, days: int) -> tuple[list[list[str]], str]:
+    """Each bubble's hover data (its name, then the hover columns it has) and the hover template."""
+    hover_cols = [c for c in _HOVER_COLUMNS if c in shown.columns]
+    custom = [[label(r["name"])] + [_hover_value(c, r[c]) for c in hover_cols] for _, r in shown.iterrows()]
+    lines = ["<b>%{customdata[0]}</b>", f"CTR %{{x:.1%}} · kept {days} days on %{{y:.1%}}"]
+    for i, c in enumerate(hover_cols, start=1):
+        lines.append(f"{c.replace('_', ' ')}: %{{customdata[{i}]}}")
+    return custom, "<br>".join(lines) + "<extra></extra>"
+
+
+def _references(fig: go.Figure, x_ref: float | None, y_ref: float | None, x_max: float, y_max: float,
+                days: int) -> list[str]:
+    """The all-campaign reference lines and the shaded no-commitment quadrant; returns the notes."""
+    notes = []
+    if x_ref is not None and y_ref is not None:
+        fig.add_shape(type="rect", x0=x_ref, x1=x_max, y0=0, y1=y_ref, fillcolor=LOSS_FILL,
+                      line=dict(width=0), layer="below")
+        notes.append(f'<span style="color:{LOSS}">■ shaded: clicks but no commitment</span>')
+        notes.append(f"(CTR above and {days}-day retention below all campaigns together)")
+    if x_ref is not None:
+        fig.add_vline(x=x_ref, line=dict(color=VANITY, width=1, dash="dot"))
+        fig.add_annotation(x=x_ref, y=y_max, yanchor="top", xanchor="left", showarrow=False,
+                           text=f" all campaigns: {x_ref:.1%} CTR", font=dict(size=11, color=MUTED))
+    if y_ref is not None:
+        fig.add_hline(y=y_ref, line=dict(color=TEAL, width=1, dash="dot"))
+        # at the right end: high CTR with high retention is the rarest corner, so the freest
+        fig.add_annotation(x=x_max, y=y_ref, xanchor="right", yanchor="bottom", showarrow=False,
+                           text=f"all campaigns: {y_ref:.0%} kept", font=dict(size=11, color=TEAL))
+    return notes
 
 
 def _reference_boxes(x_ref: float | None, y_ref: float | None, x_max: float,

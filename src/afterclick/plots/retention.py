@@ -30,6 +30,22 @@ def _count(v: object) -> str:
     return f"{int(v):,}"
 
 
+def _hover_counts(size: pd.Series, active_on: pd.DataFrame | None, active_after: pd.DataFrame | None,
+                  n_cohorts: int, n_periods: int) -> list[list[list[str]]]:
+    """Per cell: the cohort's size and its customers active on / on or after that period."""
+    return [
+        [[_count(size.iat[i]),
+          _count(active_on.iat[i, j]) if active_on is not None else "–",
+          _count(active_after.iat[i, j]) if active_after is not None else "–"]
+         for j in range(n_periods)]
+        for i in range(n_cohorts)
+    ]
+
+
+def _percent_text(z: list[list[float | None]]) -> list[list[str]]:
+    return [["" if v is None else f"{v:.0%}" for v in row] for row in z]
+
+
 def plot_retention_heatmap(result: KPIResult) -> go.Figure:
     """Cohort (rows, oldest on top) × periods since first touch (columns), coloured by retention.
 
@@ -69,17 +85,7 @@ def plot_retention_heatmap(result: KPIResult) -> go.Figure:
     z_after = _matrix(pivot("retention_on_or_after", periods))
     active_on = pivot("active_on", periods) if "active_on" in rows else None
     active_after = pivot("active_on_or_after", periods) if "active_on_or_after" in rows else None
-    custom = [
-        [[_count(size.iat[i]),
-          _count(active_on.iat[i, j]) if active_on is not None else "–",
-          _count(active_after.iat[i, j]) if active_after is not None else "–"]
-         for j in range(len(periods))]
-        for i in range(len(cohorts))
-    ]
-
-    def text(z: list[list[float | None]]) -> list[list[str]]:
-        return [["" if v is None else f"{v:.0%}" for v in row] for row in z]
-
+    custom = _hover_counts(size, active_on, active_after, len(cohorts), len(periods))
     # the scale tops out at the 95th percentile, so one tiny cohort's 100% does not pale the rest
     later = pd.Series([v for row in z_on + z_after for v in row if v is not None], dtype=float)
     zmax = max(float(later.quantile(0.95)) if len(later) else 0.0, 0.05)
@@ -88,7 +94,7 @@ def plot_retention_heatmap(result: KPIResult) -> go.Figure:
     hover_on = hover.format(w=word, what=f"active in that {word}", i=1)
     hover_after = hover.format(w=word, what="active then or later", i=2)
     fig.add_trace(go.Heatmap(
-        z=z_on, x=periods, y=ylabels, text=text(z_on), texttemplate="%{text}", textfont=dict(size=11),
+        z=z_on, x=periods, y=ylabels, text=_percent_text(z_on), texttemplate="%{text}", textfont=dict(size=11),
         customdata=custom, hovertemplate=hover_on, colorscale=RETENTION_SCALE, zmin=0, zmax=zmax,
         xgap=2, ygap=2, hoverongaps=False,
         colorbar=dict(title=dict(text="retained", side="top", font=dict(size=11, color=MUTED)),
@@ -97,9 +103,9 @@ def plot_retention_heatmap(result: KPIResult) -> go.Figure:
     ))
     buttons = [
         dict(label=f'Active in that {word} ("on")', method="restyle",
-             args=[{"z": [z_on], "text": [text(z_on)], "hovertemplate": [hover_on]}, [1]]),
+             args=[{"z": [z_on], "text": [_percent_text(z_on)], "hovertemplate": [hover_on]}, [1]]),
         dict(label='Active then or later ("on or after")', method="restyle",
-             args=[{"z": [z_after], "text": [text(z_after)], "hovertemplate": [hover_after]}, [1]]),
+             args=[{"z": [z_after], "text": [_percent_text(z_after)], "hovertemplate": [hover_after]}, [1]]),
     ]
     if len(all_cohorts) > len(cohorts):
         fig.add_annotation(x=1, y=1.02, xref="paper", yref="paper", xanchor="right", yanchor="bottom",

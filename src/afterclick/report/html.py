@@ -95,27 +95,7 @@ def render_report(
     for n, (spec, view) in enumerate(VIEWS.items()):
         if spec.id in by_id and view.chart is not None:
             charts.append(_chart_view(by_id[spec.id], view, n, by_id, sentences, meta, max_rows))
-    charted = {c["kpi"]["id"] for c in charts}
-    # charts sit in one section per family, families in Family order, VIEWS order within
-    sections = []
-    for family in Family:
-        members = [c for c in charts if c["kpi"]["family"] == family.value]
-        if members:
-            sections.append({"family": family.value, "title": family.title,
-                             "anchor": f"section-{family.value}", "charts": members})
-
-    groups = []
-    for family in Family:
-        members = [r for r in by_id.values() if r.family is family]
-        if members:
-            groups.append({
-                "family": family.value,
-                "title": family.title,
-                "anchor": f"family-{family.value}",
-                "vanity": family in VANITY_FAMILIES,
-                "kpis": [_kpi_view(r, meta, max_rows, with_table=r.id not in charted, charted=r.id in charted)
-                         for r in members],
-            })
+    sections, groups = _family_sections(charts), _scorecard_groups(by_id, charts, meta, max_rows)
     not_measured = [_kpi_view(r, meta, max_rows, with_table=False) for r in by_id.values() if not r.ok]
     # what the default review period left out (stray rows far from the data's bulk), said once
     left_out = list(dict.fromkeys(n for r in by_id.values() if r.period is not None for n in r.period.left_out))
@@ -145,6 +125,36 @@ def render_report(
         "plotly_config": script_json(PLOTLY_CONFIG),
     }
     return _environment().get_template("report.html").render(context)
+
+
+def _family_sections(charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Charts in one section per family, families in Family order, VIEWS order within."""
+    sections = []
+    for family in Family:
+        members = [c for c in charts if c["kpi"]["family"] == family.value]
+        if members:
+            sections.append({"family": family.value, "title": family.title,
+                             "anchor": f"section-{family.value}", "charts": members})
+    return sections
+
+
+def _scorecard_groups(by_id: Mapping[str, KPIResult], charts: list[dict[str, Any]], meta: ReportMeta,
+                      max_rows: int) -> list[dict[str, Any]]:
+    """The scorecard: every result by family; a charted KPI's table sits with its chart."""
+    charted = {c["kpi"]["id"] for c in charts}
+    groups = []
+    for family in Family:
+        members = [r for r in by_id.values() if r.family is family]
+        if members:
+            groups.append({
+                "family": family.value,
+                "title": family.title,
+                "anchor": f"family-{family.value}",
+                "vanity": family in VANITY_FAMILIES,
+                "kpis": [_kpi_view(r, meta, max_rows, with_table=r.id not in charted, charted=r.id in charted)
+                         for r in members],
+            })
+    return groups
 
 
 def write_report(path: str | Path, results: Iterable[KPIResult], **kw: Any) -> Path:
