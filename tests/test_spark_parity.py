@@ -92,6 +92,10 @@ PARAM_CASES = (
     ("b2b.pipeline_velocity", PERIOD),
     ("b2b.buying_committee", PERIOD),
     ("b2b.nrr", PERIOD),
+    ("b2b.pipeline_influenced", PERIOD),
+    ("b2b.campaign_year", dict(end=datetime(2026, 9, 1, tzinfo=UTC))),  # leads a year before it
+    ("b2b.anonymous_to_known", PERIOD),
+    ("b2b.account_ladder", PERIOD),
 )
 
 
