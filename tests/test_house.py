@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import house_rules as h
 import pytest
 
-import house_rules as h
 from afterclick.kpis import REGISTRY
 
 TESTS = Path(__file__).resolve().parent
@@ -206,7 +206,7 @@ def test_known_long_function(name):
 
 # -------------------------------------------- 6. statistics: an oracle each, one implementation each
 
-ORACLES = re.compile(r"^\s*(import|from) (scipy|statsmodels|lifetimes)\b", re.M)
+ORACLES = re.compile(r"^\s*(import|from) (scipy|statsmodels|lifetimes)\b", re.MULTILINE)
 #: Public functions in stats/ that compute no statistic of their own, and why.
 NOT_STATISTICS = {
     "check_level": "checks an argument",

@@ -4,14 +4,17 @@ view follow the parameters its result was computed with, never a repeated defaul
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import pandas as pd
 import pytest
+from tinyworld import build_store
 
 import afterclick
 from afterclick.kpis import REGISTRY
 from afterclick.report import narrative, render_report
-from afterclick.views.registry import VIEWS, charts, chip_label, view
-from tinyworld import build_store
+from afterclick.results import Status
+from afterclick.views.registry import VIEWS, charts, chip_label, display_name, view
 
 
 def test_view_keys_are_registered_specs():
@@ -70,3 +73,20 @@ def test_attribution_words_follow_retention_days(ws):
                                      "on (1.00 under the Markov model) and social the fewest (0.50).")
     assert chip_label(r) == "Journeys still active 7 days on"
     assert "still active 7 days on, per journey" in _figure_text(view(r).chart(r))
+    assert display_name(r) == "Credit for relationships (7-day retention), by channel"
+    html = render_report([r], title="t")
+    # (the definition, the KPI's docstring, may still name the default beside the parameter)
+    assert "Credit for relationships (7-day retention), by channel" in html
+
+
+def test_engaged_vs_not_words_follow_retention_days(ws):
+    r = ws.kpi("content.engaged_vs_not", retention_days=7)
+    assert chip_label(r) == "7-day retention, engaged minus comparable"
+    # the tiny brand has too few people to compare: one item's difference, given
+    rows = pd.DataFrame({"content_id": ["guide"], "engaged": [40], "comparable": [400], "retention_diff": [0.12],
+                         "retention_diff_low": [0.02], "retention_diff_high": [0.22]})
+    given = replace(r, rows=rows, value=0.12, ci=(0.02, 0.22), status=Status.COMPUTED, reason=None)
+    chart = _figure_text(view(given).chart(given))
+    assert "7-day retention, engaged minus" in chart and "retained at 7 days" in chart
+    assert "90-day" not in chart and "90 days" not in chart
+    assert "likely to be active 7 days on" in narrative.sentence(given)

@@ -35,7 +35,7 @@ from afterclick.views.format import (
     format_ci,
     format_value,
 )
-from afterclick.views.registry import VIEWS, View, chip_label
+from afterclick.views.registry import VIEWS, View, chip_label, display_name, value_label
 
 #: Breakdown columns whose values are event names: shown as words, as the charts show them.
 EVENT_COLUMNS = frozenset({"event", "indicator"})
@@ -277,10 +277,10 @@ def _kpi_view(result: KPIResult, meta: ReportMeta, max_rows: int, *, with_table:
     return {
         "id": result.id,
         "anchor": _anchor(result.id),
-        "name": result.name,
+        "name": display_name(result),
         "family_title": result.family.title,
         "family": result.family.value,
-        "value_label": result.value_label,
+        "value_label": value_label(result),
         "notes": [mask_pii(n) for n in result.notes],
         "status": result.status.value,
         "ok": result.ok,

@@ -72,8 +72,9 @@ class View:
 
     ``chart`` draws its result; ``sentence`` says it in words (given every result of the run);
     ``companions`` are other KPIs whose values sit beside the chart; ``chip_label`` names the
-    headline number when the KPI's name describes the chart instead (it reads the result, so
-    the words follow the parameters); ``headline`` marks the report's opening chart.
+    headline number when the KPI's name describes the chart instead, and ``name`` the KPI where
+    its spec's name repeats a parameter's default (both read the result, so the words follow
+    the parameters); ``headline`` marks the report's opening chart.
     """
 
     chart: PlotFn | None = None
@@ -81,6 +82,7 @@ class View:
     companions: tuple[KPI, ...] = ()
     chip_label: Callable[[KPIResult], str] | None = None
     headline: bool = False
+    name: Callable[[KPIResult], str] | None = None
 
 
 def _kept_label(result: KPIResult) -> str:
@@ -91,8 +93,15 @@ def _journeys_label(result: KPIResult) -> str:
     return f"Journeys still active {param(result, 'retention_days')} days on"
 
 
+def _engaged_label(result: KPIResult) -> str:
+    return f"{param(result, 'retention_days')}-day retention, engaged minus comparable"
+
+
+def _relationship_name(by: str) -> Callable[[KPIResult], str]:
+    return lambda result: f"Credit for relationships ({param(result, 'retention_days')}-day retention), by {by}"
+
+
 _CREDIT = View(plot_attribution, o.attribution_credit)
-_RELATIONSHIP = View(plot_attribution, o.attribution_relationship, chip_label=_journeys_label)
 
 #: The views, in the report's chart order.
 VIEWS: dict[KPI, View] = {
@@ -109,11 +118,13 @@ VIEWS: dict[KPI, View] = {
     spec(community.reply_network): View(plot_reply_network),
     spec(content.value): View(plot_content_quadrant, r.content_depth),
     spec(content.goal_attainment): View(plot_goal_attainment),
-    spec(content.engaged_vs_not): View(plot_engaged_vs_not, r.engaged_vs_not),
+    spec(content.engaged_vs_not): View(plot_engaged_vs_not, r.engaged_vs_not, chip_label=_engaged_label),
     spec(attribution.channels): _CREDIT,
     spec(attribution.campaigns): _CREDIT,
-    spec(attribution.relationship): _RELATIONSHIP,
-    spec(attribution.relationship_campaigns): _RELATIONSHIP,
+    spec(attribution.relationship): View(plot_attribution, o.attribution_relationship, chip_label=_journeys_label,
+                                         name=_relationship_name("channel")),
+    spec(attribution.relationship_campaigns): View(plot_attribution, o.attribution_relationship,
+                                                   chip_label=_journeys_label, name=_relationship_name("campaign")),
     spec(signals.leading_indicators): View(plot_leading_indicators, o.leading_indicators),
     spec(signals.value_indicators): View(plot_leading_indicators, o.leading_indicators),
     spec(value.predicted_clv): View(plot_value_distribution),
@@ -141,9 +152,20 @@ def charts() -> dict[str, PlotFn]:
     return {k.id: v.chart for k, v in VIEWS.items() if v.chart is not None}
 
 
-def chip_label(result: KPIResult) -> str:
-    """What the headline number beside a chart is called."""
+def value_label(result: KPIResult) -> str | None:
+    """What the headline number is, in words that follow the result's parameters (None: its name says)."""
     v = view(result)
     if v is not None and v.chip_label is not None:
         return v.chip_label(result)
-    return result.value_label or result.name
+    return result.value_label
+
+
+def chip_label(result: KPIResult) -> str:
+    """What the headline number beside a chart is called."""
+    return value_label(result) or display_name(result)
+
+
+def display_name(result: KPIResult) -> str:
+    """The KPI's name, in words that follow the result's parameters."""
+    v = view(result)
+    return v.name(result) if v is not None and v.name is not None else result.name
