@@ -33,6 +33,28 @@ class Sums:
     curves: dict[tuple[str, str], RiskTable]
 
 
+def _customer_sums(tables: dict, end: float, quantile: float):
+    """The per-arm sums, the revenue caps and the return-curve counts, all read off one
+    per-customer table computed once (cached on the backend: a temporary table)."""
+    caps: dict[str, float | None] = {}
+    curves: dict[tuple[str, str], RiskTable] = {}
+    c = M.customers(tables).cache()
+    try:
+        if "transactions" in tables:
+            cap_frame = M.revenue_caps(c, end, quantile).execute()
+            both = {str(r.experiment_id): (_num(r.rev_cap), _num(r.pre_rev_cap))
+                    for r in cap_frame.itertuples()}
+            caps = {k: v[0] for k, v in both.items()}
+            sums = M.arm_sums(M.with_caps(c, both), end).execute()
+        else:
+            sums = M.arm_sums(c, end).execute()
+        if "events" in tables:
+            curves = X.risk_tables(M.return_days(c, end).execute())
+    finally:
+        c.release()
+    return sums, caps, curves
+
+
 def execute(ws_or_store: Any, tables: dict, skipped: dict[str, str], quantile: float) -> Sums:
     """Run the aggregates: one frame keyed by (experiment_id, variant), plus the CLV, the caps
     and the return-curve counts. ``skipped`` (metric → why) gains the CLV's reason if any."""
@@ -42,17 +64,8 @@ def execute(ws_or_store: Any, tables: dict, skipped: dict[str, str], quantile: f
     caps: dict[str, float | None] = {}
     curves: dict[tuple[str, str], RiskTable] = {}
     if "events" in tables or "transactions" in tables:
-        c = M.customers(tables)
-        if "transactions" in tables:
-            cap_frame = M.revenue_caps(c, end, quantile).execute()
-            both = {str(r.experiment_id): (_num(r.rev_cap), _num(r.pre_rev_cap))
-                    for r in cap_frame.itertuples()}
-            caps = {k: v[0] for k, v in both.items()}
-            c = M.with_caps(c, both)
-        frame = frame.merge(M.arm_sums(c, end).execute(),
-                            on=["experiment_id", "variant"], how="left")
-        if "events" in tables:
-            curves = X.risk_tables(M.return_days(c, end).execute())
+        sums, caps, curves = _customer_sums(tables, end, quantile)
+        frame = frame.merge(sums, on=["experiment_id", "variant"], how="left")
     if "responses" in tables:
         frame = frame.merge(M.survey_sums(tables).execute(), on=["experiment_id", "variant"],
                             how="left")

@@ -112,9 +112,6 @@ def _event_metrics(j: ir.Table) -> dict:
     in90 = (j.d > 0) & (j.d <= VALUE_DAYS * DAY)
     out = {
         "ret_s": ibis.ifelse(active & (j.d > RETURN_GAP_S), j.d, None).min(),
-        "weeks": ibis.ifelse(visit & (j.d < ACTIVE_WEEKS * 7 * DAY), week, None).nunique(),
-        "pre_weeks": ibis.ifelse(active & (j.d < 0) & (j.d >= -ACTIVE_WEEKS * 7 * DAY), pre_week,
-                                 None).nunique(),
         "pre_active30": _any(active & _between(j.d, -30, 0)),
         "clicks": _count((j.event == "click") & (j.d >= 0)),
         "impressions": _count((j.event == "impression") & (j.d >= 0)),
@@ -127,8 +124,9 @@ def _event_metrics(j: ir.Table) -> dict:
         "days_pre": ibis.ifelse(active & pre, day, None).nunique(),
         "days_post": ibis.ifelse(active & post, day, None).nunique(),
     }
-    for k in range(ACTIVE_WEEKS):
+    for k in range(ACTIVE_WEEKS):  # one flag per week: cheaper than a count of distinct weeks
         out[f"week{k}"] = _any(visit & (week == k))
+        out[f"pre_week{k}"] = _any(active & (j.d < 0) & (pre_week == k))
     return out
 
 
@@ -180,7 +178,12 @@ def customers(tables: dict[str, ir.Table]) -> ir.Table:
             out = out.mutate(**{col: zero})  # the ladder's rules without orders or answers
     fill = {c: 0 for c in out.columns if c not in ("experiment_id", "customer_id", "variant",
                                                    "a_s", "ret_s")}
-    return out.mutate(**{c: out[c].fill_null(v) for c, v in fill.items()})
+    out = out.mutate(**{c: out[c].fill_null(v) for c, v in fill.items()})
+    if "events" in tables:
+        def count(prefix: str) -> ir.IntegerValue:
+            return sum((out[f"{prefix}{k}"] for k in range(1, ACTIVE_WEEKS)), out[f"{prefix}0"])
+        out = out.mutate(weeks=count("week"), pre_weeks=count("pre_week"))
+    return out
 
 
 def _sums(prefix: str, x: ir.NumericValue, ok: ir.BooleanValue | None = None,
