@@ -90,3 +90,31 @@ def test_engaged_vs_not_words_follow_retention_days(ws):
     assert "7-day retention, engaged minus" in chart and "retained at 7 days" in chart
     assert "90-day" not in chart and "90 days" not in chart
     assert "likely to be active 7 days on" in narrative.sentence(given)
+
+
+#: Texts that say 90 with retention_days and churn_days changed: constants, not parameters.
+NINETY_CONSTANTS = {
+    "journey.funnel": "clicks at least LOYALTY_DAYS (90) old, a constant of the journey",
+    "community.time_to_first_response": "p90_s, the 90th percentile",
+    "b2b.lead_to_opportunity": "NOT_READY_DAYS (90), a constant of the B2B lead KPIs",
+    "b2b.late_converters": "NOT_READY_DAYS (90)",
+    "b2b.anonymous_to_known": "KNOWN_DAYS (90), a constant of the awareness KPIs",
+}
+
+
+def test_no_text_of_any_kpi_repeats_a_changed_default(tmp_path_factory):
+    # every KPI on the tiny brand with the two 90-day parameters changed: what still says 90 is a constant
+    import re
+
+    with afterclick.open(build_store(tmp_path_factory.mktemp("tiny_params")), read_only=True,
+                         retention_days=7, churn_days=45) as w:
+        results = w.kpis()
+    context = {r.id: r for r in results}
+    said = {}
+    for r in results:
+        texts = [narrative.sentence(r, context) or "", chip_label(r), display_name(r), *r.notes]
+        columns = [] if r.rows is None else [str(c) for c in r.rows.columns]
+        hits = [t for t in texts if re.search(r"\b90[- ]day", t)] + [c for c in columns if "90" in c]
+        if hits:
+            said[r.id] = hits
+    assert set(said) == set(NINETY_CONSTANTS), said
