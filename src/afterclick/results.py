@@ -87,6 +87,54 @@ class MeasureKind(StrEnum):
     RATIO = "ratio"  # Σnum / Σden: delta-method interval from the sums, squares and cross product
 
 
+class Role(StrEnum):
+    """What a column of a KPI's rows holds (see ``RowsSchema``)."""
+
+    PERIOD = "period"  # the start of the week or month the row covers (UTC)
+    DIMENSION = "dimension"  # what the rows are broken down by (channel, campaign, segment, cohort index)
+    LABEL = "label"  # words that describe a row's dimension (a title, a name, example quotes)
+    COUNT = "count"  # how many (people, events, orders): a whole number
+    MEASURE = "measure"  # a number in the column's unit (a rate, an amount, a score)
+    BOUND = "bound"  # a bound of a measure's interval
+    FLAG = "flag"  # true or false (too few answers to read, signals disagree)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    role: Role
+    unit: Unit | None = None
+    #: Present only when a table the KPI may use is held (a content item's title).
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class RowsSchema:
+    """The columns of a KPI's rows, in order, and the grain of its period column.
+
+    ``grain`` is "week" or "month", "grain" when the rows follow the ``grain`` parameter, None
+    without a period column. A column name may read a parameter ("retention_{retention_days}d").
+    """
+
+    columns: tuple[Column, ...]
+    grain: str | None = None
+
+    def names(self, params: Any = None) -> list[str]:
+        """The column names, with the parameters' values (``Params``) put in."""
+        values = {} if params is None else {k: getattr(params, k) for k in _param_names(self)}
+        return [c.name.format(**values) for c in self.columns]
+
+    def period_grain(self, params: Any = None) -> str | None:
+        """The rows' period grain for ``params`` (the ``grain`` parameter's when it follows it)."""
+        return getattr(params, "grain", None) if self.grain == "grain" else self.grain
+
+
+def _param_names(schema: RowsSchema) -> set[str]:
+    import string
+
+    return {f for c in schema.columns for _, f, _, _ in string.Formatter().parse(c.name) if f}
+
+
 class SpanKind(StrEnum):
     """Which stretch of the data a headline number covers."""
 

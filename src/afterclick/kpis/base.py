@@ -18,7 +18,7 @@ from typing import Any, Literal
 import ibis
 import pandas as pd
 
-from afterclick.results import Direction, Family, MeasureKind, SpanKind, Unit
+from afterclick.results import Direction, Family, MeasureKind, RowsSchema, SpanKind, Unit
 from afterclick.schemas import DERIVED_TABLES, TABLE_NAMES
 
 Grain = Literal["week", "month"]
@@ -358,6 +358,13 @@ class KPI:
     requires_any: tuple[str, ...] = ()
     #: Its value as per-unit sufficient statistics (see ``Measure``, declared with ``@measure``).
     measure: Measure | None = None
+
+    @property
+    def rows_schema(self) -> RowsSchema | None:
+        """The declared columns of its rows (``kpis/rows.toml``); None for a KPI without rows."""
+        from afterclick.kpis.rows import schemas
+
+        return schemas().get(self.id)
 
     @property
     def clock(self) -> str | tuple[str, ...] | None:
