@@ -184,6 +184,8 @@ EXPECTED = {
     # anonymous at the first visit: p2 (never a lead) and p6 (a lead 65 days on); p1, p4, p5, p8
     # were leads before they first visited
     "b2b.anonymous_to_known": 1 / 2,
+    # all seven leads are MQLs; accepted after the MQL: L1 (sal) and L6 (sql)
+    "b2b.lead_funnel": 2 / 7,
     # May 2025 (the last complete month of the events): A1 and A4 engaged, A3 trusting (download)
     "b2b.account_ladder": 1 / 3,
 }
@@ -232,6 +234,12 @@ def test_follow_up_per_owner(ws):
     assert records(ws, "b2b.conversion_by_follow_up", "speed", "mqls", "opportunities") == [
         ("within 1 day", 3, 2), ("after 7 days", 3, 1),
     ]
+
+
+def test_lead_funnel_per_campaign(ws):
+    # opportunities since entry: L1-L5; won: L1, L3; rejected: L3, L4, L7; sql: L6
+    assert records(ws, "b2b.lead_funnel", "campaign_id", "leads", "mqls", "accepted", "sql", "rejected",
+                   "opportunity", "won") == [("paid", 4, 4, 0, 0, 3, 3, 1), ("webinar", 3, 3, 2, 1, 0, 2, 1)]
 
 
 def test_rejected_leads_by_reason(ws):

@@ -18,6 +18,7 @@ from afterclick.kpis.b2b import (
     days_between,
     deals_after,
     lead_kpi,
+    lead_outcomes,
     leads,
     with_interval,
 )
@@ -157,6 +158,38 @@ def _ratio_interval(then):
         return Outcome(done.value, done.rows, ci=(float(lo), float(hi)), notes=done.notes)
 
     return finish
+
+
+#: Statuses by which sales accept a lead.
+ACCEPTED_STATUSES = ("sal", "sql")
+
+
+@lead_kpi("b2b.lead_funnel", "MQLs accepted by sales", uses=("customers", "deals"))
+def lead_funnel(t: Tables, p: Params) -> Computation:
+    """Acceptance rate = MQLs with a sal or sql status at or after the MQL / MQLs.
+
+    The demand waterfall, followed to the data's end rather than a quarter. Rows per source
+    campaign: leads, MQLs, accepted by sales (sal or sql after the MQL), sql, rejected, leads with
+    an opportunity since they entered, and with a won deal (as in ``b2b.lead_to_won``).
+    """
+    lead = lead_outcomes(t, p)
+    ls = t["lead_status"]
+    m = lead.select("lead_id", "mql_ts")
+    sl = ls.select(sid="lead_id", sts="ts", status="status")
+    st = m.join(sl, m.lead_id == sl.sid)
+    after = st.filter(st.mql_ts.notnull() & (st.sts >= st.mql_ts))
+    flags = after.group_by(fid="lead_id").aggregate(
+        accepted=after.status.isin(ACCEPTED_STATUSES).any(), reached_sql=(after.status == "sql").any())
+    j = lead.left_join(flags, lead.lead_id == flags.fid).select(
+        lead.campaign_id, mql=lead.mql_ts.notnull(), accepted=flags.accepted.fill_null(False),
+        sql=flags.reached_sql.fill_null(False), rejected=lead.rejected_ts.notnull(),
+        opportunity=lead.days_to_deal.notnull(), won=lead.days_to_won.notnull())
+    n = {c: j[c].cast("int64").sum() for c in ("mql", "accepted", "sql", "rejected", "opportunity", "won")}
+    rows = j.group_by("campaign_id").aggregate(leads=j.count(), mqls=n["mql"], accepted=n["accepted"], sql=n["sql"],
+                                               rejected=n["rejected"], opportunity=n["opportunity"], won=n["won"])
+    rows = rows.mutate(accepted_share=safe_ratio(rows.accepted, rows.mqls))
+    return Computation(value=safe_ratio(n["accepted"], n["mql"]), rows=rows, order_by=("campaign_id",),
+                       needs=(_has_mqls(t, p),), finish=with_interval("accepted", "mqls"))
 
 
 #: Rejected leads are followed for a year: did they buy within it?

@@ -155,7 +155,19 @@ def handoff_card(get: _Reader) -> Card | None:
         s.append(f"Leads left waiting a week reached an opportunity within 90 days at "
                  f"{ratio_words(conv.value, conv.ci)} of those followed up within 7 days ({ratio}). An "
                  "association, not proof: sales may pick the promising leads first.")
-    return Card(title="The hand-off: how fast sales followed up", sentences=tuple(s), table=table,
+    fig = None
+    funnel = get("b2b.lead_funnel")
+    if funnel is not None and funnel.value is not None:
+        tot = funnel.rows[["leads", "mqls", "accepted", "sql", "rejected", "opportunity", "won"]].sum()
+        s.insert(0, with_ci(f"Of {format_count(tot.mqls)} MQLs, sales accepted {pct(funnel.value)}", funnel.ci) +
+                 f" and rejected {pct(tot.rejected / tot.mqls)}; by the data's end {pct(tot.opportunity / tot.leads)} "
+                 f"of the leads had reached an opportunity and {pct(tot.won / tot.leads)} a won deal.")
+        stages = [(label, tot[c]) for label, c in (("leads", "leads"), ("MQLs", "mqls"), ("accepted by sales", "accepted"),
+                                                   ("sales-qualified", "sql"), ("opportunity", "opportunity"),
+                                                   ("won", "won")) if tot[c] > 0]
+        fig = go.Figure(go.Funnel(y=[a for a, _ in stages], x=[int(b) for _, b in stages]))
+        fig.update_layout(title="The demand waterfall, followed to the data's end")
+    return Card(title="The hand-off: how fast sales followed up", sentences=tuple(s), table=table, figure=fig,
                 notes=("A touch is the first sal, sql or rejected status after the MQL, or an opportunity.",))
 
 
