@@ -27,6 +27,7 @@ from rich.table import Table
 
 from afterclick import __version__
 from afterclick.__main__ import INTERRUPTED
+from afterclick.core.grain import Grain as CalendarGrain
 
 # no emoji codes: ":thumbs_up:" in a file name is text
 out = Console(emoji=False)
@@ -62,9 +63,8 @@ class Brand(StrEnum):
     b2b = "b2b"
 
 
-class Grain(StrEnum):
-    week = "week"
-    month = "month"
+#: The grains a KPI run takes (``Params.grain``), named by the one ``core.grain.Grain``.
+Grain = StrEnum("Grain", [(g.value, g.value) for g in (CalendarGrain.WEEK, CalendarGrain.MONTH)])
 
 
 class Format(StrEnum):

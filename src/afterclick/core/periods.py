@@ -16,25 +16,20 @@ tests use as the reference; the Ibis twins agree with the pandas twins on DuckDB
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from afterclick.core.grain import Grain
+
+__all__ = ["SECONDS_PER_DAY", "SECONDS_PER_WEEK", "Grain", "end", "end_expr", "index", "index_expr",
+           "label", "last_complete", "last_day", "shift", "start", "start_expr", "utc"]
+
 SECONDS_PER_DAY = 86_400
 SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY
 
 _EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
-
-
-class Grain(StrEnum):
-    """How long a period is."""
-
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-    YEAR = "year"
 
 
 _TRUNCATE = {Grain.DAY: "D", Grain.WEEK: "W", Grain.MONTH: "M", Grain.YEAR: "Y"}
