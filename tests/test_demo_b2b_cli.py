@@ -18,6 +18,7 @@ def test_demo_b2b_builds_the_b2b_brand(tmp_path):
     assert "adds up" in " ".join(result.output.split())
     html = out.read_text(encoding="utf-8")
     assert "B2B demo brand" in html
+    assert 'id="section-b2b"' in html and "converts slowly but more" in html  # the B2B section, in words
     with afterclick.open(store, read_only=True) as ws:
         counts = ws.store.counts()
         assert counts["lead_status"] > 0 and counts["deals"] > 0 and counts["subscriptions"] > 0

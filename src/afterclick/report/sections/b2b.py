@@ -23,6 +23,7 @@ from afterclick.report.format import (
 )
 from afterclick.report.sections import Card, Section, SectionContext
 from afterclick.results import KPIResult
+from afterclick.stats import Proportion
 
 B2B_TABLES = ("lead_status", "deals", "subscriptions")
 
@@ -78,13 +79,19 @@ def campaign_table(get: _Reader) -> pd.DataFrame | None:
     w = opp.rows.pivot_table(index="campaign_id", columns="window", values="opportunity_share", aggfunc="first")
     t = year.rows.set_index("campaign_id")[["mqls", "spend", "cost_per_mql", "pipeline_12m", "revenue_12m",
                                             "revenue_per_spend"]]
-    t = t.join(w.rename(columns=lambda c: f"opportunity_share_{c}d")[
-        [c for c in ("opportunity_share_90d", "opportunity_share_365d") if c in w.rename(
-            columns=lambda c: f"opportunity_share_{c}d").columns]])
+    w = w.rename(columns=lambda c: f"opportunity_share_{c}d")
+    t = t.join(w[[c for c in ("opportunity_share_90d", "opportunity_share_365d") if c in w.columns]])
+    year_rows = opp.rows[opp.rows.window == 365].set_index("campaign_id")
+    t["year_ci"] = [Proportion(int(year_rows.opportunity[c]), int(year_rows.leads[c])).wilson().bounds
+                    if c in year_rows.index and year_rows.leads[c] else None for c in t.index]
     late = get("b2b.late_converters")
     if late is not None:
         t = t.join(late.rows.set_index("campaign_id")[["late_share"]])
     return t[t.index != "(none)"].reset_index()
+
+
+def _table(t: pd.DataFrame) -> pd.DataFrame:
+    return t.drop(columns=["year_ci"])
 
 
 def campaign_sentences(t: pd.DataFrame, get: _Reader) -> list[str]:
@@ -98,8 +105,8 @@ def campaign_sentences(t: pd.DataFrame, get: _Reader) -> list[str]:
         rank = int((y.dropna() < y[top]).sum()) + 1  # 1: the lowest share
         s = (f"{top} brought the most MQLs ({format_count(t.mqls[top])}, {pct(t.mqls[top] / total)} of all)")
         if rank == 1 and len(y.dropna()) > 1:
-            s += (f" but the fewest opportunities: {pct(y[top])} of its leads reached one within a year, "
-                  f"against {pct(y.max())} for {y.idxmax()}")
+            s += (" but the fewest opportunities: " + with_ci(f"{pct(y[top])} of its leads", t.year_ci[top]) +
+                  f" reached one within a year, against {pct(y.max())} for {y.idxmax()}")
         else:
             s += f"; {pct(y[top])} of its leads reached an opportunity within a year"
         if pd.notna(t.cost_per_mql[top]):
@@ -114,7 +121,8 @@ def campaign_sentences(t: pd.DataFrame, get: _Reader) -> list[str]:
                     if "late_share" in t and pd.notna(t.late_share[best]) else "")
             out.append(f"{best} converts slowly but more: at 90 days its leads looked weaker ({pct(a[best])} "
                        f"reached an opportunity, against {pct(a.max())} for {a.idxmax()}), but a year on they are "
-                       f"the strongest ({pct(b[best])}){late}. A report that stops at the quarter writes them off.")
+                       f"the strongest, at {with_ci(pct(b[best]), t.year_ci[best])}{late}. A report that stops at the "
+                       "quarter writes them off.")
     if "revenue_per_spend" in t and t.revenue_per_spend.notna().any():
         r = t.revenue_per_spend.dropna().sort_values(ascending=False)
         out.append("Won revenue within a year per unit of spend: " + ", ".join(
@@ -133,7 +141,7 @@ def campaign_card(get: _Reader) -> Card | None:
                                 x=t.campaign_id, y=t[c]) for c in cols])
         fig.update_layout(barmode="group", yaxis_tickformat=".0%", title="Leads reaching an opportunity")
     return Card(title="Each campaign's leads, a year on", sentences=tuple(campaign_sentences(t, get)), figure=fig,
-                table=t, notes=(("Pipeline and revenue count the deals a lead's account (or the lead) opened within "
+                table=_table(t), notes=(("Pipeline and revenue count the deals a lead's account (or the lead) opened within "
                                 "365 days of the lead entering, over leads at least a year old."),))
 
 
@@ -265,6 +273,11 @@ def retention_card(get: _Reader) -> Card | None:
     if len(bands) >= 2:
         hi, lo = bands.loc[bands.nrr.idxmax()], bands.loc[bands.nrr.idxmin()]
         s.append(f"By size band NRR runs from {pct(lo.nrr)} ({lo.group}) to {pct(hi.nrr)} ({hi.group}).")
+    cohorts = nrr.rows[(nrr.rows.breakdown == "cohort") & (nrr.rows.customers >= 5)]
+    if len(cohorts) >= 2:
+        s.append("By the year customers first paid: " + "; ".join(
+            with_ci(f"{r.group} NRR {pct(r.nrr)}", None if pd.isna(r.nrr_low) else (r.nrr_low, r.nrr_high))
+            for r in cohorts.itertuples()) + ".")
     return Card(title="Revenue retention", sentences=tuple(s), table=nrr.rows,
                 notes=(("SaaS Capital's definitions: MRR this month from customers who paid 12 months before, "
                        "over their MRR then."),))
