@@ -513,7 +513,7 @@ def open(location: str | Path | ibis.BaseBackend | None = None, *, read_only: bo
 
 # Preparers of the derived tables, registered here: the modules that define them import nothing
 # of the workspace (no circle).
-from afterclick.kpis.value import prepare_clv  # noqa: E402
+from afterclick.engine.derived import prepare_clv  # noqa: E402
 from afterclick.text.store import TABLE as TEXT_SCORES, prepare_text_scores  # noqa: E402
 
 register_preparer("clv", prepare_clv)

@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 import ibis
-import pandas as pd
 
 from afterclick.results import Direction, Family, MeasureKind, RowsSchema, SpanKind, Unit
 from afterclick.schemas import DERIVED_TABLES, TABLE_NAMES
@@ -261,12 +260,14 @@ class Outcome:
     """What a ``finish`` step may return instead of ``(value, rows)``: also an interval and notes."""
 
     value: float | None = None
-    rows: pd.DataFrame | None = None
+    #: The executed rows (a pandas DataFrame: finish steps receive them; KPIs never build one).
+    rows: Any = None
     ci: tuple[float, float] | None = None
     notes: tuple[str, ...] = ()
 
 
-FinishFn = Callable[[float | None, "pd.DataFrame | None"], "tuple[float | None, pd.DataFrame | None] | Outcome"]
+#: ``finish(value, rows)`` on the executed value and rows (a pandas DataFrame or None).
+FinishFn = Callable[[float | None, Any], "tuple[float | None, Any] | Outcome"]
 
 
 def explain_missing(reason: str, then: FinishFn | None = None) -> FinishFn:
