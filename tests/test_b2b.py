@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from statistics import NormalDist
 
 import pandas as pd
 import pytest
@@ -301,6 +302,12 @@ def test_pipeline_velocity_reproduces_the_textbook_case(tmp_path):
         assert close(r.value, 50 * 10000 * 0.20 / 30)
         assert close(w.kpi("b2b.win_rate").value, 0.2)
         assert w.kpi("b2b.sales_cycle").value == 30.0
+        # every won deal alike (10,000 over 30 days): the interval is the win rate's alone, on the log
+        # scale: se = sqrt((1 - 0.2) / (0.2 × 50 closed))
+        z, se = NormalDist().inv_cdf(0.975), math.sqrt(0.8 / (0.2 * 50))
+        assert r.ci is not None
+        assert math.isclose(r.ci[0], r.value * math.exp(-z * se), rel_tol=1e-9)
+        assert math.isclose(r.ci[1], r.value * math.exp(z * se), rel_tol=1e-9)
         # without leads, the lead KPIs are skipped in words
         lead = w.kpi("b2b.lead_to_opportunity")
         assert lead.status is Status.SKIPPED and lead.reason == "no lead history in this store (needs table lead_status)"
