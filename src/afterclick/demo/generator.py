@@ -1123,7 +1123,9 @@ def generate(size: str = "small", seed: int = 0) -> dict[str, pd.DataFrame]:
     """
     if size not in SIZES:
         raise ValueError(f"unknown demo size {size!r}; choose one of {', '.join(SIZES)}")
-    return _Sim(SIZES[size], seed).run()
+    from afterclick.demo.monitoring import plant  # the monitoring truths (docs/demo.md §11)
+
+    return plant(_Sim(SIZES[size], seed).run(), seed)
 
 
 def write_demo(folder: str | Path, size: str = "small", seed: int = 0) -> dict[str, Path]:

@@ -26,7 +26,7 @@ from afterclick.results import KPIResult
 #: The section builders, in report order. ``first`` sections go right after the headline chart,
 #: the others after the KPI charts and before the scorecard.
 SECTIONS: tuple[str, ...] = (
-    # monitoring: what changed
+    "afterclick.report.sections.changes",
     # goals
     "afterclick.report.sections.experiments",
     "afterclick.report.sections.b2b",
