@@ -12,8 +12,11 @@ from scipy.special import digamma, expit, gammaln, hyp2f1
 
 from afterclick.clv._base import PurchaseModel
 from afterclick.clv._fit import codes, unique_rows, weighted_unique
-#: Central-difference step on the log-parameters (see ``_Data.neg_ll``).
+from afterclick.clv._hyp2f1 import Groups, series
+#: Central-difference step on the log-parameters (see ``_dlog_f``).
 _STEP = 1e-5
+#: Fewest distinct pairs on which ₂F₁ is summed as a series rather than by SciPy.
+_SERIES_PAIRS = 20_000
 
 
 class ParetoNBD(PurchaseModel):
@@ -104,6 +107,33 @@ def _dlog_f(z, x, tau, f):
     return out
 
 
+def _hyp_grad(z, x, tau, groups: Groups | None):
+    """₂F₁ at every (x, τ) pair and ∂ ln F/∂(ln r, ln α, ln s, ln β) (4 × pairs), by the power
+    series per x (:mod:`afterclick.clv._hyp2f1`), SciPy and differences where it does not serve
+    (everywhere when ``groups`` is None)."""
+    r, alpha, s, beta = np.exp(z)
+    if groups is None:
+        f = _hyp(r, alpha, s, beta, x, tau)
+        return f, _dlog_f(z, x, tau, f)
+    if alpha >= beta:
+        zz, b = (alpha - beta) / (alpha + tau), np.full(len(groups.x), s + 1)
+    else:
+        zz, b = (beta - alpha) / (beta + tau), r + groups.x
+    R, done = series(groups, r + s + groups.x, b, zz)
+    f, k, m = R[0], r + s + x, max(alpha, beta) + tau
+    with np.errstate(invalid="ignore"):
+        Sk, Sb, Sz, lm = R[1] / f, R[2] / f, R[3] / f / m, np.log(m)
+        if alpha >= beta:  # b = s + 1, z = (α−β)/(α+τ)
+            D = np.array([r * (Sk - lm), alpha * (Sz * (beta + tau) / m - k / m), s * (Sk + Sb - lm), -beta * Sz])
+        else:  # b = r + x, z = (β−α)/(β+τ)
+            D = np.array([r * (Sk + Sb - lm), -alpha * Sz, s * (Sk - lm), beta * (Sz * (alpha + tau) / m - k / m)])
+    if not done.all():
+        rest = ~done
+        f[rest] = _hyp(r, alpha, s, beta, x[rest], tau[rest])
+        D[:, rest] = _dlog_f(z, x[rest], tau[rest], f[rest])
+    return f, D
+
+
 def _log_a0(r, alpha, s, beta, x, t, T):
     """ln A₀ = ln[F(t_x) − F(T)]; −inf when t_x = T (no gap in which to have died)."""
     lt, lT = _log_f(r, alpha, s, beta, x, t), _log_f(r, alpha, s, beta, x, T)
@@ -126,18 +156,20 @@ class _Data:
         self.wx = np.bincount(self.xi, weights=w)
         self.xt, self.i_t = _pairs(x, t)
         self.xT, self.i_T = _pairs(x, T)
+        # the series pays for its per-x set-up only on many pairs (see _hyp2f1.MIN_PAIRS)
+        self.g_t, self.g_T = (Groups(p[0]) if len(p[0]) >= _SERIES_PAIRS else None for p in (self.xt, self.xT))
 
     def sample(self, k: int) -> _Data:
         """Every ``k``-th distinct row, for a cheap warm start."""
         return _Data(self.x[::k], self.t[::k], self.T[::k], self.w[::k])
 
-    def _rows(self, r, alpha, s, beta):
-        """Pair-level terms and the per-row log-likelihood (without the per-x part)."""
+    def _rows(self, r, alpha, s, beta, f_t=None, f_T=None):
+        """Pair-level terms and the per-row log-likelihood (without the per-x part); ``f_t`` and
+        ``f_T``: the ₂F₁ values of the pairs, when known."""
         (xt, t), (xT, T) = self.xt, self.xT
-        self._f_t, self._f_T = _hyp(r, alpha, s, beta, xt, t), _hyp(r, alpha, s, beta, xT, T)
-        lt = _log_f(r, alpha, s, beta, xt, t, self._f_t)  # ln F(t_x), per (x, t_x)
+        lt = _log_f(r, alpha, s, beta, xt, t, f_t)  # ln F(t_x), per (x, t_x)
         lk = np.log(s) - np.log(r + s + xt)  # ln[s/(r+s+x)], per (x, t_x)
-        lT = _log_f(r, alpha, s, beta, xT, T, self._f_T)  # ln F(T), per (x, T)
+        lT = _log_f(r, alpha, s, beta, xT, T, f_T)  # ln F(T), per (x, T)
         b1 = -(r + xT) * np.log(alpha + T) - s * np.log(beta + T)  # "alive at T", per (x, T)
         gap = np.minimum(lT[self.i_T] - lt[self.i_t], 0.0)  # ≤ 0; 0 when t_x = T (A₀ = 0)
         with np.errstate(divide="ignore"):
@@ -153,14 +185,16 @@ class _Data:
     def neg_ll(self, z: np.ndarray) -> tuple[float, np.ndarray]:
         """Negative log-likelihood and its gradient in the log-parameters.
 
-        Analytic by the chain rule through every term, except ∂ ln ₂F₁ / ∂(r, α, s, β): SciPy has
-        no derivatives of ₂F₁ in its parameters, so those are central differences (step 1e-5 on
-        the log-parameters, error ~1e-10), taken on the distinct (x, t_x) and (x, T) pairs only.
+        Analytic by the chain rule through every term, ₂F₁ included (its power series, summed per
+        x, gives its derivatives in its parameters; see :func:`_hyp_grad`), on the distinct
+        (x, t_x) and (x, T) pairs only.
         """
         r, alpha, s, beta = np.exp(z)
         (xt, t), (xT, T) = self.xt, self.xT
         w, i_t, i_T = self.w, self.i_t, self.i_T
-        lt, lT, gap, B1, b2, row = self._rows(r, alpha, s, beta)
+        f_t, D_t = _hyp_grad(z, xt, t, self.g_t)
+        f_T, D_T = _hyp_grad(z, xT, T, self.g_T)
+        lt, lT, gap, B1, b2, row = self._rows(r, alpha, s, beta, f_t, f_T)
         ll_x = gammaln(r + self.xs) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         ll = float(np.sum(self.wx * ll_x) + np.sum(w * row))
         q2 = expit(b2 - B1)  # share of each row's likelihood from "died between t_x and T"
@@ -180,7 +214,7 @@ class _Data:
             self.wx.sum() * np.log(beta) - np.sum(W_1 * np.log(beta + T)) + np.sum(W_k * (1.0 / s - 1.0 / k_t)),
             self.wx.sum() * s / beta - np.sum(W_1 * s / (beta + T)),
         ]) * np.exp(z)
-        grad += _dlog_f(z, xt, t, self._f_t) @ W_t + _dlog_f(z, xT, T, self._f_T) @ W_T
+        grad += D_t @ W_t + D_T @ W_T
         return -ll, -grad
 
 
