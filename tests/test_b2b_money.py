@@ -147,3 +147,21 @@ def test_the_b2b_section_is_absent_without_b2b_tables_and_speaks_with_them(ws, t
     assert "Sales left 43% of MQLs without a touch for a week" in words
     assert "Net revenue retention is 78%" in words
     assert "Of those rejected a year ago or more, 100% bought within a year anyway" in words
+
+
+def test_the_b2b_section_speaks_of_what_a_store_holds(tmp_path):
+    """Deals alone give the pipeline card; subscriptions alone the retention card; nothing fails."""
+    from afterclick.report.sections import SectionContext
+    from afterclick.report.sections import b2b as section
+
+    deals = pd.DataFrame({"deal_id": ["d1", "d2", "d3"], "account_id": ["a", "b", "c"],
+                          "created_at": ["2026-01-05"] * 3, "amount": [100.0, 200.0, 300.0],
+                          "closed_at": ["2026-02-04", "2026-01-20", "2026-02-14"], "outcome": ["won", "lost", "won"],
+                          "source_campaign_id": ["s", "s", None]})
+    subs = pd.DataFrame({"account_id": ["a", "b", "a", "b"], "month": ["2024-12-01"] * 2 + ["2025-12-01"] * 2,
+                         "mrr": [100.0, 200.0, 150.0, 0.0]})
+    for name, tables, title in (("deals", {"deals": deals}, "Pipeline, and the campaigns that moved it"),
+                                ("subs", {"subscriptions": subs}, "Revenue retention")):
+        with afterclick.open(build(tmp_path / name, tables), read_only=True) as w:
+            s = section.build(SectionContext(ws=w, results={}, strict=True))
+        assert [c.title for c in s.cards] == [title]

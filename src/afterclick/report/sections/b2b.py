@@ -99,8 +99,8 @@ def campaign_sentences(t: pd.DataFrame, get: _Reader) -> list[str]:
     t = t.set_index("campaign_id")
     total = t.mqls.sum()
     has = {c: c in t.columns and t[c].notna().any() for c in ("opportunity_share_90d", "opportunity_share_365d")}
-    if total and has["opportunity_share_365d"]:
-        top = t.mqls.idxmax()
+    top = t.mqls.idxmax() if total else None
+    if top is not None and has["opportunity_share_365d"] and pd.notna(t.opportunity_share_365d[top]):
         y = t.opportunity_share_365d
         rank = int((y.dropna() < y[top]).sum()) + 1  # 1: the lowest share
         s = (f"{top} brought the most MQLs ({format_count(t.mqls[top])}, {pct(t.mqls[top] / total)} of all)")
@@ -137,7 +137,7 @@ def campaign_card(get: _Reader) -> Card | None:
     fig = None
     cols = [c for c in ("opportunity_share_90d", "opportunity_share_365d") if c in t.columns]
     if cols:
-        fig = go.Figure([go.Bar(name=c.replace("opportunity_share_", "opportunity within ").replace("d", " days"),
+        fig = go.Figure([go.Bar(name=f"opportunity within {c.rsplit('_', 1)[1].removesuffix('d')} days",
                                 x=t.campaign_id, y=t[c]) for c in cols])
         fig.update_layout(barmode="group", yaxis_tickformat=".0%", title="Leads reaching an opportunity")
     return Card(title="Each campaign's leads, a year on", sentences=tuple(campaign_sentences(t, get)), figure=fig,
