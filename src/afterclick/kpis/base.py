@@ -9,6 +9,7 @@ holds the tables (DuckDB by default, Spark and others through Ibis).
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -286,6 +287,20 @@ def explain_missing(reason: str, then: FinishFn | None = None) -> FinishFn:
         return Outcome(value, rows, ci=ci, notes=tuple(notes))
 
     return finish
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A ``finish`` step that lives in ``afterclick.analysis`` (pandas, statistics, a fitted model),
+    named by its path so that ``kpis/`` imports none of it: ``module:function``, called as
+    ``function(value, rows, **args)`` on the executed value and rows."""
+
+    path: str
+    args: tuple[tuple[str, Any], ...] = ()
+
+    def __call__(self, value: Any, rows: Any) -> Any:
+        module, _, name = self.path.partition(":")
+        return getattr(importlib.import_module(module), name)(value, rows, **dict(self.args))
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,13 @@
 predicts they will still be around, and buying, months later.
 
 The engine builds one row per customer (pure Ibis); the model (regularised logistic regression,
-validated on later cohorts) fits in a ``finish`` step on that summary.
+validated on later cohorts) fits on that summary in ``afterclick.analysis.signals``.
 """
 
 from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from afterclick.kpis._common import (
     active_events,
@@ -20,10 +19,9 @@ from afterclick.kpis._common import (
     first_touch,
     purchases,
 )
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, block, kpi
+from afterclick.kpis.base import Analysis, Computation, Params, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
-from afterclick.schemas import EVENT_VOCABULARY, EventClass, event_label
-from afterclick.signals import leading_indicators as fit_indicators
+from afterclick.schemas import EVENT_VOCABULARY, EventClass
 
 DAY = 86400
 #: The first days whose behaviour is read, and the later window whose outcome is predicted.
@@ -84,32 +82,11 @@ def _early_summary(t: Tables, p: Params) -> ir.Table:
 
 
 def _indicators(t: Tables, p: Params, outcome: str, what: str) -> Computation:
-    summary = early_summary(t, p)
-
-    def finish(_, rows: pd.DataFrame | None):
-        if rows is None or len(rows) == 0:
-            return Outcome(None, None, notes=(f"No customer was first active {OUTCOME_TO_DAYS}+ days before "
-                                              "the data end, so no outcome can be observed yet.",))
-        rows = rows.sort_values(["first_ts", "customer_id"], kind="stable")
-        spend = "spend_180" if rows.spend_180.notna().any() else None
-        features = [b for b in BEHAVIOURS if not (b == "purchase" and "transactions" not in t)]
-        try:
-            li = fit_indicators(rows, features, outcome=outcome, time="first_ts", spend=spend)
-        except ValueError as exc:  # too few customers or outcomes to fit: say so beside no number
-            return Outcome(None, None, notes=(str(exc).removeprefix("leading_indicators: ").capitalize(),))
-        table = li.table.rename(columns={"rate_doers": f"{outcome}_doers", "rate_others": f"{outcome}_others"})
-        start = pd.Timestamp(li.test_from).strftime("%Y-%m-%d")
-        notes = [
-            f"AUC {li.auc:.2f} (95% interval {li.auc_ci[0]:.2f}-{li.auc_ci[1]:.2f}) on the {li.n_test:,} "
-            f"customers first seen from {start}, predicting from the {li.n_train:,} earlier ones.",
-            f"Behaviours in the first {EARLY_DAYS} days and {what}: associations, not causes; "
-            "an odds ratio compares doers with others who did the same other things.",
-        ]
-        if li.dropped:
-            notes.append("Too few doers (or non-doers) to read: " + ", ".join(map(event_label, li.dropped)) + ".")
-        return Outcome(li.auc, table, ci=li.auc_ci, notes=tuple(notes))
-
-    return Computation(value=None, rows=summary, finish=finish, needs=(any_activity(t, p),))
+    """The early summary, and the model fitted on it in ``afterclick.analysis.signals``."""
+    features = tuple(b for b in BEHAVIOURS if not (b == "purchase" and "transactions" not in t))
+    fit = Analysis("afterclick.analysis.signals:indicators",
+                   (("outcome", outcome), ("what", what), ("features", features)))
+    return Computation(value=None, rows=early_summary(t, p), finish=fit, needs=(any_activity(t, p),))
 
 
 # the AUC reads best with two decimals, as ratios are shown
