@@ -44,7 +44,12 @@ from afterclick.monitor.series import (
     period_label,
     period_start,
 )
-from afterclick.monitor.settings import SeriesSettings, flag, read_series_settings, table_head
+from afterclick.monitor.settings import (
+    SeriesSettings,
+    flag,
+    read_series_settings,
+    table_head,
+)
 from afterclick.results import Direction
 
 
