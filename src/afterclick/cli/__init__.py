@@ -45,3 +45,4 @@ from afterclick.cli.attribution import AttributionModel
 import afterclick.cli_goals
 import afterclick.cli_experiments
 import afterclick.cli_monitor
+import afterclick.cli_review  # `review`: a period's review report, stored immutably

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -59,9 +60,10 @@ def last_year_result(ws, result: KPIResult) -> KPIResult | None:
     return ws.kpi(result.id, start=_a_year_before(p.start), end=_a_year_before(p.end))
 
 
-def evaluate(ws, goals: Goals) -> GoalReview:
-    """Compute each goal's KPI on the workspace ``ws`` (once per KPI) and judge it."""
-    results: dict[str, KPIResult] = {}
+def evaluate(ws, goals: Goals, results: Mapping[str, KPIResult] | None = None) -> GoalReview:
+    """Compute each goal's KPI on the workspace ``ws`` (once per KPI) and judge it; ``results``
+    already computed on ``ws`` (by KPI id) are used as they are."""
+    results = dict(results or {})
     out = []
     for goal in goals:
         if goal.kpi not in results:
@@ -92,4 +94,4 @@ def evaluate(ws, goals: Goals) -> GoalReview:
         if day is None:
             a = Attainment(**{**a.__dict__, "notes": (*a.notes, "the KPI gives no period: judged as of today")})
         out.append(a)
-    return GoalReview(tuple(out), tuple(tensions(out)), results)
+    return GoalReview(tuple(out), tuple(tensions(out)), {g.kpi: results[g.kpi] for g in goals})

@@ -102,6 +102,8 @@ class Goal:
 class Goals:
     goals: tuple[Goal, ...]
     source: str = ""
+    #: The industry template the file follows (``template = "saas"`` at its top), if any.
+    template: str | None = None
 
     def __iter__(self):
         return iter(self.goals)

@@ -90,12 +90,13 @@ def validate_goals(data: dict[str, Any], text: str, source: str) -> tuple[Goals,
     lines = Lines(text, "goal")
     issues: list[Issue] = []
     for key in data:
-        if key != "goal":
+        if key not in ("goal", "template"):
             issues.append(Issue(source, None, "", f"unknown top-level key {key!r}; goals go in [[goal]] tables"))
+    template = _template(data.get("template"), source, issues)
     entries = data.get("goal", [])
     if not isinstance(entries, list) or not entries:
         issues.append(Issue(source, None, "", "no [[goal]] tables: a goals file needs at least one goal"))
-        return Goals((), source), issues
+        return Goals((), source, template), issues
     goals: list[Goal] = []
     for i, entry in enumerate(entries):
         checker = _GoalCheck(entry, i, lines, source)
@@ -104,7 +105,20 @@ def validate_goals(data: dict[str, Any], text: str, source: str) -> tuple[Goals,
         if goal is not None:
             goals.append(goal)
     issues.extend(_cross_checks(entries, goals, lines, source))
-    return Goals(tuple(goals), source), issues
+    return Goals(tuple(goals), source, template), issues
+
+
+def _template(value: Any, source: str, issues: list[Issue]) -> str | None:
+    """The industry template the file follows (its KPIs order the report), if it names one."""
+    from afterclick.goals.templates import TEMPLATES
+
+    if value is None:
+        return None
+    if value not in TEMPLATES:
+        issues.append(Issue(source, None, "template", f"template {value!r} is not one of "
+                                                      f"{', '.join(TEMPLATES)}"))
+        return None
+    return value
 
 
 def _cross_checks(entries: list[dict], goals: list[Goal], lines: Lines, source: str) -> list[Issue]:

@@ -178,7 +178,9 @@ def goals_text(name: str, today: date) -> str:
              "# Optional: thresholds = { minimum = ..., good = ..., excellent = ... } (ordered with the direction);",
              "# cumulative = true with start = DATE for counts that add up (judged by run rate).",
              f"# KPIs of this template: {', '.join(t.kpis)}.",
-             f"# Benchmark rows: {', '.join(t.benchmarks) or 'none yet'} (`afterclick goals` shows them).", ""]
+             f"# Benchmark rows: {', '.join(t.benchmarks) or 'none yet'} (`afterclick goals` shows them).",
+             "# The template orders the review report and gives its headline (its first KPI).",
+             f"template = {_toml(t.name)}", ""]
     lines += [f"# Note: {n}" for n in t.notes] + ([""] if t.notes else [])
     for g in t.goals:
         lines.append("[[goal]]")

@@ -61,6 +61,7 @@ def render_report(
     mask: bool = True,
     max_rows: int = 50,
     sections: Iterable[Any] = (),
+    order: tuple[str, ...] = (),
 ) -> str:
     """The report as one HTML document (a string).
 
@@ -95,7 +96,11 @@ def render_report(
     for n, (spec, view) in enumerate(VIEWS.items()):
         if spec.id in by_id and view.chart is not None:
             charts.append(_chart_view(by_id[spec.id], view, n, by_id, sentences, meta, max_rows))
-    sections, groups = _family_sections(charts), _scorecard_groups(by_id, charts, meta, max_rows)
+    if order:  # an industry template's KPI ids: its families first, its first charted KPI the headline
+        from afterclick.report.ordering import follow_order
+
+        charts = follow_order(charts, order)
+    sections, groups = _family_sections(charts, bool(order)), _scorecard_groups(by_id, charts, meta, max_rows)
     not_measured = [_kpi_view(r, meta, max_rows, with_table=False) for r in by_id.values() if not r.ok]
     # what the default review period left out (stray rows far from the data's bulk), said once
     left_out = list(dict.fromkeys(n for r in by_id.values() if r.period is not None for n in r.period.left_out))
@@ -127,10 +132,12 @@ def render_report(
     return _environment().get_template("report.html").render(context)
 
 
-def _family_sections(charts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Charts in one section per family, families in Family order, VIEWS order within."""
+def _family_sections(charts: list[dict[str, Any]], as_given: bool = False) -> list[dict[str, Any]]:
+    """Charts in one section per family, families in Family order (``as_given``: in the order of
+    their first chart), chart order within."""
     sections = []
-    for family in Family:
+    first = {f: next((i for i, c in enumerate(charts) if c["kpi"]["family"] == f.value), len(charts)) for f in Family}
+    for family in sorted(Family, key=first.get) if as_given else Family:
         members = [c for c in charts if c["kpi"]["family"] == family.value]
         if members:
             sections.append({"family": family.value, "title": family.title,

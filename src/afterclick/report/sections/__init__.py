@@ -27,7 +27,7 @@ from afterclick.results import KPIResult
 #: the others after the KPI charts and before the scorecard.
 SECTIONS: tuple[str, ...] = (
     "afterclick.report.sections.changes",
-    # goals
+    "afterclick.report.sections.goals",
     "afterclick.report.sections.experiments",
     "afterclick.report.sections.b2b",
 )

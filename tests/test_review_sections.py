@@ -1,0 +1,55 @@
+"""The Goals section of the normal report: goals judged, benchmarks drawn with the brand's interval
+beside them (grey with a caveat when the definitions differ), a bad goals file shown as its problems."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from afterclick.goals import compare, goals_text, load_benchmarks
+from afterclick.report.sections import SectionContext
+from afterclick.report.sections.goals import benchmark_figure, build
+from afterclick.results import Direction, Family, KPIResult, Status, Unit
+
+
+def _nps(value=34.0, ci=(28.0, 40.0)) -> KPIResult:
+    return KPIResult("advocacy.nps", "NPS", Family.ADVOCACY, Unit.SCORE, Direction.HIGHER,
+                     "NPS = % promoters (9-10) - % detractors (0-6).", Status.COMPUTED, value=value, ci=ci)
+
+
+def test_the_brands_interval_is_drawn_beside_each_benchmark():
+    rows = {b.id: b for b in load_benchmarks()}
+    comps = [compare(_nps(), rows["surveymonkey-nps-mean"]), compare(_nps(), rows["xm-nps-2022-retail"])]
+    fig = benchmark_figure(_nps(), comps)
+    yours = fig.data[0]
+    assert list(yours.x) == [34.0]
+    assert list(yours.error_x.array) == [6.0] and list(yours.error_x.arrayminus) == [6.0]
+    drawn = {name: list(t.y) for t in fig.data[1:] for name in [t.name]}
+    like = [c.benchmark.id for c in comps if c.like_for_like]
+    other = [c.benchmark.id for c in comps if not c.like_for_like]
+    assert drawn.get("benchmark, same definition", []) == like
+    assert drawn.get("benchmark, another definition (caveat)", []) == other
+    assert "surveymonkey-nps-mean" in like  # an NPS of your own customers against organisations' NPS
+
+
+def test_the_normal_report_judges_a_goals_file(demo_ws, tmp_path):
+    path = tmp_path / "goals.toml"
+    path.write_text(goals_text("ecommerce", date(2026, 12, 4)), encoding="utf-8")
+    section = build(SectionContext(ws=demo_ws, results={}, options={"goals": path}))
+    assert section.key == "goals"
+    names = [c.eyebrow for c in section.cards if c.eyebrow]
+    assert "advocacy.nps" in names
+    nps = next(c for c in section.cards if c.eyebrow == "advocacy.nps")
+    assert any(s.startswith("Goal nps (short-term") for s in nps.sentences)
+    assert any("surveymonkey-nps-mean" in s for s in nps.sentences) and nps.figure is not None
+
+
+def test_a_bad_goals_file_is_shown_as_its_problems(demo_ws, tmp_path):
+    path = tmp_path / "goals.toml"
+    path.write_text('[[goal]]\nid = "a"\nkpi = "advocacy.npz"\n', encoding="utf-8")
+    section = build(SectionContext(ws=demo_ws, results={}, options={"goals": path}))
+    assert section.cards[0].title == "The goals file goals.toml has problems"
+    assert len(section.cards[0].sentences) >= 5  # every problem, at once
+
+
+def test_no_goals_no_section(demo_ws):
+    assert build(SectionContext(ws=demo_ws, results={})) is None
