@@ -132,4 +132,4 @@ def test_awareness_grows_and_campaigns_influence_more_than_they_source(ws):
     linear = infl.rows[infl.rows.model == "linear"].set_index("campaign_id")
     assert linear.revenue.idxmax() == WEBINAR
     year = ws.kpi("b2b.campaign_year").rows.set_index("campaign_id")
-    assert year.revenue_per_spend.idxmax() == WEBINAR and year.cost_per_mql.idxmin() == WEBINAR
+    assert year.return_on_spend.idxmax() == WEBINAR and year.cost_per_mql.idxmin() == WEBINAR

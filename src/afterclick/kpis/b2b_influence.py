@@ -63,12 +63,12 @@ def campaign_year(t: Tables, p: Params) -> ir.Table:
                  revenue_per_lead=safe_ratio(r.revenue_12m, r.leads_a_year_old))
     if "campaigns" not in t:
         return r.mutate(spend=ibis.null().cast("float64"), cost_per_mql=ibis.null().cast("float64"),
-                        revenue_per_spend=ibis.null().cast("float64"))
+                        return_on_spend=ibis.null().cast("float64"))
     c = t["campaigns"]
     c = c.group_by(cid=c.campaign_id).aggregate(spend=c.spend.sum())
     r = r.left_join(c, r.campaign_id == c.cid).drop("cid")
     return r.mutate(cost_per_mql=safe_ratio(r.spend, r.mqls),
-                    revenue_per_spend=ibis.ifelse(r.spend > 0, r.revenue_12m / r.spend, ibis.null()))
+                    return_on_spend=ibis.ifelse(r.spend > 0, r.revenue_12m / r.spend, ibis.null()))
 
 
 @lead_kpi("b2b.campaign_year", "Revenue within a year per lead", Unit.CURRENCY, uses=("customers", "campaigns"))

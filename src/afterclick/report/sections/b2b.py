@@ -78,7 +78,7 @@ def campaign_table(get: _Reader) -> pd.DataFrame | None:
         return None
     w = opp.rows.pivot_table(index="campaign_id", columns="window", values="opportunity_share", aggfunc="first")
     t = year.rows.set_index("campaign_id")[["mqls", "spend", "cost_per_mql", "pipeline_12m", "revenue_12m",
-                                            "revenue_per_spend"]]
+                                            "return_on_spend"]]
     w = w.rename(columns=lambda c: f"opportunity_share_{c}d")
     t = t.join(w[[c for c in ("opportunity_share_90d", "opportunity_share_365d") if c in w.columns]])
     year_rows = opp.rows[opp.rows.window == 365].set_index("campaign_id")
@@ -123,8 +123,8 @@ def campaign_sentences(t: pd.DataFrame, get: _Reader) -> list[str]:
                        f"reached an opportunity, against {pct(a.max())} for {a.idxmax()}), but a year on they are "
                        f"the strongest, at {with_ci(pct(b[best]), t.year_ci[best])}{late}. A report that stops at the "
                        "quarter writes them off.")
-    if "revenue_per_spend" in t and t.revenue_per_spend.notna().any():
-        r = t.revenue_per_spend.dropna().sort_values(ascending=False)
+    if "return_on_spend" in t and t.return_on_spend.notna().any():
+        r = t.return_on_spend.dropna().sort_values(ascending=False)
         out.append("Won revenue within a year per unit of spend: " + ", ".join(
             f"{c} {v:,.1f}" for c, v in r.items()) + ".")
     return out
@@ -255,7 +255,10 @@ def engagement_card(get: _Reader) -> Card | None:
         s.append(f"{pct(known.value)} of new anonymous visitors became known (a lead) within 90 days.")
     if not s:
         return None
-    table = ladder.rows if ladder is not None else None
+    table = None
+    if ladder is not None:  # the last twelve months of the account ladder
+        months = sorted(ladder.rows.period.unique())[-12:]
+        table = ladder.rows[ladder.rows.period.isin(months)]
     return Card(title="Accounts and awareness", sentences=tuple(s), table=table)
 
 
