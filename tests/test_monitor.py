@@ -395,3 +395,18 @@ def test_daily_series_from_two_weeks_use_stl(days):
     spiked = judge(kpi_series(pd.Series(y, periods), "day", unit="count"))
     if days == 21:
         assert [(f.period, f.kind) for f in spiked.flags] == [(periods[-4], FlagKind.ANOMALY)]
+
+
+def test_a_run_below_the_centre_averages_the_values_below_it():
+    """"3 of 4 near the lower limit" can span a spike above the centre: the run's level is that of
+    its own side (else a run "below" could average above the centre line)."""
+    from afterclick.monitor.judge import _run_flag
+    from afterclick.monitor.xmr import RuleBreak
+
+    values = [0.10, 0.02, 0.03, 0.02]  # the spike, then three weeks near the lower limit
+    s = kpi_series(pd.Series(values, index=pd.date_range("2026-02-09", periods=4, freq="7D")), "week",
+                   kpi="journey.clicks_to_nowhere_rate", name="Clicks to nowhere")
+    limits = xmr_limits(np.array([0.08, 0.09, 0.07, 0.08, 0.09, 0.08]))
+    flag = _run_flag(s, RuleBreak(RunRule.THREE_OF_FOUR, 0, 3, -1), limits, MinMagnitude(0.01))
+    assert flag.value == pytest.approx(0.07 / 3) and flag.difference < 0
+    assert "averaging 2.3%" in flag.sentence

@@ -175,7 +175,10 @@ def _stl_checks(series, settings, y_model, step, adjusted, segs, breaks, mm, eli
 
 def _run_flag(series, brk, limits, mm) -> Flag | None:
     vals = series.values[brk.start: brk.end + 1]
-    mean = float(np.nanmean(vals))
+    # "3 of 4 near the limit" may span a value on the other side (a spike): the run's level is
+    # that of the values on its side
+    own = vals[np.sign(vals - limits.centre) == brk.side]
+    mean = float(np.nanmean(own if own.size else vals))
     diff = mean - limits.centre
     if not mm.passes(diff, limits.centre):
         return None
