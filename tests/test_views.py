@@ -118,3 +118,14 @@ def test_no_text_of_any_kpi_repeats_a_changed_default(tmp_path_factory):
         if hits:
             said[r.id] = hits
     assert set(said) == set(NINETY_CONSTANTS), said
+
+
+def test_period_words_come_from_the_declared_grain(ws):
+    from afterclick.plots._common import result_period_word
+
+    one = pd.Series(pd.to_datetime(["2025-03-01"], utc=True))  # one period: its spacing says nothing
+    # the ladder's rows are monthly whatever the grain parameter (kpis/rows.toml)
+    assert result_period_word(ws.kpi("ladder.commitment_ladder", grain="week"), one) == "month"
+    # the lifecycle's rows follow the grain parameter
+    assert result_period_word(ws.kpi("retention.lifecycle", grain="month"), one) == "month"
+    assert result_period_word(ws.kpi("retention.lifecycle", grain="week"), one) == "week"

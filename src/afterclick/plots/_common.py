@@ -193,6 +193,18 @@ def to_list(series: pd.Series) -> list[Any]:
     return out
 
 
+def result_period_word(result: KPIResult, timestamps: pd.Series) -> str:
+    """'week', 'month' or 'day' read from the spacing of the timestamps; where they cannot tell (a
+    single period), the grain the result's spec declares for its period column (RowsSchema), and
+    only then the ``grain`` parameter."""
+    from afterclick.views.specs import declared_grain
+
+    word = period_word(timestamps)
+    if word != "period":
+        return word
+    return declared_grain(result) or period_word(timestamps, result.params)
+
+
 def period_word(timestamps: pd.Series, params: dict[str, Any] | None = None) -> str:
     """'week', 'month', 'day' or 'period', read from the spacing of the timestamps.
 

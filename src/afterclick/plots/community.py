@@ -18,7 +18,7 @@ from afterclick.plots._common import (
     message_figure,
     naive_utc,
     period_ticks,
-    period_word,
+    result_period_word,
     require,
     to_list,
 )
@@ -39,7 +39,7 @@ def _periods(result: KPIResult, columns: tuple[str, ...], empty: str):
         return None, message_figure(empty), ""
     rows["period"] = naive_utc(rows["period"])
     rows = rows.sort_values("period").reset_index(drop=True)
-    return rows, None, period_word(rows["period"], result.params)
+    return rows, None, result_period_word(result, rows["period"])
 
 
 def _time_layout(fig: go.Figure, x: list, word: str, y_title: str, **kw) -> go.Figure:

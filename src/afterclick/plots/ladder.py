@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from afterclick.plots._common import (
     EXTRA_COLOURS, LADDER_COLOURS, MUTED, SHARE_FORMAT, axis, base_layout, label, message_figure, naive_utc, period_ticks,
-    period_word, require, to_list,
+    require, result_period_word, to_list,
 )
 from afterclick.results import KPIResult
 
@@ -30,7 +30,7 @@ def plot_commitment_ladder(result: KPIResult) -> go.Figure:
     if rows.empty:
         return message_figure("No customers on the ladder in this period.")
     rows["period"] = naive_utc(rows["period"])
-    word = period_word(rows["period"], result.params)
+    word = result_period_word(result, rows["period"])
     periods = sorted(rows["period"].dropna().unique())
     share = rows.pivot_table(index="period", columns="stage", values="share", aggfunc="sum").reindex(periods)
     customers = rows.pivot_table(index="period", columns="stage", values="customers", aggfunc="sum").reindex(periods)

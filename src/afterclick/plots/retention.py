@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from afterclick.plots._common import (
     ACCENT, LOSS, MUTED, RETENTION_SCALE, TEAL, TEAL_LIGHT, VANITY, axis, base_layout, date_labels,
-    message_figure, naive_utc, period_ticks, period_word, require, to_list,
+    message_figure, naive_utc, period_ticks, require, result_period_word, to_list,
 )
 from afterclick.results import KPIResult
 
@@ -58,7 +58,7 @@ def plot_retention_heatmap(result: KPIResult) -> go.Figure:
         return message_figure("No cohorts in this period.")
     rows["cohort"] = naive_utc(rows["cohort"])
     rows["period"] = pd.to_numeric(rows["period"]).astype(int)
-    word = period_word(rows["cohort"], result.params)
+    word = result_period_word(result, rows["cohort"])
     all_cohorts = sorted(rows["cohort"].dropna().unique())
     cohorts = all_cohorts[-MAX_COHORTS:]
     rows = rows[rows["cohort"].isin(cohorts)]
@@ -144,7 +144,7 @@ def plot_lifecycle(result: KPIResult) -> go.Figure:
         return message_figure("No lifecycle periods in this review.")
     rows["period"] = naive_utc(rows["period"])
     rows = rows.sort_values("period").reset_index(drop=True)
-    word = period_word(rows["period"], result.params)
+    word = result_period_word(result, rows["period"])
     x = list(rows["period"])
     counts = {c: pd.to_numeric(rows[c], errors="coerce").fillna(0)
               for c in ("returning", "new", "resurrecting", "dormant")}

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from afterclick.plots._common import period_word  # one rule for charts and sentences
+from afterclick.plots._common import result_period_word  # one rule for charts and sentences
 from afterclick.results import KPIResult
 from afterclick.views.format import format_percent
 
@@ -33,7 +33,7 @@ def as_int(v: object) -> int:
 
 
 def period_word_of(result: KPIResult, timestamps: pd.Series) -> str:
-    return period_word(timestamps, result.params)
+    return result_period_word(result, timestamps)
 
 
 def headline_row(result: KPIResult, values: pd.Series) -> int:

@@ -44,3 +44,13 @@ def param(result: KPIResult | None, name: str) -> Any:
 def retention_column(result: KPIResult | None) -> str:
     """The name of the retention column of campaign rows: ``retention_<retention_days>d``."""
     return f"retention_{param(result, 'retention_days')}d"
+
+
+def declared_grain(result: KPIResult) -> str | None:
+    """The grain of the result's period column as its spec declares it (``RowsSchema.grain``, the
+    ``grain`` parameter's value where the rows follow it); None when undeclared."""
+    k = REGISTRY[result.id] if result.id in REGISTRY else None
+    schema = None if k is None else k.rows_schema
+    if schema is None or schema.grain is None:
+        return None
+    return param(result, "grain") if schema.grain == "grain" else schema.grain
