@@ -141,3 +141,12 @@ def test_a_failing_webhook_is_one_line_without_its_token(planted, tmp_path):  # 
     assert len(lines) == 1 and "answered 500" in lines[0] and "secret-token" not in lines[0]
     with pytest.raises(WebhookError, match="not an http"):
         post_alerts("file:///etc/passwd", {})
+
+
+def test_min_n_on_a_series_without_counts_is_said(demo_ws):
+    from afterclick.monitor.review import review
+
+    rules = load_rule_file({"rule": [{"kpi": "value.active_buyers", "checks": ["anomaly"]}],
+                            "series": [{"kpi": "value.active_buyers", "min_n": 30}]})
+    r = review(demo_ws, ["value.active_buyers"], rules)
+    assert any("min_n 30 does not apply" in n for n in r.judgements["value.active_buyers"].notes)

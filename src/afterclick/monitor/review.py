@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from afterclick.monitor.alerts import (
@@ -74,5 +74,10 @@ def review(ws, kpis: Iterable[str], rules: RuleSet, annotations: Iterable[Annota
             skipped.append(f"{k}: no series: {exc.args[0] if exc.args else exc}")
             continue
         histories[k] = h
-        judgements[k] = judge(h.series, settings.judge_settings(), annotations=notes)
+        j = judge(h.series, settings.judge_settings(), annotations=notes)
+        if settings.min_n and h.series.n is None:
+            why = (f"min_n {settings.min_n:g} does not apply: this series has no count of answers, people "
+                   "or events behind each value")
+            j = replace(j, notes=(*j.notes, why))
+        judgements[k] = j
     return Review(judgements, histories, evaluate_rules(rules.rules, judgements), tuple(skipped), notes)
