@@ -6,6 +6,7 @@ a restatement shown after late data arrive, notes written back and shown by the 
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from afterclick.cli import app
+from afterclick.goals import goals_text, judge, parse_goals
+from afterclick.goals.evaluate import estimate
 from afterclick.goals.templates import TEMPLATES
 from afterclick.kpis.base import Params
 from afterclick.report.format import format_value
@@ -158,7 +161,8 @@ def cycle(demo_ws, tmp_path_factory):
     (folder / "late" / "responses.csv").write_text(LATE, encoding="utf-8")
     with Store(store) as st:
         assert ingest(st, folder / "late").loaded == 40
-    q3 = runner.invoke(app, ["review", "--store", str(store), "--period", "2026-Q3", "--template", "ecommerce",
+    (folder / "goals.toml").write_text(goals_text("ecommerce", date(2026, 12, 4)), encoding="utf-8")
+    q3 = runner.invoke(app, ["review", "--store", str(store), "--period", "2026-Q3", "--goals", str(folder / "goals.toml"),
                              "--out", str(folder / "q3.html"), "--notes", "retention.cohort_monthly: keep going"])
     assert q3.exit_code == 0, q3.output
     with Store(store, read_only=True) as st:
@@ -239,3 +243,18 @@ def test_bad_inputs_are_all_listed_at_once(cycle, tmp_path):
     assert "owner is missing" in out and not (tmp_path / "x.html").exists()
     bad = runner.invoke(app, ["review", "--store", str(cycle["store"]), "--period", "Q3"])
     assert bad.exit_code == 1 and "2026-Q3" in bad.output
+
+
+def test_goal_probabilities_in_the_review_are_the_attainment_of_the_periods_kpi(cycle):
+    """The goals file's constant-target goal (NPS at least 32 by its deadline) judged on Q3's NPS and
+    interval, as stored and as shown; the method itself is checked for calibration in test_goals."""
+    goal = parse_goals(goals_text("ecommerce", date(2026, 12, 4))).by_id()["nps"]
+    nps = cycle["q3"]["advocacy.nps"]
+    expected = judge(goal, estimate(nps), nps.unit)
+    stored = cycle["stored"]["2026-Q3"].kpi("advocacy.nps").goals()
+    assert [g["goal"] for g in stored] == ["nps"]
+    assert stored[0]["probability"] == pytest.approx(expected.probability, abs=1e-12)
+    assert stored[0]["status"] == expected.status
+    assert expected.sentence.replace("'", "&#39;") in cycle["html"]
+    assert cycle["stored"]["2026-Q3"].goals_source.endswith("goals.toml")
+    assert cycle["stored"]["2026-Q3"].goals_sha256 is not None

@@ -124,6 +124,8 @@ def kpi_sentences(k: Any, review: Any) -> list[str]:
     prev = review.period.previous()
     if not r.ok:
         return [f"Not measured this period: {r.reason or r.status.value}."]
+    if r.value is None:
+        return [f"No value for {review.period.words}: {r.notes[0] if r.notes else 'no data in the period'}."]
     ci = f" (95 % interval {_fv(r.ci[0], unit)} to {_fv(r.ci[1], unit)})" if r.ci else " (no interval)"
     out = [f"{review.period.words}: {_fv(r.value, unit)}{ci}."]
     change = "" if k.change is None else f"; change {_fv(k.change, unit) if r.unit is not Unit.FRACTION else f'{k.change * 100:+.1f} pts'}"
