@@ -53,3 +53,31 @@ def test_a_bad_goals_file_is_shown_as_its_problems(demo_ws, tmp_path):
 
 def test_no_goals_no_section(demo_ws):
     assert build(SectionContext(ws=demo_ws, results={})) is None
+
+
+def test_the_report_follows_the_template_a_goals_file_beside_the_store_names(tmp_path):
+    from afterclick.goals.templates import TEMPLATES, report_order
+
+    store = tmp_path / "brand.duckdb"
+    assert report_order(store) == ()  # no goals file: the default order
+    assert report_order(store, "saas") == TEMPLATES["saas"].kpis
+    (tmp_path / "goals.toml").write_text(goals_text("media", date(2026, 12, 4)), encoding="utf-8")
+    assert report_order(store) == TEMPLATES["media"].kpis
+    (tmp_path / "goals.toml").write_text("[[goal]]\nid = 3\n", encoding="utf-8")
+    assert report_order(store) == ()  # a bad file: its problems are the Goals section's to show
+
+
+def test_render_report_order_puts_the_templates_kpis_first_and_its_first_chart_as_headline(demo_ws):
+    import re
+
+    from afterclick.report import render_report
+
+    ids = ("advocacy.nps", "retention.cohort_monthly", "campaigns.clicks_vs_commitment")
+    results = [demo_ws.kpi(k) for k in ids]
+    default = render_report(results, title="t")
+    ordered = render_report(results, title="t", order=("advocacy.nps", "retention.cohort_monthly"))
+    pat = r'<section class="card chart( headline)?" id="[^"]*" data-kpi="([^"]+)"'
+    assert re.findall(pat, default)[0] == (" headline", "campaigns.clicks_vs_commitment")
+    charts = re.findall(pat, ordered)
+    assert [k for _, k in charts] == ["advocacy.nps", "retention.cohort_monthly", "campaigns.clicks_vs_commitment"]
+    assert [h for h, _ in charts] == [" headline", "", ""]

@@ -283,4 +283,7 @@ def _write_report(ws, results, path: Path, title: str, currency: str | None = No
     }
     sections = build_sections(SectionContext(ws=ws, results={r.id: r for r in results}, template=template,
                                               options={"currency": currency}))
-    return write_report(path, results, title=title, meta=meta, sections=sections)
+    from afterclick.goals.templates import report_order  # a template, or the one goals.toml beside the store names
+
+    return write_report(path, results, title=title, meta=meta, sections=sections,
+                        order=report_order(ws.store.location, template))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 
@@ -195,3 +196,20 @@ def goals_text(name: str, today: date) -> str:
             lines.append(f"fed_by = {_toml(g['fed_by'])}")
         lines.append("")
     return "\n".join(lines)
+
+
+def report_order(store_location: str | Path, template: str | None = None) -> tuple[str, ...]:
+    """The KPI order a report follows: ``template``'s KPIs, else those of the template named by the
+    goals file beside the store (``goals.toml``); empty (the default order) when there is neither."""
+    if template is None:
+        from afterclick.goals._files import FileProblems
+        from afterclick.goals.spec import load_goals
+
+        beside = Path(str(store_location)).parent / "goals.toml"
+        if not beside.is_file():
+            return ()
+        try:
+            template = load_goals(beside).template
+        except FileProblems:  # the report's Goals section lists the problems
+            return ()
+    return TEMPLATES[template].kpis if template in TEMPLATES else ()
