@@ -81,3 +81,36 @@ def test_render_report_order_puts_the_templates_kpis_first_and_its_first_chart_a
     charts = re.findall(pat, ordered)
     assert [k for _, k in charts] == ["advocacy.nps", "retention.cohort_monthly", "campaigns.clicks_vs_commitment"]
     assert [h for h, _ in charts] == [" headline", "", ""]
+
+
+def test_the_experiments_that_ended_in_the_period(tmp_path):
+    """An experiment ends when the experiments table says, else at its last assignment."""
+    from tinyworld import build_store
+
+    from afterclick.ingest import ingest
+    from afterclick.kpis.base import Params
+    from afterclick.review import parse_period
+    from afterclick.review.context import ended_experiments
+    from afterclick.store import Store
+    from afterclick.workspace import Workspace
+
+    store = build_store(tmp_path)
+    src = tmp_path / "more"
+    src.mkdir()
+    people = "ABCDEF"
+    (src / "assignments.csv").write_text("experiment_id,customer_id,variant,ts\n" + "".join(
+        f"{e},{c},{'control' if i % 2 else 'new'},{day}\n" for e, day in (("exp-a", "2025-01-08"), ("exp-b", "2025-03-20"))
+        for i, c in enumerate(people)), encoding="utf-8")
+    (src / "experiments.csv").write_text("experiment_id,name,end\nexp-a,Subject line,2025-02-15\n", encoding="utf-8")
+    with Store(store) as st:
+        ingest(st, src)
+        ws = Workspace(st, Params())
+        try:
+            ended = {p: ended_experiments(ws, parse_period(p)) for p in ("2025-01", "2025-02", "2025-03")}
+        finally:
+            ws.refresh()
+    assert ended["2025-01"] == ()
+    (a,), (b,) = ended["2025-02"], ended["2025-03"]
+    assert (a.experiment_id, a.ended.date().isoformat(), a.end_from) == ("exp-a", "2025-02-15", "the experiments table")
+    assert (b.experiment_id, b.ended.date().isoformat(), b.end_from) == ("exp-b", "2025-03-20", "the last assignment")
+    assert a.result.experiment_id == "exp-a" and a.result.verdict
