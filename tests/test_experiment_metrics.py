@@ -118,7 +118,11 @@ def _per_customer(frames, eid: str) -> pd.DataFrame:
         adv = count(w[w["event"] == "referral"]) > 0
         adv |= count(windowed("responses", lo, hi, lambda t: t["score"] >= 9)) > 0
         buy = count(windowed(tx, lo, hi, lambda t: t["amount"] > 0)) > 0
-        days = a.index.map(w.assign(day=np.floor(w["d"])).groupby("customer_id")["day"].nunique()).fillna(0)
+        ev = frames["events"].merge(a[["ts"]], left_on="customer_id", right_index=True,
+                                    suffixes=("", "_a"))
+        utc_day = ev["ts"].dt.floor("D") - ev["ts_a"].dt.floor("D")
+        ev = ev.assign(dd=utc_day / DAY)[lambda x: (x["dd"] >= lo) & (x["dd"] < hi)]
+        days = a.index.map(ev.groupby("customer_id")["dd"].nunique()).fillna(0)
         loyal = ((orders_to_date >= 2) & buy) | (days.to_numpy() >= 10)
         deep = count(w[w["event"].isin(events_of(EventClass.DEEP))]) > 0
         engaged = count(w[w["event"] == "visit"]) > 0
