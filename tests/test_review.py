@@ -258,3 +258,20 @@ def test_goal_probabilities_in_the_review_are_the_attainment_of_the_periods_kpi(
     assert expected.sentence.replace("'", "&#39;") in cycle["html"]
     assert cycle["stored"]["2026-Q3"].goals_source.endswith("goals.toml")
     assert cycle["stored"]["2026-Q3"].goals_sha256 is not None
+
+
+def test_no_save_writes_the_report_and_leaves_the_store_alone(tmp_path):
+    from tinyworld import build_store
+
+    store = build_store(tmp_path)
+    args = ["review", "--store", str(store), "--period", "2025-Q1", "--template", "community"]
+    res = runner.invoke(app, [*args, "--no-save", "--out", str(tmp_path / "a.html")])
+    assert res.exit_code == 0, res.output
+    assert "not kept (--no-save)" in res.output and (tmp_path / "a.html").exists()
+    with Store(store, read_only=True) as st:
+        assert ReviewLog(st).reviews() == []
+    for n in (1, 2):
+        res = runner.invoke(app, [*args, "--out", str(tmp_path / f"{n}.html")])
+        assert res.exit_code == 0 and f"kept as version {n} of the 2025-Q1 review" in res.output
+    with Store(store, read_only=True) as st:
+        assert [r.version for r in ReviewLog(st).reviews()] == [1, 2]
