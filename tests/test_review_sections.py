@@ -114,3 +114,10 @@ def test_the_experiments_that_ended_in_the_period(tmp_path):
     assert (a.experiment_id, a.ended.date().isoformat(), a.end_from) == ("exp-a", "2025-02-15", "the experiments table")
     assert (b.experiment_id, b.ended.date().isoformat(), b.end_from) == ("exp-b", "2025-03-20", "the last assignment")
     assert a.result.experiment_id == "exp-a" and a.result.verdict
+
+
+def test_a_change_is_said_with_its_sign_and_shares_in_points():
+    from afterclick.report.sections.goals import _signed
+
+    assert _signed(2.64, Unit.SCORE) == "+2.6" and _signed(-2.64, Unit.SCORE) == "-2.6"
+    assert _signed(-0.006, Unit.FRACTION) == "-0.6 pts" and _signed(0.0123, Unit.FRACTION) == "+1.2 pts"

@@ -118,6 +118,14 @@ def _fv(v: float | None, unit: str) -> str:
     return format_value(v, Unit(unit))
 
 
+def _signed(change: float, unit: Unit) -> str:
+    """A change with its sign: percentage points for shares, the KPI's own unit otherwise."""
+    if unit is Unit.FRACTION:
+        return f"{change * 100:+.1f} pts"
+    text = format_value(change, unit)
+    return text if text.startswith(("-", "+", "−")) or change == 0 else f"+{text}"
+
+
 def kpi_sentences(k: Any, review: Any) -> list[str]:
     r = k.result
     unit = r.unit.value
@@ -128,7 +136,7 @@ def kpi_sentences(k: Any, review: Any) -> list[str]:
         return [f"No value for {review.period.words}: {r.notes[0] if r.notes else 'no data in the period'}."]
     ci = f" (95 % interval {_fv(r.ci[0], unit)} to {_fv(r.ci[1], unit)})" if r.ci else " (no interval)"
     out = [f"{review.period.words}: {_fv(r.value, unit)}{ci}."]
-    change = "" if k.change is None else f"; change {_fv(k.change, unit) if r.unit is not Unit.FRACTION else f'{k.change * 100:+.1f} pts'}"
+    change = "" if k.change is None else f"; change {_signed(k.change, r.unit)}"
     if k.before is not None:
         out.append(f"{prev.words} as reported in {review.previous.title}: {_fv(k.before.value, unit)}{change}.")
     elif k.before_today is not None and k.before_today.ok:
