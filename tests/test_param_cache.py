@@ -3,9 +3,17 @@ for another (the journey's clicks block was once cached without ``nowhere_minute
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
+
+import ibis
+import pytest
 from test_ingest import run, write
+from tinyworld import build_store
 
 import afterclick
+from afterclick.kpis import REGISTRY
+from afterclick.kpis.base import Params, Tables, block
 
 
 def test_nowhere_minutes_is_not_served_from_the_default_cache(tmp_path):
@@ -28,18 +36,9 @@ def test_nowhere_minutes_is_not_served_from_the_default_cache(tmp_path):
 
 
 # ------------------------------------------------------------------ keys made from what is read
-import dataclasses  # noqa: E402
-from datetime import datetime  # noqa: E402
 
-import ibis  # noqa: E402
-import pytest  # noqa: E402
-from tinyworld import build_store  # noqa: E402
-
-from afterclick.kpis import REGISTRY  # noqa: E402
-from afterclick.kpis.base import Params, Tables, block  # noqa: E402
-
-CHANGED = dict(grain="month", session_gap_minutes=5, retention_days=7, nowhere_minutes=3000, churn_days=20,
-               max_periods=3)
+CHANGED = {"grain": "month", "session_gap_minutes": 5, "retention_days": 7, "nowhere_minutes": 3000,
+           "churn_days": 20, "max_periods": 3}
 
 
 def test_every_parameter_is_changed_by_the_sweep():

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 import afterclick
 from afterclick import workspace as ws_module
 from afterclick.kpis import base
-from afterclick.kpis.base import KPI, Computation, Skip
+from afterclick.kpis.base import KPI, Skip
 from afterclick.results import Direction, Family, Status, Unit
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats as st
 
 from afterclick.kpis._common import in_period, period_start, safe_ratio
-from afterclick.kpis.base import Computation, Outcome, Params, Skip, Tables, block, kpi
+from afterclick.kpis.base import Computation, Outcome, Params, Skip, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 from afterclick.stats import MIN_ANSWERS, NPS, Proportion, nps_difference
 from afterclick.text.scoring import DEFAULT_SCORER

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
-import pandas as pd
 
 from afterclick.kpis._common import (
     DEEP,
@@ -29,7 +27,7 @@ from afterclick.kpis._common import (
     period_start,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, block, kpi
+from afterclick.kpis.base import Analysis, Computation, Params, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
 
 PRIVATE_KINDS = ("dm", "support")
@@ -327,35 +325,5 @@ def reply_network(t: Tables, p: Params) -> Computation:
     part = participation(t, p).select("idx", "period", "participants")
     rows = part.left_join(ties, "idx").select(part.idx, part.period, part.participants, ties.a, ties.b)
     rows = rows.cross_join(last_complete_period(t, p, table="messages"))
-    return Computation(rows=rows, finish=_network_summary, order_by=("idx", "a", "b"))
-
-
-def _network_summary(value: float | None, rows: pd.DataFrame | None) -> Outcome:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    out = []
-    last_idx = None if rows is None or rows.empty else int(rows["last_idx"].iloc[0])
-    headline = None
-    for idx, g in (rows.groupby("idx", sort=True) if rows is not None else ()):
-        e = g.dropna(subset=["a", "b"])
-        members = pd.Index(pd.unique(pd.concat([e["a"], e["b"]], ignore_index=True)))
-        sizes = np.array([], dtype=np.int64)
-        if len(members):
-            i, j = members.get_indexer(e["a"]), members.get_indexer(e["b"])
-            graph = coo_matrix((np.ones(len(e)), (i, j)), shape=(len(members), len(members)))
-            _, labels = connected_components(graph, directed=False)
-            sizes = np.bincount(labels)
-        participants = int(g["participants"].iloc[0])
-        largest = int(sizes.max()) if sizes.size else 0
-        out.append({
-            "period": g["period"].iloc[0], "participants": participants,
-            "members_connected": int(len(members)), "ties": int(len(e)),
-            "groups": int(sizes.size), "largest_group": largest,
-            "largest_share": largest / participants if participants else None,
-        })
-        if idx == last_idx:
-            headline = float(largest)
-    return Outcome(value=headline, rows=pd.DataFrame(out, columns=[
-        "period", "participants", "members_connected", "ties", "groups", "largest_group", "largest_share",
-    ]))
+    return Computation(rows=rows, finish=Analysis("afterclick.analysis.community:network_summary"),
+                       order_by=("idx", "a", "b"))

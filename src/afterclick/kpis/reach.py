@@ -127,7 +127,7 @@ def _per_customer(t: Tables, p: Params, **sums):
 
 def _event_count(name: str):
     def per_unit(t: Tables, p: Params):
-        """Per customer: x = their ``{name}`` events (customers with none add nothing to a count)."""
+        """Per customer: x = their events of this kind (customers with none add nothing to a count)."""
         per = _per_customer(t, p, x=lambda ev: ev.event == name)
         return per.filter(per.x > 0)
 
