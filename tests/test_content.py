@@ -13,7 +13,8 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 import afterclick
 from afterclick.demo import DEEP_GUIDE, VIRAL_POST
 from afterclick.ingest import ingest
-from afterclick.kpis.content import ANY_CONTENT, mh_risk_difference
+from afterclick.analysis.content import mh_risk_difference
+from afterclick.kpis.content import ANY_CONTENT
 from afterclick.results import Status
 from afterclick.store import Store
 

@@ -8,12 +8,8 @@ similar people who did not (an association, never proof that the content caused 
 
 from __future__ import annotations
 
-import math
-
 import ibis
 import ibis.expr.types as ir
-import numpy as np
-import pandas as pd
 
 from afterclick.kpis._common import (
     DEEP,
@@ -27,7 +23,7 @@ from afterclick.kpis._common import (
     purchases,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, block, kpi
+from afterclick.kpis.base import Analysis, Computation, Params, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
 
 SHALLOW = ("click", "like", "follow")
@@ -143,16 +139,8 @@ def goal_attainment(t: Tables, p: Params) -> Computation:
     rows = rows.left_join(peers, "goal").select(rows, peers.peer_median_rate)
     rows = rows.mutate(attainment_index=safe_ratio(rows.goal_rate, rows.peer_median_rate))
     headline = safe_ratio(rows.goal_people.sum(), rows.reach.sum())
-    return Computation(value=headline, rows=rows, finish=_no_goal_note,
+    return Computation(value=headline, rows=rows, finish=Analysis("afterclick.analysis.content:no_goal_note"),
                        order_by=("goal", "-goal_rate", "content_id"))
-
-
-def _no_goal_note(value: float | None, rows: pd.DataFrame | None) -> Outcome:
-    notes = ()
-    if rows is None or rows.empty:
-        notes = ("No content item declares a goal: add a goal column to the content file "
-                 "(download, share, signup...) to score items against it.",)
-    return Outcome(value=value, rows=rows, notes=notes)
 
 
 # ------------------------------------------------------------------------------ engaged vs not
@@ -233,78 +221,6 @@ def engaged_vs_not(t: Tables, p: Params) -> Computation:
         converted0=strata.converted - cells.converted1,
     )
     rows = _with_content(rows, t)
-    return Computation(rows=rows, finish=_compare, order_by=("content_id", "cohort", "channel"),
+    return Computation(rows=rows, finish=Analysis("afterclick.analysis.content:compare"),
+                       order_by=("content_id", "cohort", "channel"),
                        needs=(any_activity(t, p),))
-
-
-def mh_risk_difference(n1, x1, n0, x0) -> tuple[float, float, float]:
-    """Mantel-Haenszel risk difference over strata and its 95% Wald interval.
-
-    RD = Σ w_s (x1_s/n1_s - x0_s/n0_s) / Σ w_s with w_s = n1_s·n0_s/(n1_s + n0_s) (Greenland &
-    Robins 1985); Var = Σ w_s² (p1_s(1-p1_s)/n1_s + p0_s(1-p0_s)/n0_s) / (Σ w_s)². Strata missing
-    either group carry no weight. Returns (rd, low, high); NaN-free: raises on no usable stratum.
-    """
-    n1, x1, n0, x0 = (np.asarray(a, dtype=float) for a in (n1, x1, n0, x0))
-    ok = (n1 > 0) & (n0 > 0)
-    if not ok.any():
-        raise ValueError("no stratum has both engaged and comparable people")
-    n1, x1, n0, x0 = n1[ok], x1[ok], n0[ok], x0[ok]
-    w = n1 * n0 / (n1 + n0)
-    p1, p0 = x1 / n1, x0 / n0
-    rd = float(np.sum(w * (p1 - p0)) / np.sum(w))
-    var = float(np.sum(w**2 * (p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)) / np.sum(w) ** 2)
-    half = Z95 * math.sqrt(var)
-    return rd, rd - half, rd + half
-
-
-def _compare(value: float | None, rows: pd.DataFrame | None) -> Outcome:
-    from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
-
-    cols = ["content_id", "title", "kind", "engaged", "comparable"]
-    for o in ("retention", "conversion"):
-        cols += [f"{o}_engaged", f"{o}_engaged_low", f"{o}_engaged_high", f"{o}_comparable",
-                 f"{o}_comparable_low", f"{o}_comparable_high", f"{o}_diff_raw", f"{o}_diff_raw_low",
-                 f"{o}_diff_raw_high", f"{o}_diff", f"{o}_diff_low", f"{o}_diff_high"]
-    out = []
-    left_out = 0
-    for cid, g in (rows.groupby("content_id", sort=True) if rows is not None else ()):
-        g = g[(g["n1"] > 0) & (g["n0"] > 0)]
-        n1, n0 = int(g["n1"].sum()), int(g["n0"].sum())
-        if n1 < MIN_ENGAGED or n0 < MIN_ENGAGED:
-            left_out += 1
-            continue
-        rec = {"content_id": cid, "title": g["title"].iloc[0], "kind": g["kind"].iloc[0],
-               "engaged": n1, "comparable": n0}
-        for o, col in (("retention", "retained"), ("conversion", "converted")):
-            if g[f"{col}1"].isna().any():
-                continue
-            x1, x0 = int(g[f"{col}1"].sum()), int(g[f"{col}0"].sum())
-            lo1, hi1 = proportion_confint(x1, n1, alpha=0.05, method="wilson")
-            lo0, hi0 = proportion_confint(x0, n0, alpha=0.05, method="wilson")
-            dlo, dhi = confint_proportions_2indep(x1, n1, x0, n0, method="newcomb", compare="diff")
-            rd, rlo, rhi = mh_risk_difference(g["n1"], g[f"{col}1"], g["n0"], g[f"{col}0"])
-            rec.update({
-                f"{o}_engaged": x1 / n1, f"{o}_engaged_low": float(lo1), f"{o}_engaged_high": float(hi1),
-                f"{o}_comparable": x0 / n0, f"{o}_comparable_low": float(lo0),
-                f"{o}_comparable_high": float(hi0),
-                f"{o}_diff_raw": x1 / n1 - x0 / n0, f"{o}_diff_raw_low": float(dlo),
-                f"{o}_diff_raw_high": float(dhi),
-                f"{o}_diff": rd, f"{o}_diff_low": rlo, f"{o}_diff_high": rhi,
-            })
-        out.append(rec)
-    df = pd.DataFrame(out, columns=cols)
-    # the any-content row first, then items by adjusted retention difference
-    df["_any"] = df["content_id"] != ANY_CONTENT
-    df = df.sort_values(["_any", "retention_diff", "content_id"], ascending=[True, False, True],
-                        kind="stable").drop(columns="_any").reset_index(drop=True)
-    notes = ["Association, not cause: people who choose to engage with content differ from those "
-             "who do not in ways the comparison (same first-touch month and channel) cannot remove."]
-    if left_out:
-        notes.append(f"{left_out} item(s) with fewer than {MIN_ENGAGED} engaged or comparable people "
-                     "are left out.")
-    headline, ci = None, None
-    top = df[df["content_id"] == ANY_CONTENT]
-    if not top.empty and pd.notna(top["retention_diff"].iloc[0]):
-        headline = float(top["retention_diff"].iloc[0])
-        ci = (float(top["retention_diff_low"].iloc[0]), float(top["retention_diff_high"].iloc[0]))
-    return Outcome(value=headline, rows=df, ci=ci, notes=tuple(notes))
