@@ -86,7 +86,7 @@ MODELS = ("afterclick.clv", "afterclick.text", "afterclick.signals", "afterclick
 #: kpis/ files whose finish steps still do pandas, statistics or model work (moving to analysis/
 #: in part 1 of issue 12).
 IMPURE_KPIS = {"_common.py", "advocacy.py", "attribution.py", "b2b.py", "b2b_handoff.py", "b2b_intervals.py",
-               "community.py", "content.py", "resonance.py", "signals.py", "value.py"}
+               "resonance.py", "value.py"}
 
 
 def _impurities(path: Path) -> list[str]:
@@ -273,8 +273,6 @@ def test_the_wilson_interval_is_not_written_by_hand():
     assert places == []
 
 
-@_xfail("kpis/content.py calls statsmodels' proportion_confint(method='wilson') itself; it should take "
-        "stats.proportions.Proportion(x, n).wilson() (engine engineer, with the finish step's move)")
 def test_wilson_is_called_only_through_proportion():
     calls = re.compile(r"proportion_confint\(")
     places = [str(p.relative_to(h.SRC)) for _, p in h.modules() if calls.search(p.read_text(encoding="utf-8"))]
