@@ -25,7 +25,7 @@ import hashlib
 import json
 import math
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -93,9 +93,6 @@ class KpiLine:
     def goals(self) -> list[dict[str, Any]]:
         return json.loads(self.goal) if self.goal else []
 
-    def benchmarks(self) -> list[dict[str, Any]]:
-        return json.loads(self.benchmark) if self.benchmark else []
-
 
 @dataclass(frozen=True)
 class NoteLine:
@@ -124,7 +121,6 @@ class StoredReview:
     seq: int = 0
     content_hash: str = ""
     prev_hash: str = GENESIS
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def kpi(self, kpi_id: str) -> KpiLine | None:
         return next((k for k in self.kpis if k.kpi_id == kpi_id), None)
@@ -136,7 +132,7 @@ class StoredReview:
     def digest(self) -> str:
         """The hash of everything this review says, chained to the review before it."""
         head = {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in ("kpis", "notes", "content_hash", "extra", "seq")}
+                if f.name not in ("kpis", "notes", "content_hash", "seq")}
         body = {"head": head, "kpis": [asdict(k) for k in self.kpis], "notes": [asdict(n) for n in self.notes]}
         text = json.dumps(body, sort_keys=True, ensure_ascii=True, default=_plain, allow_nan=False)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()

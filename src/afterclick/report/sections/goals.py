@@ -203,7 +203,7 @@ def _context_cards(review: Any) -> list[Card]:
 def review_section(review: Any) -> Section:
     cards = [Card("This period beside the last, the goals and the benchmarks", table=summary_table(review),
                   notes=("Last period's values are those its stored review reported; a restatement is shown "
-                         "where today's data give another number for it.",))]
+                         "where today's data give another number for it.", *review.notes_of_context))]
     for k in review.kpis:
         notes = ((k.monitor_note,) if k.monitor_note else ()) + tuple(
             sorted({a.method for a in k.attainments if a.method != "none"}))
