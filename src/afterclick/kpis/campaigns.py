@@ -12,17 +12,18 @@ from afterclick.kpis._common import (
     in_period,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
+from afterclick.kpis.base import Computation, Params, Tables, block, explain_missing, kpi
 from afterclick.results import Direction, Family, Unit
 
 
+@block
 def acquisitions(t: Tables, p: Params):
     """One row per customer: acquisition campaign_id, first active time, retained flag inputs.
 
     The acquisition campaign is ``customers.acquisition_campaign_id`` for customers listed in
     ``customers`` (empty there = organic), else the campaign of their first click (none: organic).
     """
-    return t.shared(("acquisitions", p.start, p.end), lambda: _acquisitions(t, p))
+    return _acquisitions(t, p)
 
 
 def _acquisitions(t: Tables, p: Params):
