@@ -113,7 +113,6 @@ def _event_metrics(j: ir.Table) -> dict:
         "ret_s": ibis.ifelse(active & (j.d > RETURN_GAP_S), j.d, None).min(),
         "pre_active30": _any(active & _between(j.d, -30, 0)),
         "clicks": _count((j.event == "click") & (j.d >= 0)),
-        "impressions": _count((j.event == "impression") & (j.d >= 0)),
         "pre_clicks": _count((j.event == "click") & _between(j.d, -PRE_CLICK_DAYS, 0)),
         "deep90": _count(deep & in90),
         "visits90": _count((j.event == "visit") & in90),
@@ -171,7 +170,12 @@ def customers(tables: dict[str, ir.Table]) -> ir.Table:
     out = a
     if "events" in tables:
         e = tables["events"]
-        facts = e.select(e.customer_id, e.event, f_s=epoch_s(e.ts))
+        # impressions (most events) need one count: the thirty active measures skip them
+        imps = e.filter(e.event == "impression")
+        imps = imps.select(imps.customer_id, f_s=epoch_s(imps.ts))
+        out = _join_on(out, _per_customer(a, imps, lambda j: {"impressions": _count(j.d >= 0)}))
+        act = e.filter(e.event != "impression")
+        facts = act.select(act.customer_id, act.event, f_s=epoch_s(act.ts))
         out = _join_on(out, _per_customer(a, facts, _event_metrics))
         out = _join_on(out, _active_days(a, e))
     if "transactions" in tables:
