@@ -5,8 +5,10 @@
     >>> bg = clv.BetaGeo().fit(summary); bg.params                       # doctest: +SKIP
     {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
 
-Every model fits by maximum likelihood (L-BFGS-B on log-parameters, identical customers
-collapsed with weights) and raises :class:`ConvergenceError` with advice instead of returning NaN.
+Every model fits by maximum likelihood on log-parameters (identical customers collapsed with
+weights; BG/NBD by Newton's method with its exact Hessian, the others by L-BFGS-B or, after a
+warm start on a sample, BFGS) and raises :class:`ConvergenceError` with advice instead of
+returning NaN.
 """
 
 from afterclick.clv._fit import ConvergenceError, FitInfo
