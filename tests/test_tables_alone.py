@@ -127,13 +127,16 @@ def test_transactions_alone_give_the_value_family(orders_only):
 
 
 def test_clv_command_on_transactions_alone_says_why_no_model_fits(tmp_path):
-    """Enough buyers, but spend too alike for Gamma-Gamma: the command says so in one line (the
-    export on transactions alone is in test_refunds_kpis), never "needs table events"."""
+    """Twelve buyers over three months, too few repeat buyers for BG/NBD to identify its parameters
+    (lifetimes' BetaGeoFitter raises ConvergenceError on the same summary, without the customer whose
+    one order is on the last day): the command says so in one line with what to try (the export on
+    transactions alone is in test_refunds_kpis), never "needs table events"."""
     path = csv_store(tmp_path / "s", transactions=TRANSACTIONS)
     result = CliRunner().invoke(app, ["clv", "--store", str(path), "--out", str(tmp_path / "clv.csv")])
     assert result.exit_code == 1
     assert result.output.startswith("error: cannot predict customer value: no lifetime-value model could be "
-                                    "fitted on these buyers: Gamma-Gamma fit did not converge")
+                                    "fitted on these buyers: BG/NBD fit did not converge")
+    assert "try a longer calibration period" in result.output
     assert "events" not in result.output
 
 
