@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 
-INTERRUPTED = "interrupted; the store is as it was before this command"
+from afterclick.core.interrupt import INTERRUPTED
 
 
 def _interrupted(signum: int, frame: object) -> None:

@@ -32,6 +32,7 @@ import duckdb
 import ibis
 import pandas as pd
 
+from afterclick.core.connections import NO_NETWORK
 from afterclick.schemas import DERIVED_TABLES, TABLE_NAMES, TABLES
 
 DEFAULT_STORE = "afterclick.duckdb"
@@ -39,9 +40,6 @@ DEFAULT_STORE = "afterclick.duckdb"
 #: for big data on a big machine.
 DEFAULT_MEMORY_LIMIT = "1GB"
 
-#: Every connection the project opens: DuckDB never installs nor loads an extension by itself
-#: (it would download it: a SQLite file given as a store made it try).
-NO_NETWORK = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 #: How long a second writer (or a reader, while a writer works) waits for the store, in seconds.
 DEFAULT_LOCK_TIMEOUT = 60.0
 #: The hidden column that ties each canonical row to its ingest (the ingest log's ingest_id).

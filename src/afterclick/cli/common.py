@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from afterclick import __version__
-from afterclick.__main__ import INTERRUPTED
+from afterclick.core.interrupt import INTERRUPTED
 from afterclick.core.grain import Grain as CalendarGrain
 
 # no emoji codes: ":thumbs_up:" in a file name is text

@@ -78,7 +78,7 @@ def kpis(
         sys.stdout.write(results_json(results) + "\n")
     elif format is Format.table:
         from afterclick.results import SpanKind
-        from afterclick.views.format import format_value
+        from afterclick.core.format import format_value
 
         table = Table()
         table.add_column("id", no_wrap=True)

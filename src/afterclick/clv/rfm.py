@@ -26,7 +26,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from afterclick.store import NO_NETWORK
+from afterclick.core.connections import NO_NETWORK
 
 #: Days per time unit: day, week, month (mean Gregorian month), year.
 UNITS = {"D": 1.0, "W": 7.0, "M": 30.436875, "Y": 365.2425}

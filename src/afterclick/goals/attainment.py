@@ -36,7 +36,7 @@ from afterclick.goals.spec import (
     PathTarget,
     bounded_fraction,
 )
-from afterclick.report.format import format_value
+from afterclick.core.format import format_value
 from afterclick.results import Unit
 
 Z95 = 1.959963984540054

@@ -23,7 +23,7 @@ from typing import Any
 
 from afterclick.goals._files import FileProblems, Issue, as_date
 from afterclick.kpis import REGISTRY
-from afterclick.report.format import format_value
+from afterclick.core.format import format_value
 from afterclick.results import Direction, KPIResult, Unit
 
 SHIPPED = Path(__file__).with_name("benchmarks.csv")

@@ -3,6 +3,6 @@
 from afterclick.report.html import ReportMeta, render_report, write_report
 from afterclick.report.narrative import headline, sentences
 from afterclick.report.pii import mask_pii
-from afterclick.views.format import format_value
+from afterclick.core.format import format_value
 
 __all__ = ["ReportMeta", "format_value", "headline", "mask_pii", "render_report", "sentences", "write_report"]

@@ -1,7 +1,7 @@
-"""How numbers read in the report: the formatting rules live in :mod:`afterclick.views.format`
+"""How numbers read in the report: the formatting rules live in :mod:`afterclick.core.format`
 (the views, the CLI and the goals read them there); the names stay importable from here."""
 
-from afterclick.views.format import (
+from afterclick.core.format import (
     DIRECTION_HINTS,
     MISSING,
     format_cell,

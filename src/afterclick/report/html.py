@@ -29,7 +29,7 @@ from afterclick.report.embed import figure_json, plotly_js, script_json
 from afterclick.report.meta import ReportMeta, meta_view
 from afterclick.report.pii import mask_pii
 from afterclick.results import Direction, Family, KPIResult, Status
-from afterclick.views.format import (
+from afterclick.core.format import (
     DIRECTION_HINTS,
     format_cell,
     format_ci,

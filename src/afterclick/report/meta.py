@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from afterclick.views.format import format_cell, format_period, format_when
+from afterclick.core.format import format_cell, format_period, format_when
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from afterclick.store import NO_NETWORK
+from afterclick.core.connections import NO_NETWORK
 
 SIGNALS = ("gratitude", "personal_story", "advice_seeking", "complaint", "purchase_intent")
 

@@ -16,7 +16,7 @@ from afterclick.kpis.signals import (
 )
 from afterclick.plots._common import display_names, event_label
 from afterclick.results import KPIResult
-from afterclick.views.format import format_percent
+from afterclick.core.format import format_percent
 from afterclick.views.prose import rows_of
 from afterclick.views.specs import param, spec
 

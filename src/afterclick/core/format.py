@@ -1,4 +1,5 @@
-"""How numbers read in the report, the scorecard, the narrative and the CLI."""
+"""How numbers read in the report, the scorecard, the narrative, the CLI and the goals (below every
+layer that shows a number, so the goals and the views share one set of rules)."""
 
 from __future__ import annotations
 
