@@ -161,7 +161,7 @@ def test_unknown_model_named():
 # ------------------------------------------------------------------- the chart
 
 def test_attribution_chart_draws_every_model_and_escapes_names():
-    from afterclick.kpis.attribution import credit
+    from afterclick.analysis.attribution import credit
     from afterclick.plots import plot
     from afterclick.results import Direction, Family, KPIResult, Status, Unit
 
@@ -284,7 +284,8 @@ def _campaign_result(rows: pd.DataFrame, kpi_id: str = "attribution.campaigns"):
 
 
 def test_campaign_credit_carries_each_campaign_name_into_chart_and_sentence():
-    from afterclick.kpis.attribution import NO_CAMPAIGN, credit
+    from afterclick.analysis.attribution import credit
+    from afterclick.kpis.attribution import NO_CAMPAIGN
     from afterclick.plots import plot
     from afterclick.report import narrative
 

@@ -15,7 +15,7 @@ from scipy import stats as st
 from test_b2b import build, frames, records
 
 import afterclick
-from afterclick.kpis.b2b_intervals import ratio_interval, velocity_interval
+from afterclick.analysis.b2b_intervals import ratio_interval, velocity_interval
 from afterclick.stats.experiment.sufficient import RatioStats
 
 

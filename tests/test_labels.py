@@ -11,8 +11,8 @@ import pytest
 
 import afterclick
 from afterclick import clv
+from afterclick.analysis.value import model_label
 from afterclick.kpis import REGISTRY
-from afterclick.kpis.value import model_label
 from afterclick.plots import PLOTS
 from afterclick.plots._common import share_ticks
 from afterclick.results import Direction, Family, KPIResult, Status, Unit

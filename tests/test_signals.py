@@ -127,7 +127,7 @@ def test_indicator_chart_ranks_top_first_and_shows_auc():
 
 
 def test_sentences_name_the_top_indicator_and_the_relationship_leader():
-    from afterclick.kpis.attribution import credit
+    from afterclick.analysis.attribution import credit
     from afterclick.report.narrative import sentence
     from afterclick.results import Direction, Family, KPIResult, Status, Unit
 

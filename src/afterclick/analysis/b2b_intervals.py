@@ -9,7 +9,8 @@ rate (:class:`afterclick.stats.Proportion`) and the delta-method variance of tha
 won deals; the number of opportunities is taken as given.
 
 The sums travel in the breakdown rows (they add across rows, so the headline's interval comes from
-the same rows) and the ``finish`` steps here turn them into interval columns and drop them.
+the same rows) and the ``finish`` steps here (named by the specs in ``kpis/b2b_accounts.py``) turn
+them into interval columns and drop them.
 """
 
 from __future__ import annotations
@@ -61,22 +62,18 @@ def retention_intervals(rows: pd.DataFrame | None) -> pd.DataFrame | None:
     return rows.drop(columns=[c for c in RETENTION_SUMS if c in rows.columns])
 
 
-def retention_finish(column: str, then):
-    """A ``finish`` for ``b2b.nrr``/``b2b.grr``/``b2b.logo_retention``: ``then`` (the reason a
+def retention(value, rows, *, column: str, then) -> Outcome:
+    """The ``finish`` step of ``b2b.nrr``/``b2b.grr``/``b2b.logo_retention``: ``then`` (the reason a
     value is missing, the logo interval), with the headline's interval from the "all" row for NRR
     and GRR and the interval columns added to the rows."""
-
-    def finish(value, rows) -> Outcome:
-        done = then(value, rows)
-        rows = retention_intervals(done.rows)
-        ci = done.ci
-        if column in ("nrr", "grr") and value is not None and rows is not None and len(rows):
-            all_row = rows[rows["breakdown"] == "all"]
-            low, high = all_row[f"{column}_low"].iloc[0], all_row[f"{column}_high"].iloc[0]
-            ci = None if pd.isna(low) else (float(low), float(high))
-        return Outcome(done.value, rows, ci=ci, notes=done.notes)
-
-    return finish
+    done = then(value, rows)
+    rows = retention_intervals(done.rows)
+    ci = done.ci
+    if column in ("nrr", "grr") and value is not None and rows is not None and len(rows):
+        all_row = rows[rows["breakdown"] == "all"]
+        low, high = all_row[f"{column}_low"].iloc[0], all_row[f"{column}_high"].iloc[0]
+        ci = None if pd.isna(low) else (float(low), float(high))
+    return Outcome(done.value, rows, ci=ci, notes=done.notes)
 
 
 def velocity_interval(opportunities: float, won: int, closed: int, sums: pd.Series,
@@ -101,24 +98,20 @@ def _row_velocity_interval(row) -> tuple[float, float] | None:
                              None if pd.isna(v) else float(v))
 
 
-def pipeline_finish(column: str, then):
-    """A ``finish`` for the deal KPIs: ``then``, the velocity interval per campaign
+def pipeline(value, rows, *, column: str, then) -> Outcome:
+    """The ``finish`` step of the deal KPIs: ``then``, the velocity interval per campaign
     (velocity_low/high), the headline's interval for ``b2b.pipeline_velocity`` from the summed
     rows, and the sums dropped."""
-
-    def finish(value, rows) -> Outcome:
-        done = then(value, rows)
-        rows, ci = done.rows, done.ci
-        if rows is None or not len(rows):
-            return done
-        rows = rows.copy()
-        bounds = [_row_velocity_interval(r) for _, r in rows.iterrows()]
-        rows["velocity_low"] = [b[0] if b else None for b in bounds]
-        rows["velocity_high"] = [b[1] if b else None for b in bounds]
-        if column == "velocity" and done.value is not None:
-            total = rows[list(VELOCITY_SUMS)].sum()
-            won, closed = int(rows["won"].sum()), int((rows["won"] + rows["lost"]).sum())
-            ci = velocity_interval(float(rows["opportunities"].sum()), won, closed, total, done.value)
-        return Outcome(done.value, rows.drop(columns=list(VELOCITY_SUMS)), ci=ci, notes=done.notes)
-
-    return finish
+    done = then(value, rows)
+    rows, ci = done.rows, done.ci
+    if rows is None or not len(rows):
+        return done
+    rows = rows.copy()
+    bounds = [_row_velocity_interval(r) for _, r in rows.iterrows()]
+    rows["velocity_low"] = [b[0] if b else None for b in bounds]
+    rows["velocity_high"] = [b[1] if b else None for b in bounds]
+    if column == "velocity" and done.value is not None:
+        total = rows[list(VELOCITY_SUMS)].sum()
+        won, closed = int(rows["won"].sum()), int((rows["won"] + rows["lost"]).sum())
+        ci = velocity_interval(float(rows["opportunities"].sum()), won, closed, total, done.value)
+    return Outcome(done.value, rows.drop(columns=list(VELOCITY_SUMS)), ci=ci, notes=done.notes)

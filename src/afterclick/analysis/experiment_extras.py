@@ -2,7 +2,7 @@
 
 * ``clv_stats``: predicted 12-month customer lifetime value per assigned customer, from the
   BG/NBD (or Pareto/NBD) and Gamma-Gamma models the value KPIs fit
-  (``afterclick.kpis.value.predictions``, on the engine's RFM summary to the data's end);
+  (``afterclick.analysis.value.predictions``, on the engine's RFM summary to the data's end);
   customers who have not bought are predicted 0. The models are fitted in Python, so the per-arm
   sums of the predictions are taken here, winsorised at the pooled percentile cap of each
   experiment (``percentile_caps``: the same linear interpolation as DuckDB's quantile_cont).
@@ -49,13 +49,14 @@ def _kpi_tables(ws_or_store: Any, tables: dict):
 
 def clv_predictions(ws_or_store: Any, tables: dict) -> pd.DataFrame | str:
     """customer_id → clv_12m for every buyer, or the reason no model could be fitted."""
-    from afterclick.kpis import value as V
+    from afterclick.analysis import value as V
     from afterclick.kpis.base import Params
+    from afterclick.kpis.value import customer_value
 
     if "transactions" not in tables:
         return "no transactions table in the store"
     t, p = _kpi_tables(ws_or_store, tables), Params()
-    rows = V.customer_value(t, p).execute()
+    rows = customer_value(t, p).execute()
     preds, _ = V.predictions(t, p, rows)
     if preds is None:
         reason = V.too_few(V._buyers(rows))

@@ -7,9 +7,11 @@ workspace registers both (``Workspace.prepare``); a KPI only reads them, as tabl
 
 from __future__ import annotations
 
+import importlib
+
 import ibis
 
-from afterclick.kpis.value import customer_value, predictions
+from afterclick.kpis.value import customer_value
 
 # -- the derived table ``clv`` ----------------------------------------------------------------
 #: Columns of the derived table: per buyer, probability alive, 12-month and lifetime value.
@@ -29,7 +31,8 @@ def prepare_clv(ws) -> ibis.Table | None:
     if "transactions" not in t:
         return None
     rows = ws.store.con.execute(customer_value(t, p))
-    preds, _ = predictions(t, p, rows)
+    # named, not imported: the models' analysis sits above the engine (as a spec's finish step does)
+    preds, _ = importlib.import_module("afterclick.analysis.value").predictions(t, p, rows)
     if preds is None:
         return None
     df = preds.rename(columns={"clv_lifetime": "predicted_clv"})[list(CLV_COLUMNS)]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
+from afterclick.core.orders import counted_orders
+from afterclick.core.periods import utc as as_utc
 from afterclick.kpis.base import Params, Tables, block
 from afterclick.schemas import EventClass, events_of
 
@@ -37,9 +38,7 @@ def events(t: Tables, p: Params) -> ir.Table:
 def purchases(t: Tables, p: Params) -> ir.Table:
     """The period's orders that count as purchases: transactions with ``amount`` >= 0, less those
     their refunds (rows naming them in ``refund_of``) take to 0 or below; ``net`` is the amount
-    after those refunds (``afterclick.clv.rfm.counted_orders``). Refund rows are not purchases."""
-    from afterclick.clv.rfm import counted_orders
-
+    after those refunds (``afterclick.core.orders.counted_orders``). Refund rows are not purchases."""
     return counted_orders(in_period(t["transactions"], p))
 
 
@@ -204,12 +203,6 @@ def review_end(t: Tables, p: Params, table: Clock = "events") -> ir.Table:
         stop = as_utc(p.end).tz_localize(None).to_pydatetime()  # stored times are UTC, zoneless
         end = ibis.least(end, ibis.literal(stop, type="timestamp"))
     return b.select(review_end=end)
-
-
-def as_utc(v) -> pd.Timestamp:
-    """A time as a UTC timestamp (one without a zone is taken to be UTC already)."""
-    ts = pd.Timestamp(v)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def last_complete_period(t: Tables, p: Params, grain: str | None = None, table: Clock = "events") -> ir.Table:

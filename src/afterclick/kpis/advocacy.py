@@ -3,25 +3,20 @@
 NPS (Reichheld 2003) with the trinomial interval and difference test of Rocks (2016), CSAT with
 a Wilson interval, CES; breakdowns by month, touchpoint and segment; themes of the open answers
 and the themes that pull answers towards detractors or promoters. Statistics run in ``finish``
-steps on the counts the engine computed (``afterclick.stats``).
+steps on the counts the engine computed (``afterclick.analysis.advocacy``).
 """
 
 from __future__ import annotations
 
-import math
-
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
-from scipy import stats as st
 
+from afterclick.core.texts import DEFAULT_SCORER, left_out_facts, left_out_notes
 from afterclick.kpis._common import in_period, period_start, safe_ratio
-from afterclick.kpis.base import Computation, Outcome, Params, Skip, Tables, kpi
+from afterclick.kpis.base import Analysis, Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
-from afterclick.stats import MIN_ANSWERS, NPS, Proportion, nps_difference
-from afterclick.text.scoring import DEFAULT_SCORER
 
-LEVEL = 0.95
+_STATS = "afterclick.analysis.advocacy"
 
 
 def _survey(t: Tables, p: Params, survey: str) -> ir.Table:
@@ -55,53 +50,6 @@ def _nps_counts(r: ir.Table, by: dict) -> ir.Table:
 
 def _nps_value(r: ir.Table) -> ir.FloatingValue:
     return safe_ratio((r.score >= 9).cast("int64").sum() - (r.score < 7).cast("int64").sum(), r.count()) * 100
-
-
-def _label(row: pd.Series, key: str) -> str:
-    v = row[key]
-    if isinstance(v, pd.Timestamp):
-        return v.strftime("%b %Y")
-    return str(v)
-
-
-def _nps_finish(key: str, compare_last: bool):
-    def finish(value, rows: pd.DataFrame) -> Outcome:
-        rows = rows.copy()
-        stats = [NPS(int(a), int(b), int(c)) for a, b, c in
-                 zip(rows["promoters"], rows["passives"], rows["detractors"], strict=True)]
-        ivs = [s.interval(LEVEL) for s in stats]
-        rows["nps"] = [None if s.score is None else s.score * 100 for s in stats]
-        rows["ci_low"] = [None if iv.low is None else iv.low * 100 for iv in ivs]
-        rows["ci_high"] = [None if iv.high is None else iv.high * 100 for iv in ivs]
-        rows["too_few"] = [iv.too_few for iv in ivs]
-        total = sum(stats, NPS())
-        iv = total.interval(LEVEL)
-        notes = list(_too_few_notes(rows, key))
-        if compare_last and len(stats) >= 2:
-            notes.append(_change_note(rows, key, stats[-2], stats[-1]))
-        ci = (iv.low * 100, iv.high * 100) if iv.bounds else None
-        return Outcome(None if total.score is None else total.score * 100, rows, ci=ci, notes=tuple(notes))
-
-    return finish
-
-
-def _too_few_notes(rows: pd.DataFrame, key: str):
-    small = rows[rows["answers"] < MIN_ANSWERS]
-    if len(small):
-        names = ", ".join(_label(r, key) for _, r in small.head(6).iterrows())
-        more = f" and {len(small) - 6} more" if len(small) > 6 else ""
-        yield (f"Fewer than {MIN_ANSWERS} answers in {names}{more}: too few to read; "
-               "the interval shows how uncertain they are.")
-
-
-def _change_note(rows: pd.DataFrame, key: str, before: NPS, after: NPS) -> str:
-    t = nps_difference(after, before, LEVEL)
-    a, b = _label(rows.iloc[-2], key), _label(rows.iloc[-1], key)
-    if t.difference is None or t.p_value is None:
-        return f"NPS change from {a} to {b} cannot be tested: {t.status}."
-    verdict = "a real change (p < 0.05)" if t.p_value < 0.05 else "within the noise (not significant)"
-    return (f"NPS {b} vs {a}: {t.difference * 100:+.1f} points "
-            f"(95% CI {t.low * 100:+.1f} to {t.high * 100:+.1f}), {verdict}.")
 
 
 @kpi("advocacy.nps", name="Net Promoter Score", family=Family.ADVOCACY, unit=Unit.SCORE,
@@ -149,24 +97,16 @@ def nps_by_segment(t: Tables, p: Params) -> Computation:
     return _nps_by(t, p, "segment")
 
 
+def _nps_finish(key: str, compare_last: bool) -> Analysis:
+    return Analysis(f"{_STATS}:nps", (("key", key), ("compare_last", compare_last)))
+
+
+def _csat_finish(key: str) -> Analysis:
+    return Analysis(f"{_STATS}:csat", (("key", key),))
+
+
 def _csat_counts(r: ir.Table, by: dict) -> ir.Table:
     return r.group_by(**by).aggregate(answers=r.count(), satisfied=(r.score >= 4).cast("int64").sum())
-
-
-def _csat_finish(key: str):
-    def finish(value, rows: pd.DataFrame) -> Outcome:
-        rows = rows.copy()
-        props = [Proportion(int(s), int(n)) for s, n in zip(rows["satisfied"], rows["answers"], strict=True)]
-        ivs = [x.wilson(LEVEL) for x in props]
-        rows["csat"] = [x.share for x in props]
-        rows["ci_low"] = [iv.low for iv in ivs]
-        rows["ci_high"] = [iv.high for iv in ivs]
-        rows["too_few"] = [iv.too_few for iv in ivs]
-        total = sum(props, Proportion())
-        iv = total.wilson(LEVEL)
-        return Outcome(total.share, rows, ci=iv.bounds, notes=tuple(_too_few_notes(rows, key)))
-
-    return finish
 
 
 @kpi("advocacy.csat", name="Customer satisfaction (CSAT)", family=Family.ADVOCACY, unit=Unit.FRACTION,
@@ -221,31 +161,8 @@ def ces(t: Tables, p: Params) -> Computation:
     rows = r.group_by(period=period_start(r.ts, "month")).aggregate(
         answers=r.count(), total=r.score.sum(), total_sq=(r.score * r.score).sum())
 
-    def finish(value, rows: pd.DataFrame) -> Outcome:
-        rows = rows.copy()
-        cis = [_mean_ci(n, s, q) for n, s, q in zip(rows["answers"], rows["total"], rows["total_sq"], strict=True)]
-        rows["ces"] = rows["total"] / rows["answers"]
-        rows["ci_low"] = [c[0] for c in cis]
-        rows["ci_high"] = [c[1] for c in cis]
-        rows["too_few"] = rows["answers"] < MIN_ANSWERS
-        lo, hi = _mean_ci(rows["answers"].sum(), rows["total"].sum(), rows["total_sq"].sum())
-        rows = rows.drop(columns=["total", "total_sq"])
-        ci = None if lo is None else (lo, hi)
-        return Outcome(value, rows, ci=ci, notes=tuple(_too_few_notes(rows, "period")))
-
-    return Computation(value=r.score.mean(), rows=rows, order_by=("period",), finish=finish,
+    return Computation(value=r.score.mean(), rows=rows, order_by=("period",), finish=Analysis(f"{_STATS}:ces"),
                        **_needs_answers(r, "ces"))
-
-
-def _mean_ci(n, total, total_sq) -> tuple[float | None, float | None]:
-    """t interval of a mean from n, sum and sum of squares; (None, None) below two answers."""
-    if total_sq is None or n is None or n < 2:
-        return (None, None)
-    n = float(n)
-    mean = total / n
-    var = max(0.0, (total_sq - n * mean * mean) / (n - 1))
-    half = float(st.t.ppf(0.5 + LEVEL / 2, n - 1)) * math.sqrt(var / n)
-    return (float(mean - half), float(mean + half))
 
 
 # ------------------------------------------------------------------------------ themes and drivers
@@ -291,15 +208,7 @@ def _feedback_messages(t: Tables, p: Params) -> ir.Table:
 
 def _language_notes(rows: ir.Table) -> dict:
     """Notes on the comments whose sentiment the scorer left out (another language)."""
-    from afterclick.text.store import left_out_facts, left_out_notes
-
     return dict(facts=left_out_facts(rows), explain=left_out_notes)
-
-
-def _themes(t: Tables, p: Params, rows: pd.DataFrame):
-    from afterclick.text.themes import fit_themes
-
-    return t.fitted(_themes, p, feedback, lambda: fit_themes(rows["comment"]))
 
 
 @kpi("advocacy.themes", name="Themes in open feedback", family=Family.ADVOCACY, unit=Unit.COUNT,
@@ -315,20 +224,8 @@ def themes(t: Tables, p: Params) -> Computation:
     """
     rows = feedback(t, p)
 
-    def finish(value, rows: pd.DataFrame) -> Outcome:
-        from afterclick.text.themes import theme_table
-
-        if len(rows) < 10:
-            return Outcome(0, pd.DataFrame(), notes=(f"only {len(rows)} comments: too few for themes",))
-        th = _themes(t, p, rows)
-        table = theme_table(rows, th)
-        none = float((th.assignment == -1).mean())
-        note = (f"{none:.0%} of the {len(rows):,} comments carry no theme (general remarks such as "
-                "\"Would recommend.\").")
-        return Outcome(len(table), table.sort_values(["volume", "theme"], ascending=[False, True]).reset_index(drop=True),
-                       notes=(note,))
-
-    return Computation(value=None, rows=rows, order_by=("source", "text_id"), finish=finish, **_language_notes(rows))
+    return Computation(value=None, rows=rows, order_by=("source", "text_id"), **_language_notes(rows),
+                       finish=Analysis(f"{_STATS}:themes", (("t", t), ("p", p))))
 
 
 @kpi("advocacy.drivers", name="Key drivers of NPS", family=Family.ADVOCACY, unit=Unit.SCORE,
@@ -344,17 +241,8 @@ def drivers(t: Tables, p: Params) -> Computation:
     """
     rows = feedback(t, p)
 
-    def finish(value, rows: pd.DataFrame) -> Outcome:
-        from afterclick.text.themes import key_drivers
-
-        if len(rows) < 10:
-            return Outcome(None, pd.DataFrame(), notes=(f"only {len(rows)} comments: too few for themes",))
-        d = key_drivers(rows, _themes(t, p, rows), LEVEL)
-        worst = d["difference"].dropna()
-        return Outcome(float(worst.iloc[0]) if len(worst) else None, d,
-                       notes=("Association, not cause: customers who mention a theme differ in other ways too.",))
-
-    return Computation(value=None, rows=rows, order_by=("source", "text_id"), finish=finish, **_language_notes(rows),
+    return Computation(value=None, rows=rows, order_by=("source", "text_id"), **_language_notes(rows),
+                       finish=Analysis(f"{_STATS}:drivers", (("t", t), ("p", p))),
                        **_needs_answers(_survey(t, p, "nps"), "nps"))
 
 
@@ -395,17 +283,4 @@ def signal_agreement(t: Tables, p: Params) -> Computation:
             messages=sent.messages.fill_null(0), sentiment_sum=sent.sentiment_sum.fill_null(0.0),
             sentiment_sq=sent.sentiment_sq.fill_null(0.0))
 
-    def finish(value, rows: pd.DataFrame) -> Outcome:
-        from afterclick.stats.agreement import disagreements
-
-        present = {name: int(rows[col].sum()) if col in rows.columns else 0
-                   for name, col in (("NPS answers", "nps_answers"), ("CSAT answers", "csat_answers"),
-                                     ("scored customer messages", "messages"))}
-        have = [n for n, k in present.items() if k > 0]
-        if len(have) < 2:
-            lacking = " and ".join(f"no {n}" for n, k in present.items() if k == 0)
-            raise Skip(f"needs two signals to compare, and this store has {lacking}")
-        rows, notes = disagreements(rows)
-        return Outcome(float(rows["disagree"].sum()) if len(rows) else 0.0, rows, notes=tuple(notes))
-
-    return Computation(value=None, rows=per, order_by=("period",), finish=finish)
+    return Computation(value=None, rows=per, order_by=("period",), finish=Analysis(f"{_STATS}:agreement"))

@@ -4,19 +4,17 @@ Each customer's journey is their ordered *touches* — clicks that carry a chann
 posts, organic results): the moments marketing brought the person in. Visits, likes and deep
 events are what happens after a touch, not touches, so they earn no credit themselves.
 The engine builds one row per touch (pure Ibis: who, position in the journey, channel or
-campaign, the journey's outcome); the path models run in a ``finish`` step on that summary.
+campaign, the journey's outcome); the path models run on that summary in
+``afterclick.analysis.attribution``.
 """
 
 from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
-import numpy as np
-import pandas as pd
 
-from afterclick import attribution as attr
 from afterclick.kpis._common import data_bounds, epoch_s, events, first_touch, purchases, safe_ratio
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
+from afterclick.kpis.base import Analysis, Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 from afterclick.schemas import DERIVED_TABLES
 
@@ -121,56 +119,16 @@ def relationship_journeys(t: Tables, p: Params, by: str) -> ir.Table:
     return _numbered(_touches(t, p, by), outcome, lambda j: (epoch_s(j.ts) - j.first_s) < horizon)
 
 
-def credit(rows: pd.DataFrame, *, label: str, with_value: bool) -> pd.DataFrame:
-    """Executed touch rows → every model's credit per key, long: model, ``label`` (channel or
-    campaign_id), name (by campaign: the campaigns table's name, else the id), journeys (that
-    touched it), conversions, share (of all conversions), per_journey (conversions / journeys),
-    value, removal_effect."""
-    ps = attr.journey_paths(rows, journey="customer_id", channel="key", order="position",
-                            converted="converted", value="value" if with_value else None)
-    out = attr.attribute(ps)
-    touched = rows.drop_duplicates(["customer_id", "key"]).key.value_counts()
-    total = ps.conversions.sum()
-    out.insert(2, "journeys", out.channel.map(touched).astype("int64"))
-    out.insert(4, "share", out.conversions / total)
-    out.insert(5, "per_journey", out.conversions / out.journeys)
-    if not with_value:
-        out.insert(6, "value", np.nan)
-    order = {m: i for i, m in enumerate(attr.MODELS)}
-    out = out.sort_values(["model", "channel"], key=lambda s: s.map(order) if s.name == "model" else s,
-                          kind="stable").reset_index(drop=True)
-    if "campaign_name" in rows.columns:
-        names = rows.drop_duplicates("key").set_index("key")["campaign_name"]
-        out.insert(2, "name", out.channel.map(names).fillna(out.channel).astype(object))
-    return out.rename(columns={"channel": label})
-
-
-#: Why the purchase KPIs, read from the orders' campaigns, give no headline rate.
-ORDER_TOUCHES = ("No events in this store: the touches are the campaigns the orders name, one per first "
-                 "purchase, so every model gives each campaign its share of first purchases, and every "
-                 "journey ends in a purchase by construction (no conversion rate to read).")
-
-
 def _computation(t: Tables, p: Params, journeys: ir.Table, *, label: str, value_note: str | None) -> Computation:
     per_journey = journeys.filter(journeys.position == 0)
     from_orders = "events" not in t
     value = None if from_orders else safe_ratio(per_journey.converted.sum(), per_journey.count())
 
-    def finish(rate, rows):
-        if rows is None or len(rows) == 0 or rows.converted.sum() == 0:
-            return Outcome(rate, None, notes=("No journey with a touch reached the outcome, so there "
-                                              "is nothing to attribute.",))
-        notes = [ORDER_TOUCHES if from_orders else
-                 "Touches are clicks that carry a channel; each model shares out the same outcomes. "
-                 "Markov is the exact removal effect of a first-order chain; Shapley is the "
-                 "simplified Shapley value (Zhao et al. 2018)."]
-        if value_note:
-            notes.append(value_note)
-        return Outcome(rate, credit(rows, label=label, with_value=value_note is None), notes=tuple(notes))
-
     where = ("no order names a campaign" if label == "campaign_id" else
              "no order names a campaign with a channel in the campaigns table")
     why = ("no touches in this store: " + (where if from_orders else "no click carries a channel"))
+    finish = Analysis("afterclick.analysis.attribution:credit_journeys",
+                      (("label", label), ("from_orders", from_orders), ("value_note", value_note)))
     return Computation(value=value, rows=journeys, finish=finish, needs=((per_journey.count(), why),))
 
 

@@ -16,25 +16,23 @@ revenue retention in ``b2b_accounts``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 
 from afterclick.kpis._common import as_utc, epoch_s, in_period, period_index, safe_ratio
 from afterclick.kpis.base import (
     ABSENT,
+    Analysis,
     Computation,
     FinishFn,
-    Outcome,
     Params,
     Tables,
     explain_missing,
     kpi,
 )
 from afterclick.results import Direction, Family, Unit
-from afterclick.stats.proportions import Proportion
 
 # What a missing B2B table means, in the words the skipped KPIs give.
 ABSENT.update({
@@ -51,20 +49,13 @@ NOT_READY_DAYS = 90
 DAY_S = 86400.0
 
 
-def with_interval(k: str, n: str | tuple[str, ...], rows_where: Callable[[pd.DataFrame], pd.Series] | None = None,
+def with_interval(k: str, n: str | tuple[str, ...], where: tuple[str, Any] | None = None,
                   missing: str | None = None) -> FinishFn:
     """A ``finish`` giving a share's 95% Wilson interval from the breakdown's counts: ``k`` over
-    ``n`` (one column, or several summed), summed over the rows ``rows_where`` selects; with
-    ``missing``, says why there is no value when there is none."""
-
-    def finish(value, rows) -> Outcome:
-        r = rows if rows is None or rows_where is None else rows[rows_where(rows)]
-        ci = None
-        if value is not None and r is not None and len(r):
-            total = sum(r[c].fillna(0).astype("int64").sum() for c in ((n,) if isinstance(n, str) else n))
-            ci = Proportion(int(r[k].fillna(0).astype("int64").sum()), int(total)).wilson(0.95).bounds
-        return Outcome(value, rows, ci=ci)
-
+    ``n`` (one column, or several summed), summed over the rows whose column ``where[0]`` equals
+    ``where[1]`` (all rows without ``where``); with ``missing``, says why there is no value when
+    there is none (``afterclick.analysis.b2b.wilson``)."""
+    finish = Analysis("afterclick.analysis.b2b:wilson", (("k", k), ("n", n), ("where", where)))
     return explain_missing(missing, finish) if missing else finish
 
 
@@ -234,7 +225,7 @@ def _window_computation(t: Tables, p: Params, outcome: str, window: int) -> Comp
     and window, and its interval."""
     return Computation(value=_window_share(t, p, outcome, window), rows=_window_rows(t, p),
                        needs=(_has_leads(t, p),), order_by=("campaign_id", "window"),
-                       finish=with_interval(_OUTCOME_COLUMN[outcome], "leads", lambda r: r["window"] == window,
+                       finish=with_interval(_OUTCOME_COLUMN[outcome], "leads", ("window", window),
                                             _too_young(window)))
 
 

@@ -20,8 +20,7 @@ from afterclick.kpis._common import (
     sessions,
 )
 from afterclick.kpis.b2b import days_between, with_interval
-from afterclick.kpis.b2b_intervals import pipeline_finish, retention_finish
-from afterclick.kpis.base import Computation, Params, Tables, explain_missing, kpi
+from afterclick.kpis.base import Analysis, Computation, Params, Tables, explain_missing, kpi
 from afterclick.results import Direction, Family, Unit
 
 #: Net and gross revenue retention compare a month with the same month a year before.
@@ -93,7 +92,8 @@ def _has_deals(t: Tables, p: Params) -> tuple[ir.Scalar, str]:
 def _deal_computation(t: Tables, p: Params, column: str, why: str, finish=None) -> Computation:
     return Computation(value=_totals(t, p)[column].max(), rows=pipeline(t, p), needs=(_has_deals(t, p),),
                        order_by=("-pipeline", "campaign_id"),
-                       finish=pipeline_finish(column, finish or explain_missing(why)))
+                       finish=Analysis("afterclick.analysis.b2b_intervals:pipeline",
+                                       (("column", column), ("then", finish or explain_missing(why)))))
 
 
 @_deal_kpi("b2b.pipeline_sourced", "Pipeline sourced by campaigns", Unit.CURRENCY)
@@ -298,7 +298,8 @@ def _retention(t: Tables, p: Params, column: str, finish=None) -> Computation:
     s = t["subscriptions"]
     return Computation(value=value, rows=r, needs=((s.count(), "no subscriptions in this store"),),
                        order_by=("breakdown", "group"),
-                       finish=retention_finish(column, finish or explain_missing(_NO_BASE)))
+                       finish=Analysis("afterclick.analysis.b2b_intervals:retention",
+                                       (("column", column), ("then", finish or explain_missing(_NO_BASE)))))
 
 
 def _retention_kpi(id: str, name: str):
@@ -338,4 +339,4 @@ def logo_retention(t: Tables, p: Params) -> Computation:
     Rows as for ``b2b.nrr``.
     """
     return _retention(t, p, "logo_retention",
-                      with_interval("retained", "customers", lambda r: r["breakdown"] == "all", _NO_BASE))
+                      with_interval("retained", "customers", ("breakdown", "all"), _NO_BASE))

@@ -23,8 +23,8 @@ from afterclick.kpis.b2b import (
     with_interval,
 )
 from afterclick.kpis.base import (
+    Analysis,
     Computation,
-    Outcome,
     Params,
     Skip,
     Tables,
@@ -140,24 +140,10 @@ def conversion_by_follow_up(t: Tables, p: Params) -> Computation:
                                                               "and not.")))
 
 
-def _ratio_interval(then):
+def _ratio_interval(then) -> Analysis:
     """``then``, with the 95% interval of the ratio of two independent proportions (Katz's log
-    interval, as statsmodels computes it) from the speed bands' counts."""
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
-    def finish(value, rows) -> Outcome:
-        done = then(value, rows)
-        if done.value is None or rows is None or not len(rows):
-            return done
-        fast = rows["speed"].isin([label for label, hi in SPEED_BANDS if hi is not None])
-        k1, n1 = int(rows.opportunities[~fast].sum()), int(rows.mqls[~fast].sum())
-        k0, n0 = int(rows.opportunities[fast].sum()), int(rows.mqls[fast].sum())
-        if min(k1, k0) == 0:  # the log interval needs a conversion on each side
-            return done
-        lo, hi = confint_proportions_2indep(k1, n1, k0, n0, compare="ratio", method="log")
-        return Outcome(done.value, done.rows, ci=(float(lo), float(hi)), notes=done.notes)
-
-    return finish
+    interval, ``afterclick.analysis.b2b.ratio_interval``) from the speed bands' counts."""
+    return Analysis("afterclick.analysis.b2b:ratio_interval", (("then", then),))
 
 
 #: Statuses by which sales accept a lead.

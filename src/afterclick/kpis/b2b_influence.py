@@ -19,9 +19,9 @@ import ibis
 import ibis.expr.types as ir
 
 from afterclick.kpis._common import in_period, safe_ratio
-from afterclick.kpis.attribution import TOUCH_EVENTS, credit
+from afterclick.kpis.attribution import TOUCH_EVENTS
 from afterclick.kpis.b2b import days_between, lead_kpi, leads
-from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi
+from afterclick.kpis.base import Analysis, Computation, Outcome, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
 
 #: A campaign's leads are credited with the deals opened within this many days of their entry.
@@ -151,29 +151,6 @@ def deal_touches(t: Tables, p: Params) -> ir.Table:
     return t.shared(key, build)
 
 
-#: Columns of the influence breakdown, in order.
-INFLUENCE_COLUMNS = ("model", "campaign_id", "name", "deals", "sourced_pipeline", "opportunities", "pipeline",
-                     "won", "revenue")
-
-
-def influence_table(rows):
-    """Executed touch rows -> per model and campaign: deals touched, pipeline sourced (deals naming
-    it), credited opportunities and pipeline, credited won deals and revenue."""
-    j = rows.rename(columns={"deal_id": "customer_id"})
-    pipe = credit(j.assign(converted=1, value=j.amount), label="campaign_id", with_value=True)
-    money = (credit(j.assign(converted=j.won, value=j.amount * j.won), label="campaign_id", with_value=True)
-             if j.won.sum() else pipe.assign(conversions=0.0, value=0.0))
-    per_deal = j.drop_duplicates("customer_id")
-    sourced = per_deal.groupby("source").amount.sum()
-    out = pipe.rename(columns={"journeys": "deals", "conversions": "opportunities", "value": "pipeline"})
-    won = money.set_index(["model", "campaign_id"])
-    key = list(zip(out.model, out.campaign_id, strict=True))
-    out["won"] = [won.conversions.get(k, 0.0) for k in key]
-    out["revenue"] = [won.value.get(k, 0.0) for k in key]
-    out["sourced_pipeline"] = out.campaign_id.map(sourced).fillna(0.0)
-    return out[list(INFLUENCE_COLUMNS)]
-
-
 @kpi("b2b.pipeline_influenced", name="Pipeline influenced by campaigns", family=Family.B2B, unit=Unit.CURRENCY,
      direction=Direction.HIGHER, requires=("deals",), uses=("lead_status", "customers", "events", "campaigns"))
 def pipeline_influenced(t: Tables, p: Params) -> Computation:
@@ -191,14 +168,5 @@ def pipeline_influenced(t: Tables, p: Params) -> Computation:
     touches = deal_touches(t, p)
     first = touches.filter(touches.position == 0)
 
-    def finish(value, rows) -> Outcome:
-        if rows is None or not len(rows):
-            return Outcome(value, None, notes=(("No deal of the period was touched by a campaign before it was "
-                                               "created, so there is no pipeline to share out."),))
-        return Outcome(value, influence_table(rows), notes=(
-            ("Each deal's amount is shared across the campaigns its contacts met before it was created; "
-            "won revenue likewise over the won deals. Markov is the removal effect of a first-order "
-            "chain; Shapley is the simplified Shapley value (Zhao et al. 2018)."),))
-
-    return Computation(value=first.amount.sum(), rows=touches, finish=finish,
+    return Computation(value=first.amount.sum(), rows=touches, finish=Analysis("afterclick.analysis.b2b:influence"),
                        needs=((in_period(t["deals"], p, "created_at").count(), "no deal was created in the review period"),))

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ibis
 
+from afterclick.core.texts import DEFAULT_SCORER, left_out_facts, left_out_notes
 from afterclick.kpis._common import (
     DEEP,
     ENGAGED,
     content_event_counts,
     events,
+    in_period,
     safe_ratio,
 )
 from afterclick.kpis.base import Computation, Params, Tables, block, kpi
@@ -69,9 +71,6 @@ def scored_messages(t: Tables, p: Params, *, left_out: bool = False):
 
 @block
 def _scored_messages(t: Tables, p: Params):
-    from afterclick.kpis._common import in_period
-    from afterclick.text.scoring import DEFAULT_SCORER
-
     m = in_period(t["messages"], p)
     m = m.filter(~m.is_brand.fill_null(False))
     s = t["text_scores"]
@@ -80,9 +79,7 @@ def _scored_messages(t: Tables, p: Params):
 
 
 def language_notes(t: Tables, p: Params) -> dict:
-    """Notes on the messages left out as another language (afterclick.text.store)."""
-    from afterclick.text.store import left_out_facts, left_out_notes
-
+    """Notes on the messages left out as another language (afterclick.core.texts)."""
     return dict(facts=left_out_facts(scored_messages(t, p, left_out=True)), explain=left_out_notes)
 
 

@@ -36,12 +36,12 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from afterclick.core.texts import UNDETERMINED
+
 #: Fewer letters than this: too short to identify ("ok", "👍", "10").
 MIN_LETTERS = 3
 #: Log-likelihood margin (nats) by which another language must beat the scorer's languages.
 MARGIN = 5.0
-#: The code of a text whose language could not be told (ISO 639-2 "undetermined").
-UNDETERMINED = "und"
 _LETTER = re.compile(r"[^\W\d_]")
 _RAW_FLOOR = float(np.finfo(np.float32).min)
 #: py3langid's label for "no linguistic content".

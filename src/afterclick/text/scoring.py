@@ -29,6 +29,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
+from afterclick.core.texts import DEFAULT_SCORER
 from afterclick.text.language import identify
 from afterclick.text.signals import SIGNALS, signal_probabilities
 
@@ -36,8 +37,6 @@ COLUMNS = ("sentiment", *SIGNALS, "thoughtful")
 #: Beside the scores: the text's language (ISO 639-1, or "und") and why it was not scored
 #: ("language pt"; NULL when scored).
 LANGUAGE_COLUMNS = ("language", "not_scored")
-#: The scorer whose stored scores the KPIs read. default-1 scored every text as English.
-DEFAULT_SCORER = "default-2"
 #: Score in chunks this big, so a progress bar can move and memory stays flat.
 CHUNK = 10_000
 
