@@ -174,7 +174,6 @@ LONG_FILES = {
     "afterclick/demo/generator.py": "the demo's simulator, to split per table (demo engineer)",
     "afterclick/demo/brand.py": "the demo brand's catalogue, to move into a data file (demo engineer)",
     "afterclick/ingest/loader.py": "left to the 'Real exports' issue, which rewrites ingest",
-    "afterclick/kpis/base.py": "specs, registry and caching in one file (part 1: engine/)",
     "afterclick/store.py": "to split into store/ (store.py, snapshots.py, derived.py)",
     "afterclick/workspace.py": "to split into engine/ (part 1 of issue 12)",
 }
