@@ -133,3 +133,27 @@ def test_awareness_grows_and_campaigns_influence_more_than_they_source(ws):
     assert linear.revenue.idxmax() == WEBINAR
     year = ws.kpi("b2b.campaign_year").rows.set_index("campaign_id")
     assert year.return_on_spend.idxmax() == WEBINAR and year.cost_per_mql.idxmin() == WEBINAR
+
+
+# ------------------------------------------------------------------------- the rows, as declared
+
+def test_every_b2b_kpi_s_rows_are_as_declared(ws):
+    """kpis/rows.toml: on the B2B demo, each b2b.* KPI's columns in order, roles that fit the
+    executed values, and a monthly period column where one is declared."""
+    from test_rows_schema import _fits
+
+    from afterclick.kpis import REGISTRY
+    from afterclick.results import Role
+
+    results = [r for r in ws.kpis(family="b2b") if r.rows is not None]
+    assert len(results) == len([k for k in REGISTRY if k.id.startswith("b2b.")])  # every one has rows here
+    for r in results:
+        schema = REGISTRY[r.id].rows_schema
+        assert schema is not None, f"{r.id} has rows but no entry in kpis/rows.toml"
+        assert list(r.rows.columns) == list(schema.names(ws.params)), r.id
+        for c in schema.columns:
+            assert _fits(c.role, r.rows[c.name]), (r.id, c.name, c.role)
+        periods = [c.name for c in schema.columns if c.role is Role.PERIOD]
+        assert (schema.period_grain(ws.params) == "month") == bool(periods), r.id
+        for name in periods:
+            assert (r.rows[name].dropna().dt.day == 1).all(), (r.id, name)
