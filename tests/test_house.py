@@ -110,18 +110,7 @@ def test_the_impure_list_names_only_impure_files():
 # ---------------------------------------------------------------- 3. no KPI-id literal outside kpis/
 
 #: Catalogues of KPI ids written in code; they belong in data files validated against the registry.
-ID_LITERALS = {
-    "afterclick/goals/templates.py": "the goal templates: a data file (goals engineer)",
-    "afterclick/goals/benchmarks.py": "the benchmark-to-KPI map: in benchmarks.csv (goals engineer)",
-    "afterclick/goals/spec.py": "one id in the goals spec (goals engineer)",
-    "afterclick/monitor/sources.py": "the series catalogue: a data file or declared on the specs (monitoring "
-                                     "engineer)",
-    "afterclick/monitor/alerts.py": "KPI ids in the default alert rules (monitoring engineer)",
-    "afterclick/monitor/explainers.py": "KPI ids of the explainers (monitoring engineer)",
-    "afterclick/monitor/settings.py": "KPI ids in the series settings (monitoring engineer)",
-    "afterclick/report/sections/b2b.py": "the B2B section looks results up by id; by spec instead "
-                                         "(afterclick.views.specs.spec) (B2B engineer)",
-}
+ID_LITERALS: dict[str, str] = {}
 
 
 def _id_literals(path: Path) -> list[str]:

@@ -87,3 +87,17 @@ def test_a_recomputed_series_follows_the_grain_asked_for(demo_ws):
     for p, v in zip(weekly.periods, weekly.values, strict=True):
         if p in by_week.index and np.isfinite(by_week[p]):
             assert v == pytest.approx(by_week[p])
+
+
+def test_the_catalogue_names_registered_kpis_and_their_declared_columns():
+    # the catalogue is a data file (monitor/catalogue.toml): a misspelt id or column fails here
+    from afterclick.monitor.explainers import BREAKDOWNS
+    from afterclick.monitor.sources import catalogue
+
+    assert set(catalogue()) == {"rows", "no_series", "breakdowns"}
+    for kpi_id, s in ROW_SOURCES.items():
+        declared = REGISTRY[kpi_id].rows_schema.names()
+        assert {s.period, s.value, s.n, *(c for c, _ in s.where)} - {None} <= set(declared), kpi_id
+    for rate, b in BREAKDOWNS.items():
+        assert rate in REGISTRY, rate
+        assert {b.segment, b.numerator, b.denominator} <= set(REGISTRY[b.kpi].rows_schema.names()), rate

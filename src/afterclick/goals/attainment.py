@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from afterclick.core.format import format_value
 from afterclick.goals.spec import (
     THRESHOLD_NAMES,
     ConstantTarget,
@@ -36,7 +37,6 @@ from afterclick.goals.spec import (
     PathTarget,
     bounded_fraction,
 )
-from afterclick.core.format import format_value
 from afterclick.results import Unit
 
 Z95 = 1.959963984540054

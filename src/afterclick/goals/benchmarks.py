@@ -4,8 +4,9 @@ The shipped file (``benchmarks.csv`` beside this module) holds one row per publi
 metric, the KPI it compares with (if any), value, statistic (mean, median, lower_quartile,
 upper_quartile), scale, population, region, period, source, URL, retrieval date, the definition
 it uses and a ``definition_key``. A comparison with a KPI is made only when the row's key equals
-the KPI's declared key (:data:`KPI_DEFINITION_KEYS`); otherwise both are shown side by side with
-a visible caveat. The brand's interval is always given beside the benchmark.
+the KPI's declared key (:data:`KPI_DEFINITION_KEYS`, read from ``kpi_definitions.toml``); otherwise
+both are shown side by side with a visible caveat. The brand's interval is always given beside the
+benchmark.
 
 Users add their own rows (competitor figures they collected) in their own CSV with the same
 columns plus ``source_note``; it is validated the same way and merged (:func:`load_benchmarks`).
@@ -16,14 +17,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from afterclick.core.format import format_value
 from afterclick.goals._files import FileProblems, Issue, as_date
 from afterclick.kpis import REGISTRY
-from afterclick.core.format import format_value
 from afterclick.results import Direction, KPIResult, Unit
 
 SHIPPED = Path(__file__).with_name("benchmarks.csv")
@@ -36,15 +38,10 @@ STATISTICS = ("mean", "median", "lower_quartile", "upper_quartile")
 #: that is not a percentage (ACSI); fraction: 0..1; ratio: a plain number.
 SCALES = ("percent", "fraction", "nps_points", "index_0_100", "ratio")
 
-#: What each comparable KPI measures, as a key a benchmark row must carry to be compared with it.
-KPI_DEFINITION_KEYS = {
-    "advocacy.nps": "nps.0-10.own_customers",
-    "advocacy.csat": "csat.top2_of_5.own_customers",
-    "b2b.nrr": "nrr.saas_capital.12m_mrr",
-    "b2b.grr": "grr.saas_capital.12m_mrr",
-    "b2b.logo_retention": "logo_retention.12m",
-    "retention.churn_rate": "churn.no_activity_90d.share_at_risk",
-}
+#: What each comparable KPI measures, as a key a benchmark row must carry to be compared with it
+#: (the data file ``kpi_definitions.toml`` beside this module).
+KPI_DEFINITION_KEYS: dict[str, str] = dict(
+    tomllib.loads(Path(__file__).with_name("kpi_definitions.toml").read_text(encoding="utf-8"))["definition_keys"])
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 

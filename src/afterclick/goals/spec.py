@@ -29,6 +29,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from afterclick.engine.specs import spec
 from afterclick.goals._files import (
     FileProblems,
     Issue,
@@ -49,13 +50,14 @@ from afterclick.goals.model import (
     Target,
 )
 from afterclick.kpis import REGISTRY
+from afterclick.kpis.b2b_accounts import nrr
 from afterclick.results import Direction, Unit
 
 __all__ = ["THRESHOLD_NAMES", "ConstantTarget", "Goal", "Goals", "Horizon", "LastYearTarget", "PathTarget",
            "Target", "load_goals", "parse_goals", "validate_goals"]
 
 #: Fraction KPIs that can pass 100 % (net revenue retention counts expansion).
-UNBOUNDED_FRACTIONS = frozenset({"b2b.nrr"})
+UNBOUNDED_FRACTIONS = frozenset({spec(nrr).id})
 
 
 def bounded_fraction(kpi: str) -> bool:

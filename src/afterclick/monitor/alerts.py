@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from afterclick.engine.specs import spec
+from afterclick.kpis.retention import returning_share
 from afterclick.monitor.changepoints import DEFAULT_MIN_SIZE
 from afterclick.monitor.flags import Flag, FlagKind, Judgement, MinMagnitude
 from afterclick.monitor.series import (
@@ -149,7 +151,7 @@ def _choice(raw, key, allowed, default, where, problems):
 
 
 def _rule(raw: Any, i: int, problems: list[str]) -> AlertRule | None:
-    head = table_head(raw, "rule", i, _FIELDS, "retention.returning_share", problems)
+    head = table_head(raw, "rule", i, _FIELDS, spec(returning_share).id, problems)
     if head is None:
         return None
     where, kpi = head

@@ -1,9 +1,9 @@
 """Explain a flag on the store: which segment, channel or campaign moved a rate KPI, split into
 mix (who came) and rate (how they behaved) by :func:`afterclick.monitor.explain.explain_move`.
 
-:data:`BREAKDOWNS` names, per KPI, the KPI whose rows break it down within one period (the KPI
-itself when its rows are per campaign or channel) and the columns whose sums make the rate:
-value = Σ numerator / Σ denominator. The two periods compared: a point flag's period against
+:data:`BREAKDOWNS` (from the data file ``catalogue.toml``) names, per KPI, the KPI whose rows break
+it down within one period (the KPI itself when its rows are per campaign or channel) and the
+columns whose sums make the rate: value = Σ numerator / Σ denominator. The two periods compared: a point flag's period against
 the one before; a level shift's first periods at the new level against the last ones at the old.
 """
 
@@ -16,6 +16,7 @@ import pandas as pd
 from afterclick.monitor.explain import MoveExplanation, explain_move
 from afterclick.monitor.flags import Flag, FlagKind, Judgement
 from afterclick.monitor.series import period_label, period_start
+from afterclick.monitor.sources import catalogue
 
 
 @dataclass(frozen=True)
@@ -27,15 +28,8 @@ class Breakdown:
     dimension: str  # the word for a segment: campaign, channel, segment
 
 
-#: The rate KPIs a move of which can be explained, and how.
-BREAKDOWNS: dict[str, Breakdown] = {
-    "journey.clicks_to_nowhere_rate": Breakdown("journey.clicks_to_nowhere_rate", "campaign_id", "nowhere",
-                                                "clicks", "campaign"),
-    "reach.ctr": Breakdown("reach.ctr", "channel", "clicks", "impressions", "channel"),
-    "advocacy.csat": Breakdown("advocacy.csat_by_segment", "segment", "satisfied", "answers", "segment"),
-    "advocacy.csat_by_touchpoint": Breakdown("advocacy.csat_by_touchpoint", "touchpoint", "satisfied", "answers",
-                                             "touchpoint"),
-}
+#: The rate KPIs a move of which can be explained, and how (the [breakdowns] of ``catalogue.toml``).
+BREAKDOWNS: dict[str, Breakdown] = {k: Breakdown(**v) for k, v in catalogue()["breakdowns"].items()}
 
 #: Periods on each side of a level shift that are compared.
 SHIFT_WINDOW = 4

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from afterclick.engine.specs import spec
+from afterclick.kpis.advocacy import csat
 from afterclick.monitor.flags import JudgeSettings, MinMagnitude
 
 _FIELDS = {"kpi", "min_magnitude", "relative", "min_n", "grain", "penalty_factor"}
@@ -90,7 +92,7 @@ def table_head(raw: Any, kind: str, i: int, fields: set[str], example: str,
 
 
 def _one(raw: Any, i: int, problems: list[str]) -> SeriesSettings | None:
-    head = table_head(raw, "series", i, _FIELDS, "advocacy.csat", problems)
+    head = table_head(raw, "series", i, _FIELDS, spec(csat).id, problems)
     if head is None:
         return None
     where, kpi = head

@@ -4,8 +4,8 @@ Every headline KPI whose rows carry a time (it has a *clock*: events, orders, me
 answers) has a series, unless :data:`NO_SERIES` says why a per-period value would mislead. Two
 ways to the values:
 
-* ``rows``: the KPI's own breakdown already holds one row per period (:data:`ROW_SOURCES` names
-  the period column, the value column and what stands behind each value, e.g. ``advocacy.nps`` →
+* ``rows``: the KPI's own breakdown already holds one row per period (:data:`ROW_SOURCES`, from
+  the data file ``catalogue.toml`` beside this module, names the period column, the value column and what stands behind each value, e.g. ``advocacy.nps`` →
   ``period``/``nps`` with ``answers``). One KPI run gives the whole series; a test checks, on the
   demo, that each row equals the KPI computed for that period alone.
 * ``recompute``: every other KPI with a clock: its headline computed again for each consecutive
@@ -19,7 +19,9 @@ series for days (``[[series]] grain = "day"``).
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import afterclick.kpis  # noqa: F401  (registers the KPIs)
@@ -41,60 +43,26 @@ class SeriesSource:
     where: tuple[tuple[str, Any], ...] = ()
 
 
-def _rows(grain: str, period: str, value: str, n: str | None = None,
-          where: tuple[tuple[str, Any], ...] = ()) -> SeriesSource:
-    return SeriesSource("rows", grain, period, value, n, where)
+#: The monitoring catalogue, as data: the [rows] series, the KPIs with [no_series] and why, the
+#: [breakdowns] of :mod:`afterclick.monitor.explainers` (each section's comment says its fields).
+CATALOGUE = Path(__file__).with_name("catalogue.toml")
 
 
+def catalogue() -> dict[str, Any]:
+    """The catalogue file's sections, as read."""
+    return tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))
+
+
+def _row_source(entry: dict[str, Any]) -> SeriesSource:
+    return SeriesSource("rows", entry["grain"], entry["period"], entry["value"], entry.get("n"),
+                        tuple(entry.get("where", {}).items()))
+
+
+_CATALOGUE = catalogue()
 #: KPIs whose rows are already one per period. ``param`` rows follow the workspace's grain.
-ROW_SOURCES: dict[str, SeriesSource] = {
-    # KPI id                              grain      period     value                 n
-    "advocacy.nps": _rows("month", "period", "nps", "answers"),
-    "advocacy.csat": _rows("month", "period", "csat", "answers"),
-    "advocacy.ces": _rows("month", "period", "ces", "answers"),
-    "value.active_buyers": _rows("month", "month", "active_buyers"),
-    "value.average_order_value": _rows("month", "month", "average_order_value", "orders"),
-    "community.member_reply_share": _rows("param", "period", "member_reply_share", "replies"),
-    "community.active_participants": _rows("param", "period", "participants"),
-    "community.repeat_participants": _rows("param", "period", "repeat_share", "participants"),
-    "community.time_to_first_response": _rows("param", "period", "median_s", "answered"),
-    "retention.returning_share": _rows("param", "period", "returning_share", "active"),
-    "retention.lifecycle": _rows("param", "period", "quick_ratio"),
-    "retention.active_days_per_week": _rows("week", "week", "active_days", "active_customers"),
-    "community.ugc_creators": _rows("param", "period", "creators"),
-    "ladder.movement": _rows("month", "period", "net_up"),
-    "trust.session_duration_median": _rows("month", "month", "median_s", "timed_sessions"),
-    "trust.session_duration_p75": _rows("month", "month", "p75_s", "timed_sessions"),
-    "trust.advice_seeking_share": _rows("month", "period", "share", "writers"),
-    "retention.stickiness": _rows("month", "month", "stickiness", "mau"),
-    # the headline period of each first-touch cohort (week 4: the "30-day return"; month 3)
-    "retention.cohort_weekly": _rows("week", "cohort", "retention_on", "cohort_size", (("period", 4),)),
-    "retention.cohort_monthly": _rows("month", "cohort", "retention_on", "cohort_size", (("period", 3),)),
-    "trust.visits_per_visitor": _rows("month", "month", "visits_per_visitor", "visitors"),
-    "trust.pages_per_session": _rows("month", "month", "pages_per_session", "sessions"),
-    "resonance.message_sentiment": _rows("month", "period", "sentiment", "messages"),
-    "resonance.gratitude_rate": _rows("month", "period", "rate", "messages"),
-    "resonance.personal_story_rate": _rows("month", "period", "rate", "messages"),
-    "resonance.thoughtful_rate": _rows("month", "period", "rate", "messages"),
-    "resonance.save_rate": _rows("month", "period", "rate", "interactions"),
-    "resonance.share_rate": _rows("month", "period", "rate", "interactions"),
-}
-
+ROW_SOURCES: dict[str, SeriesSource] = {k: _row_source(v) for k, v in _CATALOGUE["rows"].items()}
 #: KPIs with a clock whose value for one period alone would mislead, and why.
-NO_SERIES: dict[str, str] = {
-    "campaigns.clicks_vs_commitment": "it follows each campaign's customers for 90 days",
-    "retention.churn_rate": "a customer counts only after churn_days (90) of history",
-    "content.engaged_vs_not": "it compares 90-day retention of readers and others",
-    "value.predicted_clv": "a model fitted on the whole purchase history",
-    "value.probability_alive": "a model fitted on the whole purchase history",
-    "value.campaign_ltv_credit": "a model fitted on the whole purchase history",
-    "value.engaged_non_buyer_value": "a model fitted on the whole purchase history",
-    "value.holdout_check": "a check of a model on a holdout period",
-    "attribution.relationship": "a model over whole customer journeys",
-    "attribution.channels": "a model over whole customer journeys",
-    "advocacy.themes": "themes are found over all the texts at once",
-    "signals.leading_indicators": "a model over whole customer histories",
-}
+NO_SERIES: dict[str, str] = dict(_CATALOGUE["no_series"])
 
 
 def _timed(kpi) -> bool:

@@ -21,6 +21,12 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from afterclick.core.format import (
+    DIRECTION_HINTS,
+    format_cell,
+    format_ci,
+    format_value,
+)
 from afterclick.kpis._common import REFUND_NOTE_PREFIX
 from afterclick.plots._common import event_label
 from afterclick.report import narrative
@@ -29,12 +35,6 @@ from afterclick.report.embed import figure_json, plotly_js, script_json
 from afterclick.report.meta import ReportMeta, meta_view
 from afterclick.report.pii import mask_pii
 from afterclick.results import Direction, Family, KPIResult, Status
-from afterclick.core.format import (
-    DIRECTION_HINTS,
-    format_cell,
-    format_ci,
-    format_value,
-)
 from afterclick.views.registry import VIEWS, View, chip_label, display_name, value_label
 
 #: Breakdown columns whose values are event names: shown as words, as the charts show them.

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from afterclick.core.format import format_percent
 from afterclick.kpis.advocacy import drivers
 from afterclick.kpis.signals import (
     EARLY_DAYS,
@@ -16,7 +17,6 @@ from afterclick.kpis.signals import (
 )
 from afterclick.plots._common import display_names, event_label
 from afterclick.results import KPIResult
-from afterclick.core.format import format_percent
 from afterclick.views.prose import rows_of
 from afterclick.views.specs import param, spec
 

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 import pandas as pd
 
 from afterclick.core import periods
+from afterclick.core.format import format_percent, format_when
 from afterclick.kpis.content import ENGAGE_DAYS
 from afterclick.kpis.journey import LOYALTY_DAYS, clicks_to_nowhere_rate
 from afterclick.kpis.retention import HEADLINE_PERIOD
 from afterclick.results import KPIResult
-from afterclick.core.format import format_percent, format_when
 from afterclick.views.prose import as_int, headline_row, pct, period_word_of, rows_of
 from afterclick.views.specs import param, retention_column, spec
 

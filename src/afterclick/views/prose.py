@@ -6,9 +6,11 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from afterclick.plots._common import result_period_word  # one rule for charts and sentences
-from afterclick.results import KPIResult
 from afterclick.core.format import format_percent
+from afterclick.plots._common import (
+    result_period_word,  # one rule for charts and sentences
+)
+from afterclick.results import KPIResult
 
 #: A sentence writer: the result and every other result of the run (by KPI id), to a sentence.
 Narrator = Callable[[KPIResult, Mapping[str, KPIResult]], "str | None"]

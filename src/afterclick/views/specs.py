@@ -1,36 +1,23 @@
 """KPI specs found by their compute function, and the parameters a result was computed with.
 
 Views are keyed by spec, never by an id written out: ``spec(clicks_vs_commitment)`` is the spec
-whose compute function is that one, so renaming a KPI breaks an import here, not a silent lookup.
+whose compute function is that one (:func:`afterclick.engine.specs.spec`, importable from here), so
+renaming a KPI breaks an import here, not a silent lookup.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
+from afterclick.engine.specs import spec
 from afterclick.kpis import REGISTRY
-from afterclick.kpis.base import KPI, Params
+from afterclick.kpis.base import Params
 from afterclick.results import KPIResult
 
+__all__ = ["declared_grain", "param", "retention_column", "spec"]
+
 _DEFAULTS = {f.name: f.default for f in fields(Params)}
-
-
-def _unwrapped(fn: Callable[..., Any]) -> Callable[..., Any]:
-    while hasattr(fn, "__wrapped__"):
-        fn = fn.__wrapped__
-    return fn
-
-
-def spec(compute: Callable[..., Any]) -> KPI:
-    """The registered spec whose compute function is ``compute``."""
-    target = _unwrapped(compute)
-    for k in REGISTRY:
-        if _unwrapped(k.compute) is target:
-            return k
-    raise LookupError(f"{getattr(compute, '__qualname__', compute)!r} is not the compute function of a "
-                      "registered KPI (afterclick.kpis.REGISTRY)")
 
 
 def param(result: KPIResult | None, name: str) -> Any:

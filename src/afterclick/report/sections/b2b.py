@@ -15,6 +15,31 @@ from collections.abc import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
+from afterclick.kpis.b2b import late_converters, lead_to_opportunity
+from afterclick.kpis.b2b_accounts import (
+    account_return_visits,
+    buying_committee,
+    grr,
+    logo_retention,
+    nrr,
+    pipeline_sourced,
+    pipeline_velocity,
+    win_rate,
+)
+from afterclick.kpis.b2b_engagement import (
+    account_ladder,
+    anonymous_to_known,
+    direct_branded_share,
+    new_visitors,
+)
+from afterclick.kpis.b2b_handoff import (
+    conversion_by_follow_up,
+    follow_up_time,
+    lead_funnel,
+    rejected_leads,
+    untouched_leads,
+)
+from afterclick.kpis.b2b_influence import campaign_year_kpi, pipeline_influenced
 from afterclick.report.format import (
     format_count,
     format_currency,
@@ -24,17 +49,20 @@ from afterclick.report.format import (
 from afterclick.report.sections import Card, Section, SectionContext
 from afterclick.results import KPIResult
 from afterclick.stats import Proportion
+from afterclick.views.specs import spec
 
 B2B_TABLES = ("lead_status", "deals", "subscriptions")
 
 
 class _Reader:
-    """KPI results by id: the report's own, else computed on the workspace; None when skipped."""
+    """KPI results by spec (``get(nrr)``): the report's own, else computed on the workspace; None
+    when skipped."""
 
     def __init__(self, ctx: SectionContext):
         self.ctx, self.currency = ctx, ctx.options.get("currency")
 
-    def __call__(self, kpi_id: str) -> KPIResult | None:
+    def __call__(self, compute: Callable) -> KPIResult | None:
+        kpi_id = spec(compute).id
         r = self.ctx.results.get(kpi_id)
         if r is None and self.ctx.ws is not None:
             r = self.ctx.ws.kpi(kpi_id)
@@ -73,7 +101,7 @@ def ratio_words(r: float, ci: tuple[float, float] | None = None) -> str:
 def campaign_table(get: _Reader) -> pd.DataFrame | None:
     """Per campaign: MQLs, spend, cost per MQL, opportunity share at 90 and 365 days, late
     converters' share, 12-month pipeline and revenue, revenue per unit of spend."""
-    year, opp = get("b2b.campaign_year"), get("b2b.lead_to_opportunity")
+    year, opp = get(campaign_year_kpi), get(lead_to_opportunity)
     if year is None or opp is None:
         return None
     w = opp.rows.pivot_table(index="campaign_id", columns="window", values="opportunity_share", aggfunc="first")
@@ -84,7 +112,7 @@ def campaign_table(get: _Reader) -> pd.DataFrame | None:
     year_rows = opp.rows[opp.rows.window == 365].set_index("campaign_id")
     t["year_ci"] = [Proportion(int(year_rows.opportunity[c]), int(year_rows.leads[c])).wilson().bounds
                     if c in year_rows.index and year_rows.leads[c] else None for c in t.index]
-    late = get("b2b.late_converters")
+    late = get(late_converters)
     if late is not None:
         t = t.join(late.rows.set_index("campaign_id")[["late_share"]])
     return t[t.index != "(none)"].reset_index()
@@ -149,7 +177,7 @@ def campaign_card(get: _Reader) -> Card | None:
 
 
 def handoff_card(get: _Reader) -> Card | None:
-    untouched, conv, time = get("b2b.untouched_leads"), get("b2b.conversion_by_follow_up"), get("b2b.follow_up_time")
+    untouched, conv, time = get(untouched_leads), get(conversion_by_follow_up), get(follow_up_time)
     if untouched is None or untouched.value is None:
         return None
     s = [with_ci(f"Sales left {pct(untouched.value)} of MQLs without a touch for a week", untouched.ci) + "."]
@@ -164,7 +192,7 @@ def handoff_card(get: _Reader) -> Card | None:
                  f"{ratio_words(conv.value, conv.ci)} of those followed up within 7 days ({ratio}). An "
                  "association, not proof: sales may pick the promising leads first.")
     fig = None
-    funnel = get("b2b.lead_funnel")
+    funnel = get(lead_funnel)
     if funnel is not None and funnel.value is not None:
         tot = funnel.rows[["leads", "mqls", "accepted", "sql", "rejected", "opportunity", "won"]].sum()
         s.insert(0, with_ci(f"Of {format_count(tot.mqls)} MQLs, sales accepted {pct(funnel.value)}", funnel.ci) +
@@ -180,7 +208,7 @@ def handoff_card(get: _Reader) -> Card | None:
 
 
 def rejected_card(get: _Reader) -> Card | None:
-    r = get("b2b.rejected_leads")
+    r = get(rejected_leads)
     if r is None:
         return None
     rows = r.rows
@@ -201,8 +229,8 @@ def rejected_card(get: _Reader) -> Card | None:
 
 
 def pipeline_card(get: _Reader) -> Card | None:
-    v, win, sourced, infl = (get(k) for k in ("b2b.pipeline_velocity", "b2b.win_rate", "b2b.pipeline_sourced",
-                                              "b2b.pipeline_influenced"))
+    v, win, sourced, infl = (get(k) for k in (pipeline_velocity, win_rate, pipeline_sourced,
+                                              pipeline_influenced))
     s, table = [], None
     if v is not None and v.value is not None:
         rows = v.rows
@@ -231,14 +259,14 @@ def pipeline_card(get: _Reader) -> Card | None:
 
 def engagement_card(get: _Reader) -> Card | None:
     s = []
-    bc, back, ladder = get("b2b.buying_committee"), get("b2b.account_return_visits"), get("b2b.account_ladder")
+    bc, back, ladder = get(buying_committee), get(account_return_visits), get(account_ladder)
     if bc is not None and bc.value is not None:
         s.append(f"An engaged account has {bc.value:.1f} active contacts on average (the buying committee).")
     if back is not None and back.value is not None:
         s.append(f"{pct(back.value)} of the accounts that visited came back on another day.")
     if ladder is not None and ladder.value is not None:
         s.append(f"{pct(ladder.value)} of accounts stood at trusting or above on the commitment ladder last month.")
-    new, share, known = get("b2b.new_visitors"), get("b2b.direct_branded_share"), get("b2b.anonymous_to_known")
+    new, share, known = get(new_visitors), get(direct_branded_share), get(anonymous_to_known)
     if new is not None and new.value is not None:
         s.append(f"{format_count(new.value)} people visited for the first time in the period.")
     if share is not None and share.value is not None:
@@ -263,25 +291,25 @@ def engagement_card(get: _Reader) -> Card | None:
 
 
 def retention_card(get: _Reader) -> Card | None:
-    nrr, grr, logo = get("b2b.nrr"), get("b2b.grr"), get("b2b.logo_retention")
-    if nrr is None or nrr.value is None:
+    net, gross, logo = get(nrr), get(grr), get(logo_retention)
+    if net is None or net.value is None:
         return None
-    s = [with_ci(f"Net revenue retention is {pct(nrr.value)}", nrr.ci) +
+    s = [with_ci(f"Net revenue retention is {pct(net.value)}", net.ci) +
          ": what the customers paying a year ago pay now, against what they paid then."]
-    if grr is not None and grr.value is not None:
-        s.append(with_ci(f"Gross revenue retention, without expansion, is {pct(grr.value)}", grr.ci) + ".")
+    if gross is not None and gross.value is not None:
+        s.append(with_ci(f"Gross revenue retention, without expansion, is {pct(gross.value)}", gross.ci) + ".")
     if logo is not None and logo.value is not None:
         s.append(with_ci(f"{pct(logo.value)} of those customers still pay", logo.ci) + ".")
-    bands = nrr.rows[(nrr.rows.breakdown == "size band") & (nrr.rows.customers >= 5)]
+    bands = net.rows[(net.rows.breakdown == "size band") & (net.rows.customers >= 5)]
     if len(bands) >= 2:
         hi, lo = bands.loc[bands.nrr.idxmax()], bands.loc[bands.nrr.idxmin()]
         s.append(f"By size band NRR runs from {pct(lo.nrr)} ({lo.group}) to {pct(hi.nrr)} ({hi.group}).")
-    cohorts = nrr.rows[(nrr.rows.breakdown == "cohort") & (nrr.rows.customers >= 5)]
+    cohorts = net.rows[(net.rows.breakdown == "cohort") & (net.rows.customers >= 5)]
     if len(cohorts) >= 2:
         s.append("By the year customers first paid: " + "; ".join(
             with_ci(f"{r.group} NRR {pct(r.nrr)}", None if pd.isna(r.nrr_low) else (r.nrr_low, r.nrr_high))
             for r in cohorts.itertuples()) + ".")
-    return Card(title="Revenue retention", sentences=tuple(s), table=nrr.rows,
+    return Card(title="Revenue retention", sentences=tuple(s), table=net.rows,
                 notes=(("SaaS Capital's definitions: MRR this month from customers who paid 12 months before, "
                        "over their MRR then."),))
 
