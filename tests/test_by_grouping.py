@@ -158,3 +158,55 @@ def test_every_declared_measure_adds_up_to_its_kpi(demo_ws):
         if k.measure is not None:
             r = demo_ws.kpi_by(k.id, "segment")
             assert r.value == pytest.approx(demo_ws.kpi(k.id).value, rel=1e-12), k.id
+
+
+# ------------------------------------------------------- more measures: the sums add back, per KPI
+
+#: Ratios of sums per customer declared beyond the three kinds above (``@measure`` in kpis/).
+RATIOS = ("advocacy.nps", "advocacy.csat", "advocacy.ces", "value.historical_revenue_per_customer",
+          "trust.pages_per_session", "resonance.depth_ratio")
+
+
+def _raw_sums(demo_ws, kpi_id: str) -> tuple[float, float] | None:
+    """Σ numerator and Σ denominator of ``kpi_id`` over everyone, counted here in pandas from the
+    stored rows (None where the KPI's own building block, sessions, is the only reference)."""
+    p = demo_ws.review_params()
+    if kpi_id.startswith("advocacy."):
+        r = demo_ws.store.con.execute(in_period(demo_ws.tables["responses"], p))
+        s = r[(r["survey"] == kpi_id.split(".")[1]) & r["score"].notna()]["score"]
+        num = {"advocacy.nps": 100 * ((s >= 9).sum() - (s < 7).sum()), "advocacy.csat": (s >= 4).sum(),
+               "advocacy.ces": s.sum()}[kpi_id]
+        return float(num), float(len(s))
+    if kpi_id == "resonance.depth_ratio":
+        from afterclick.kpis.resonance import DEEP, SHALLOW
+
+        e = demo_ws.store.con.execute(in_period(demo_ws.tables["events"], p))
+        e = e[e["content_id"].notna()]
+        return float(e["event"].isin(DEEP).sum()), float(e["event"].isin(SHALLOW).sum())
+    if kpi_id == "value.historical_revenue_per_customer":
+        tx = demo_ws.store.con.execute(in_period(demo_ws.tables["transactions"], p))
+        buys = tx[tx["amount"] >= 0]
+        back = tx[tx["amount"] < 0].groupby("refund_of")["amount"].sum()
+        net = buys["amount"] + buys["order_id"].map(back).fillna(0)
+        kept = buys[~(buys["order_id"].isin(back.index) & (net <= 0))]
+        return float(tx["amount"].sum()), float(kept["customer_id"].nunique())
+    return None
+
+
+@pytest.mark.parametrize("kpi_id", RATIOS)
+def test_each_ratio_measure_adds_back_and_is_the_kpi_on_each_group(demo_ws, kpi_id):
+    assert REGISTRY[kpi_id].measure.kind is MeasureKind.RATIO
+    r = demo_ws.kpi_by(kpi_id, "customers.segment")
+    assert r.status is Status.COMPUTED
+    whole = demo_ws.kpi(kpi_id).value
+    assert r.value == pytest.approx(whole, rel=1e-12)
+    total = (r.rows["num_sum"].sum(), r.rows["den_sum"].sum())
+    assert total[0] / total[1] == pytest.approx(whole, rel=1e-12)
+    raw = _raw_sums(demo_ws, kpi_id)
+    if raw is not None:
+        assert total == pytest.approx(raw, rel=1e-12)
+    cu = demo_ws.tables["customers"]
+    for seg in ("collector", "new_to_plants"):
+        row = r.rows[r.rows["segment"] == seg]
+        sub = _subset_workspace(demo_ws, cu.filter(cu.segment == seg).select("customer_id"))
+        assert row["value"].iloc[0] == pytest.approx(sub.kpi(kpi_id).value, rel=1e-12), seg

@@ -13,8 +13,8 @@ import ibis.expr.types as ir
 
 from afterclick.core.texts import DEFAULT_SCORER, left_out_facts, left_out_notes
 from afterclick.kpis._common import in_period, period_start, safe_ratio
-from afterclick.kpis.base import Analysis, Computation, Params, Tables, kpi
-from afterclick.results import Direction, Family, Unit
+from afterclick.kpis.base import Analysis, Computation, Params, Tables, kpi, measure
+from afterclick.results import Direction, Family, MeasureKind, Unit
 
 _STATS = "afterclick.analysis.advocacy"
 
@@ -65,6 +65,14 @@ def nps(t: Tables, p: Params) -> Computation:
     rows = _nps_counts(r, {"period": period_start(r.ts, "month")})
     return Computation(value=_nps_value(r), rows=rows, order_by=("period",), **_needs_answers(r, "nps"),
                        finish=_nps_finish("period", compare_last=True))
+
+
+@measure("advocacy.nps", MeasureKind.RATIO)
+def _nps_per_customer(t: Tables, p: Params) -> ir.Table:
+    """Per customer who answered: num = 100 × (promoter answers − detractor answers), den = answers."""
+    r = _survey(t, p, "nps")
+    net = (r.score >= 9).cast("int64") - (r.score < 7).cast("int64")
+    return r.group_by("customer_id").aggregate(num=net.sum() * 100, den=r.count())
 
 
 def _nps_by(t: Tables, p: Params, column: str) -> Computation:
@@ -124,6 +132,13 @@ def csat(t: Tables, p: Params) -> Computation:
                        **_needs_answers(r, "csat"))
 
 
+@measure("advocacy.csat", MeasureKind.RATIO)
+def _csat_per_customer(t: Tables, p: Params) -> ir.Table:
+    """Per customer who answered: num = answers of 4 or 5, den = answers."""
+    r = _survey(t, p, "csat")
+    return r.group_by("customer_id").aggregate(num=(r.score >= 4).cast("int64").sum(), den=r.count())
+
+
 def _csat_by(t: Tables, p: Params, column: str) -> Computation:
     r = _survey(t, p, "csat")
     r = _with_segment(t, r) if column == "segment" else r
@@ -163,6 +178,13 @@ def ces(t: Tables, p: Params) -> Computation:
 
     return Computation(value=r.score.mean(), rows=rows, order_by=("period",), finish=Analysis(f"{_STATS}:ces"),
                        **_needs_answers(r, "ces"))
+
+
+@measure("advocacy.ces", MeasureKind.RATIO)
+def _ces_per_customer(t: Tables, p: Params) -> ir.Table:
+    """Per customer who answered: num = the sum of their answers, den = answers."""
+    r = _survey(t, p, "ces")
+    return r.group_by("customer_id").aggregate(num=r.score.sum(), den=r.count())
 
 
 # ------------------------------------------------------------------------------ themes and drivers

@@ -17,8 +17,8 @@ from afterclick.kpis._common import (
     in_period,
     safe_ratio,
 )
-from afterclick.kpis.base import Computation, Params, Tables, block, kpi
-from afterclick.results import Direction, Family, Unit
+from afterclick.kpis.base import Computation, Params, Tables, block, kpi, measure
+from afterclick.results import Direction, Family, MeasureKind, Unit
 
 SHALLOW = ("click", "like", "follow")
 
@@ -52,6 +52,15 @@ def depth_ratio(t: Tables, p: Params) -> Computation:
         rows = rows.left_join(info, "content_id").select(rows, title=info.title, kind=info.kind)
     # the most-liked first, so a report's first rows show the vanity leaders beside their depth
     return Computation(value=value, rows=rows, order_by=("-likes", "-deep", "content_id"))
+
+
+@measure("resonance.depth_ratio", MeasureKind.RATIO)
+def _depth_per_customer(t: Tables, p: Params):
+    """Per customer with an event on a content item: num = deep events, den = shallow events."""
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull() & ev.event.isin((*DEEP, *SHALLOW)))
+    return ev.group_by("customer_id").aggregate(num=ev.event.isin(DEEP).cast("int64").sum(),
+                                                den=ev.event.isin(SHALLOW).cast("int64").sum())
 
 
 # ------------------------------------------------------------------------------ what people write

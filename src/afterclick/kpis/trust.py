@@ -104,6 +104,14 @@ def pages_per_session(t: Tables, p: Params) -> Computation:
     return Computation(value=safe_ratio(v.visits.sum(), v.count()), rows=rows, order_by=("month",))
 
 
+@measure("trust.pages_per_session", MeasureKind.RATIO)
+def _pages_of_sessions(t: Tables, p: Params):
+    """Per visitor: num = visit events of their sessions with a visit, den = those sessions."""
+    s = sessions(t, p)
+    v = s.filter(s.visits > 0)
+    return v.group_by("customer_id").aggregate(num=v.visits.sum(), den=v.count())
+
+
 @kpi("trust.advice_seeking_share", name="Customers asking us for advice", family=Family.TRUST,
      unit=Unit.FRACTION, direction=Direction.HIGHER, requires=("messages", "text_scores"))
 def advice_seeking_share(t: Tables, p: Params) -> Computation:

@@ -234,6 +234,16 @@ def historical_revenue_per_customer(t: Tables, p: Params) -> Computation:
                 order_by=("-revenue", "segment"))
 
 
+@measure("value.historical_revenue_per_customer", MeasureKind.RATIO)
+def _revenue_per_buyer(t: Tables, p: Params):
+    """Per customer with a transaction: num = net revenue (refunds included), den = 1 for a buyer."""
+    tx = in_period(t["transactions"], p)
+    bought = purchases(t, p).select("customer_id").distinct().mutate(buyer=ibis.literal(1, "int64"))
+    per = tx.group_by("customer_id").aggregate(num=tx.amount.sum())
+    j = per.left_join(bought, "customer_id")
+    return j.select(per.customer_id, num=j.num, den=j.buyer.fill_null(0))
+
+
 # -- model-based value --------------------------------------------------------------------------
 @kpi("value.predicted_clv", name="Predicted 12-month value per customer", family=Family.VALUE,
      unit=Unit.CURRENCY, direction=Direction.HIGHER, requires=VALUE, uses=("customers",))
