@@ -371,3 +371,19 @@ def test_truth7_early_tutorial_view_is_the_strongest_early_signal(d, first_touch
 def test_truth8_no_unknown_event_names(d):
     assert d["events"].event.isin(list(EVENT_VOCABULARY)).all()
     assert d["events"].event.nunique() == len(EVENT_VOCABULARY)
+
+
+def test_the_catalogue_data_file_links_up():
+    # brand.toml is data: the names the code and docs/demo.md use must be in it, and its ids link up
+    from afterclick.demo import brand as B
+
+    campaigns = {c.campaign_id for c in B.CAMPAIGNS}
+    content = {c.content_id for c in B.CONTENT}
+    assert {B.CLICK_BAIT_CAMPAIGN, B.RELATIONSHIP_CAMPAIGN} <= campaigns
+    assert {B.VIRAL_POST, B.DEEP_GUIDE} <= content
+    assert len(campaigns) == len(B.CAMPAIGNS) and len(content) == len(B.CONTENT)
+    for c in (*B.CAMPAIGNS, B.ORGANIC):
+        assert set(c.landing) <= content, c.campaign_id
+    assert {c.campaign_id for c in B.CONTENT if c.campaign_id} <= campaigns
+    assert len(B.REGIONS) == len(B.REGION_WEIGHTS) and sum(B.REGION_WEIGHTS) == pytest.approx(1.0)
+    assert set(B.THEMES) <= set(B.THEME_PHRASES)
