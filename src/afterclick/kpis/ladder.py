@@ -25,7 +25,6 @@ from afterclick.kpis._common import (
     BLOCK_MONTHS,
     activity,
     bit_or,
-    exposure,
     in_last_complete_period,
     in_period,
     integers,
@@ -34,6 +33,7 @@ from afterclick.kpis._common import (
     purchases,
     safe_ratio,
 )
+from afterclick.kpis._exposure import exposure_bits
 from afterclick.kpis.base import Computation, Params, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
 
@@ -122,7 +122,7 @@ def _seen_only(t: Tables, p: Params):
     """Per month: people on the ladder only through impressions (no row in customer_stages).
 
     |seen in the window| − |seen in the window and active in it|, both read off the per-person
-    bits of impression months (see ``_common.exposure``), so each person is counted once
+    bits of impression months (see ``_exposure.exposure_bits``), so each person is counted once
     without a row per customer-month.
     """
     ext = _exposure_windows(t, p)
@@ -171,7 +171,7 @@ def _exposure_windows(t: Tables, p: Params):
     """Per customer and block: ``ext``, whose bit j + 2 is an impression in month j of the block,
     j from −2 (the last two months of the block before, which fall in the first windows)."""
 
-    ex = exposure(t, p)
+    ex = exposure_bits(t, p)
     carry = ex.filter((ex.months >> (BLOCK_MONTHS - 2)) != 0)
     carry = carry.select(c_id=carry.customer_id, c_block=carry.block + 1,
                          carried=carry.months >> (BLOCK_MONTHS - 2))

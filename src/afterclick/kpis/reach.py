@@ -7,10 +7,9 @@ import ibis
 from afterclick.kpis._common import (
     event_counts,
     events,
-    exposure,
-    exposure_channels,
     safe_ratio,
 )
+from afterclick.kpis._exposure import exposure_bits, people_per_channel, people_reached
 from afterclick.kpis.base import Computation, Outcome, Params, Tables, kpi, measure
 from afterclick.results import Direction, Family, MeasureKind, Unit
 
@@ -39,32 +38,7 @@ def impressions(t: Tables, p: Params) -> Computation:
      direction=Direction.NEUTRAL)
 def reach(t: Tables, p: Params) -> Computation:
     """Reach: distinct customers with at least one ``impression``; rows per channel."""
-    ex = exposure(t, p)
-    people = _people(ex, [])
-    return Computation(value=people.people.sum(), rows=_people(exposure_channels(t, p), ["channel"]),
-                       order_by=("channel",))
-
-
-def _people(table, by: list[str]):
-    """Distinct customers per ``by`` in a table keyed by (customer_id, *by, block).
-
-    Counted, not de-duplicated: a person's first block is block 0 unless the data runs past
-    five years, so the rows of block 0 are counted and only the people first seen in a later
-    block go through a distinct (none, usually: a few ms instead of a distinct over millions).
-    """
-
-    def per(tb, **metrics):
-        return tb.group_by(by).aggregate(**metrics) if by else tb.aggregate(**metrics)
-
-    first = table.filter(table.block == 0)
-    later = table.filter(table.block > 0)
-    keys = ["customer_id", *by]
-    # restrict the block-0 side to the people seen later first, so this costs nothing when
-    # nobody is (the join builds on the small side)
-    seen = first.select(*keys).semi_join(later.select("customer_id").distinct(), "customer_id")
-    only_later = later.anti_join(seen, keys)
-    both = per(first, n=first.count()).union(per(only_later, n=only_later.customer_id.nunique()))
-    return per(both, people=both.n.sum())
+    return Computation(value=people_reached(t, p), rows=people_per_channel(t, p), order_by=("channel",))
 
 
 @kpi("reach.clicks", name="Clicks", family=Family.REACH, unit=Unit.COUNT, direction=Direction.NEUTRAL)
@@ -141,7 +115,7 @@ for _name in ("impression", "click", "like", "follow"):
 @measure("reach.reach", MeasureKind.COUNT)
 def _reached(t: Tables, p: Params):
     """Per customer with an impression: x = 1."""
-    e = exposure(t, p)
+    e = exposure_bits(t, p)
     return e.select("customer_id").distinct().mutate(x=ibis.literal(1).cast("int64"))
 
 
