@@ -168,7 +168,6 @@ LONG_FUNCTIONS = {
     "afterclick/demo/generator.py sessions": "the demo's simulator (demo engineer)",
     "afterclick/demo/generator.py messages": "the demo's simulator (demo engineer)",
     "afterclick/demo/generator.py responses": "the demo's simulator (demo engineer)",
-    "afterclick/signals/model.py leading_indicators": "the leading-indicator fit (signals)",
 }
 
 

@@ -33,6 +33,22 @@ class LeadingIndicators:
     dropped: tuple[str, ...] = field(default=())
 
 
+def _validated_auc(x: np.ndarray, y: np.ndarray, n_train: int, C: float) -> tuple[float, tuple[float, float]]:
+    """AUC (and its interval) on the later cohorts of a fit on the earlier ``n_train``: standardised
+    with the training cohorts only."""
+    train, test = slice(0, n_train), slice(n_train, None)
+    for part, sl in (("earlier (training)", train), ("later (test)", test)):
+        if len(np.unique(y[sl])) < 2:
+            raise ValueError(f"leading_indicators: the {part} cohorts all have the same outcome; "
+                             "need customers who stayed and who left in both")
+    mu, sd = x[train].mean(axis=0), x[train].std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    scores = fit_logistic((x[train] - mu) / sd, y[train], C=C).predict_proba((x[test] - mu) / sd)
+    auc = float(roc_auc_score(y[test], scores))
+    n_pos = int(y[test].sum())
+    return auc, auc_interval(auc, n_pos, len(scores) - n_pos)
+
+
 def leading_indicators(
     summary: pd.DataFrame,
     features: Sequence[str],
@@ -74,19 +90,7 @@ def leading_indicators(
                          f"left undone by as many ({len(df)} customers); lower min_doers or use more data")
     x = flags[:, keep]
     n_train = int(round(len(df) * train_share))
-    train, test = slice(0, n_train), slice(n_train, None)
-    for part, sl in (("earlier (training)", train), ("later (test)", test)):
-        if len(np.unique(y[sl])) < 2:
-            raise ValueError(f"leading_indicators: the {part} cohorts all have the same outcome; "
-                             "need customers who stayed and who left in both")
-    # validation: standardise with the training cohorts only, score the later ones
-    mu, sd = x[train].mean(axis=0), x[train].std(axis=0)
-    sd = np.where(sd > 0, sd, 1.0)
-    fit = fit_logistic((x[train] - mu) / sd, y[train], C=C)
-    scores = fit.predict_proba((x[test] - mu) / sd)
-    auc = float(roc_auc_score(y[test], scores))
-    n_pos = int(y[test].sum())
-    ci = auc_interval(auc, n_pos, len(scores) - n_pos)
+    auc, ci = _validated_auc(x, y, n_train, C)
     # the slopes people read: everyone
     mu, sd = x.mean(axis=0), x.std(axis=0)
     full = fit_logistic((x - mu) / sd, y, C=C)
