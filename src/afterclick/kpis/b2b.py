@@ -29,6 +29,7 @@ from afterclick.kpis.base import (
     FinishFn,
     Params,
     Tables,
+    block,
     explain_missing,
     kpi,
 )
@@ -64,60 +65,56 @@ def days_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.Flo
     return (epoch_s(later) - epoch_s(earlier)) / DAY_S
 
 
+@block
 def as_of(t: Tables, p: Params) -> ir.Table:
     """One row, ``as_of``: midnight after the latest lead status or deal date (created or closed),
     or the review's end where that comes first; outcomes are followed up to it."""
 
-    def build() -> ir.Table:
-        parts = [t["lead_status"].select("ts")] if "lead_status" in t else []
-        if "deals" in t:
-            d = t["deals"]
-            parts += [d.select(ts=d.created_at), d.filter(d.closed_at.notnull()).select(ts=d.closed_at)]
-        rows = parts[0]
-        for more in parts[1:]:
-            rows = rows.union(more, distinct=False)
-        b = rows.aggregate(last_ts=rows.ts.max())
-        end = b.last_ts.truncate("D") + ibis.interval(days=1)
-        if p.end is not None:
-            stop = as_utc(p.end).tz_localize(None).to_pydatetime()
-            end = ibis.least(end, ibis.literal(stop, type="timestamp"))
-        return b.select(as_of=end)
-
-    return t.shared(("b2b_as_of", p.end, "lead_status" in t, "deals" in t), build)
+    parts = [t["lead_status"].select("ts")] if "lead_status" in t else []
+    if "deals" in t:
+        d = t["deals"]
+        parts += [d.select(ts=d.created_at), d.filter(d.closed_at.notnull()).select(ts=d.closed_at)]
+    rows = parts[0]
+    for more in parts[1:]:
+        rows = rows.union(more, distinct=False)
+    b = rows.aggregate(last_ts=rows.ts.max())
+    end = b.last_ts.truncate("D") + ibis.interval(days=1)
+    if p.end is not None:
+        stop = as_utc(p.end).tz_localize(None).to_pydatetime()
+        end = ibis.least(end, ibis.literal(stop, type="timestamp"))
+    return b.select(as_of=end)
 
 
+@block
 def leads(t: Tables, p: Params) -> ir.Table:
     """One row per lead entering in the review period: lead_id, customer_id, account_id,
     campaign_id ("(none)" when unnamed), owner ("(none)"), entered, mql_ts (NULL: never an MQL),
     rejected_ts and reason (of its first rejection), age_days (to ``as_of``)."""
 
-    def build() -> ir.Table:
-        ls = t["lead_status"]
-        rej = ls.status == "rejected"
-        g = ls.group_by("lead_id").aggregate(
-            customer_id=ls.customer_id.min(), lead_account=ls.account_id.max(),
-            campaign_id=ls.campaign_id.min(), owner=ls.owner.min(), entered=ls.ts.min(),
-            mql_ts=ls.ts.min(where=ls.status == "mql"), rejected_ts=ls.ts.min(where=rej),
-        )
-        # the reason given with the first rejection (the first alphabetically if two share its time)
-        r = ls.filter(rej).select(rid="lead_id", rts="ts", reason=ls.reason)
-        reasons = r.group_by(["rid", "rts"]).aggregate(reason=r.reason.min())
-        g = g.left_join(reasons, [g.lead_id == reasons.rid, g.rejected_ts == reasons.rts]).select(
-            g, reason=reasons.reason.fill_null("(no reason given)"))
-        if "customers" in t:
-            cu = t["customers"].select(cid="customer_id", person_account="account_id")
-            g = g.left_join(cu, g.customer_id == cu.cid).select(
-                g, account_id=g.lead_account.fill_null(cu.person_account))
-        else:
-            g = g.mutate(account_id=g.lead_account)
-        g = in_period(g, p, "entered").cross_join(as_of(t, p))
-        return g.select(
-            "lead_id", "customer_id", "account_id", "entered", "mql_ts", "rejected_ts", "reason",
-            campaign_id=g.campaign_id.fill_null("(none)"), owner=g.owner.fill_null("(none)"),
-            age_days=days_between(g.as_of, g.entered), as_of=g.as_of,
-        )
-
-    return t.shared(("b2b_leads", p.start, p.end, "customers" in t), build)
+    ls = t["lead_status"]
+    rej = ls.status == "rejected"
+    g = ls.group_by("lead_id").aggregate(
+        customer_id=ls.customer_id.min(), lead_account=ls.account_id.max(),
+        campaign_id=ls.campaign_id.min(), owner=ls.owner.min(), entered=ls.ts.min(),
+        mql_ts=ls.ts.min(where=ls.status == "mql"), rejected_ts=ls.ts.min(where=rej),
+    )
+    # the reason given with the first rejection (the first alphabetically if two share its time)
+    r = ls.filter(rej).select(rid="lead_id", rts="ts", reason=ls.reason)
+    reasons = r.group_by(["rid", "rts"]).aggregate(reason=r.reason.min())
+    g = g.left_join(reasons, [g.lead_id == reasons.rid, g.rejected_ts == reasons.rts]).select(
+        g, reason=reasons.reason.fill_null("(no reason given)"))
+    if "customers" in t:
+        cu = t["customers"].select(cid="customer_id", person_account="account_id")
+        g = g.left_join(cu, g.customer_id == cu.cid).select(
+            g, account_id=g.lead_account.fill_null(cu.person_account))
+    else:
+        g = g.mutate(account_id=g.lead_account)
+    g = in_period(g, p, "entered").cross_join(as_of(t, p))
+    return g.select(
+        "lead_id", "customer_id", "account_id", "entered", "mql_ts", "rejected_ts", "reason",
+        campaign_id=g.campaign_id.fill_null("(none)"), owner=g.owner.fill_null("(none)"),
+        age_days=days_between(g.as_of, g.entered), as_of=g.as_of,
+    )
 
 
 def deals_after(t: Tables, p: Params, anchors: ir.Table) -> ir.Table:
@@ -138,18 +135,16 @@ def deals_after(t: Tables, p: Params, anchors: ir.Table) -> ir.Table:
     return anchors.left_join(first, anchors.lead_id == first.aid).select(anchors, first.first_deal, first.first_won)
 
 
+@block
 def lead_outcomes(t: Tables, p: Params) -> ir.Table:
     """Per lead: :func:`leads` with days_to_deal and days_to_won from entry (NULL: none yet)."""
 
-    def build() -> ir.Table:
-        lead = leads(t, p)
-        if "deals" not in t:
-            return lead.mutate(days_to_deal=ibis.null().cast("float64"), days_to_won=ibis.null().cast("float64"))
-        j = deals_after(t, p, lead.mutate(at=lead.entered))
-        return j.mutate(days_to_deal=days_between(j.first_deal, j.entered),
-                        days_to_won=days_between(j.first_won, j.entered)).drop("at", "first_deal", "first_won")
-
-    return t.shared(("b2b_lead_outcomes", p.start, p.end, "deals" in t), build)
+    lead = leads(t, p)
+    if "deals" not in t:
+        return lead.mutate(days_to_deal=ibis.null().cast("float64"), days_to_won=ibis.null().cast("float64"))
+    j = deals_after(t, p, lead.mutate(at=lead.entered))
+    return j.mutate(days_to_deal=days_between(j.first_deal, j.entered),
+                    days_to_won=days_between(j.first_won, j.entered)).drop("at", "first_deal", "first_won")
 
 
 def _active_months(t: Tables) -> ir.Table:
@@ -161,36 +156,34 @@ def _active_months(t: Tables) -> ir.Table:
                     idx=period_index(s.month, "month")).distinct()
 
 
+@block
 def lead_windows(t: Tables, p: Params) -> ir.Table:
     """One row per lead and window (``WINDOWS`` days): campaign_id, window, eligible (old enough),
     deal and won (reached within the window), active (recurring revenue of its account or person
     in the month the window ends; NULL without subscriptions)."""
 
-    def build() -> ir.Table:
-        lo = lead_outcomes(t, p)
-        parts = []
-        for w in WINDOWS:
-            parts.append(lo.select(
-                "lead_id", "customer_id", "account_id", "campaign_id",
-                window=ibis.literal(w, type="int64"), eligible=lo.age_days >= w,
-                deal=(lo.days_to_deal <= w).fill_null(False), won=(lo.days_to_won <= w).fill_null(False),
-                end_idx=period_index(lo.entered + ibis.interval(days=w), "month"),
-            ))
-        lw = parts[0]
-        for more in parts[1:]:
-            lw = lw.union(more, distinct=False)
-        if "subscriptions" not in t:
-            return lw.mutate(active=ibis.null().cast("boolean")).drop("end_idx")
-        act = _active_months(t)
-        hit = []
-        for kind, col in (("account", "account_id"), ("person", "customer_id")):
-            a = act.filter(act.kind == kind)
-            hit.append(lw.join(a, [a.holder == lw[col], a.idx == lw.end_idx]).select(hid="lead_id", hw="window"))
-        hits = hit[0].union(hit[1], distinct=True)
-        out = lw.left_join(hits, [lw.lead_id == hits.hid, lw.window == hits.hw])
-        return out.select(lw, active=hits.hid.notnull()).drop("end_idx")
-
-    return t.shared(("b2b_lead_windows", p.start, p.end, "deals" in t, "subscriptions" in t), build)
+    lo = lead_outcomes(t, p)
+    parts = []
+    for w in WINDOWS:
+        parts.append(lo.select(
+            "lead_id", "customer_id", "account_id", "campaign_id",
+            window=ibis.literal(w, type="int64"), eligible=lo.age_days >= w,
+            deal=(lo.days_to_deal <= w).fill_null(False), won=(lo.days_to_won <= w).fill_null(False),
+            end_idx=period_index(lo.entered + ibis.interval(days=w), "month"),
+        ))
+    lw = parts[0]
+    for more in parts[1:]:
+        lw = lw.union(more, distinct=False)
+    if "subscriptions" not in t:
+        return lw.mutate(active=ibis.null().cast("boolean")).drop("end_idx")
+    act = _active_months(t)
+    hit = []
+    for kind, col in (("account", "account_id"), ("person", "customer_id")):
+        a = act.filter(act.kind == kind)
+        hit.append(lw.join(a, [a.holder == lw[col], a.idx == lw.end_idx]).select(hid="lead_id", hw="window"))
+    hits = hit[0].union(hit[1], distinct=True)
+    out = lw.left_join(hits, [lw.lead_id == hits.hid, lw.window == hits.hw])
+    return out.select(lw, active=hits.hid.notnull()).drop("end_idx")
 
 
 def _window_rows(t: Tables, p: Params) -> ir.Table:

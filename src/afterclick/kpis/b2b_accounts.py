@@ -20,7 +20,7 @@ from afterclick.kpis._common import (
     sessions,
 )
 from afterclick.kpis.b2b import days_between, with_interval
-from afterclick.kpis.base import Analysis, Computation, Params, Tables, explain_missing, kpi
+from afterclick.kpis.base import Analysis, Computation, Params, Tables, block, explain_missing, kpi
 from afterclick.results import Direction, Family, Unit
 
 #: Net and gross revenue retention compare a month with the same month a year before.
@@ -30,26 +30,24 @@ RETENTION_MONTHS = 12
 # ------------------------------------------------------------------------------ pipeline
 
 
+@block
 def pipeline(t: Tables, p: Params) -> ir.Table:
     """Per source campaign, over the deals created in the review period: opportunities, pipeline
     (their amounts), won, lost, open, won_amount, win_rate, average_deal (mean amount of the won
     deals), cycle_days (mean days from creation to close of the won deals) and velocity."""
 
-    def build() -> ir.Table:
-        d = in_period(t["deals"], p, "created_at")
-        won, lost = d.outcome == "won", d.outcome == "lost"
-        d = d.mutate(campaign_id=d.source_campaign_id.fill_null("(none)"), won=won.fill_null(False),
-                     lost=lost.fill_null(False), cycle=days_between(d.closed_at, d.created_at))
-        r = d.group_by("campaign_id").aggregate(
-            opportunities=d.count(), pipeline=d.amount.sum().fill_null(0.0),
-            won=d.won.cast("int64").sum(), lost=d.lost.cast("int64").sum(),
-            won_amount=d.amount.sum(where=d.won).fill_null(0.0),
-            average_deal=d.amount.mean(where=d.won), cycle_days=d.cycle.mean(where=d.won),
-            **_velocity_sums(d),
-        )
-        return _velocity(r.mutate(open=r.opportunities - r.won - r.lost))
-
-    return t.shared(("b2b_pipeline", p.start, p.end), build)
+    d = in_period(t["deals"], p, "created_at")
+    won, lost = d.outcome == "won", d.outcome == "lost"
+    d = d.mutate(campaign_id=d.source_campaign_id.fill_null("(none)"), won=won.fill_null(False),
+                 lost=lost.fill_null(False), cycle=days_between(d.closed_at, d.created_at))
+    r = d.group_by("campaign_id").aggregate(
+        opportunities=d.count(), pipeline=d.amount.sum().fill_null(0.0),
+        won=d.won.cast("int64").sum(), lost=d.lost.cast("int64").sum(),
+        won_amount=d.amount.sum(where=d.won).fill_null(0.0),
+        average_deal=d.amount.mean(where=d.won), cycle_days=d.cycle.mean(where=d.won),
+        **_velocity_sums(d),
+    )
+    return _velocity(r.mutate(open=r.opportunities - r.won - r.lost))
 
 
 def _velocity_sums(d: ir.Table) -> dict[str, ir.Value]:
@@ -142,35 +140,33 @@ def pipeline_velocity(t: Tables, p: Params) -> Computation:
 # ------------------------------------------------------------------------------ accounts
 
 
+@block
 def account_activity(t: Tables, p: Params) -> ir.Table:
     """Per account with people in ``customers``: contacts, active_contacts (an active event in
     the period), active_days and visit_days (days any of them was active, or visited), engaged_s
     (the length of their sessions, as ``_common.sessions`` measures them)."""
 
-    def build() -> ir.Table:
-        cu = t["customers"]
-        people = cu.filter(cu.account_id.notnull()).select("customer_id", "account_id")
-        known = people.group_by("account_id").aggregate(contacts=people.count())
-        a = activity(t, p)
-        j = a.join(people, "customer_id")
-        act = j.group_by(aid=j.account_id).aggregate(
-            active_contacts=j.customer_id.nunique(), active_days=j.day.nunique(),
-            visit_days=j.day.nunique(where=j.visits > 0),
-        )
-        s = sessions(t, p)
-        sj = s.join(people, "customer_id")
-        time = sj.group_by(tid=sj.account_id).aggregate(engaged_s=sj.duration_s.sum())
-        r = known.left_join(act, known.account_id == act.aid).select(
-            known.account_id, known.contacts, active_contacts=act.active_contacts.fill_null(0),
-            active_days=act.active_days.fill_null(0), visit_days=act.visit_days.fill_null(0))
-        r = r.left_join(time, r.account_id == time.tid).select(r, engaged_s=time.engaged_s.fill_null(0.0))
-        r = r.mutate(active_share=safe_ratio(r.active_contacts, r.contacts))
-        if "accounts" in t:
-            ac = t["accounts"].select(acc="account_id", name="name", size_band="size_band")
-            r = r.left_join(ac, r.account_id == ac.acc).drop("acc")
-        return r
-
-    return t.shared(("b2b_account_activity", p.start, p.end, "accounts" in t), build)
+    cu = t["customers"]
+    people = cu.filter(cu.account_id.notnull()).select("customer_id", "account_id")
+    known = people.group_by("account_id").aggregate(contacts=people.count())
+    a = activity(t, p)
+    j = a.join(people, "customer_id")
+    act = j.group_by(aid=j.account_id).aggregate(
+        active_contacts=j.customer_id.nunique(), active_days=j.day.nunique(),
+        visit_days=j.day.nunique(where=j.visits > 0),
+    )
+    s = sessions(t, p)
+    sj = s.join(people, "customer_id")
+    time = sj.group_by(tid=sj.account_id).aggregate(engaged_s=sj.duration_s.sum())
+    r = known.left_join(act, known.account_id == act.aid).select(
+        known.account_id, known.contacts, active_contacts=act.active_contacts.fill_null(0),
+        active_days=act.active_days.fill_null(0), visit_days=act.visit_days.fill_null(0))
+    r = r.left_join(time, r.account_id == time.tid).select(r, engaged_s=time.engaged_s.fill_null(0.0))
+    r = r.mutate(active_share=safe_ratio(r.active_contacts, r.contacts))
+    if "accounts" in t:
+        ac = t["accounts"].select(acc="account_id", name="name", size_band="size_band")
+        r = r.left_join(ac, r.account_id == ac.acc).drop("acc")
+    return r
 
 
 def _account_kpi(id: str, name: str, unit: Unit, **kw):
@@ -230,23 +226,21 @@ def account_engaged_time(t: Tables, p: Params) -> Computation:
 # ------------------------------------------------------------------------------ revenue retention
 
 
+@block
 def holder_months(t: Tables, p: Params) -> ir.Table:
     """Recurring revenue per holder (an account, or a person without one) and month before the
     review's end: kind, holder, idx, month, mrr; cohort (year of the holder's first paid month)."""
 
-    def build() -> ir.Table:
-        s = t["subscriptions"]
-        if p.end is not None:
-            s = s.filter(s.month < p.end)
-        s = s.mutate(kind=ibis.ifelse(s.account_id.notnull(), "account", "person"),
-                     holder=s.account_id.fill_null(s.customer_id), month=s.month.truncate("M"))
-        hm = s.group_by(["kind", "holder", "month"]).aggregate(mrr=s.mrr.sum())
-        hm = hm.mutate(idx=period_index(hm.month, "month"))
-        paid = hm.filter(hm.mrr > 0)
-        first = paid.group_by(fk="kind", fh="holder").aggregate(cohort=paid.month.min().year().cast("int64"))
-        return hm.left_join(first, [hm.kind == first.fk, hm.holder == first.fh]).drop("fk", "fh")
-
-    return t.shared(("b2b_holder_months", p.end), build)
+    s = t["subscriptions"]
+    if p.end is not None:
+        s = s.filter(s.month < p.end)
+    s = s.mutate(kind=ibis.ifelse(s.account_id.notnull(), "account", "person"),
+                 holder=s.account_id.fill_null(s.customer_id), month=s.month.truncate("M"))
+    hm = s.group_by(["kind", "holder", "month"]).aggregate(mrr=s.mrr.sum())
+    hm = hm.mutate(idx=period_index(hm.month, "month"))
+    paid = hm.filter(hm.mrr > 0)
+    first = paid.group_by(fk="kind", fh="holder").aggregate(cohort=paid.month.min().year().cast("int64"))
+    return hm.left_join(first, [hm.kind == first.fk, hm.holder == first.fh]).drop("fk", "fh")
 
 
 def retention_base(t: Tables, p: Params) -> ir.Table:
@@ -269,23 +263,21 @@ def retention_base(t: Tables, p: Params) -> ir.Table:
     return j
 
 
+@block
 def retention_rows(t: Tables, p: Params) -> ir.Table:
     """NRR, GRR and logo retention of the latest month over all holders, per cohort and per size band."""
 
-    def build() -> ir.Table:
-        b = retention_base(t, p)
-        b = b.mutate(kept=ibis.least(b.now, b.before), stayed=(b.now > 0).cast("int64"))
-        cuts = (("all", ibis.literal("all")), ("cohort", b.cohort.cast("string")), ("size band", b.size_band))
-        parts = [b.group_by(breakdown=ibis.literal(name), group=key, month=b.month, month_before=b.month_before).aggregate(
-            customers=b.count(), retained=b.stayed.sum(), mrr_before=b.before.sum(),
-            mrr_now=b.now.sum(), mrr_kept=b.kept.sum(), ss_before=(b.before * b.before).sum(),
-            ss_now=(b.now * b.now).sum(), ss_kept=(b.kept * b.kept).sum(), s_now_before=(b.now * b.before).sum(),
-            s_kept_before=(b.kept * b.before).sum()) for name, key in cuts]
-        r = parts[0].union(parts[1], distinct=False).union(parts[2], distinct=False)
-        return r.mutate(nrr=safe_ratio(r.mrr_now, r.mrr_before), grr=safe_ratio(r.mrr_kept, r.mrr_before),
-                        logo_retention=safe_ratio(r.retained, r.customers))
-
-    return t.shared(("b2b_retention", p.end, "accounts" in t), build)
+    b = retention_base(t, p)
+    b = b.mutate(kept=ibis.least(b.now, b.before), stayed=(b.now > 0).cast("int64"))
+    cuts = (("all", ibis.literal("all")), ("cohort", b.cohort.cast("string")), ("size band", b.size_band))
+    parts = [b.group_by(breakdown=ibis.literal(name), group=key, month=b.month, month_before=b.month_before).aggregate(
+        customers=b.count(), retained=b.stayed.sum(), mrr_before=b.before.sum(),
+        mrr_now=b.now.sum(), mrr_kept=b.kept.sum(), ss_before=(b.before * b.before).sum(),
+        ss_now=(b.now * b.now).sum(), ss_kept=(b.kept * b.kept).sum(), s_now_before=(b.now * b.before).sum(),
+        s_kept_before=(b.kept * b.before).sum()) for name, key in cuts]
+    r = parts[0].union(parts[1], distinct=False).union(parts[2], distinct=False)
+    return r.mutate(nrr=safe_ratio(r.mrr_now, r.mrr_before), grr=safe_ratio(r.mrr_kept, r.mrr_before),
+                    logo_retention=safe_ratio(r.retained, r.customers))
 
 
 _NO_BASE = (f"No value: nobody paid recurring revenue {RETENTION_MONTHS} months before the latest month "

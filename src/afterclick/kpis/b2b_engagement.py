@@ -31,7 +31,7 @@ from afterclick.kpis._common import (
     safe_ratio,
 )
 from afterclick.kpis.b2b import DAY_S, as_of
-from afterclick.kpis.base import Computation, Params, Tables, kpi
+from afterclick.kpis.base import Computation, Params, Tables, block, kpi
 from afterclick.kpis.ladder import STAGES, customer_stages
 from afterclick.results import Direction, Family, Unit
 
@@ -41,40 +41,38 @@ BRANDED_CHANNELS = ("branded_search", "brand_search", "branded")
 KNOWN_DAYS = 90
 
 
+@block
 def _first_seen(t: Tables, p: Params) -> ir.Table:
     """Per visitor first active in the review period (ever): customer_id, first_ts, month,
     known_ts (first lead status, NULL: none), anonymous (not known at the first visit), known
     (anonymous, then known within ``KNOWN_DAYS``), returned (anonymous, active on a later day before
     becoming known), eligible (first seen ``KNOWN_DAYS`` before the data's end)."""
 
-    def build() -> ir.Table:
-        ev = t["events"]
-        ev = ev.filter(ev.event != "impression")
-        days = ev.select("customer_id", "ts", day=day_index(ev.ts))
-        first = days.group_by("customer_id").aggregate(first_ts=days.ts.min(), first_day=days.day.min())
-        # the data's end: as the lead KPIs read it where leads are stored, else the last event
-        end = (as_of(t, p).select(data_end="as_of") if "lead_status" in t else ev.aggregate(data_end=ev.ts.max()))
-        f = in_period(first, p, "first_ts").cross_join(end)
-        if "lead_status" in t:
-            ls = t["lead_status"]
-            k = ls.group_by(kid="customer_id").aggregate(known_ts=ls.ts.min())
-            f = f.left_join(k, f.customer_id == k.kid).drop("kid")
-        else:
-            f = f.mutate(known_ts=ibis.null().cast("timestamp"))
-        # people known before their first visit were never anonymous visitors
-        f = f.mutate(anonymous=f.known_ts.isnull() | (f.known_ts >= f.first_ts))
-        who = f.select(bid="customer_id", b_first="first_day", b_known="known_ts")
-        back = days.join(who, days.customer_id == who.bid)
-        back = back.filter((back.day > back.b_first) & (back.b_known.isnull() | (back.ts < back.b_known)))
-        returned = back.select(rid=back.bid).distinct()
-        f = f.left_join(returned, f.customer_id == returned.rid)
-        f = f.select(f.customer_id, f.first_ts, f.known_ts, f.anonymous, returned=f.rid.notnull() & f.anonymous,
-                     month=f.first_ts.truncate("M"),
-                     eligible=(epoch_s(f.data_end) - epoch_s(f.first_ts)) >= KNOWN_DAYS * DAY_S)
-        soon = (epoch_s(f.known_ts) - epoch_s(f.first_ts)) <= KNOWN_DAYS * DAY_S
-        return f.mutate(known=(f.anonymous & soon).fill_null(False))
-
-    return t.shared(("b2b_first_seen", p.start, p.end, "lead_status" in t), build)
+    ev = t["events"]
+    ev = ev.filter(ev.event != "impression")
+    days = ev.select("customer_id", "ts", day=day_index(ev.ts))
+    first = days.group_by("customer_id").aggregate(first_ts=days.ts.min(), first_day=days.day.min())
+    # the data's end: as the lead KPIs read it where leads are stored, else the last event
+    end = (as_of(t, p).select(data_end="as_of") if "lead_status" in t else ev.aggregate(data_end=ev.ts.max()))
+    f = in_period(first, p, "first_ts").cross_join(end)
+    if "lead_status" in t:
+        ls = t["lead_status"]
+        k = ls.group_by(kid="customer_id").aggregate(known_ts=ls.ts.min())
+        f = f.left_join(k, f.customer_id == k.kid).drop("kid")
+    else:
+        f = f.mutate(known_ts=ibis.null().cast("timestamp"))
+    # people known before their first visit were never anonymous visitors
+    f = f.mutate(anonymous=f.known_ts.isnull() | (f.known_ts >= f.first_ts))
+    who = f.select(bid="customer_id", b_first="first_day", b_known="known_ts")
+    back = days.join(who, days.customer_id == who.bid)
+    back = back.filter((back.day > back.b_first) & (back.b_known.isnull() | (back.ts < back.b_known)))
+    returned = back.select(rid=back.bid).distinct()
+    f = f.left_join(returned, f.customer_id == returned.rid)
+    f = f.select(f.customer_id, f.first_ts, f.known_ts, f.anonymous, returned=f.rid.notnull() & f.anonymous,
+                 month=f.first_ts.truncate("M"),
+                 eligible=(epoch_s(f.data_end) - epoch_s(f.first_ts)) >= KNOWN_DAYS * DAY_S)
+    soon = (epoch_s(f.known_ts) - epoch_s(f.first_ts)) <= KNOWN_DAYS * DAY_S
+    return f.mutate(known=(f.anonymous & soon).fill_null(False))
 
 
 def _visits(t: Tables, p: Params) -> ir.Table:
@@ -89,30 +87,28 @@ def _visits(t: Tables, p: Params) -> ir.Table:
                                          direct=v.direct.sum(), branded=v.branded.sum())
 
 
+@block
 def awareness_rows(t: Tables, p: Params) -> ir.Table:
     """Per month: new visitors, of them anonymous ones, those anonymous and old enough to read at
     90 days (eligible), returned before known, known within 90 days; visits, direct and branded visits and their share of the visits
     with a channel."""
 
-    def build() -> ir.Table:
-        f = _first_seen(t, p)
-        n = f.group_by(m="month").aggregate(
-            new_visitors=f.count(), anonymous=f.anonymous.cast("int64").sum(),
-            eligible=(f.eligible & f.anonymous).cast("int64").sum(),
-            returned=f.returned.cast("int64").sum(where=f.eligible).fill_null(0),
-            became_known=(f.known & f.eligible).cast("int64").sum())
-        v = _visits(t, p)
-        j = v.outer_join(n, v.month == n.m)
-        j = j.select(month=j.month.fill_null(j.m), new_visitors=j.new_visitors.fill_null(0),
-                     anonymous=j.anonymous.fill_null(0),
-                     eligible=j.eligible.fill_null(0), returned=j.returned.fill_null(0),
-                     became_known=j.became_known.fill_null(0), visits=j.visits.fill_null(0),
-                     visits_with_channel=j.visits_with_channel.fill_null(0), direct=j.direct.fill_null(0),
-                     branded=j.branded.fill_null(0))
-        return j.mutate(known_share=safe_ratio(j.became_known, j.eligible),
-                        direct_branded_share=safe_ratio(j.direct + j.branded, j.visits_with_channel))
-
-    return t.shared(("b2b_awareness", p.start, p.end, "lead_status" in t), build)
+    f = _first_seen(t, p)
+    n = f.group_by(m="month").aggregate(
+        new_visitors=f.count(), anonymous=f.anonymous.cast("int64").sum(),
+        eligible=(f.eligible & f.anonymous).cast("int64").sum(),
+        returned=f.returned.cast("int64").sum(where=f.eligible).fill_null(0),
+        became_known=(f.known & f.eligible).cast("int64").sum())
+    v = _visits(t, p)
+    j = v.outer_join(n, v.month == n.m)
+    j = j.select(month=j.month.fill_null(j.m), new_visitors=j.new_visitors.fill_null(0),
+                 anonymous=j.anonymous.fill_null(0),
+                 eligible=j.eligible.fill_null(0), returned=j.returned.fill_null(0),
+                 became_known=j.became_known.fill_null(0), visits=j.visits.fill_null(0),
+                 visits_with_channel=j.visits_with_channel.fill_null(0), direct=j.direct.fill_null(0),
+                 branded=j.branded.fill_null(0))
+    return j.mutate(known_share=safe_ratio(j.became_known, j.eligible),
+                    direct_branded_share=safe_ratio(j.direct + j.branded, j.visits_with_channel))
 
 
 def _awareness_kpi(id: str, name: str, unit: Unit, requires=("events",), uses=("lead_status",)):

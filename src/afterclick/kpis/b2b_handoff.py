@@ -28,6 +28,7 @@ from afterclick.kpis.base import (
     Params,
     Skip,
     Tables,
+    block,
     explain_missing,
 )
 from afterclick.results import Direction, Unit
@@ -40,28 +41,27 @@ TOUCH_STATUSES = ("sal", "sql", "rejected")
 SPEED_BANDS = (("within 1 day", 1), ("1 to 7 days", FOLLOW_UP_DAYS), ("after 7 days", None))
 NOT_FOLLOWED = "not followed up"
 
+
+@block
 def follow_ups(t: Tables, p: Params) -> ir.Table:
     """Per lead that became an MQL: :func:`leads` with follow_up_days (MQL to the first sales
     touch: a sal, sql or rejected status, or an opportunity, at or after the MQL; NULL: none yet)
     and days_to_deal from the MQL."""
 
-    def build() -> ir.Table:
-        lead = leads(t, p)
-        m = lead.filter(lead.mql_ts.notnull())
-        ls = t["lead_status"]
-        tl = ls.filter(ls.status.isin(TOUCH_STATUSES)).select(tid="lead_id", tts="ts")
-        tj = m.join(tl, m.lead_id == tl.tid).filter(lambda r: r.tts >= r.mql_ts)
-        touch = tj.group_by("tid").aggregate(status_touch=tj.tts.min())
-        m = m.left_join(touch, m.lead_id == touch.tid).select(m, touch.status_touch)
-        if "deals" in t:
-            m = deals_after(t, p, m.mutate(at=m.mql_ts)).drop("at")
-        else:
-            m = m.mutate(first_deal=ibis.null().cast("timestamp"), first_won=ibis.null().cast("timestamp"))
-        first = ibis.least(m.status_touch.fill_null(m.first_deal), m.first_deal.fill_null(m.status_touch))
-        return m.mutate(follow_up_days=days_between(first, m.mql_ts), days_to_deal=days_between(m.first_deal, m.mql_ts),
-                        mql_age_days=days_between(m.as_of, m.mql_ts))
-
-    return t.shared(("b2b_follow_ups", p.start, p.end, "deals" in t, "customers" in t), build)
+    lead = leads(t, p)
+    m = lead.filter(lead.mql_ts.notnull())
+    ls = t["lead_status"]
+    tl = ls.filter(ls.status.isin(TOUCH_STATUSES)).select(tid="lead_id", tts="ts")
+    tj = m.join(tl, m.lead_id == tl.tid).filter(lambda r: r.tts >= r.mql_ts)
+    touch = tj.group_by("tid").aggregate(status_touch=tj.tts.min())
+    m = m.left_join(touch, m.lead_id == touch.tid).select(m, touch.status_touch)
+    if "deals" in t:
+        m = deals_after(t, p, m.mutate(at=m.mql_ts)).drop("at")
+    else:
+        m = m.mutate(first_deal=ibis.null().cast("timestamp"), first_won=ibis.null().cast("timestamp"))
+    first = ibis.least(m.status_touch.fill_null(m.first_deal), m.first_deal.fill_null(m.status_touch))
+    return m.mutate(follow_up_days=days_between(first, m.mql_ts), days_to_deal=days_between(m.first_deal, m.mql_ts),
+                    mql_age_days=days_between(m.as_of, m.mql_ts))
 
 
 _NO_MQL = "no lead in the review period became an MQL (status mql)"

@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 from afterclick.kpis._common import in_period, safe_ratio
 from afterclick.kpis.attribution import TOUCH_EVENTS
 from afterclick.kpis.b2b import days_between, lead_kpi, leads
-from afterclick.kpis.base import Analysis, Computation, Outcome, Params, Tables, kpi
+from afterclick.kpis.base import Analysis, Computation, Outcome, Params, Tables, block, kpi
 from afterclick.results import Direction, Family, Unit
 
 #: A campaign's leads are credited with the deals opened within this many days of their entry.
@@ -112,43 +112,40 @@ def _person_touches(t: Tables) -> ir.Table | None:
     return parts[0] if len(parts) == 1 else parts[0].union(parts[1], distinct=False) if parts else None
 
 
+@block
 def deal_touches(t: Tables, p: Params) -> ir.Table:
     """One row per touch of a deal created in the review period, at or before its creation
     (see the module's docstring): deal_id, key (campaign_id), position, amount, won, source,
     campaign_name."""
 
-    def build() -> ir.Table:
-        d = in_period(t["deals"], p, "created_at")
-        d = d.select("deal_id", created=d.created_at, amount=d.amount.cast("float64").fill_null(0.0),
-                     won=(d.outcome == "won").fill_null(False).cast("int64"), d_account=d.account_id,
-                     d_contact=d.primary_contact_id, source=d.source_campaign_id)
-        people = d.filter(d.d_contact.notnull()).select("deal_id", person=d.d_contact)
-        if "customers" in t:
-            cu = t["customers"]
-            cu = cu.filter(cu.account_id.notnull()).select(pc="customer_id", pa="account_id")
-            people = people.union(d.join(cu, d.d_account == cu.pa).select("deal_id", person=cu.pc), distinct=True)
-        touch = d.filter(d.source.notnull()).select("deal_id", ts=d.created, key=d.source)
-        pt = _person_touches(t)
-        if pt is not None:
-            touch = touch.union(people.join(pt, "person").select("deal_id", "ts", "key"), distinct=False)
-        if "lead_status" in t:
-            ls = t["lead_status"]
-            la = ls.filter(ls.campaign_id.notnull() & ls.account_id.notnull())
-            la = la.group_by(["lead_id", "account_id", "campaign_id"]).aggregate(ts=la.ts.min())
-            touch = touch.union(d.join(la, d.d_account == la.account_id).select("deal_id", "ts", key=la.campaign_id),
-                                distinct=False)
-        touch = touch.distinct()
-        j = touch.join(d, "deal_id")
-        j = j.filter(j.ts <= j.created)
-        w = ibis.window(group_by=j.deal_id, order_by=[j.ts, j.key])
-        j = j.select("deal_id", "key", "amount", "won", "source", position=ibis.row_number().over(w))
-        if "campaigns" in t:
-            c = t["campaigns"].select(cid="campaign_id", campaign_name="name")
-            return j.left_join(c, j.key == c.cid).drop("cid")
-        return j.mutate(campaign_name=ibis.null().cast("string"))
-
-    key = ("b2b_deal_touches", p.start, p.end, *(n in t for n in ("customers", "events", "campaigns", "lead_status")))
-    return t.shared(key, build)
+    d = in_period(t["deals"], p, "created_at")
+    d = d.select("deal_id", created=d.created_at, amount=d.amount.cast("float64").fill_null(0.0),
+                 won=(d.outcome == "won").fill_null(False).cast("int64"), d_account=d.account_id,
+                 d_contact=d.primary_contact_id, source=d.source_campaign_id)
+    people = d.filter(d.d_contact.notnull()).select("deal_id", person=d.d_contact)
+    if "customers" in t:
+        cu = t["customers"]
+        cu = cu.filter(cu.account_id.notnull()).select(pc="customer_id", pa="account_id")
+        people = people.union(d.join(cu, d.d_account == cu.pa).select("deal_id", person=cu.pc), distinct=True)
+    touch = d.filter(d.source.notnull()).select("deal_id", ts=d.created, key=d.source)
+    pt = _person_touches(t)
+    if pt is not None:
+        touch = touch.union(people.join(pt, "person").select("deal_id", "ts", "key"), distinct=False)
+    if "lead_status" in t:
+        ls = t["lead_status"]
+        la = ls.filter(ls.campaign_id.notnull() & ls.account_id.notnull())
+        la = la.group_by(["lead_id", "account_id", "campaign_id"]).aggregate(ts=la.ts.min())
+        touch = touch.union(d.join(la, d.d_account == la.account_id).select("deal_id", "ts", key=la.campaign_id),
+                            distinct=False)
+    touch = touch.distinct()
+    j = touch.join(d, "deal_id")
+    j = j.filter(j.ts <= j.created)
+    w = ibis.window(group_by=j.deal_id, order_by=[j.ts, j.key])
+    j = j.select("deal_id", "key", "amount", "won", "source", position=ibis.row_number().over(w))
+    if "campaigns" in t:
+        c = t["campaigns"].select(cid="campaign_id", campaign_name="name")
+        return j.left_join(c, j.key == c.cid).drop("cid")
+    return j.mutate(campaign_name=ibis.null().cast("string"))
 
 
 @kpi("b2b.pipeline_influenced", name="Pipeline influenced by campaigns", family=Family.B2B, unit=Unit.CURRENCY,
