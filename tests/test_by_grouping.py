@@ -164,7 +164,8 @@ def test_every_declared_measure_adds_up_to_its_kpi(demo_ws):
 
 #: Ratios of sums per customer declared beyond the three kinds above (``@measure`` in kpis/).
 RATIOS = ("advocacy.nps", "advocacy.csat", "advocacy.ces", "value.historical_revenue_per_customer",
-          "trust.pages_per_session", "resonance.depth_ratio")
+          "trust.pages_per_session", "resonance.depth_ratio", "resonance.save_rate", "resonance.share_rate",
+          "content.value")
 
 
 def _raw_sums(demo_ws, kpi_id: str) -> tuple[float, float] | None:
@@ -177,12 +178,15 @@ def _raw_sums(demo_ws, kpi_id: str) -> tuple[float, float] | None:
         num = {"advocacy.nps": 100 * ((s >= 9).sum() - (s < 7).sum()), "advocacy.csat": (s >= 4).sum(),
                "advocacy.ces": s.sum()}[kpi_id]
         return float(num), float(len(s))
-    if kpi_id == "resonance.depth_ratio":
-        from afterclick.kpis.resonance import DEEP, SHALLOW
+    if kpi_id.startswith(("resonance.", "content.")):
+        from afterclick.kpis.resonance import DEEP, ENGAGED, SHALLOW
 
         e = demo_ws.store.con.execute(in_period(demo_ws.tables["events"], p))
-        e = e[e["content_id"].notna()]
-        return float(e["event"].isin(DEEP).sum()), float(e["event"].isin(SHALLOW).sum())
+        e = e[e["content_id"].notna()]["event"]
+        deep, shallow = float(e.isin(DEEP).sum()), float(e.isin(SHALLOW).sum())
+        return {"resonance.depth_ratio": (deep, shallow), "content.value": (deep, deep + shallow),
+                "resonance.save_rate": (float((e == "save").sum()), float(e.isin(ENGAGED).sum())),
+                "resonance.share_rate": (float((e == "share").sum()), float(e.isin(ENGAGED).sum()))}[kpi_id]
     if kpi_id == "value.historical_revenue_per_customer":
         tx = demo_ws.store.con.execute(in_period(demo_ws.tables["transactions"], p))
         buys = tx[tx["amount"] >= 0]

@@ -23,8 +23,8 @@ from afterclick.kpis._common import (
     purchases,
     safe_ratio,
 )
-from afterclick.kpis.base import Analysis, Computation, Params, Tables, block, kpi
-from afterclick.results import Direction, Family, Unit
+from afterclick.kpis.base import Analysis, Computation, Params, Tables, block, kpi, measure
+from afterclick.results import Direction, Family, MeasureKind, Unit
 
 SHALLOW = ("click", "like", "follow")
 QUADRANTS = ("star", "vanity", "hidden gem", "quiet")
@@ -105,6 +105,15 @@ def value(t: Tables, p: Params) -> Computation:
     deep = ev.event.isin(DEEP).cast("int64").sum()
     value_ = safe_ratio(deep, deep + ev.event.isin(SHALLOW).cast("int64").sum())
     return Computation(value=value_, rows=r, order_by=("-shallow", "-deep", "content_id"))
+
+
+@measure("content.value", MeasureKind.RATIO)
+def _deep_share_per_customer(t: Tables, p: Params) -> ir.Table:
+    """Per customer with an event on a content item: num = deep interactions, den = deep and shallow ones."""
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull())
+    deep = ev.event.isin(DEEP).cast("int64").sum()
+    return ev.group_by("customer_id").aggregate(num=deep, den=deep + ev.event.isin(SHALLOW).cast("int64").sum())
 
 
 @kpi("content.goal_attainment", name="Content goal attainment", family=Family.CONTENT,

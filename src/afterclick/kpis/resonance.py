@@ -153,6 +153,13 @@ def _event_rate(t: Tables, p: Params, name: str) -> Computation:
     return Computation(value=safe_ratio(num.sum(), den.sum()), rows=rows, order_by=("period",))
 
 
+def _event_rate_per_customer(t: Tables, p: Params, name: str):
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull())
+    return ev.group_by("customer_id").aggregate(num=(ev.event == name).cast("int64").sum(),
+                                                den=ev.event.isin(ENGAGED).cast("int64").sum())
+
+
 @kpi("resonance.save_rate", name="Save rate", family=Family.RESONANCE, unit=Unit.FRACTION,
      direction=Direction.HIGHER)
 def save_rate(t: Tables, p: Params) -> Computation:
@@ -168,6 +175,18 @@ def share_rate(t: Tables, p: Params) -> Computation:
     """Share rate = ``share`` events on content / shallow interactions and visits on content
     (click, like, follow, visit with a ``content_id``). Rows per month."""
     return _event_rate(t, p, "share")
+
+
+@measure("resonance.save_rate", MeasureKind.RATIO)
+def _saves_per_customer(t: Tables, p: Params):
+    """Per customer with an event on content: num = saves, den = shallow interactions and visits on content."""
+    return _event_rate_per_customer(t, p, "save")
+
+
+@measure("resonance.share_rate", MeasureKind.RATIO)
+def _shares_per_customer(t: Tables, p: Params):
+    """Per customer with an event on content: num = shares, den = shallow interactions and visits on content."""
+    return _event_rate_per_customer(t, p, "share")
 
 
 @kpi("resonance.content_resonance", name="Resonance per content", family=Family.RESONANCE, unit=Unit.FRACTION,
