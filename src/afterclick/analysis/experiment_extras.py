@@ -50,13 +50,17 @@ def _kpi_tables(ws_or_store: Any, tables: dict):
 def clv_predictions(ws_or_store: Any, tables: dict) -> pd.DataFrame | str:
     """customer_id → clv_12m for every buyer, or the reason no model could be fitted."""
     from afterclick.analysis import value as V
+    from afterclick.core.orders import rfm_expr
+    from afterclick.kpis._common import in_period
     from afterclick.kpis.base import Params
-    from afterclick.kpis.value import customer_value
+    from afterclick.kpis.value import _ends
 
     if "transactions" not in tables:
         return "no transactions table in the store"
     t, p = _kpi_tables(ws_or_store, tables), Params()
-    rows = customer_value(t, p).execute()
+    # the models are fitted on the buyers alone: their RFM summary, the rows of the value KPIs'
+    # ``customer_value`` that have orders, without its pass over the events for acquisitions
+    rows = rfm_expr(in_period(t["transactions"], p), _ends(t, p), "W").execute()
     preds, _ = V.predictions(t, p, rows)
     if preds is None:
         reason = V.too_few(V._buyers(rows))

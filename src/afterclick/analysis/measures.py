@@ -40,7 +40,7 @@ import math
 import ibis
 import ibis.expr.types as ir
 
-from afterclick.kpis._common import DEEP, ENGAGED, epoch_s
+from afterclick.kpis._common import DEEP, ENGAGED, bit_or, epoch_s
 
 DAY = 86_400
 RETURN_WINDOWS = (7, 30, 90)
@@ -53,6 +53,7 @@ RETURN_GAP_S = 30 * 60
 PRE_CLICK_DAYS = 90
 #: The pooled percentile revenue is capped at (winsorising; whales dominate a mean otherwise).
 CAP_QUANTILE = 0.99
+ADVOCACY = ("referral", "share")
 
 
 def data_end(tables: dict[str, ir.Table]) -> float | None:
@@ -61,7 +62,7 @@ def data_end(tables: dict[str, ir.Table]) -> float | None:
     ends = []
     for name in ("events", "transactions"):
         if name in tables:
-            v = epoch_s(tables[name].ts).max().execute()
+            v = epoch_s(tables[name].ts.max()).execute()  # the max first: one value to convert
             if v is not None and not math.isnan(v):
                 ends.append(float(v))
     return max(ends) if ends else None
@@ -79,12 +80,29 @@ def arm_counts(tables: dict[str, ir.Table]) -> ir.Table:
         n=a.count(), first_s=epoch_s(a.ts).min(), last_s=epoch_s(a.ts).max())
 
 
-def _per_customer(a: ir.Table, facts: ir.Table, metrics) -> ir.Table:
-    """Per-(experiment, customer) aggregates of ``facts`` joined on customer with its Δ."""
-    rest = [facts[c] for c in facts.columns if c != "customer_id"]
-    j = a.join(facts, a.customer_id == facts.customer_id).select(
-        a.experiment_id, a.customer_id, *rest, d=facts.f_s - a.a_s)
-    return j.group_by(["experiment_id", "customer_id"]).aggregate(**metrics(j))
+@ibis.udf.scalar.builtin(name="bit_count")
+def bit_count(x: int) -> int:  # type: ignore[empty-body]
+    """Set bits of a 64-bit integer: ``bit_count`` in DuckDB and Spark SQL alike."""
+
+
+#: Bits of a customer's ``flags`` (one OR over their events instead of twenty-two maxima):
+#: active in the 30 days before assignment; engaged, deep, advocacy event in the LADDER_DAYS
+#: before (1-3) and after (4-6); active in exposure week k (8 + k) and in week k before (16 + k).
+FLAGS = {"pre_active30": 0,
+         **{f"{c}_{w}": b + 3 * i for i, w in enumerate(("pre", "post"))
+            for b, c in enumerate(("eng", "deep", "adv"), start=1)},
+         **{f"week{k}": 8 + k for k in range(ACTIVE_WEEKS)},
+         **{f"pre_week{k}": 16 + k for k in range(ACTIVE_WEEKS)}}
+WEEK_BITS = sum(1 << (8 + k) for k in range(ACTIVE_WEEKS))
+PRE_WEEK_BITS = WEEK_BITS << 8
+#: Active UTC days from LADDER_DAYS before the assignment day to LADDER_DAYS after, one bit
+#: each, in masks of DAY_BITS (a signed 64-bit integer holds them): distinct days by bit counts.
+DAY_BITS = 45
+
+
+def flag(c: ir.Table, name: str) -> ir.IntegerValue:
+    """1 when the customer's ``flags`` has ``name`` (see ``FLAGS``), else 0."""
+    return ((c.flags & (1 << FLAGS[name])) != 0).cast("int64")
 
 
 def _count(cond: ir.BooleanValue) -> ir.IntegerValue:
@@ -100,43 +118,65 @@ def _between(d: ir.NumericValue, lo_days: float, hi_days: float) -> ir.BooleanVa
     return (d >= lo_days * DAY) & (d < hi_days * DAY)
 
 
+def _bit(cond: ir.BooleanValue, shift: ir.IntegerValue) -> ir.IntegerValue:
+    """2**shift where ``cond`` holds, else 0 (the shift is only taken where it holds)."""
+    one, zero = ibis.literal(1).cast("int64"), ibis.literal(0).cast("int64")
+    return ibis.ifelse(cond, one << shift.cast("int32"), zero)
+
+
+#: What an event is, as bits of one small integer computed once per event (``KIND``): an
+#: integer test per measure instead of a string comparison.
+ENG, DEEP_BIT, ADV, CLICK, VISIT, IMP, ACT = 1, 2, 4, 8, 16, 32, 64
+
+
+def _kind(name: str) -> int:
+    return ((ENG if name in ENGAGED else 0) | (DEEP_BIT if name in DEEP else 0)
+            | (ADV if name in ADVOCACY else 0) | (CLICK if name == "click" else 0)
+            | (VISIT if name == "visit" else 0) | (IMP if name == "impression" else ACT))
+
+
+KIND = {n: _kind(n) for n in ("impression", "click", "visit", *ENGAGED, *DEEP, *ADVOCACY)}
+
+
+def _event_facts(e: ir.Table) -> ir.Table:
+    """Each event reduced to numbers before the join: its time, UTC day and ``kind`` (the
+    bits of ``KIND``; a name outside the vocabulary is active and nothing more)."""
+    f_s = epoch_s(e.ts)
+    kind = ibis.ifelse(e.event.isnull(), 0, e.event.substitute(KIND, else_=ACT))
+    return e.select(e.customer_id, f_s=f_s, f_day=(f_s // DAY).cast("int64"),
+                    kind=kind.cast("int64"))
+
+
+def _is(j: ir.Table, bit: int) -> ir.BooleanValue:
+    return (j.kind & bit) != 0
+
+
 def _event_metrics(j: ir.Table) -> dict:
-    active = j.event != "impression"
-    visit = active & (j.d > 0)
-    week = (j.d // (7 * DAY)).cast("int64")
-    pre_week = ((-j.d) // (7 * DAY)).cast("int64")
-    pre, post = _between(j.d, -LADDER_DAYS, 0), _between(j.d, 0, LADDER_DAYS)
-    engaged, deep = j.event.isin(ENGAGED), j.event.isin(DEEP)
-    advocacy = j.event.isin(("referral", "share"))
-    in90 = (j.d > 0) & (j.d <= VALUE_DAYS * DAY)
+    """Every per-customer measure of the active events in one aggregate (``d``: Δ in
+    seconds, ``dd``: UTC days since the assignment day)."""
+    d, act = j.d, _is(j, ACT)
+    week, pre_week = (d // (7 * DAY)).cast("int64"), ((-d) // (7 * DAY)).cast("int64")
+    in90 = (d > 0) & (d <= VALUE_DAYS * DAY)
+    zero = ibis.literal(0, type="int64")
+    cls = j.kind & (ENG | DEEP_BIT | ADV)
+    window = ibis.ifelse(_between(d, -LADDER_DAYS, 0), cls * 2,
+                         ibis.ifelse(_between(d, 0, LADDER_DAYS), cls * 16, zero))
+    flags = (ibis.ifelse(act & _between(d, -30, 0), 1, zero) + window
+             + _bit(act & (d > 0) & (week < ACTIVE_WEEKS), week + 8)
+             + _bit(act & (d < 0) & (pre_week < ACTIVE_WEEKS), pre_week + 16))
+    idx = j.dd + LADDER_DAYS
     out = {
-        "ret_s": ibis.ifelse(active & (j.d > RETURN_GAP_S), j.d, None).min(),
-        "pre_active30": _any(active & _between(j.d, -30, 0)),
-        "clicks": _count((j.event == "click") & (j.d >= 0)),
-        "pre_clicks": _count((j.event == "click") & _between(j.d, -PRE_CLICK_DAYS, 0)),
-        "deep90": _count(deep & in90),
-        "visits90": _count((j.event == "visit") & in90),
-        "eng_pre": _any(engaged & pre), "eng_post": _any(engaged & post),
-        "deep_pre": _any(deep & pre), "deep_post": _any(deep & post),
-        "adv_pre": _any(advocacy & pre), "adv_post": _any(advocacy & post),
+        "ret_s": ibis.ifelse(act & (d > RETURN_GAP_S), d, None).min(),
+        "clicks": _count(_is(j, CLICK) & (d >= 0)),
+        "pre_clicks": _count(_is(j, CLICK) & _between(d, -PRE_CLICK_DAYS, 0)),
+        "deep90": _count(_is(j, DEEP_BIT) & in90),
+        "visits90": _count(_is(j, VISIT) & in90),
+        "flags": bit_or(flags),
     }
-    for k in range(ACTIVE_WEEKS):  # one flag per week: cheaper than a count of distinct weeks
-        out[f"week{k}"] = _any(visit & (week == k))
-        out[f"pre_week{k}"] = _any(active & (j.d < 0) & (pre_week == k))
+    for m in range(2 * LADDER_DAYS // DAY_BITS):
+        lo = m * DAY_BITS
+        out[f"days{m}"] = bit_or(_bit(act & (idx >= lo) & (idx < lo + DAY_BITS), idx - lo))
     return out
-
-
-def _active_days(a: ir.Table, e: ir.Table) -> ir.Table:
-    """Per (experiment, customer): UTC days with an active event among the LADDER_DAYS days
-    before the assignment day and from it on (distinct days first: far cheaper than a count
-    of distinct values beside thirty other aggregates)."""
-    act = e.filter(e.event != "impression")
-    days = act.select(act.customer_id, day=(epoch_s(act.ts) // DAY).cast("int64")).distinct()
-    j = a.join(days, a.customer_id == days.customer_id).select(
-        a.experiment_id, a.customer_id, dd=days.day - (a.a_s // DAY).cast("int64"))
-    return j.group_by(["experiment_id", "customer_id"]).aggregate(
-        days_pre=_count((j.dd >= -LADDER_DAYS) & (j.dd < 0)),
-        days_post=_count((j.dd >= 0) & (j.dd < LADDER_DAYS)))
 
 
 def _order_metrics(j: ir.Table) -> dict:
@@ -156,49 +196,63 @@ def _promoter_metrics(j: ir.Table) -> dict:
             "prom_post": _any(promoter & _between(j.d, 0, LADDER_DAYS))}
 
 
-def _join_on(left: ir.Table, right: ir.Table) -> ir.Table:
-    out = left.left_join(right, (left.experiment_id == right.experiment_id)
-                         & (left.customer_id == right.customer_id))
-    return out.select(left, *[right[c] for c in right.columns
-                              if c not in ("experiment_id", "customer_id")])
+def _per_customer(a: ir.Table, facts: ir.Table, metrics) -> ir.Table:
+    """Per-customer aggregates of ``facts`` joined on customer with Δ (``d``) and, for facts
+    with a UTC day, the days since the assignment day (``dd``)."""
+    rest = [facts[c] for c in facts.columns if c not in ("customer_id", "f_s", "f_day")]
+    extra = {"dd": facts.f_day - a.a_day} if "f_day" in facts.columns else {}
+    j = a.join(facts, a.customer_id == facts.customer_id).select(
+        a.customer_id, *rest, d=facts.f_s - a.a_s, **extra)
+    return j.group_by("customer_id").aggregate(**metrics(j))
 
 
-def customers(tables: dict[str, ir.Table]) -> ir.Table:
-    """One row per assignment with every per-customer measure; a table the store lacks leaves
-    its measures out (the metrics that need them are skipped with a reason)."""
-    a = _assigned(tables)
-    out = a
+def customers(tables: dict[str, ir.Table], experiment_id: str) -> ir.Table:
+    """One row per customer assigned in ``experiment_id`` with every per-customer measure.
+
+    The impressions (most events) are counted apart; every other measure of the active events
+    comes from one aggregate (flags and active days as bits), and the orders and survey
+    answers from one each; all are reduced per customer and then joined on. A table the store
+    lacks leaves its measures out (the metrics that need them are skipped with a reason)."""
+    a = tables["assignments"]
+    a = a.filter(a.experiment_id == experiment_id)
+    a_s = epoch_s(a.ts)
+    a = a.select(a.customer_id, a.variant, a_s=a_s, a_day=(a_s // DAY).cast("int64"))
+    parts = []
     if "events" in tables:
         e = tables["events"]
-        # impressions (most events) need one count: the thirty active measures skip them
         imps = e.filter(e.event == "impression")
-        imps = imps.select(imps.customer_id, f_s=epoch_s(imps.ts))
-        out = _join_on(out, _per_customer(a, imps, lambda j: {"impressions": _count(j.d >= 0)}))
+        parts.append(_per_customer(a, imps.select(imps.customer_id, f_s=epoch_s(imps.ts)),
+                                   lambda j: {"impressions": _count(j.d >= 0)}))
         act = e.filter(e.event != "impression")
-        facts = act.select(act.customer_id, act.event, f_s=epoch_s(act.ts))
-        out = _join_on(out, _per_customer(a, facts, _event_metrics))
-        out = _join_on(out, _active_days(a, e))
+        parts.append(_per_customer(a, _event_facts(act), _event_metrics))
     if "transactions" in tables:
         t = tables["transactions"]
-        facts = t.select(t.customer_id, t.amount, f_s=epoch_s(t.ts))
-        out = _join_on(out, _per_customer(a, facts, _order_metrics))
+        parts.append(_per_customer(a, t.select(t.customer_id, t.amount, f_s=epoch_s(t.ts)),
+                                   _order_metrics))
     if "responses" in tables:
         r = tables["responses"]
         r = r.filter((r.survey == "nps") & r.score.notnull())
-        facts = r.select(r.customer_id, r.survey, r.score, f_s=epoch_s(r.ts))
-        out = _join_on(out, _per_customer(a, facts, _promoter_metrics))
+        parts.append(_per_customer(a, r.select(r.customer_id, r.survey, r.score,
+                                               f_s=epoch_s(r.ts)), _promoter_metrics))
+    out = a.drop("a_day")
+    for part in parts:
+        out = out.left_join(part, out.customer_id == part.customer_id).select(
+            out, *[part[c] for c in part.columns if c != "customer_id"])
     zero = ibis.literal(0).cast("int64")
     for col in ("orders", "orders_before", "buy_pre", "buy_post", "prom_pre", "prom_post"):
         if col not in out.columns and "events" in tables:
             out = out.mutate(**{col: zero})  # the ladder's rules without orders or answers
-    fill = {c: 0 for c in out.columns if c not in ("experiment_id", "customer_id", "variant",
-                                                   "a_s", "ret_s")}
-    out = out.mutate(**{c: out[c].fill_null(v) for c, v in fill.items()})
+    keep = ("customer_id", "variant", "a_s", "ret_s")
+    out = out.mutate(**{c: out[c].fill_null(0) for c in out.columns if c not in keep})
     if "events" in tables:
-        def count(prefix: str) -> ir.IntegerValue:
-            return sum((out[f"{prefix}{k}"] for k in range(1, ACTIVE_WEEKS)), out[f"{prefix}0"])
-        out = out.mutate(weeks=count("week"), pre_weeks=count("pre_week"))
-    return out
+        half = LADDER_DAYS // DAY_BITS
+        days = [bit_count(out[f"days{m}"]).cast("int64") for m in range(2 * half)]
+        out = out.mutate(weeks=bit_count(out.flags & WEEK_BITS).cast("int64"),
+                         pre_weeks=bit_count(out.flags & PRE_WEEK_BITS).cast("int64"),
+                         days_pre=sum(days[1:half], days[0]),
+                         days_post=sum(days[half + 1:], days[half]))
+        out = out.drop(*[f"days{m}" for m in range(2 * half)])
+    return out.mutate(experiment_id=ibis.literal(experiment_id))
 
 
 def _sums(prefix: str, x: ir.NumericValue, ok: ir.BooleanValue | None = None,
@@ -216,11 +270,11 @@ def _sums(prefix: str, x: ir.NumericValue, ok: ir.BooleanValue | None = None,
 
 
 def _rung(c: ir.Table, when: str, orders_to_date: ir.IntegerValue) -> ir.IntegerValue:
-    adv = (c[f"adv_{when}"] > 0) | (c[f"prom_{when}"] > 0)
+    adv = (flag(c, f"adv_{when}") > 0) | (c[f"prom_{when}"] > 0)
     buy = c[f"buy_{when}"] > 0
     loyal = ((orders_to_date >= 2) & buy) | (c[f"days_{when}"] >= 10)
-    return ibis.cases((adv, 4), (loyal, 3), (buy | (c[f"deep_{when}"] > 0), 2),
-                      (c[f"eng_{when}"] > 0, 1), else_=0)
+    return ibis.cases((adv, 4), (loyal, 3), (buy | (flag(c, f"deep_{when}") > 0), 2),
+                      (flag(c, f"eng_{when}") > 0, 1), else_=0)
 
 
 def revenue_caps(c: ir.Table, end: float, quantile: float = CAP_QUANTILE) -> ir.Table:
@@ -247,7 +301,7 @@ def arm_sums(c: ir.Table, end: float) -> ir.Table:
             aggs[f"ret{w}_n"] = _count(ok)
             aggs[f"ret{w}_k"] = _count(ok & c.ret_s.notnull() & (c.ret_s <= w * DAY))
         got30 = (c.ret_s.notnull() & (c.ret_s <= 30 * DAY)).cast("int64")
-        aggs |= _sums("ret30c", got30, age >= 30 * DAY, c.pre_active30)
+        aggs |= _sums("ret30c", got30, age >= 30 * DAY, flag(c, "pre_active30"))
         ok90 = (age >= VALUE_DAYS * DAY).cast("int64")
         deep, visits = c.deep90 * ok90, c.visits90 * ok90
         aggs |= {"deep_n": ok90.sum(), "deep_sum": deep.sum(), "deep_ss": (deep * deep).sum(),
@@ -255,7 +309,7 @@ def arm_sums(c: ir.Table, end: float) -> ir.Table:
                  "dv_cross": (deep * visits).sum()}
         for k in range(ACTIVE_WEEKS):
             ok = age >= (k + 1) * 7 * DAY
-            aggs[f"wk{k}_n"], aggs[f"wk{k}_k"] = _count(ok), _count(ok & (c[f"week{k}"] > 0))
+            aggs[f"wk{k}_n"], aggs[f"wk{k}_k"] = _count(ok), _count(ok & (flag(c, f"week{k}") > 0))
         before = _rung(c, "pre", c.orders_before)
         after = _rung(c, "post", c.orders_before + c.orders)
         ok = age >= LADDER_DAYS * DAY
