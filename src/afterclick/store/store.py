@@ -1,32 +1,13 @@
-"""The store: canonical tables, the quarantine, the ingest log and KPI snapshots.
-
-By default a DuckDB file (embedded, nothing to run). Any Ibis connection URL is accepted for
-reading (``pyspark://``, ``postgres://``…); writing (ingest, snapshots) needs DuckDB.
-
-What a DuckDB store promises (docs/store.md):
-
-* every canonical row carries the id of the ingest that wrote it (``_ingest_id``, never shown to
-  KPIs); an ingest writes its rows in one transaction and its ingest-log rows, the commit marker,
-  in a second one; rows of an ingest without a log row are removed when the store is next opened
-  for writing, and hidden from a read-only store;
-* one writer at a time: a writer holds ``<store>.lock`` (an advisory lock, removed on closing);
-  the next waits up to ``AFTERCLICK_LOCK_TIMEOUT`` seconds, then stops with one line;
-* no connection it opens downloads or loads a DuckDB extension by itself (nothing goes on the
-  network); a file that is not an afterclick store is refused in one line.
-"""
+"""The Store: a workspace's data, opened from a DuckDB file (created if new) or any Ibis URL;
+what it promises is said in :mod:`afterclick.store`."""
 
 from __future__ import annotations
 
-import errno
-import json
 import os
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import duckdb
 import ibis
@@ -34,251 +15,34 @@ import pandas as pd
 
 from afterclick.core.connections import NO_NETWORK
 from afterclick.schemas import DERIVED_TABLES, TABLE_NAMES, TABLES
-
-DEFAULT_STORE = "afterclick.duckdb"
-#: DuckDB's working memory (it spills to disk beyond it); raise it with AFTERCLICK_MEMORY_LIMIT
-#: for big data on a big machine.
-DEFAULT_MEMORY_LIMIT = "1GB"
-
-#: How long a second writer (or a reader, while a writer works) waits for the store, in seconds.
-DEFAULT_LOCK_TIMEOUT = 60.0
-#: The hidden column that ties each canonical row to its ingest (the ingest log's ingest_id).
-INGEST_ID = "_ingest_id"
-#: A DuckDB database file holds these bytes at offset 8.
-_DUCKDB_MAGIC = b"DUCK"
-
-QUARANTINE = "ac_quarantine"
-INGEST_LOG = "ac_ingest_log"
-SNAPSHOTS = "ac_kpi_snapshots"
-
-_META_DDL = {
-    QUARANTINE: (
-        "ingest_id VARCHAR, table_name VARCHAR, source_file VARCHAR, row_ref VARCHAR, "
-        "reason VARCHAR, raw VARCHAR"
-    ),
-    INGEST_LOG: (
-        "ingest_id VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, source VARCHAR, "
-        "table_name VARCHAR, source_file VARCHAR, sha256 VARCHAR, rows_read BIGINT, "
-        "loaded BIGINT, already_stored BIGINT, quarantined BIGINT, details VARCHAR"
-    ),
-    SNAPSHOTS: (
-        "run_id VARCHAR, computed_at TIMESTAMPTZ, kpi_id VARCHAR, period_start TIMESTAMPTZ, "
-        "period_end TIMESTAMPTZ, grain VARCHAR, status VARCHAR, value DOUBLE, ci_low DOUBLE, "
-        "ci_high DOUBLE, params VARCHAR"
-    ),
-}
-
-
-class StoreError(RuntimeError):
-    """A problem with the store, worded for the person running the command."""
-
-
-class StoreReadOnly(StoreError):
-    """The store can be read but not written (file, folder or disk read-only)."""
-
-
-def connect_duckdb(database: str | Path = ":memory:", *, read_only: bool = False,
-                   **config: Any) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that never fetches an extension from the network."""
-    return duckdb.connect(str(database), read_only=read_only, config={**NO_NETWORK, **config})
-
-
-def disk_full(exc: BaseException) -> bool:
-    """True when ``exc`` (a DuckDB or OS error) says the disk, a quota or a file-size limit is full."""
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return True
-    text = str(exc)
-    return any(s in text for s in ("No space left on device", "Disk quota exceeded", "File too large"))
-
-
-def disk_full_message(location: str) -> str:
-    return (f"no space left on the disk that holds {location} (or a file-size limit was reached): "
-            "nothing of this run was stored; free some space and run it again")
-
-
-def _lock_timeout() -> float:
-    try:
-        return max(0.0, float(os.environ.get("AFTERCLICK_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)))
-    except ValueError:
-        return DEFAULT_LOCK_TIMEOUT
-
-
-def _is_lock_conflict(exc: BaseException) -> bool:
-    return "Could not set lock on file" in str(exc) or "Conflicting lock" in str(exc)
-
-
-def _holder(exc: BaseException) -> str:
-    """' (process 123)' from DuckDB's lock message, when it names one."""
-    text = str(exc)
-    if "(PID " in text:
-        pid = text.split("(PID ", 1)[1].split(")", 1)[0]
-        if pid.isdigit():
-            return f" (process {pid})"
-    return ""
-
-
-def _check_file(path: Path) -> None:
-    """Refuse, in one line, a file that cannot be a DuckDB store (before DuckDB opens it: it
-    would try to load an extension for a SQLite file)."""
-    if path.is_dir():
-        raise StoreError(f"{path} is a folder, not an afterclick store; give a file name to --store")
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(16)
-    except PermissionError:
-        raise StoreError(f"cannot read {path}: permission denied") from None
-    if head[8:12] == _DUCKDB_MAGIC:
-        return
-    what = ("an empty file" if not head else "a SQLite database" if head.startswith(b"SQLite format 3")
-            else "not a DuckDB file")
-    raise StoreError(f"{path} is not an afterclick store ({what}); give the file that "
-                     "`afterclick ingest` made, or a new file name to create one")
-
-
-class _WriteLock:
-    """An advisory lock on ``<store>.lock`` held by the one process that writes the store.
-
-    The lock file is removed by its holder on release; a waiter that locked a file which was
-    removed meanwhile (a different inode than the path now names) tries again.
-    """
-
-    _held: ClassVar[dict[str, list]] = {}  # path -> [lock, count]: a process may open its store twice
-    _mutex: ClassVar[threading.Lock] = threading.Lock()
-
-    def __init__(self, path: Path):
-        self.path = path.with_name(path.name + ".lock")
-        self.fd: int | None = None
-
-    @classmethod
-    def acquire(cls, path: Path, timeout: float, on_wait: Callable[[str], None] | None) -> _WriteLock:
-        key = str(path.resolve())
-        with cls._mutex:
-            if key in cls._held:
-                cls._held[key][1] += 1
-                return cls._held[key][0]
-        lock = cls(path)
-        lock._take(path, timeout, on_wait)
-        with cls._mutex:
-            cls._held[key] = [lock, 1]
-        lock.key = key
-        return lock
-
-    def _take(self, store: Path, timeout: float, on_wait: Callable[[str], None] | None) -> None:
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks here: DuckDB's own file lock still keeps writers apart
-            return
-        deadline, told = time.monotonic() + timeout, False
-        while True:
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except OSError as exc:
-                if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                    raise StoreReadOnly(f"{store} is read-only (cannot write beside it: "
-                                        f"{os.strerror(exc.errno).lower()})") from None
-                if disk_full(exc):
-                    raise StoreError(disk_full_message(str(store))) from None
-                if exc.errno == errno.ENOENT:
-                    raise StoreError(f"cannot create store {store}: the folder {store.parent} does "
-                                     "not exist") from None
-                raise StoreError(f"cannot write store {store}: {exc.strerror}") from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = _read_pid(fd)
-                os.close(fd)
-                if time.monotonic() >= deadline:
-                    raise StoreError(
-                        f"{store} is being written by another afterclick run{holder}; waited "
-                        f"{timeout:g} s: run this again when it has finished "
-                        "(AFTERCLICK_LOCK_TIMEOUT sets the wait)") from None
-                if not told and on_wait is not None:
-                    on_wait(f"waiting for another afterclick run{holder} to finish writing to {store}…")
-                    told = True
-                time.sleep(0.05)
-                continue
-            try:
-                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)  # its holder removed that lock file as we opened it: take the new one
-        self.fd = fd
-        try:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
-        except OSError:
-            pass  # the pid is only for the waiting message
-
-    def release(self) -> None:
-        with self._mutex:
-            entry = self._held.get(getattr(self, "key", ""))
-            if entry is not None:
-                entry[1] -= 1
-                if entry[1] > 0:
-                    return
-                del self._held[self.key]
-        if self.fd is not None:
-            try:
-                os.unlink(self.path)  # while still locked: a waiter sees the change and retries
-            except OSError:
-                pass
-            os.close(self.fd)
-            self.fd = None
-
-
-@contextmanager
-def write_lock(location: str | Path, *, wait: float | None = None,
-               on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold a store's write lock (for work around a store: checking, deleting and rebuilding it).
-
-    A ``Store`` opened for writing inside it, in this process, shares the lock.
-    """
-    lock = _WriteLock.acquire(Path(str(location).removeprefix("duckdb://")),
-                              _lock_timeout() if wait is None else wait, on_wait)
-    try:
-        yield
-    finally:
-        lock.release()
-
-
-def _read_pid(fd: int) -> str:
-    try:
-        text = os.pread(fd, 32, 0).decode().strip()
-    except (OSError, UnicodeDecodeError):
-        return ""
-    return f" (process {text})" if text.isdigit() else ""
-
-
-def _duckdb_type(dtype: ibis.DataType) -> str:
-    if dtype.is_timestamp():
-        return "TIMESTAMP"  # UTC, see schemas._TS
-    if dtype.is_floating():
-        return "DOUBLE"
-    if dtype.is_boolean():
-        return "BOOLEAN"
-    if dtype.is_integer():
-        return "BIGINT"
-    return "VARCHAR"
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
-def canonical_ddl(name: str) -> str:
-    cols = ", ".join(f'"{c}" {_duckdb_type(t)}' for c, t in TABLES[name].schema.items())
-    return f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'
+from afterclick.store.errors import (
+    StoreError,
+    StoreReadOnly,
+    check_file,
+    disk_full,
+    disk_full_message,
+    first_line,
+)
+from afterclick.store.lock import (
+    WriteLock,
+    is_lock_conflict,
+    lock_holder,
+    lock_timeout,
+    wait_a_moment,
+)
+from afterclick.store.snapshots import read_snapshots, save_snapshots
+from afterclick.store.tables import (
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_STORE,
+    INGEST_ID,
+    INGEST_LOG,
+    META_DDL,
+    QUARANTINE,
+    canonical_ddl,
+    duckdb_type,
+    quote_name,
+    quote_text,
+)
 
 
 class Store:
@@ -299,7 +63,7 @@ class Store:
         #: Ingests found without a log row on opening: removed (writing) or hidden (read-only).
         self.unfinished: list[str] = []
         self._hidden: list[str] = []  # those of them still in the tables (read-only): not shown
-        self._lock: _WriteLock | None = None
+        self._lock: WriteLock | None = None
         if connection is not None:
             self.con = connection
             self.location = f"<{connection.name} connection>"
@@ -311,7 +75,7 @@ class Store:
             else:
                 self.location = loc.removeprefix("duckdb://")
                 self._open_duckdb(Path(self.location), read_only,
-                                  _lock_timeout() if wait is None else wait, on_wait)
+                                  lock_timeout() if wait is None else wait, on_wait)
                 return
         if self.is_duckdb:
             self._configure()
@@ -329,13 +93,13 @@ class Store:
                     f"no store at {path}: run `afterclick ingest SOURCE --store {path}` "
                     "or `afterclick demo` first"
                 )
-            _check_file(path)
+            check_file(path)
         elif not memory:
             if path.exists():
-                _check_file(path)
+                check_file(path)
                 if not os.access(path, os.W_OK):
                     raise StoreReadOnly(f"{path} is read-only (no permission to write it)")
-            self._lock = _WriteLock.acquire(path, wait, on_wait)
+            self._lock = WriteLock.acquire(path, wait, on_wait)
             self.created = not path.exists()
         try:
             self.con = self._connect(path, read_only, wait, on_wait)
@@ -351,7 +115,7 @@ class Store:
             if isinstance(exc, duckdb.Error) and disk_full(exc):
                 raise StoreError(disk_full_message(str(path))) from None
             if isinstance(exc, duckdb.Error):
-                raise StoreError(f"cannot open store {path}: {_first_line(exc)}") from None
+                raise StoreError(f"cannot open store {path}: {first_line(exc)}") from None
             raise
 
     def _connect(self, path: Path, read_only: bool, wait: float,
@@ -361,8 +125,8 @@ class Store:
             try:
                 return ibis.duckdb.connect(str(path), read_only=read_only, **NO_NETWORK)
             except duckdb.Error as exc:
-                if not _is_lock_conflict(exc):
-                    text = _first_line(exc)
+                if not is_lock_conflict(exc):
+                    text = first_line(exc)
                     if any(s in text for s in ("Read-only file system", "Permission denied")):
                         raise StoreReadOnly(f"{path} is read-only ({text})") from None
                     if disk_full(exc):
@@ -372,15 +136,9 @@ class Store:
                                          "restore it from a copy, or ingest the sources again into "
                                          "a new store (docs/store.md)") from None
                     raise StoreError(f"cannot open store {path}: {text}") from None
-                if time.monotonic() >= deadline:
-                    raise StoreError(
-                        f"{path} is open for writing in another program{_holder(exc)}; waited "
-                        f"{wait:g} s: run this again when it has finished "
-                        "(AFTERCLICK_LOCK_TIMEOUT sets the wait)") from None
-                if not told and on_wait is not None:
-                    on_wait(f"waiting for another program{_holder(exc)} to close {path}…")
-                    told = True
-                time.sleep(0.05)
+                told = wait_a_moment(deadline, wait, told, on_wait,
+                                     f"{path} is open for writing in another program{lock_holder(exc)}",
+                                     f"waiting for another program{lock_holder(exc)} to close {path}…")
 
     def _configure(self) -> None:
         self.raw.execute("SET TimeZone = 'UTC'")
@@ -415,7 +173,7 @@ class Store:
         if INGEST_LOG not in existing:
             return
         logged = f"(SELECT ingest_id FROM {INGEST_LOG})"
-        parts = [f"SELECT DISTINCT {INGEST_ID} AS i FROM {_q(n)}" for n in TABLE_NAMES
+        parts = [f"SELECT DISTINCT {INGEST_ID} AS i FROM {quote_name(n)}" for n in TABLE_NAMES
                  if n in existing and INGEST_ID in self._columns(n)]
         if QUARANTINE in existing:
             parts.append(f"SELECT DISTINCT ingest_id AS i FROM {QUARANTINE}")
@@ -442,12 +200,12 @@ class Store:
         if not ids:
             return
         existing = self._existing()
-        listed = ", ".join(_lit(i) for i in ids)
+        listed = ", ".join(quote_text(i) for i in ids)
         self.raw.execute("BEGIN TRANSACTION")
         try:
             for n in TABLE_NAMES:
                 if n in existing and INGEST_ID in self._columns(n):
-                    self.raw.execute(f"DELETE FROM {_q(n)} WHERE {INGEST_ID} IN ({listed})")
+                    self.raw.execute(f"DELETE FROM {quote_name(n)} WHERE {INGEST_ID} IN ({listed})")
             self.raw.execute(f"DELETE FROM {QUARANTINE} WHERE ingest_id IN ({listed})")
             self.raw.execute("COMMIT")
         except BaseException:
@@ -500,10 +258,10 @@ class Store:
             have = self._columns(name)
             for col, dtype in TABLES[name].schema.items():
                 if col not in have:
-                    self.raw.execute(f'ALTER TABLE "{name}" ADD COLUMN "{col}" {_duckdb_type(dtype)}')
+                    self.raw.execute(f'ALTER TABLE "{name}" ADD COLUMN "{col}" {duckdb_type(dtype)}')
             if INGEST_ID not in have:
                 self.raw.execute(f'ALTER TABLE "{name}" ADD COLUMN {INGEST_ID} VARCHAR')
-        for name, cols in _META_DDL.items():
+        for name, cols in META_DDL.items():
             self.raw.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})')
 
     def _disconnect(self) -> None:
@@ -576,25 +334,8 @@ class Store:
         return self.con.table(INGEST_LOG).order_by("started_at").execute()
 
     def save_snapshots(self, run_id: str, rows: Iterable[dict[str, Any]]) -> int:
-        """Append KPI headline values for one run (history and trends survive re-runs)."""
-        rows = list(rows)
-        if not rows:
-            return 0
-        df = pd.DataFrame(rows)
-        df.insert(0, "run_id", run_id)
-        df.insert(1, "computed_at", datetime.now(UTC))
-        df["params"] = df["params"].map(lambda p: json.dumps(p, default=str))
-        cols = [c.split(" ")[0] for c in _META_DDL[SNAPSHOTS].split(", ")]
-        df = df.reindex(columns=cols)
-        self.raw.register("_ac_snap", df)
-        try:
-            self.raw.execute(f'INSERT INTO "{SNAPSHOTS}" SELECT * FROM _ac_snap')
-        finally:
-            self.raw.unregister("_ac_snap")
-        return len(df)
+        """Append KPI headline values for one run (see :mod:`afterclick.store.snapshots`)."""
+        return save_snapshots(self, run_id, rows)
 
     def snapshots(self, kpi_id: str | None = None) -> pd.DataFrame:
-        s = self.con.table(SNAPSHOTS)
-        if kpi_id:
-            s = s.filter(s.kpi_id == kpi_id)
-        return s.order_by("computed_at").execute()
+        return read_snapshots(self, kpi_id)
