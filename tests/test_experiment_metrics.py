@@ -67,7 +67,7 @@ def _frames(seed: int = 11) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
+def built(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
     root = tmp_path_factory.mktemp("expm")
     frames = _frames()
     for name, df in frames.items():
@@ -77,7 +77,13 @@ def store(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
     write(root / "src", "experiments.csv", "experiment_id,control_variant,planned_split,primary_metric\n"
           "lift,A,\"A:1,B:1\",revenue_90d\nskewed,A,,revenue_90d\n")
     run(root / "s.duckdb", root / "src")
-    with Store(root / "s.duckdb", read_only=True) as st:
+    return root / "s.duckdb", frames
+
+
+@pytest.fixture(scope="module")
+def store(built):
+    db, frames = built
+    with Store(db, read_only=True) as st:
         fixed, seq = analyse(st), analyse(st, sequential=True)
     return fixed, seq, frames
 
@@ -192,3 +198,51 @@ def test_pre_period_imbalance_is_on_the_verdict_line(store):
     by = {e.experiment_id: e for e in fixed.experiments}
     assert "pre-period imbalance" in by["skewed"].verdict
     assert "pre-period imbalance" not in by["lift"].verdict
+
+
+def test_bit_packed_flags_and_days_match_pandas_counts(built):
+    """The per-customer table keeps 22 windowed flags in one integer and the active UTC days in
+    bit masks: decoded, they equal distinct weeks, days and windows counted in pandas."""
+    from afterclick.analysis import measures as M
+
+    db, frames = built
+    with Store(db, read_only=True) as st:
+        got = M.customers(st.tables(), "lift").execute().set_index("customer_id").sort_index()
+    a = frames["assignments"].query("experiment_id == 'lift'").set_index("customer_id").sort_index()
+    ev = frames["events"].merge(a[["ts"]], left_on="customer_id", right_index=True, suffixes=("", "_a"))
+    ev["d"] = (ev["ts"] - ev["ts_a"]).dt.total_seconds()
+    ev["dd"] = (ev["ts"].dt.floor("D") - ev["ts_a"].dt.floor("D")) / DAY
+    week = 7 * 86400
+
+    def per(rows: pd.DataFrame, how) -> np.ndarray:
+        return a.index.map(how(rows.groupby("customer_id"))).fillna(0).astype(int).to_numpy()
+
+    def distinct(rows: pd.DataFrame, col: str) -> np.ndarray:
+        return per(rows, lambda g: g[col].nunique())
+
+    def any_(rows: pd.DataFrame) -> np.ndarray:
+        return (per(rows, lambda g: g.size()) > 0).astype(int)
+
+    post = ev[(ev["d"] > 0) & (ev["d"] < 8 * week)].assign(w=lambda x: x["d"] // week)
+    pre = ev[(ev["d"] < 0) & (-ev["d"] < 8 * week)].assign(w=lambda x: -x["d"] // week)
+    np.testing.assert_array_equal(got["weeks"], distinct(post, "w"))
+    np.testing.assert_array_equal(got["pre_weeks"], distinct(pre, "w"))
+    np.testing.assert_array_equal(got["days_pre"], distinct(ev[(ev["dd"] >= -90) & (ev["dd"] < 0)], "dd"))
+    np.testing.assert_array_equal(got["days_post"], distinct(ev[(ev["dd"] >= 0) & (ev["dd"] < 90)], "dd"))
+    flags = got["flags"].to_numpy()
+
+    def bit(name: str) -> np.ndarray:
+        return (flags >> M.FLAGS[name]) & 1
+
+    for k in range(M.ACTIVE_WEEKS):
+        np.testing.assert_array_equal(bit(f"week{k}"), any_(post[post["w"] == k]))
+        np.testing.assert_array_equal(bit(f"pre_week{k}"), any_(pre[pre["w"] == k]))
+    for when, lo, hi in (("pre", -90 * 86400, 0), ("post", 0, 90 * 86400)):
+        inside = ev[(ev["d"] >= lo) & (ev["d"] < hi)]
+        deep = inside["event"].isin(events_of(EventClass.DEEP))
+        for name, rows in (("eng", inside[inside["event"] == "visit"]), ("deep", inside[deep]),
+                           ("adv", inside[inside["event"] == "referral"])):
+            np.testing.assert_array_equal(bit(f"{name}_{when}"), any_(rows), err_msg=f"{name}_{when}")
+    recent = ev[(ev["d"] >= -30 * 86400) & (ev["d"] < 0)]
+    np.testing.assert_array_equal(bit("pre_active30"), any_(recent))
+    assert got["days_pre"].max() >= 10 and got["weeks"].max() >= 5  # the masks are exercised

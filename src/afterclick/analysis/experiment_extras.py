@@ -1,11 +1,11 @@
 """The experiment metrics that need more than one aggregate row per arm.
 
-* ``clv_stats``: predicted 12-month customer lifetime value per assigned customer, from the
+* ``clv_predictions``: predicted 12-month customer lifetime value per buyer, from the
   BG/NBD (or Pareto/NBD) and Gamma-Gamma models the value KPIs fit
-  (``afterclick.analysis.value.predictions``, on the engine's RFM summary to the data's end);
-  customers who have not bought are predicted 0. The models are fitted in Python, so the per-arm
-  sums of the predictions are taken here, winsorised at the pooled percentile cap of each
-  experiment (``percentile_caps``: the same linear interpolation as DuckDB's quantile_cont).
+  (``afterclick.analysis.value.predictions``, on the buyers' RFM summary to the data's end);
+  the assigned customers who have not bought are predicted 0, and the per-arm sums, winsorised
+  at the pooled percentile cap of each experiment, are taken in the engine
+  (``experiment_sums``).
 * ``risk_tables``: each arm's follow-up table for the log-rank test of the return curve, read
   off ``measures.return_days``.
 * ``weekly_effects``: the lift in the share active per exposure week, for the novelty check.
@@ -25,10 +25,8 @@ from afterclick.analysis import measures as M
 from afterclick.stats.experiment import (
     Comparison,
     Effect,
-    MeanStats,
     Proportion,
     RiskTable,
-    percentile_caps,
     proportion_test,
 )
 
@@ -66,23 +64,6 @@ def clv_predictions(ws_or_store: Any, tables: dict) -> pd.DataFrame | str:
         reason = V.too_few(V._buyers(rows))
         return reason or "no lifetime-value model could be fitted on these buyers"
     return preds[["customer_id", "clv_12m"]]
-
-
-def clv_stats(preds: pd.DataFrame, assigned: pd.DataFrame,
-              quantile: float = M.CAP_QUANTILE) -> tuple[dict[tuple[str, str], MeanStats],
-                                                         dict[str, float | None]]:
-    """Per (experiment_id, variant): MeanStats of the winsorised predicted CLV; per experiment
-    the cap used. ``assigned`` has experiment_id, customer_id, variant."""
-    value = preds.set_index("customer_id")["clv_12m"]
-    a = assigned.assign(clv=assigned["customer_id"].map(value).fillna(0.0).astype(float))
-    stats, caps = {}, {}
-    for eid, g in a.groupby("experiment_id", sort=True):
-        cap = percentile_caps(g["clv"].to_numpy(), upper=quantile)
-        caps[str(eid)] = cap.high
-        capped = g.assign(clv=cap.apply(g["clv"].to_numpy()))
-        for v, arm in capped.groupby("variant", sort=True):
-            stats[(str(eid), str(v))] = MeanStats.from_values(arm["clv"].to_numpy())
-    return stats, caps
 
 
 def risk_tables(days: pd.DataFrame) -> dict[tuple[str, str], RiskTable]:
