@@ -1,7 +1,8 @@
 """Building blocks shared by the KPI families: pure Ibis, portable to every backend.
 
-Week periods start on Monday (DuckDB and Spark agree). Period indices are integers so that
-"the next period" is ``idx + 1`` on every engine, without interval arithmetic.
+Periods come from the one calendar, ``afterclick.core.periods``: weeks start on Monday (DuckDB
+and Spark agree), and period indices are integers so that "the next period" is ``idx + 1`` on
+every engine, without interval arithmetic.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import ibis
 import ibis.expr.types as ir
 
 from afterclick.core.orders import counted_orders
+from afterclick.core.periods import index_expr as period_index
+from afterclick.core.periods import start_expr as period_start
 from afterclick.core.periods import utc as as_utc
 from afterclick.kpis.base import Params, Tables, block
 from afterclick.schemas import EventClass, events_of
-
-SECONDS_PER_WEEK = 7 * 24 * 3600
 
 EXPOSURE = events_of(EventClass.EXPOSURE)
 DEEP = events_of(EventClass.DEEP)
@@ -81,20 +82,6 @@ def any_activity(t: Tables, p: Params) -> tuple[ir.Scalar, str]:
             "no activity in this store's events (only impressions): there is no customer to follow")
 
 
-def period_start(ts: ir.TimestampValue, grain: str) -> ir.TimestampValue:
-    return ts.truncate("W" if grain == "week" else "M")
-
-
-def period_index(ts: ir.TimestampValue, grain: str) -> ir.IntegerValue:
-    """Consecutive integers per period: Monday weeks, or calendar months."""
-    if grain == "week":
-        return (ts.truncate("W").epoch_seconds() // SECONDS_PER_WEEK).cast("int64")
-    # Cast the parts, not the sum: Ibis types ``year() * 12`` as int64 already and drops a cast
-    # of the whole, while Spark computes it as a 32-bit INT, so a materialized building block
-    # read back from Spark would have an int32 ``idx`` that no longer unions with int64 ones.
-    return ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1
-
-
 _EPOCH = ibis.timestamp("1970-01-01 00:00:00")
 
 
@@ -111,7 +98,7 @@ def epoch_s(ts: ir.TimestampValue) -> ir.FloatingValue:
 
 def day_index(ts: ir.TimestampValue) -> ir.IntegerValue:
     """Days since 1970-01-01 (UTC)."""
-    return (ts.truncate("D").epoch_seconds() // 86400).cast("int64")
+    return period_index(ts, "day")
 
 
 @block

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from afterclick.core.periods import SECONDS_PER_DAY
 from afterclick.kpis._common import data_bounds, epoch_s, events, first_touch, purchases, safe_ratio
 from afterclick.kpis.base import Analysis, Computation, Params, Tables, kpi
 from afterclick.results import Direction, Family, Unit
@@ -101,7 +102,7 @@ def relationship_journeys(t: Tables, p: Params, by: str) -> ir.Table:
     for customers first active at least that long before the data end: converted = still active
     ``retention_days`` or more after the first (as in campaigns.clicks_vs_commitment), value =
     predicted lifetime value when the store holds it, else 0."""
-    horizon = p.retention_days * 86400
+    horizon = p.retention_days * SECONDS_PER_DAY
     ft = first_touch(t, p).cross_join(data_bounds(t, p))
     first_s = epoch_s(ft.first_ts)
     ft = ft.filter((epoch_s(ft.data_end) - first_s) >= horizon)

@@ -21,6 +21,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from afterclick.core.periods import SECONDS_PER_DAY
 from afterclick.kpis._common import as_utc, epoch_s, in_period, period_index, safe_ratio
 from afterclick.kpis.base import (
     ABSENT,
@@ -47,7 +48,7 @@ ABSENT.update({
 WINDOWS = (30, 90, 180, 365)
 #: A lead without an opportunity in this many days "was not ready".
 NOT_READY_DAYS = 90
-DAY_S = 86400.0
+DAY_S = float(SECONDS_PER_DAY)
 
 
 def with_interval(k: str, n: str | tuple[str, ...], where: tuple[str, Any] | None = None,

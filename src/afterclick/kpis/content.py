@@ -11,6 +11,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from afterclick.core.periods import SECONDS_PER_DAY
 from afterclick.kpis._common import (
     DEEP,
     active_events,
@@ -158,7 +159,7 @@ def goal_attainment(t: Tables, p: Params) -> Computation:
 def _population(t: Tables, p: Params) -> ir.Table:
     """Customers first active at least ``retention_days`` before the latest event, with their
     stratum (first-touch month and channel), retained flag and (with transactions) converted flag."""
-    horizon = p.retention_days * 86400
+    horizon = p.retention_days * SECONDS_PER_DAY
     ft = first_touch(t, p).cross_join(data_bounds(t, p))
     first_s = epoch_s(ft.first_ts)
     ft = ft.filter((epoch_s(ft.data_end) - first_s) >= horizon)
@@ -213,7 +214,7 @@ def engaged_vs_not(t: Tables, p: Params) -> Computation:
     ev = ev.select("customer_id", "ts", "content_id")
     j = ev.join(pop, "customer_id")
     gap = epoch_s(j.ts) - epoch_s(j.first_ts)
-    j = j.filter((gap >= 0) & (gap < ENGAGE_DAYS * 86400))
+    j = j.filter((gap >= 0) & (gap < ENGAGE_DAYS * SECONDS_PER_DAY))
     eng = j.select("content_id", "customer_id", "cohort", "channel", "retained", "converted").distinct()
     anyc = eng.select("customer_id", "cohort", "channel", "retained", "converted").distinct()
     anyc = anyc.mutate(content_id=ibis.literal(ANY_CONTENT))

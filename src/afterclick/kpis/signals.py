@@ -10,6 +10,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from afterclick.core.periods import SECONDS_PER_DAY
 from afterclick.kpis._common import (
     active_events,
     activity,
@@ -23,7 +24,7 @@ from afterclick.kpis.base import Analysis, Computation, Params, Tables, block, k
 from afterclick.results import Direction, Family, Unit
 from afterclick.schemas import EVENT_VOCABULARY, EventClass
 
-DAY = 86400
+DAY = SECONDS_PER_DAY
 #: The first days whose behaviour is read, and the later window whose outcome is predicted.
 EARLY_DAYS, OUTCOME_FROM_DAYS, OUTCOME_TO_DAYS = 14, 90, 180
 #: Every non-exposure event of the vocabulary, and an early purchase.
