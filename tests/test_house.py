@@ -161,7 +161,6 @@ MAX_FILE_LINES, MAX_FUNCTION_LINES = 400, 80
 LONG_FILES = {
     "afterclick/demo/generator.py": "the demo's simulator, to split per table (demo engineer)",
     "afterclick/ingest/loader.py": "left to the 'Real exports' issue, which rewrites ingest",
-    "afterclick/workspace.py": "to split into engine/ (part 1 of issue 12)",
 }
 LONG_FUNCTIONS = {
     "afterclick/demo/generator.py sessions": "the demo's simulator (demo engineer)",

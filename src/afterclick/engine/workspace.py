@@ -1,4 +1,5 @@
-"""The workspace: a store, the KPI registry and the parameters of a review, in one object.
+"""The workspace: a store, the KPI registry and the parameters of a review, in one object
+(importable from :mod:`afterclick.workspace` too).
 
     >>> import afterclick
     >>> ws = afterclick.open("brand.duckdb")          # doctest: +SKIP
@@ -11,21 +12,34 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import ibis
-import numpy as np
 import pandas as pd
 
+from afterclick.engine.executed import (
+    executed_fact,
+    executed_scalar,
+    one_line,
+    param_record,
+    utc_times,
+)
+from afterclick.engine.spans import (
+    absent_reason,
+    bulk_span,
+    left_out_note,
+    no_value_note,
+    span_period,
+    utc_day,
+)
 from afterclick.kpis import REGISTRY
-from afterclick.kpis._common import as_utc, data_bounds, day_index, in_period, review_end
-from afterclick.kpis.base import ABSENT, KPI, TIMED_TABLES, Outcome, Params, Skip, Span, Tables
-from afterclick.results import Family, KPIResult, Period, SpanKind, Status
+from afterclick.kpis._common import data_bounds, day_index, in_period, review_end
+from afterclick.kpis.base import KPI, TIMED_TABLES, Outcome, Params, Skip, Span, Tables
+from afterclick.results import Family, KPIResult, Period, Status
 from afterclick.schemas import DERIVED_TABLES
 from afterclick.store import Store
-
 
 Preparer = Callable[["Workspace"], "ibis.Table | None"]
 #: Derived table name -> the function that brings it up to date: either in the store (e.g.
@@ -128,8 +142,11 @@ class Workspace:
         sufficient statistics, value, ci_low and ci_high; its value and ci are the whole's, from
         the same sums. Keyword arguments override the workspace parameters.
         """
-        from afterclick.engine.grouped import per_group, whole  # executed sums -> values
         from afterclick.engine.by import grouped_sums, grouping, units_in_two_groups
+        from afterclick.engine.grouped import (  # executed sums -> values
+            per_group,
+            whole,
+        )
 
         k = REGISTRY[kpi_id]
         if k.measure is None:
@@ -138,14 +155,14 @@ class Workspace:
                              f"these can: {able}")
         asked = self.params.with_(**params) if params else self.params
         base = dict(id=k.id, name=k.name, family=k.family, unit=k.unit, direction=k.direction,
-                    definition=k.definition, params=_param_record(asked), value_label=k.value_label)
+                    definition=k.definition, params=param_record(asked), value_label=k.value_label)
         missing = self.missing_tables(k)
         if missing:
             return KPIResult(**base, status=Status.SKIPPED, reason=absent_reason(missing, any_of=k.requires_any))
         p = self.review_params(asked)
         self.prepare(k)
         groups, name = grouping(self.tables, by, k.measure.unit, column)
-        twice = _scalar(self.store.con.execute(units_in_two_groups(groups)))
+        twice = executed_scalar(self.store.con.execute(units_in_two_groups(groups)))
         if twice:
             raise ValueError(f"the grouping puts {int(twice):,} {k.measure.unit} value(s) in more than one "
                              f"{name}: a unit must belong to one group")
@@ -238,11 +255,11 @@ class Workspace:
         notes = []
         for name, d in per_table.items():
             if lo is not None:
-                notes.extend(_left_out_note(name, d[d.day < lo], "start", _day(lo)))
+                notes.extend(left_out_note(name, d[d.day < lo], "start", utc_day(lo)))
             if hi is not None:
-                notes.extend(_left_out_note(name, d[d.day > hi], "end", _day(hi + 1)))
-        start = _day(lo).to_pydatetime() if lo is not None else p.start
-        end = _day(hi + 1).to_pydatetime() if hi is not None else p.end
+                notes.extend(left_out_note(name, d[d.day > hi], "end", utc_day(hi + 1)))
+        start = utc_day(lo).to_pydatetime() if lo is not None else p.start
+        end = utc_day(hi + 1).to_pydatetime() if hi is not None else p.end
         return start, end, tuple(notes)
 
     def period(self, span: Span, p: Params | None = None,
@@ -262,14 +279,14 @@ class Workspace:
 
     def _bounds(self, p: Params, table: str | tuple[str, ...] = "events") -> tuple[pd.Timestamp | None, ...]:
         """First and last time of ``table``'s rows in the review period and the review's end (UTC)."""
-        b = _utc(self.store.con.execute(data_bounds(self.tables, p, table).cross_join(review_end(self.tables, p, table))))
+        b = utc_times(self.store.con.execute(data_bounds(self.tables, p, table).cross_join(review_end(self.tables, p, table))))
         if b.empty:
             return None, None, None
         return tuple(None if pd.isna(v) else v for v in b[["data_start", "data_end", "review_end"]].iloc[0])
 
     def _run(self, k: KPI, p: Params) -> KPIResult:
         base = dict(id=k.id, name=k.name, family=k.family, unit=k.unit, direction=k.direction,
-                    definition=k.definition, params=_param_record(p), value_label=k.value_label)
+                    definition=k.definition, params=param_record(p), value_label=k.value_label)
         started = time.perf_counter()
         missing = [m for m in self.missing_tables(k) if m not in DERIVED_TABLES]
         if missing:
@@ -281,7 +298,7 @@ class Workspace:
         except Exception as exc:
             if self.strict:
                 raise
-            return KPIResult(**base, status=Status.FAILED, reason=_one_line(exc),
+            return KPIResult(**base, status=Status.FAILED, reason=one_line(exc),
                              elapsed_s=time.perf_counter() - started)
         missing = self.missing_tables(k)  # a derived table its preparer could not fill
         if missing:
@@ -289,12 +306,12 @@ class Workspace:
         try:
             comp = k.compute(self.tables, p)
             for count, why in comp.needs:
-                if not _scalar(self.store.con.execute(count)):
+                if not executed_scalar(self.store.con.execute(count)):
                     raise Skip(why)
-            value = None if comp.value is None else _scalar(self.store.con.execute(comp.value))
+            value = None if comp.value is None else executed_scalar(self.store.con.execute(comp.value))
             rows = None
             if comp.rows is not None:
-                rows = _utc(self.store.con.execute(comp.rows))
+                rows = utc_times(self.store.con.execute(comp.rows))
                 if comp.order_by:
                     cols = [c.lstrip("-") for c in comp.order_by]
                     ascending = [not c.startswith("-") for c in comp.order_by]
@@ -306,21 +323,21 @@ class Workspace:
                     value, rows, ci, notes = done.value, done.rows, done.ci, tuple(done.notes)
                 else:
                     value, rows = done
-            value = _scalar(value)
+            value = executed_scalar(value)
             if comp.explain is not None:
-                facts = {name: _fact(self.store.con.execute(expr)) for name, expr in comp.facts.items()}
+                facts = {name: executed_fact(self.store.con.execute(expr)) for name, expr in comp.facts.items()}
                 notes = (*notes, *comp.explain(facts, value))
             clock = self.clock(k)
             period = None if clock is None else self.period(k.span, asked, clock)
             if value is None and not notes:  # never a bare dash: say why there is no number
-                notes = (_no_value(clock, period),)
+                notes = (no_value_note(clock, period),)
         except Skip as why:
             return KPIResult(**base, status=Status.SKIPPED, reason=str(why),
                              elapsed_s=time.perf_counter() - started)
         except Exception as exc:  # one KPI failing must not sink the report (unless strict)
             if self.strict:
                 raise
-            return KPIResult(**base, status=Status.FAILED, reason=_one_line(exc),
+            return KPIResult(**base, status=Status.FAILED, reason=one_line(exc),
                              elapsed_s=time.perf_counter() - started)
         return KPIResult(**base, status=Status.COMPUTED, value=value, rows=rows, ci=ci,
                          notes=notes, period=period, elapsed_s=time.perf_counter() - started)
@@ -343,163 +360,6 @@ class Workspace:
         return run_id
 
 
-def span_period(span: Span, p: Params, first: pd.Timestamp | None, last: pd.Timestamp,
-                until: pd.Timestamp | None = None) -> Period:
-    """The ``Period`` of ``span`` for data whose events run from ``first`` to ``last`` (UTC).
-
-    Whole period: the review period's bounds where given, else the days of the first and the last
-    event (end exclusive: the day after the last). Last complete: the last week (Monday) or
-    calendar month that ends by ``until``, the review's end (``_common.review_end``; without it,
-    midnight after the last event's day), as ``_common.last_complete_period`` reads it.
-    """
-    if span.kind is SpanKind.LAST_COMPLETE:
-        grain = span.grain or p.grain
-        if until is None:
-            until = last.normalize() + pd.Timedelta(days=1)
-        day = until.normalize()
-        if grain == "week":
-            end = day - pd.Timedelta(days=day.weekday())
-            start = end - pd.Timedelta(days=7)
-            label = f"week of {start.day} {start:%b %Y}"
-        else:
-            end = day.replace(day=1)
-            start = end - pd.DateOffset(months=1)
-            label = f"{start:%B %Y}"
-        return Period(span.kind, start.to_pydatetime(), end.to_pydatetime(), label, grain)
-    start = as_utc(p.start) if p.start is not None else (None if first is None else first.normalize())
-    end = as_utc(p.end) if p.end is not None else last.normalize() + pd.Timedelta(days=1)
-    shown_end = end - pd.Timedelta(days=1) if end == end.normalize() else end
-    since = "the start" if start is None else f"{start.day} {start:%b %Y}"
-    label = f"whole period, {since} to {shown_end.day} {shown_end:%b %Y}"
-    return Period(span.kind, None if start is None else start.to_pydatetime(), end.to_pydatetime(), label)
-
-
-#: Rows cut off from the rest by more than this many days without any data…
-STRAY_GAP_DAYS = 90
-#: …and holding at most this share of all rows lie outside the default review period.
-STRAY_SHARE = 0.01
-
-
-def bulk_span(days, counts) -> tuple[int | None, int | None]:
-    """The first and last day (days since 1970) of the span that holds the data's bulk.
-
-    ``days`` are sorted day numbers with rows, ``counts`` their rows. A head (or tail) of rows
-    separated from the rest by more than ``STRAY_GAP_DAYS`` empty days and holding at most
-    ``STRAY_SHARE`` of all rows is stray: one tweet of 2011 among 2017 data, a row dated 1900 or
-    2999. Returns ``(first, last)``, each None where nothing is cut on that side.
-    """
-    days, counts = np.asarray(days, dtype=np.int64), np.asarray(counts, dtype=np.int64)
-    if len(days) < 2:
-        return None, None
-    total, cum = counts.sum(), counts.cumsum()
-    gaps = np.flatnonzero(np.diff(days) > STRAY_GAP_DAYS + 1)
-    first = last = None
-    for i in gaps:  # the latest gap with a small enough head before it
-        if cum[i] <= STRAY_SHARE * total:
-            first = i + 1
-    for i in gaps[::-1]:  # the earliest gap with a small enough tail after it
-        if total - cum[i] <= STRAY_SHARE * total and (first is None or i >= first):
-            last = i
-    return (None if first is None else int(days[first]), None if last is None else int(days[last]))
-
-
-_WORDS = {"events": ("event", "events"), "transactions": ("order", "orders"),
-          "messages": ("message", "messages"), "responses": ("survey answer", "survey answers")}
-
-
-def _left_out_note(table: str, d: pd.DataFrame, side: str, bound: pd.Timestamp) -> list[str]:
-    if d.empty:
-        return []
-    n = int(d["n"].sum())
-    one, many = _WORDS.get(table, (f"{table} row", f"{table} rows"))
-    a, b = _day(int(d["day"].min())), _day(int(d["day"].max()))
-    when = f"dated {_date(a)}" if a == b else f"dated {_date(a)} to {_date(b)}"
-    it = "it" if n == 1 else "them"
-    if side == "start":
-        give = f"give --start {a:%Y-%m-%d} to include {it}"
-    else:
-        give = f"give --end {b + pd.Timedelta(days=1):%Y-%m-%d} to include {it}"
-    where = "before" if side == "start" else "after"
-    return [f"{n:,} {one if n == 1 else many} {when} left out of the period (far {where} the rest of "
-            f"the data, which {'starts' if side == 'start' else 'ends'} {_date(bound if side == 'start' else bound - pd.Timedelta(days=1))}); {give}."]
-
-
-def _no_value(clock: str | tuple[str, ...] | None, period: Period | None) -> str:
-    if isinstance(clock, tuple):
-        what = " and ".join(_WORDS.get(c, ("row", c))[1] for c in clock)
-    else:
-        what = _WORDS.get(clock or "", ("row", "data"))[1]
-    if period is not None and period.kind is SpanKind.LAST_COMPLETE:
-        return (f"No value: nothing to count in {period.label}, the last complete {period.grain} of the "
-                f"{what}.")
-    return f"No value: the period's {what} hold nothing this KPI measures."
-
-
-def _day(n: int) -> pd.Timestamp:
-    return pd.Timestamp("1970-01-01", tz="UTC") + pd.Timedelta(days=int(n))
-
-
-def _date(ts: pd.Timestamp) -> str:
-    return f"{ts.day} {ts:%b %Y}"
-
-
-#: The canonical tables a derived table is made from: without any of them it cannot exist.
-DERIVED_FROM = {"text_scores": ("messages", "responses"), "clv": ("transactions",)}
-
-
-def absent_reason(missing: list[str], present: Iterable[str] = (), any_of: tuple[str, ...] = ()) -> str:
-    """Why a KPI cannot run, in plain words: "no survey answers in this store (needs table
-    responses)"; ``any_of``: the tables of which one would do."""
-    words, present = [], set(present)
-    if any_of and all(m in missing for m in any_of):
-        missing = [m for m in missing if m not in any_of]
-        words.append(" and ".join(ABSENT[s].removesuffix(" in this store") for s in any_of)
-                     + " in this store (needs table " + " or ".join(any_of) + ")")
-    for m in missing:
-        sources = DERIVED_FROM.get(m)
-        if sources and not present & set(sources):
-            words.append(" and ".join(ABSENT[s].removesuffix(" in this store") for s in sources)
-                         + f" in this store: needs {m} ({DERIVED_TABLES[m]})")
-        elif m in DERIVED_TABLES:
-            words.append(f"needs {m} ({DERIVED_TABLES[m]})")
-        else:
-            words.append(ABSENT.get(m, f"no table {m} in this store") + f" (needs table {m})")
-    return "; ".join(words)
-
-
-def _fact(df: Any) -> Any:
-    v = df
-    if isinstance(v, pd.DataFrame):
-        v = v.iloc[0, 0] if len(v) else None
-    return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
-
-
-def _utc(df: pd.DataFrame) -> pd.DataFrame:
-    """All times are UTC; some engines drop the zone when truncating, so put it back."""
-    for col in df.columns:
-        if pd.api.types.is_datetime64_dtype(df[col]) and getattr(df[col].dt, "tz", None) is None:
-            df[col] = df[col].dt.tz_localize("UTC")
-    return df
-
-
-def _param_record(p: Params) -> dict[str, Any]:
-    return {k: v for k, v in p.as_dict().items() if v is not None}
-
-
-def _scalar(v: Any) -> float | None:
-    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
-        return None
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
-
-
 def open(location: str | Path | ibis.BaseBackend | None = None, *, read_only: bool = False,
          strict: bool | None = None, **params: Any) -> Workspace:
     """Open a workspace on a DuckDB file (default ``afterclick.duckdb``), an Ibis URL or an Ibis
@@ -514,7 +374,8 @@ def open(location: str | Path | ibis.BaseBackend | None = None, *, read_only: bo
 # Preparers of the derived tables, registered here: the modules that define them import nothing
 # of the workspace (no circle).
 from afterclick.engine.derived import prepare_clv  # noqa: E402
-from afterclick.text.store import TABLE as TEXT_SCORES, prepare_text_scores  # noqa: E402
+from afterclick.text.store import TABLE as TEXT_SCORES  # noqa: E402
+from afterclick.text.store import prepare_text_scores  # noqa: E402
 
 register_preparer("clv", prepare_clv)
 register_preparer(TEXT_SCORES, prepare_text_scores)
