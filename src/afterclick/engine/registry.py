@@ -83,7 +83,9 @@ def explain_missing(reason: str, then: FinishFn | None = None) -> FinishFn:
 class Analysis:
     """A ``finish`` step that lives in ``afterclick.analysis`` (pandas, statistics, a fitted model),
     named by its path so that ``kpis/`` imports none of it: ``module:function``, called as
-    ``function(value, rows, **args)`` on the executed value and rows."""
+    ``function(value, rows, **args)`` on the executed value and rows. A model fitted once per
+    workspace (the CLV models, the feedback themes) gets the KPI's tables and parameters as
+    ``t`` and ``p`` among ``args``, for ``Tables.fitted``."""
 
     path: str
     args: tuple[tuple[str, Any], ...] = ()
