@@ -138,8 +138,12 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
 def signal_probabilities(texts: pd.Series) -> pd.DataFrame:
     """One column per signal (probability in [0, 1]) plus ``thoughtful``, for each text."""
-    _texts = pa.table({"t": pa.array(_prepared(texts).tolist(), type=pa.string())})  # noqa: F841
-    hits = _connection().execute(_query()).fetchnumpy()
+    con = _connection()
+    con.register("_texts", pa.table({"t": pa.array(_prepared(texts).tolist(), type=pa.string())}))
+    try:
+        hits = con.execute(_query()).fetchnumpy()
+    finally:
+        con.unregister("_texts")
     out = {}
     for name, cues in CUES.items():
         logit = np.full(len(texts), BASE)
