@@ -8,11 +8,16 @@ from typing import Annotated
 import typer
 
 from afterclick.cli.common import (
+    BackendOpt,
     EndOpt,
     Grain,
     RawOpt,
+    SparkConfOpt,
+    SparkDatabaseOpt,
+    SparkStageOpt,
     StartOpt,
     StoreOpt,
+    _on_backend,
     _params,
     _workspace,
     err,
@@ -33,6 +38,10 @@ def clv_export(
     start: StartOpt = None,
     end: EndOpt = None,
     raw: RawOpt = False,
+    backend: BackendOpt = "duckdb",
+    spark_stage: SparkStageOpt = None,
+    spark_database: SparkDatabaseOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Export each buyer's predicted value: one row per customer, for a CRM or a spreadsheet.
 
@@ -51,6 +60,7 @@ def clv_export(
         if not store.exists():
             raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
         ws, _ = _workspace(store, _params(Grain.week, start, end), False)
+        ws = _on_backend(ws, backend, spark_stage, spark_database, spark_conf)
         with ws, err.status("fitting the lifetime-value models…"):
             r = ws.kpi(spec(predicted_clv).id)
         if not r.ok or r.rows is None:

@@ -26,8 +26,8 @@ from rich.progress import (
 from rich.table import Table
 
 from afterclick import __version__
-from afterclick.core.interrupt import INTERRUPTED
 from afterclick.core.grain import Grain as CalendarGrain
+from afterclick.core.interrupt import INTERRUPTED
 
 # no emoji codes: ":thumbs_up:" in a file name is text
 out = Console(emoji=False)
@@ -50,6 +50,22 @@ def shown(value: object) -> str:
 StoreOpt = Annotated[
     Path, typer.Option("--store", "-s", help="The DuckDB file that holds the data (created by ingest).")
 ]
+
+BackendOpt = Annotated[str, typer.Option(
+    "--backend", help="Where the KPIs run. duckdb (default): in the store itself. A Spark master runs them on "
+    "Spark, the store staying the source of truth: local[N] (this machine), spark://HOST:PORT (a standalone "
+    "cluster), yarn, k8s://URL, or spark (the session spark-submit or the platform, e.g. Databricks, "
+    "provides). Models fit on this machine, on the sufficient statistics Spark returns.")]
+SparkStageOpt = Annotated[Path | None, typer.Option(
+    "--spark-stage", help="With a Spark backend: a folder every executor can read (a shared mount, "
+    "/dbfs/..., a mounted bucket) where the store's tables are written as Parquet. Default: a temporary "
+    "folder on this machine, enough for local[N] and a cluster on one machine.")]
+SparkDatabaseOpt = Annotated[str | None, typer.Option(
+    "--spark-database", help="With a Spark backend: read the canonical tables from this Spark database "
+    "instead of staging them (they were loaded there under their canonical names).")]
+SparkConfOpt = Annotated[list[str] | None, typer.Option(
+    "--spark-conf", help="A Spark setting KEY=VALUE for the session (repeatable), e.g. "
+    "spark.executor.memory=4g.")]
 
 
 class Size(StrEnum):
@@ -177,6 +193,40 @@ def _workspace(path: Path, params: dict, keep_history: bool):
     return Workspace(Store(path, read_only=True, on_wait=_waiting), Params(**params)), False
 
 
+def _on_backend(ws, backend: str, stage: Path | None = None, database: str | None = None,
+                conf: list[str] | None = None):
+    """``ws`` itself on DuckDB; on a Spark master, a workspace whose KPIs run there over the same
+    tables (``ws``'s store keeps the history)."""
+    from afterclick.backends import is_spark, spark_workspace
+
+    if backend.strip().lower() == "duckdb":
+        return ws
+    if not is_spark(backend):
+        ws.close()
+        raise fail(f"--backend {shown(backend)!r} is not known: use duckdb, or a Spark master such as local[2], "
+                   "spark://HOST:7077, yarn or spark")
+    settings = {}
+    for item in conf or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            ws.close()
+            raise fail(f"--spark-conf {shown(item)!r} is not KEY=VALUE")
+        settings[key.strip()] = value.strip()
+    import atexit
+
+    from afterclick.backends import stop_spark
+
+    atexit.register(stop_spark)
+    with err.status(f"staging the tables to Spark ({shown(backend)})…"):
+        try:
+            return spark_workspace(ws.store, backend, stage=stage, database=database, params=ws.params,
+                                   conf=settings)
+        except Exception as exc:  # noqa: BLE001 - py4j, the JVM and the OS: one line for all
+            ws.close()
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise fail(f"cannot run on Spark ({shown(backend)}): {shown(why)}") from None
+
+
 def _keep_history(ws, results) -> None:
     """Save the run's headline values; a full disk costs the history, not the command."""
     import duckdb
@@ -283,7 +333,9 @@ def _write_report(ws, results, path: Path, title: str, currency: str | None = No
     }
     sections = build_sections(SectionContext(ws=ws, results={r.id: r for r in results}, template=template,
                                               options={"currency": currency}))
-    from afterclick.goals.templates import report_order  # a template, or the one goals.toml beside the store names
+    from afterclick.goals.templates import (
+        report_order,  # a template, or the one goals.toml beside the store names
+    )
 
     return write_report(path, results, title=title, meta=meta, sections=sections,
                         order=report_order(ws.store.location, template))

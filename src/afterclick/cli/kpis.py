@@ -10,15 +10,20 @@ import typer
 from rich.table import Table
 
 from afterclick.cli.common import (
+    BackendOpt,
     EndOpt,
     Format,
     Grain,
     GrainOpt,
     RawOpt,
+    SparkConfOpt,
+    SparkDatabaseOpt,
+    SparkStageOpt,
     StartOpt,
     StoreOpt,
     _compute,
     _keep_history,
+    _on_backend,
     _params,
     _workspace,
     fail,
@@ -43,6 +48,10 @@ def kpis(
     list_only: Annotated[bool, typer.Option("--list", help="List the KPIs and their definitions.")] = False,
     snapshot: Annotated[bool, typer.Option(help="Keep the headline values in the store's history.")] = True,
     raw: RawOpt = False,
+    backend: BackendOpt = "duckdb",
+    spark_stage: SparkStageOpt = None,
+    spark_database: SparkDatabaseOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Compute the relationship KPIs and print or export them.
 
@@ -61,10 +70,14 @@ def kpis(
             table.add_row(k.id, k.name, ", ".join(k.needs), k.summary)
         out.print(table)
         return
+    unknown = [i for i in kpi_id or () if i not in REGISTRY]
+    if unknown:
+        raise fail(f"unknown KPI {shown(unknown[0])!r}; `afterclick kpis --list` shows them")
     with friendly_errors():
         if not store.exists():
             raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
         ws, keep = _workspace(store, _params(grain, start, end), snapshot)
+        ws = _on_backend(ws, backend, spark_stage, spark_database, spark_conf)
         with ws:
             try:
                 results = _compute(ws, kpi_id or None, family)
@@ -77,8 +90,8 @@ def kpis(
     if format is Format.json:
         sys.stdout.write(results_json(results) + "\n")
     elif format is Format.table:
-        from afterclick.results import SpanKind
         from afterclick.core.format import format_value
+        from afterclick.results import SpanKind
 
         table = Table()
         table.add_column("id", no_wrap=True)

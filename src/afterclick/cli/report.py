@@ -8,14 +8,19 @@ from typing import Annotated
 import typer
 
 from afterclick.cli.common import (
+    BackendOpt,
     CurrencyOpt,
     EndOpt,
     Grain,
     GrainOpt,
+    SparkConfOpt,
+    SparkDatabaseOpt,
+    SparkStageOpt,
     StartOpt,
     StoreOpt,
     _compute,
     _keep_history,
+    _on_backend,
     _params,
     _workspace,
     _write_report,
@@ -39,12 +44,17 @@ def report(
     currency: CurrencyOpt = None,
     snapshot: Annotated[bool, typer.Option(
         help="Keep the headline values in the store's history (off: the store is only read).")] = True,
+    backend: BackendOpt = "duckdb",
+    spark_stage: SparkStageOpt = None,
+    spark_database: SparkDatabaseOpt = None,
+    spark_conf: SparkConfOpt = None,
 ) -> None:
     """Write the review report: one self-contained HTML file with interactive charts, safe to e-mail."""
     with friendly_errors():
         if not store.exists():
             raise fail(f"no store at {store}: run `afterclick ingest SOURCE --store {store}` first")
         ws, keep = _workspace(store, _params(grain, start, end), snapshot)
+        ws = _on_backend(ws, backend, spark_stage, spark_database, spark_conf)
         with ws:
             results = _compute(ws)
             if keep:
