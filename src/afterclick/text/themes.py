@@ -274,6 +274,10 @@ def _share(mask: pd.Series, within: pd.Series) -> float:
     return float(mask[within].mean()) if within.any() else 0.0
 
 
+#: The ``direction`` of a key driver: where its mentions pull NPS, significantly (``key_drivers``).
+TOWARDS_PROMOTERS, TOWARDS_DETRACTORS = "towards promoters", "towards detractors"
+
+
 def key_drivers(comments: pd.DataFrame, themes: Themes, level: float = 0.95) -> pd.DataFrame:
     """Per theme, NPS of the NPS answers mentioning it minus NPS of those that do not (points),
     its interval and p-value (Rocks 2016 difference test), sorted from the strongest pull
@@ -288,7 +292,7 @@ def key_drivers(comments: pd.DataFrame, themes: Themes, level: float = 0.95) -> 
         if test.difference is None:
             direction = "too few answers"
         elif test.p_value is not None and test.p_value < 1 - level:
-            direction = "towards promoters" if test.difference > 0 else "towards detractors"
+            direction = TOWARDS_PROMOTERS if test.difference > 0 else TOWARDS_DETRACTORS
         else:
             direction = "unclear"
         rows.append({

@@ -17,6 +17,7 @@ from afterclick.kpis.signals import (
 )
 from afterclick.plots._common import display_names, event_label
 from afterclick.results import KPIResult
+from afterclick.text.themes import TOWARDS_DETRACTORS
 from afterclick.views.prose import rows_of
 from afterclick.views.specs import param, spec
 
@@ -130,7 +131,7 @@ def nps_sentence(result: KPIResult, context: Mapping[str, KPIResult] | None = No
         text += f" (95% interval {result.ci[0]:+.1f} to {result.ci[1]:+.1f})"
     d = rows_of((context or {}).get(spec(drivers).id), "label", "nps_with", "nps_without", "direction")
     if d is not None:
-        worst = d[d["direction"] == "towards detractors"]
+        worst = d[d["direction"] == TOWARDS_DETRACTORS]
         if len(worst):
             w = worst.iloc[0]
             text += (f"; the theme pulling answers most towards detractors is \u201c{w['label']}\u201d "
