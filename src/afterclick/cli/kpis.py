@@ -62,13 +62,7 @@ def kpis(
     from afterclick.kpis import REGISTRY
 
     if list_only:
-        table = Table(show_lines=True)
-        table.add_column("id", no_wrap=True)
-        for col in ("name", "needs", "definition"):
-            table.add_column(col)
-        for k in REGISTRY:
-            table.add_row(k.id, k.name, ", ".join(k.needs), k.summary)
-        out.print(table)
+        _print_list()
         return
     unknown = [i for i in kpi_id or () if i not in REGISTRY]
     if unknown:
@@ -90,33 +84,51 @@ def kpis(
     if format is Format.json:
         sys.stdout.write(results_json(results) + "\n")
     elif format is Format.table:
-        from afterclick.core.format import format_value
-        from afterclick.results import SpanKind
-
-        table = Table()
-        table.add_column("id", no_wrap=True)
-        table.add_column("name", no_wrap=True)
-        for col in ("value", "period"):
-            table.add_column(col)
-        whole = None
-        for r in results:
-            # a KPI not computed says so, and why, where its value would be
-            value = format_value(r.value, r.unit) if r.ok else f"{r.status.value}: {shown(r.reason or '')}"
-            period = ""
-            if r.period is not None and r.ok:
-                if r.period.kind is SpanKind.WHOLE:
-                    period, whole = "whole period", r.period.label
-                else:
-                    period = r.period.label
-            table.add_row(r.id, r.name, value, period)
-        out.print(table)
-        if whole:
-            out.print(whole[:1].upper() + whole[1:] + ".", highlight=False)
-        # the same sentences as beside the report's charts (each KPI's view, afterclick.views.registry)
-        from afterclick.report.narrative import sentences
-
-        for kpi_id, sentence in sentences(results).items():
-            out.print(f"{kpi_id}: {shown(sentence)}", highlight=False, soft_wrap=True)
+        _print_table(results)
     else:
         paths = write_results(results, out_dir, format.value, raw=raw)
         out.print(f"wrote {len(paths)} file(s) to {shown(out_dir)}/", highlight=False)
+
+
+def _print_list() -> None:
+    """Every KPI with what it needs and its definition."""
+    from afterclick.kpis import REGISTRY
+
+    table = Table(show_lines=True)
+    table.add_column("id", no_wrap=True)
+    for col in ("name", "needs", "definition"):
+        table.add_column(col)
+    for k in REGISTRY:
+        table.add_row(k.id, k.name, ", ".join(k.needs), k.summary)
+    out.print(table)
+
+
+def _print_table(results) -> None:
+    """The results as a table on the terminal, then each KPI's sentence."""
+    from afterclick.core.format import format_value
+    from afterclick.results import SpanKind
+
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    table.add_column("name", no_wrap=True)
+    for col in ("value", "period"):
+        table.add_column(col)
+    whole = None
+    for r in results:
+        # a KPI not computed says so, and why, where its value would be
+        value = format_value(r.value, r.unit) if r.ok else f"{r.status.value}: {shown(r.reason or '')}"
+        period = ""
+        if r.period is not None and r.ok:
+            if r.period.kind is SpanKind.WHOLE:
+                period, whole = "whole period", r.period.label
+            else:
+                period = r.period.label
+        table.add_row(r.id, r.name, value, period)
+    out.print(table)
+    if whole:
+        out.print(whole[:1].upper() + whole[1:] + ".", highlight=False)
+    # the same sentences as beside the report's charts (each KPI's view, afterclick.views.registry)
+    from afterclick.report.narrative import sentences
+
+    for kpi_id, sentence in sentences(results).items():
+        out.print(f"{kpi_id}: {shown(sentence)}", highlight=False, soft_wrap=True)
