@@ -1,10 +1,13 @@
 """Per-arm sufficient statistics of the experiment metrics, as Ibis aggregates.
 
 Every metric is measured per assigned customer from the assignment time on. ``customers``
-builds one row per assignment with every per-customer measure (events, orders and survey
-answers left-joined); the aggregates group it by (experiment_id, variant) and return sums only
-(n, Σx, Σx², cross products), so the same expressions run on any Ibis backend; nothing is
-pulled into pandas before the aggregate runs.
+builds one row per customer of one experiment with every per-customer measure (the customer
+is the only group key): impressions counted apart, every other event measure in one aggregate
+over the active events (its windowed flags one ``bit_or``, its active UTC days bit masks
+counted by ``bit_count``, builtins DuckDB and Spark SQL share), orders and survey answers
+left-joined; the aggregates group it by (experiment_id, variant) and return sums only (n, Σx,
+Σx², cross products), so the same expressions run on any Ibis backend; nothing is pulled into
+pandas before the aggregate runs.
 
 Definitions (``DAY`` = 86,400 s, ``Δ`` = event time − assignment time, in seconds with the
 microseconds kept, the same double on DuckDB and Spark; "active" = any event but an impression):
