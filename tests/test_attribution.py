@@ -162,7 +162,7 @@ def test_unknown_model_named():
 
 def test_attribution_chart_draws_every_model_and_escapes_names():
     from afterclick.analysis.attribution import credit
-    from afterclick.plots import plot
+    from afterclick.views.registry import plot
     from afterclick.results import Direction, Family, KPIResult, Status, Unit
 
     touches = pd.DataFrame({
@@ -286,7 +286,7 @@ def _campaign_result(rows: pd.DataFrame, kpi_id: str = "attribution.campaigns"):
 def test_campaign_credit_carries_each_campaign_name_into_chart_and_sentence():
     from afterclick.analysis.attribution import credit
     from afterclick.kpis.attribution import NO_CAMPAIGN
-    from afterclick.plots import plot
+    from afterclick.views.registry import plot
     from afterclick.report import narrative
 
     long = "Plant Care Academy (six-week e-mail course for new plant parents)"

@@ -13,7 +13,7 @@ import afterclick
 from afterclick import clv
 from afterclick.analysis.value import model_label
 from afterclick.kpis import REGISTRY
-from afterclick.plots import PLOTS
+from afterclick.views.registry import PLOTS
 from afterclick.plots._common import share_ticks
 from afterclick.results import Direction, Family, KPIResult, Status, Unit
 from afterclick.workspace import bulk_span

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 from afterclick.demo import DEEP_GUIDE, VIRAL_POST
-from afterclick.plots import PLOTS
+from afterclick.views.registry import PLOTS
 from afterclick.plots.content import QUADRANT_COLOURS
 from afterclick.report.html import render_report
 

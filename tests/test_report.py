@@ -18,7 +18,8 @@ import plotly.graph_objects as go
 import plotly.offline
 import pytest
 
-from afterclick.plots import PLOTS, plot_clicks_vs_commitment, plot_funnel, plot_lifecycle, plot_retention_heatmap
+from afterclick.plots import plot_clicks_vs_commitment, plot_funnel, plot_lifecycle, plot_retention_heatmap
+from afterclick.views.registry import PLOTS
 from afterclick.plots.ladder import plot_commitment_ladder
 from afterclick.report import ReportMeta, format_value, mask_pii, render_report, write_report
 from afterclick.report import narrative

@@ -37,7 +37,7 @@ def test_event_label_turns_names_into_words(raw, words):
 
 
 def test_leading_indicator_chart_table_and_sentence_name_events_in_words():
-    from afterclick.plots import plot
+    from afterclick.views.registry import plot
     from afterclick.report import narrative
 
     rows = pd.DataFrame({
@@ -169,7 +169,7 @@ def test_demo_lifecycle_verdict_reads_the_four_weeks_up_to_its_headline_week(dem
 # ------------------------------------------------------------------------------ few-answer months
 
 def test_demo_survey_months_with_few_answers_are_drawn_apart(demo):
-    from afterclick.plots import plot
+    from afterclick.views.registry import plot
 
     for kpi_id, column in (("advocacy.nps", "nps"), ("advocacy.csat", "csat")):
         r = demo[kpi_id]
@@ -188,7 +188,7 @@ def test_demo_survey_months_with_few_answers_are_drawn_apart(demo):
 # ------------------------------------------------------------------------------ content quadrant labels
 
 def test_quadrant_labels_end_at_a_word_and_hover_shows_the_full_title():
-    from afterclick.plots import plot
+    from afterclick.views.registry import plot
 
     titles = ["Me: I don't need another plant. Also me, at the checkout (meme)", "Short <guide>", None]
     rows = pd.DataFrame({"content_id": ["p1", "g1", "x9"], "title": titles, "shallow": [650, 3, 40],
@@ -204,7 +204,7 @@ def test_quadrant_labels_end_at_a_word_and_hover_shows_the_full_title():
 
 
 def test_demo_quadrant_labels_never_end_inside_a_word(demo):
-    from afterclick.plots import plot
+    from afterclick.views.registry import plot
 
     r = demo["content.value"]
     titles = set(r.rows["title"].dropna())
@@ -255,7 +255,7 @@ def test_a_label_keeps_its_negation_and_falls_back_to_the_keywords_as_words():
 def test_demo_theme_labels_read_as_words_everywhere_they_are_shown(demo):
     from markupsafe import escape
 
-    from afterclick.plots import plot
+    from afterclick.views.registry import plot
     from afterclick.report import narrative
 
     themes, drivers = demo["advocacy.themes"], demo["advocacy.drivers"]

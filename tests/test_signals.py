@@ -112,7 +112,7 @@ def test_bad_input_gives_one_clear_line(kwargs, message):
 
 
 def test_indicator_chart_ranks_top_first_and_shows_auc():
-    from afterclick.plots import plot
+    from afterclick.views.registry import plot
     from afterclick.results import Direction, Family, KPIResult, Status, Unit
 
     li = leading_indicators(planted(), ["like", "guide", "visit"])

@@ -70,7 +70,7 @@ def test_first_purchase_credit_adds_up(demo_ws):
 
 
 def test_report_has_attribution_and_signals_sections_with_their_charts(demo_ws):
-    from afterclick.plots import PLOTS
+    from afterclick.views.registry import PLOTS
     from afterclick.report import render_report
 
     ids = [k for k in PLOTS if k.startswith(("attribution.", "signals."))]

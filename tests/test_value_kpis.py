@@ -156,7 +156,7 @@ def test_holdout_check_on_cdnow(cdnow):
 def test_value_charts_draw_the_results(cdnow, tiny):
     import plotly.graph_objects as go
 
-    from afterclick.plots import PLOTS
+    from afterclick.views.registry import PLOTS
 
     ws, _ = cdnow
     clv_r = ws.kpi("value.predicted_clv")

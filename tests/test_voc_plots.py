@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from afterclick.plots import PLOTS
+from afterclick.views.registry import PLOTS
 from afterclick.results import Direction, Family, KPIResult, Status, Unit
 
 

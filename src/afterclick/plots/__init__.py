@@ -1,19 +1,23 @@
 """Charts of KPI results: one ``plot_*`` function per chart, each taking a ``KPIResult``.
 
-Which KPI gets which chart is said once, in ``afterclick.views.registry.VIEWS`` (``PLOTS`` here
-is read from it); a new family adds its chart there. Plots take results, never tables, and read only
-the columns of their KPI's ``rows`` contract.
+Which KPI gets which chart is said once, in ``afterclick.views.registry.VIEWS`` (its ``PLOTS``
+and ``plot`` read it; this package imports nothing of the views); a new family adds its chart
+there. Plots take results, never tables, and read only the columns of their KPI's ``rows`` contract.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import plotly.graph_objects as go
 
+from afterclick.plots.advocacy import (
+    plot_csat_over_time,
+    plot_drivers,
+    plot_nps_over_time,
+    plot_themes,
+)
 from afterclick.plots.attribution import plot_attribution
-from afterclick.plots.advocacy import plot_csat_over_time, plot_drivers, plot_nps_over_time, plot_themes
 from afterclick.plots.campaigns import plot_clicks_vs_commitment
 from afterclick.plots.community import (
     plot_engagement_levels,
@@ -21,46 +25,29 @@ from afterclick.plots.community import (
     plot_participants,
     plot_reply_network,
 )
-from afterclick.plots.content import plot_content_quadrant, plot_engaged_vs_not, plot_goal_attainment
+from afterclick.plots.content import (
+    plot_content_quadrant,
+    plot_engaged_vs_not,
+    plot_goal_attainment,
+)
 from afterclick.plots.journey import plot_funnel
 from afterclick.plots.ladder import plot_commitment_ladder
 from afterclick.plots.resonance import plot_content_resonance
 from afterclick.plots.retention import plot_lifecycle, plot_retention_heatmap
 from afterclick.plots.signals import plot_leading_indicators
 from afterclick.plots.value import (
-    plot_campaign_credit, plot_holdout_check, plot_probability_alive_matrix, plot_value_distribution,
+    plot_campaign_credit,
+    plot_holdout_check,
+    plot_probability_alive_matrix,
+    plot_value_distribution,
 )
 from afterclick.results import KPIResult
 
 PlotFn = Callable[[KPIResult], go.Figure]
 
 
-def __getattr__(name: str) -> Any:
-    # ``PLOTS`` (KPI id → chart, in the report's order) is read from the view registry, which
-    # imports the chart modules above: built on first use so that neither import waits on the other
-    if name == "PLOTS":
-        from afterclick.views.registry import charts
-
-        return charts()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def plot(result: KPIResult) -> go.Figure:
-    """The chart of ``result``'s KPI (its view in ``afterclick.views.registry``)."""
-    from afterclick.views.registry import charts
-
-    known = charts()
-    try:
-        fn = known[result.id]
-    except KeyError:
-        raise KeyError(f"no chart for KPI {result.id!r}; charts exist for {', '.join(known)}") from None
-    return fn(result)
-
-
 __all__ = [
-    "PLOTS",
     "PlotFn",
-    "plot",
     "plot_clicks_vs_commitment",
     "plot_commitment_ladder",
     "plot_funnel",

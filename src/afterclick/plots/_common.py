@@ -197,7 +197,7 @@ def result_period_word(result: KPIResult, timestamps: pd.Series) -> str:
     """'week', 'month' or 'day' read from the spacing of the timestamps; where they cannot tell (a
     single period), the grain the result's spec declares for its period column (RowsSchema), and
     only then the ``grain`` parameter."""
-    from afterclick.views.specs import declared_grain
+    from afterclick.engine.specs import declared_grain
 
     word = period_word(timestamps)
     if word != "period":

@@ -8,7 +8,7 @@ from afterclick.plots._common import (
     ACCENT, SHARE_FORMAT, TEAL, VANITY, axis, base_layout, display_names, label, message_figure, require, shorten, to_list,
 )
 from afterclick.results import KPIResult
-from afterclick.views.specs import param
+from afterclick.engine.specs import param
 
 MODEL_NAMES = {
     "first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",

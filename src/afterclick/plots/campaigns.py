@@ -12,7 +12,7 @@ from afterclick.plots._common import (
     message_figure, require, share_ticks, to_list,
 )
 from afterclick.results import KPIResult
-from afterclick.views.specs import param, retention_column
+from afterclick.engine.specs import param, retention_column
 
 #: Columns read besides the retention column, whose name follows ``retention_days`` (retention_90d).
 COLUMNS = ("name", "ctr")

@@ -12,7 +12,7 @@ from afterclick.plots._common import (
     label_positions, message_figure, require, share_ticks, shorten, to_list,
 )
 from afterclick.results import KPIResult
-from afterclick.views.specs import param
+from afterclick.engine.specs import param
 
 VALUE_COLUMNS = ("content_id", "shallow", "deep", "quadrant")
 GOAL_COLUMNS = ("content_id", "goal", "goal_rate", "reach", "goal_people")

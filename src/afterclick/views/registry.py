@@ -152,6 +152,22 @@ def charts() -> dict[str, PlotFn]:
     return {k.id: v.chart for k, v in VIEWS.items() if v.chart is not None}
 
 
+def plot(result: KPIResult) -> go.Figure:
+    """The chart of ``result``'s KPI (its view)."""
+    known = charts()
+    try:
+        fn = known[result.id]
+    except KeyError:
+        raise KeyError(f"no chart for KPI {result.id!r}; charts exist for {', '.join(known)}") from None
+    return fn(result)
+
+
+def __getattr__(name: str) -> dict[str, PlotFn]:
+    if name == "PLOTS":  # KPI id → chart, in the report's order (afterclick.plots.PLOTS before)
+        return charts()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def value_label(result: KPIResult) -> str | None:
     """What the headline number is, in words that follow the result's parameters (None: its name says)."""
     v = view(result)
