@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from afterclick.kpis.base import Params
+from afterclick.engine.params import Params
 
 
 def executed_fact(df: Any) -> Any:

@@ -9,8 +9,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from afterclick.kpis._common import as_utc
-from afterclick.kpis.base import ABSENT, Params, Span
+from afterclick.core.periods import utc as as_utc
+from afterclick.engine.params import Params, Span
+from afterclick.engine.registry import ABSENT
 from afterclick.results import Period, SpanKind
 from afterclick.schemas import DERIVED_TABLES
 

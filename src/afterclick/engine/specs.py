@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
+from afterclick.engine.params import Params
+from afterclick.engine.registry import KPI
 from afterclick.kpis import REGISTRY
-from afterclick.kpis.base import KPI, Params
 from afterclick.results import KPIResult
 
 

@@ -26,6 +26,8 @@ from afterclick.engine.executed import (
     param_record,
     utc_times,
 )
+from afterclick.engine.params import Params, Span
+from afterclick.engine.registry import KPI, TIMED_TABLES, Outcome, Skip
 from afterclick.engine.spans import (
     absent_reason,
     bulk_span,
@@ -34,9 +36,9 @@ from afterclick.engine.spans import (
     span_period,
     utc_day,
 )
+from afterclick.engine.tables import Tables
 from afterclick.kpis import REGISTRY
 from afterclick.kpis._common import data_bounds, day_index, in_period, review_end
-from afterclick.kpis.base import KPI, TIMED_TABLES, Outcome, Params, Skip, Span, Tables
 from afterclick.results import Family, KPIResult, Period, Status
 from afterclick.schemas import DERIVED_TABLES
 from afterclick.store import Store
