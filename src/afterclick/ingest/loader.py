@@ -42,7 +42,7 @@ from afterclick.ingest._common import (  # noqa: F401  (re-exported)
 )
 from afterclick.ingest.checks import _check, _mark_stored
 from afterclick.ingest.mapping import Mapping, load_mapping
-from afterclick.ingest.sources import _head, find_sources
+from afterclick.ingest.sources import _is_empty, find_sources
 from afterclick.ingest.staging import _Staged
 from afterclick.ingest.summary import FileSummary, IngestSummary
 from afterclick.ingest.textfile import _fingerprint
@@ -265,16 +265,6 @@ def _prepare(con, task: _Task, prefix: str) -> tuple[FileSummary, _Staged | None
         return fs, None, " ".join(digests)
     st.check_columns(fs, required=True)
     return fs, st, " ".join(digests)
-
-
-def _is_empty(path: Path, fmt: str) -> bool:
-    """A file of 0 bytes, or a text file of only blank lines (and perhaps a byte-order mark)."""
-    if path.stat().st_size == 0:
-        return True
-    if fmt not in _TEXT_FORMATS:
-        return False
-    head = _head(path)
-    return len(head) < (1 << 20) and not head.removeprefix(b"\xef\xbb\xbf").strip()
 
 
 def _run(con, st: _Staged, fs: FileSummary, report: Callable[[str], None], summary: IngestSummary,

@@ -16,7 +16,7 @@ import gzip
 import stat
 from pathlib import Path
 
-from afterclick.ingest._common import FORMATS, IngestError, _Task
+from afterclick.ingest._common import _TEXT_FORMATS, FORMATS, IngestError, _Task
 from afterclick.ingest.mapping import Mapping, TableMapping
 from afterclick.schemas import TABLES
 
@@ -213,3 +213,13 @@ def _head(path: Path, n: int = 1 << 20) -> bytes:
             return fh.read(n)
     except (OSError, EOFError) as exc:
         raise IngestError(f"{path}: cannot be read ({exc})") from None
+
+
+def _is_empty(path: Path, fmt: str) -> bool:
+    """A file of 0 bytes, or a text file of only blank lines (and perhaps a byte-order mark)."""
+    if path.stat().st_size == 0:
+        return True
+    if fmt not in _TEXT_FORMATS:
+        return False
+    head = _head(path)
+    return len(head) < (1 << 20) and not head.removeprefix(b"\xef\xbb\xbf").strip()
