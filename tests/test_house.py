@@ -62,9 +62,6 @@ def test_the_layer_order_has_no_cycle():
     assert _cycle({g: set(a) - {g} for g, a in h.ALLOWED.items()}) is None
 
 
-@_xfail("engine imports kpis (the workspace and engine.specs read the catalogue, REGISTRY, and the workspace "
-        "kpis._common's blocks; by, derived and registry read kpis.base, value and rows) and kpis/base.py "
-        "imports engine.params, registry and tables (part 1: engine/)")
 def test_packages_import_in_no_circle():
     # within a layer too: top-level packages and modules (cli_* counted with cli)
     graph: dict[str, set[str]] = {}

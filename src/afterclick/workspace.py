@@ -5,9 +5,11 @@
     >>> ws.kpi("retention.repeat_visit_rate").value  # doctest: +SKIP
 
 It lives in the engine (:mod:`afterclick.engine.workspace`, with the periods and left-out rows in
-:mod:`afterclick.engine.spans`); its names stay importable from here.
+:mod:`afterclick.engine.spans`); its names stay importable from here. Importing this module fills
+the KPI registry (``afterclick.kpis``), which the engine itself does not import.
 """
 
+import afterclick.kpis  # noqa: F401 (registers every KPI family into the engine's registry)
 from afterclick.engine.spans import (
     DERIVED_FROM,
     STRAY_GAP_DAYS,

@@ -6,6 +6,7 @@ from them. Each public function but the model helpers is a ``finish`` step named
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -99,6 +100,30 @@ def predictions(t: Tables, p: Params, rows: pd.DataFrame) -> pd.DataFrame:
         return out, months
 
     return t.fitted(predictions, p, customer_value, build)
+
+
+#: Columns of the derived table ``clv``: per buyer, probability alive, 12-month and lifetime value.
+CLV_COLUMNS = ("customer_id", "p_alive", "clv_12m", "predicted_clv")
+
+
+def clv_table(ws) -> ibis.Table | None:
+    """The derived table ``clv`` (one row per buyer; see ``CLV_COLUMNS``) for the workspace
+    ``ws``'s period (``afterclick.engine.derived.prepare_clv`` names it).
+
+    Other families read predicted lifetime value from it (relationship attribution credits
+    ``predicted_clv``, the discounted 36-month value). It is an in-memory table handed to the
+    workspace, rebuilt per workspace from the same fitted models as the value KPIs (so the
+    store is unchanged and every backend can join it); None without transactions or with too
+    few buyers to fit a model.
+    """
+    t, p = ws.tables, ws.review_params()
+    if "transactions" not in t:
+        return None
+    preds, _ = predictions(t, p, ws.store.con.execute(customer_value(t, p)))
+    if preds is None:
+        return None
+    df = preds.rename(columns={"clv_lifetime": "predicted_clv"})[list(CLV_COLUMNS)]
+    return ibis.memtable(df.reset_index(drop=True))
 
 
 def _model_notes(t: Tables, p: Params, rows: pd.DataFrame) -> tuple[str, ...]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from afterclick.kpis.base import KPI, Measure, Params, Tables
+from afterclick.engine.params import Params
+from afterclick.engine.registry import KPI, Measure
+from afterclick.engine.tables import Tables
 from afterclick.results import MeasureKind
 
 #: The unit and group columns of a grouping table (the caller's names come back on the rows).

@@ -169,10 +169,9 @@ class KPI:
 
     @property
     def rows_schema(self) -> RowsSchema | None:
-        """The declared columns of its rows (``kpis/rows.toml``); None for a KPI without rows."""
-        from afterclick.kpis.rows import schemas
-
-        return schemas().get(self.id)
+        """The declared columns of its rows (``kpis/rows.toml``, see :meth:`Registry.declare_rows`);
+        None for a KPI without rows."""
+        return REGISTRY.rows_schema(self.id)
 
     @property
     def clock(self) -> str | tuple[str, ...] | None:
@@ -198,8 +197,22 @@ class KPI:
 
 
 class Registry:
+    """The catalogue: the KPI families register into it as they are imported (``afterclick.kpis``
+    imports every family, and ``afterclick.workspace`` imports ``afterclick.kpis``), so the engine
+    that runs the specs imports none of them."""
+
     def __init__(self) -> None:
         self._kpis: dict[str, KPI] = {}
+        self._rows: Callable[[], Mapping[str, RowsSchema]] = dict
+
+    def declare_rows(self, schemas: Callable[[], Mapping[str, RowsSchema]]) -> None:
+        """Where the declared columns of the KPIs' rows come from: ``schemas()`` maps a KPI id to
+        its :class:`RowsSchema` (``afterclick.kpis`` passes the reader of ``kpis/rows.toml``)."""
+        self._rows = schemas
+
+    def rows_schema(self, kpi_id: str) -> RowsSchema | None:
+        """The declared columns of the rows of ``kpi_id``; None when it declares none."""
+        return self._rows().get(kpi_id)
 
     def add(self, kpi: KPI) -> KPI:
         if kpi.id in self._kpis:
@@ -217,6 +230,9 @@ class Registry:
         try:
             return self._kpis[kpi_id]
         except KeyError:
+            if not self._kpis:
+                raise KeyError(f"unknown KPI {kpi_id!r}: no KPI is registered yet; import afterclick.kpis "
+                               "first (afterclick.open and afterclick.workspace do)") from None
             close = [k for k in self._kpis if kpi_id.split(".")[-1] in k]
             hint = f" (did you mean {', '.join(close[:3])}?)" if close else ""
             raise KeyError(f"unknown KPI {kpi_id!r}{hint}; `afterclick kpis --list` shows them") from None

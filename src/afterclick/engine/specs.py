@@ -12,8 +12,7 @@ from dataclasses import fields
 from typing import Any
 
 from afterclick.engine.params import Params
-from afterclick.engine.registry import KPI
-from afterclick.kpis import REGISTRY
+from afterclick.engine.registry import KPI, REGISTRY
 from afterclick.results import KPIResult
 
 

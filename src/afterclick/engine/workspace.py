@@ -1,5 +1,6 @@
 """The workspace: a store, the KPI registry and the parameters of a review, in one object
-(importable from :mod:`afterclick.workspace` too).
+(importable from :mod:`afterclick.workspace` too, which fills the registry: the engine imports
+no KPI family, ``afterclick.kpis`` registers them all).
 
     >>> import afterclick
     >>> ws = afterclick.open("brand.duckdb")          # doctest: +SKIP
@@ -19,6 +20,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from afterclick.engine.bounds import data_bounds, day_index, in_period, review_end
 from afterclick.engine.executed import (
     executed_fact,
     executed_scalar,
@@ -27,7 +29,7 @@ from afterclick.engine.executed import (
     utc_times,
 )
 from afterclick.engine.params import Params, Span
-from afterclick.engine.registry import KPI, TIMED_TABLES, Outcome, Skip
+from afterclick.engine.registry import KPI, REGISTRY, TIMED_TABLES, Outcome, Skip
 from afterclick.engine.spans import (
     absent_reason,
     bulk_span,
@@ -37,8 +39,6 @@ from afterclick.engine.spans import (
     utc_day,
 )
 from afterclick.engine.tables import Tables
-from afterclick.kpis import REGISTRY
-from afterclick.kpis._common import data_bounds, day_index, in_period, review_end
 from afterclick.results import Family, KPIResult, Period, Status
 from afterclick.schemas import DERIVED_TABLES
 from afterclick.store import Store
@@ -73,6 +73,9 @@ class Workspace:
     """
 
     def __init__(self, store: Store, params: Params | None = None, *, strict: bool | None = None):
+        if not len(REGISTRY):
+            raise RuntimeError("no KPI is registered: import afterclick.kpis before opening a workspace "
+                               "(afterclick.open and afterclick.workspace do)")
         self.store = store
         self.params = params or Params()
         self.strict = strict_default() if strict is None else strict
