@@ -30,6 +30,7 @@ from afterclick.engine.executed import (
 )
 from afterclick.engine.params import Params, Span
 from afterclick.engine.registry import KPI, REGISTRY, TIMED_TABLES, Outcome, Skip
+from afterclick.engine.shared import share_rows
 from afterclick.engine.spans import (
     absent_reason,
     bulk_span,
@@ -308,8 +309,11 @@ class Workspace:
         missing = self.missing_tables(k)  # a derived table its preparer could not fill
         if missing:
             return KPIResult(**base, status=Status.SKIPPED, reason=absent_reason(missing, self.tables))
+        shared = None
         try:
             comp = k.compute(self.tables, p)
+            # what the value, needs, facts and rows share is computed once
+            comp, shared = share_rows(comp, lambda e: e.cache(), memtables=self.store.con.name == "duckdb")
             for count, why in comp.needs:
                 if not executed_scalar(self.store.con.execute(count)):
                     raise Skip(why)
@@ -344,6 +348,9 @@ class Workspace:
                 raise
             return KPIResult(**base, status=Status.FAILED, reason=one_line(exc),
                              elapsed_s=time.perf_counter() - started)
+        finally:
+            if shared is not None:
+                shared.release()
         return KPIResult(**base, status=Status.COMPUTED, value=value, rows=rows, ci=ci,
                          notes=notes, period=period, elapsed_s=time.perf_counter() - started)
 
