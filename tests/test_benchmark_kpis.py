@@ -46,6 +46,9 @@ def test_bench_kpis_small(tmp_path):
                                "engine faster than pandas", "engine peak memory under 2 GB"}
     assert s["worst_kpi"]["engine_vs_scan"] == max(r["engine_vs_scan"] for r in per.values())
     assert {"before", "after"} == set(s["load_average_1min"])
+    # the KPIs above 5x by more than a few queries' worth of fixed cost are a subset of those above 5x
+    assert s["query_floor_s"] > 0
+    assert set(s["kpis_above_5x_scan_by_more_than_3_query_floors"]) <= set(s["kpis_above_5x_scan"])
 
     # every KPI: the derived tables (text scores, CLV) are prepared before the timing, each on its
     # own line, and a KPI the store has no data for is listed with the reason instead of timed
