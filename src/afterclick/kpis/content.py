@@ -14,8 +14,10 @@ import ibis.expr.types as ir
 from afterclick.core.periods import SECONDS_PER_DAY
 from afterclick.kpis._common import (
     DEEP,
+    EXPOSURE,
     active_events,
     any_activity,
+    content_event_counts,
     data_bounds,
     epoch_s,
     events,
@@ -30,7 +32,8 @@ from afterclick.results import Direction, Family, MeasureKind, Unit
 SHALLOW = ("click", "like", "follow")
 QUADRANTS = ("star", "vanity", "hidden gem", "quiet")
 #: Engaging with an item: any event on it but seeing it (impression) or clicking an ad for it.
-NOT_ENGAGING = ("impression", "click")
+#: Every exposure is among them, so an engaging event is always an active one.
+NOT_ENGAGING = (*EXPOSURE, "click")
 #: Engagement counts when it happens this many days after a person's first active event, so the
 #: engagement itself can never be the later behaviour it is compared on.
 ENGAGE_DAYS = 30
@@ -41,26 +44,48 @@ Z95 = 1.959963984540054
 
 
 @block
-def content_interactions(t: Tables, p: Params) -> ir.Table:
-    """Per content item: reach, impressions, shallow, visits, deep and the deep kinds."""
+def content_people(t: Tables, p: Params) -> ir.Table:
+    """One row per content item and person with any event naming it: content_id, customer_id,
+    engaged_ts (their first event on it other than an impression or a click, NULL without one).
 
+    The one distinct over (item, person) of the content family: reach counts these rows, and the
+    engaged-versus-comparable comparison reads who engaged and when from them, instead of a
+    distinct over millions of events each.
+    """
     ev = events(t, p)
     ev = ev.filter(ev.content_id.notnull())
-
-    def n(cond):
-        return cond.cast("int64").sum()
-
-    return ev.group_by("content_id").aggregate(
-        reach=ev.customer_id.nunique(),
-        impressions=n(ev.event == "impression"),
-        shallow=n(ev.event.isin(SHALLOW)),
-        likes=n(ev.event == "like"),
-        visits=n(ev.event == "visit"),
-        deep=n(ev.event.isin(DEEP)),
-        saves=n(ev.event == "save"),
-        downloads=n(ev.event == "download"),
-        shares=n(ev.event == "share"),
+    engaging = ~ev.event.isin(NOT_ENGAGING)
+    return ev.group_by("content_id", "customer_id").aggregate(
+        engaged_ts=ibis.ifelse(engaging, ev.ts, ibis.null().cast(ev.ts.type())).min()
     )
+
+
+@block
+def content_interactions(t: Tables, p: Params) -> ir.Table:
+    """Per content item: reach, impressions, shallow, visits, deep and the deep kinds.
+
+    Counted from the shared per-item event counts and the per-person rows: no pass over the
+    events of its own.
+    """
+    c = content_event_counts(t, p)
+
+    def n(*names):
+        return ibis.ifelse(c.event.isin(names), c.n, 0).sum()
+
+    counts = c.group_by("content_id").aggregate(
+        impressions=n("impression"),
+        shallow=n(*SHALLOW),
+        likes=n("like"),
+        visits=n("visit"),
+        deep=n(*DEEP),
+        saves=n("save"),
+        downloads=n("download"),
+        shares=n("share"),
+    )
+    people = content_people(t, p)
+    reach = people.group_by("content_id").aggregate(reach=people.count())
+    # the same items on both sides: every item with an event has a person who did it
+    return counts.join(reach, "content_id").select("content_id", reach.reach, *counts.columns[1:])
 
 
 def _with_content(rows: ir.Table, t: Tables) -> ir.Table:
@@ -101,10 +126,8 @@ def value(t: Tables, p: Params) -> Computation:
         quadrant=ibis.cases((hi_s & hi_d, "star"), (hi_s, "vanity"), (hi_d, "hidden gem"), else_="quiet"),
     ).drop("med_shallow", "med_deep")
     r = _with_content(r, t)
-    ev = events(t, p)
-    ev = ev.filter(ev.content_id.notnull())
-    deep = ev.event.isin(DEEP).cast("int64").sum()
-    value_ = safe_ratio(deep, deep + ev.event.isin(SHALLOW).cast("int64").sum())
+    every = content_interactions(t, p)  # all items: those without shallow or deep add nothing
+    value_ = safe_ratio(every.deep.sum(), every.deep.sum() + every.shallow.sum())
     return Computation(value=value_, rows=r, order_by=("-shallow", "-deep", "content_id"))
 
 
@@ -208,14 +231,16 @@ def engaged_vs_not(t: Tables, p: Params) -> Computation:
     strata = pop.group_by(["cohort", "channel"]).aggregate(
         n=pop.count(), retained=pop.retained.sum(), converted=pop.converted.sum(),
     )
-    ev = events(t, p)
-    ev = ev.filter(ev.content_id.notnull() & ~ev.event.isin(NOT_ENGAGING))
-    # (only the columns needed: the event's own channel must not stand in for the stratum's)
-    ev = ev.select("customer_id", "ts", "content_id")
-    j = ev.join(pop, "customer_id")
-    gap = epoch_s(j.ts) - epoch_s(j.first_ts)
+    # Each person's first engaging event on each item: engaging events are active ones (never an
+    # impression), so none precedes the first active event, and a person engaged with an item
+    # within the window exactly when their first engaging event on it falls in it.
+    cp = content_people(t, p)
+    cp = cp.filter(cp.engaged_ts.notnull())
+    j = cp.join(pop, "customer_id")
+    gap = epoch_s(j.engaged_ts) - epoch_s(j.first_ts)
     j = j.filter((gap >= 0) & (gap < ENGAGE_DAYS * SECONDS_PER_DAY))
-    eng = j.select("content_id", "customer_id", "cohort", "channel", "retained", "converted").distinct()
+    # one row per (item, person) already
+    eng = j.select("content_id", "customer_id", "cohort", "channel", "retained", "converted")
     anyc = eng.select("customer_id", "cohort", "channel", "retained", "converted").distinct()
     anyc = anyc.mutate(content_id=ibis.literal(ANY_CONTENT))
 
