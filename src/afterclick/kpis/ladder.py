@@ -20,6 +20,7 @@ the per-customer stages, and so the movement between rungs, cover everyone who d
 from __future__ import annotations
 
 import ibis
+import ibis.expr.types as ir
 
 from afterclick.kpis._common import (
     BLOCK_MONTHS,
@@ -54,7 +55,8 @@ def ladder_months(t: Tables, p: Params):
     """The months the ladder is drawn for: every month with any activity or impression."""
 
     a = activity(t, p)
-    am = a.select(period=a.day_ts.truncate("M").cast("timestamp")).distinct()
+    am = a.select("day_ts").distinct()  # a few hundred days, each truncated to its month once
+    am = am.select(period=am.day_ts.truncate("M").cast("timestamp")).distinct()
     am = am.select(idx=period_index(am.period, "month"), period=am.period)
     em = _exposure_per_month(t, p)
     em = em.filter(em.shown)
@@ -87,25 +89,43 @@ def _customer_stages(t: Tables, p: Params):
         eng=sig.eng.sum(), deep=sig.deep.sum(), adv=sig.adv.sum(), buys=sig.buys.sum(),
         days=sig.days.sum(),
     )
-    cm = cm.mutate(bought_to_date=cm.buys.sum().over(
-        ibis.window(group_by=cm.customer_id, order_by=cm.m, rows=(None, 0))
-    ))
-    # each customer-month counts towards its own month and the next two: shifted copies and an
-    # equi-join, cheaper and more portable than a range join
-    shifted = cm.mutate(idx=cm.m)
-    for shift in range(1, WINDOW_MONTHS):
-        shifted = shifted.union(cm.mutate(idx=cm.m + shift))
-    months = ladder_months(t, p)
-    j = shifted.join(months, "idx")
-    w = j.group_by([j.customer_id, j.idx, j.period]).aggregate(
-        eng=j.eng.sum(), deep=j.deep.sum(), adv=j.adv.sum(), buys=j.buys.sum(),
-        days=j.days.sum(), bought_to_date=j.bought_to_date.max(),
+    # which rules a customer-month meets on its own (every count is >= 0, so a window's sum is
+    # above 0 exactly when one of its months' is): bits 0 advocacy, 1 purchase, 2 deep, 3 engaged
+    cm = cm.select(
+        "customer_id", "m", "days",
+        buys=cm.buys,
+        flags=sum(((c > 0).cast("int64") * (1 << i) for i, c in enumerate((cm.adv, cm.buys, cm.deep, cm.eng))),
+                  start=zero),
     )
+    # A customer's window months idx = m + j (j < WINDOW_MONTHS) of each active month m: each
+    # idx is drawn from the latest active month m <= idx (one row, no regrouping), whose window
+    # holds the months m + j - 2 .. m; the active months before m in it are read with lag, so
+    # one sort per customer serves the whole window.
+    w = ibis.window(group_by=cm.customer_id, order_by=cm.m)
+    lags = range(1, WINDOW_MONTHS)
+    cm = cm.mutate(
+        bought_to_date=cm.buys.sum().over(ibis.window(group_by=cm.customer_id, order_by=cm.m, rows=(None, 0))),
+        next_m=cm.m.lead().over(w),
+        **{f"{c}{k}": cm[c].lag(k).over(w) for k in lags for c in ("m", "flags", "days")},
+    )
+    j = cm.cross_join(integers(t, p, WINDOW_MONTHS, "j"))
+    j = j.filter((j.j == 0) | j.next_m.isnull() | (j.next_m > j.m + j.j))
+    flags, days = j.flags, j.days
+    for k in lags:
+        inside = j[f"m{k}"].notnull() & (j[f"m{k}"] > j.m + j.j - WINDOW_MONTHS)
+        flags = flags | ibis.ifelse(inside, j[f"flags{k}"], 0)
+        days = days + ibis.ifelse(inside, j[f"days{k}"], 0)
+    w = j.select("customer_id", "bought_to_date", idx=j.m + j.j, flags=flags, days=days)
+    w = w.join(ladder_months(t, p), "idx")
+
+    def has(bit: int) -> ir.BooleanValue:
+        return (w.flags & (1 << bit)) != 0
+
     stage = ibis.cases(
-        (w.adv > 0, "advocate"),
-        (((w.bought_to_date >= 2) & (w.buys > 0)) | (w.days >= HABIT_DAYS), "loyal"),
-        ((w.deep > 0) | (w.buys > 0), "trusting"),
-        (w.eng > 0, "engaged"),
+        (has(0), "advocate"),
+        (((w.bought_to_date >= 2) & has(1)) | (w.days >= HABIT_DAYS), "loyal"),
+        (has(2) | has(1), "trusting"),
+        (has(3), "engaged"),
         else_="aware",
     )
     rank = ibis.cases(*[(stage == s, i) for i, s in enumerate(STAGES)])
@@ -154,10 +174,13 @@ def _exposure_per_month(t: Tables, p: Params):
     itself. Months of blocks without impressions have no row."""
 
     ext = _exposure_windows(t, p)
+    # people sharing a pattern of months are counted together (a hundred thousand patterns for a
+    # million people on the large demo), so the per-month tests below run once per pattern
+    ext = ext.group_by("block", "ext").aggregate(n=ext.count())
     agg = ext.group_by("block").aggregate(
         # months with any impression: bit j + 2 of their OR
         shown=bit_or(ext.ext),
-        **{f"s{k}": (((ext.ext >> k) & _WINDOW_BITS) != 0).cast("int64").sum()
+        **{f"s{k}": ibis.ifelse(((ext.ext >> k) & _WINDOW_BITS) != 0, ext.n, 0).sum()
            for k in range(BLOCK_MONTHS)},
     )
     per = agg.cross_join(integers(t, p, BLOCK_MONTHS)).cross_join(month_base(t, p))
