@@ -24,8 +24,10 @@ import ibis
 import ibis.expr.types as ir
 
 from afterclick.kpis._common import (
+    activity,
     day_index,
     epoch_s,
+    first_touch,
     in_last_complete_period,
     in_period,
     safe_ratio,
@@ -48,12 +50,15 @@ def _first_seen(t: Tables, p: Params) -> ir.Table:
     (anonymous, then known within ``KNOWN_DAYS``), returned (anonymous, active on a later day before
     becoming known), eligible (first seen ``KNOWN_DAYS`` before the data's end)."""
 
-    ev = t["events"]
-    ev = ev.filter(ev.event != "impression")
-    days = ev.select("customer_id", "ts", day=day_index(ev.ts))
-    first = days.group_by("customer_id").aggregate(first_ts=days.ts.min(), first_day=days.day.min())
-    # the data's end: as the lead KPIs read it where leads are stored, else the last event
-    end = (as_of(t, p).select(data_end="as_of") if "lead_status" in t else ev.aggregate(data_end=ev.ts.max()))
+    # every active day and every visitor's first and last ever: the shared blocks over all time
+    # (the same blocks as the KPIs' when the review period is the whole data), a row per
+    # customer-day instead of one per event
+    ever = p.with_(start=None, end=None)
+    days, first = activity(t, ever), first_touch(t, ever)
+    first = first.select("customer_id", "first_ts", "days", first_day=day_index(first.first_ts))
+    # the data's end: as the lead KPIs read it where leads are stored, else the last active event
+    end = (as_of(t, p).select(data_end="as_of") if "lead_status" in t
+           else first_touch(t, ever).aggregate(data_end=lambda f: f.last_ts.max()))
     f = in_period(first, p, "first_ts").cross_join(end)
     if "lead_status" in t:
         ls = t["lead_status"]
@@ -63,12 +68,16 @@ def _first_seen(t: Tables, p: Params) -> ir.Table:
         f = f.mutate(known_ts=ibis.null().cast("timestamp"))
     # people known before their first visit were never anonymous visitors
     f = f.mutate(anonymous=f.known_ts.isnull() | (f.known_ts >= f.first_ts))
-    who = f.select(bid="customer_id", b_first="first_day", b_known="known_ts")
+    # back on a later day before becoming known: never known, any second active day; known, an
+    # active day after the first whose first event came before it
+    who = f.filter(f.known_ts.notnull() & (f.days > 1))
+    who = who.select(bid="customer_id", b_first="first_day", b_known="known_ts")
     back = days.join(who, days.customer_id == who.bid)
-    back = back.filter((back.day > back.b_first) & (back.b_known.isnull() | (back.ts < back.b_known)))
+    back = back.filter((back.day > back.b_first) & (back.first_ts < back.b_known))
     returned = back.select(rid=back.bid).distinct()
     f = f.left_join(returned, f.customer_id == returned.rid)
-    f = f.select(f.customer_id, f.first_ts, f.known_ts, f.anonymous, returned=f.rid.notnull() & f.anonymous,
+    again = f.rid.notnull() | (f.known_ts.isnull() & (f.days > 1))
+    f = f.select(f.customer_id, f.first_ts, f.known_ts, f.anonymous, returned=again & f.anonymous,
                  month=f.first_ts.truncate("M"),
                  eligible=(epoch_s(f.data_end) - epoch_s(f.first_ts)) >= KNOWN_DAYS * DAY_S)
     soon = (epoch_s(f.known_ts) - epoch_s(f.first_ts)) <= KNOWN_DAYS * DAY_S
