@@ -1,5 +1,5 @@
 """The statistics of the content family (``kpis/content.py``), on the rows the engine executed:
-the engaged-versus-comparable comparison and the note of goal attainment."""
+the engaged-versus-comparable comparison (the note of goal attainment is in ``content_goals``)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,6 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 from afterclick.kpis.base import Outcome
 from afterclick.kpis.content import ANY_CONTENT, MIN_ENGAGED, Z95
 from afterclick.stats.proportions import Proportion
-
-
-def no_goal_note(value: float | None, rows: pd.DataFrame | None) -> Outcome:
-    """``content.goal_attainment``: says so when no content item declares a goal."""
-    notes = ()
-    if rows is None or rows.empty:
-        notes = ("No content item declares a goal: add a goal column to the content file "
-                 "(download, share, signup...) to score items against it.",)
-    return Outcome(value=value, rows=rows, notes=notes)
 
 
 def mh_risk_difference(n1, x1, n0, x0) -> tuple[float, float, float]:
@@ -85,8 +76,8 @@ def compare(value: float | None, rows: pd.DataFrame | None) -> Outcome:
     df["_any"] = df["content_id"] != ANY_CONTENT
     df = df.sort_values(["_any", "retention_diff", "content_id"], ascending=[True, False, True],
                         kind="stable").drop(columns="_any").reset_index(drop=True)
-    notes = ["Association, not cause: people who choose to engage with content differ from those "
-             "who do not in ways the comparison (same first-touch month and channel) cannot remove."]
+    notes = [("Association, not cause: people who choose to engage with content differ from those "
+              "who do not in ways the comparison (same first-touch month and channel) cannot remove.")]
     if left_out:
         notes.append(f"{left_out} item(s) with fewer than {MIN_ENGAGED} engaged or comparable people "
                      "are left out.")

@@ -26,7 +26,15 @@ from afterclick.kpis._common import (
     purchases,
     safe_ratio,
 )
-from afterclick.kpis.base import Analysis, Computation, Params, Tables, block, kpi, measure
+from afterclick.kpis.base import (
+    Analysis,
+    Computation,
+    Params,
+    Tables,
+    block,
+    kpi,
+    measure,
+)
 from afterclick.results import Direction, Family, MeasureKind, Unit
 
 SHALLOW = ("click", "like", "follow")
@@ -44,28 +52,11 @@ Z95 = 1.959963984540054
 
 
 @block
-def content_people(t: Tables, p: Params) -> ir.Table:
-    """One row per content item and person with any event naming it: content_id, customer_id,
-    engaged_ts (their first event on it other than an impression or a click, NULL without one).
-
-    The one distinct over (item, person) of the content family: reach counts these rows, and the
-    engaged-versus-comparable comparison reads who engaged and when from them, instead of a
-    distinct over millions of events each.
-    """
-    ev = events(t, p)
-    ev = ev.filter(ev.content_id.notnull())
-    engaging = ~ev.event.isin(NOT_ENGAGING)
-    return ev.group_by("content_id", "customer_id").aggregate(
-        engaged_ts=ibis.ifelse(engaging, ev.ts, ibis.null().cast(ev.ts.type())).min()
-    )
-
-
-@block
 def content_interactions(t: Tables, p: Params) -> ir.Table:
     """Per content item: reach, impressions, shallow, visits, deep and the deep kinds.
 
-    Counted from the shared per-item event counts and the per-person rows: no pass over the
-    events of its own.
+    The counts come from the shared per-item event counts; only reach (distinct people) reads
+    the events.
     """
     c = content_event_counts(t, p)
 
@@ -82,10 +73,19 @@ def content_interactions(t: Tables, p: Params) -> ir.Table:
         downloads=n("download"),
         shares=n("share"),
     )
-    people = content_people(t, p)
-    reach = people.group_by("content_id").aggregate(reach=people.count())
-    # the same items on both sides: every item with an event has a person who did it
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull())
+    reach = ev.group_by("content_id").aggregate(reach=ev.customer_id.nunique())
+    # the same items on both sides: those with an event
     return counts.join(reach, "content_id").select("content_id", reach.reach, *counts.columns[1:])
+
+
+def _first_engagements(t: Tables, p: Params) -> ir.Table:
+    """One row per content item and person who engaged with it: content_id, customer_id,
+    engaged_ts (their first event on it other than an impression or a click)."""
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull() & ~ev.event.isin(NOT_ENGAGING))
+    return ev.group_by("content_id", "customer_id").aggregate(engaged_ts=ev.ts.min())
 
 
 def _with_content(rows: ir.Table, t: Tables) -> ir.Table:
@@ -172,7 +172,7 @@ def goal_attainment(t: Tables, p: Params) -> Computation:
     rows = rows.left_join(peers, "goal").select(rows, peers.peer_median_rate)
     rows = rows.mutate(attainment_index=safe_ratio(rows.goal_rate, rows.peer_median_rate))
     headline = safe_ratio(rows.goal_people.sum(), rows.reach.sum())
-    return Computation(value=headline, rows=rows, finish=Analysis("afterclick.analysis.content:no_goal_note"),
+    return Computation(value=headline, rows=rows, finish=Analysis("afterclick.analysis.content_goals:no_goal_note"),
                        order_by=("goal", "-goal_rate", "content_id"))
 
 
@@ -234,8 +234,7 @@ def engaged_vs_not(t: Tables, p: Params) -> Computation:
     # Each person's first engaging event on each item: engaging events are active ones (never an
     # impression), so none precedes the first active event, and a person engaged with an item
     # within the window exactly when their first engaging event on it falls in it.
-    cp = content_people(t, p)
-    cp = cp.filter(cp.engaged_ts.notnull())
+    cp = _first_engagements(t, p)
     j = cp.join(pop, "customer_id")
     gap = epoch_s(j.engaged_ts) - epoch_s(j.first_ts)
     j = j.filter((gap >= 0) & (gap < ENGAGE_DAYS * SECONDS_PER_DAY))
