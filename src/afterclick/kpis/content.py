@@ -14,7 +14,6 @@ import ibis.expr.types as ir
 from afterclick.core.periods import SECONDS_PER_DAY
 from afterclick.kpis._common import (
     DEEP,
-    EXPOSURE,
     active_events,
     any_activity,
     content_event_counts,
@@ -40,8 +39,7 @@ from afterclick.results import Direction, Family, MeasureKind, Unit
 SHALLOW = ("click", "like", "follow")
 QUADRANTS = ("star", "vanity", "hidden gem", "quiet")
 #: Engaging with an item: any event on it but seeing it (impression) or clicking an ad for it.
-#: Every exposure is among them, so an engaging event is always an active one.
-NOT_ENGAGING = (*EXPOSURE, "click")
+NOT_ENGAGING = ("impression", "click")
 #: Engagement counts when it happens this many days after a person's first active event, so the
 #: engagement itself can never be the later behaviour it is compared on.
 ENGAGE_DAYS = 30
@@ -78,14 +76,6 @@ def content_interactions(t: Tables, p: Params) -> ir.Table:
     reach = ev.group_by("content_id").aggregate(reach=ev.customer_id.nunique())
     # the same items on both sides: those with an event
     return counts.join(reach, "content_id").select("content_id", reach.reach, *counts.columns[1:])
-
-
-def _first_engagements(t: Tables, p: Params) -> ir.Table:
-    """One row per content item and person who engaged with it: content_id, customer_id,
-    engaged_ts (their first event on it other than an impression or a click)."""
-    ev = events(t, p)
-    ev = ev.filter(ev.content_id.notnull() & ~ev.event.isin(NOT_ENGAGING))
-    return ev.group_by("content_id", "customer_id").aggregate(engaged_ts=ev.ts.min())
 
 
 def _with_content(rows: ir.Table, t: Tables) -> ir.Table:
@@ -231,15 +221,14 @@ def engaged_vs_not(t: Tables, p: Params) -> Computation:
     strata = pop.group_by(["cohort", "channel"]).aggregate(
         n=pop.count(), retained=pop.retained.sum(), converted=pop.converted.sum(),
     )
-    # Each person's first engaging event on each item: engaging events are active ones (never an
-    # impression), so none precedes the first active event, and a person engaged with an item
-    # within the window exactly when their first engaging event on it falls in it.
-    cp = _first_engagements(t, p)
-    j = cp.join(pop, "customer_id")
-    gap = epoch_s(j.engaged_ts) - epoch_s(j.first_ts)
+    ev = events(t, p)
+    ev = ev.filter(ev.content_id.notnull() & ~ev.event.isin(NOT_ENGAGING))
+    # (only the columns needed: the event's own channel must not stand in for the stratum's)
+    ev = ev.select("customer_id", "ts", "content_id")
+    j = ev.join(pop, "customer_id")
+    gap = epoch_s(j.ts) - epoch_s(j.first_ts)
     j = j.filter((gap >= 0) & (gap < ENGAGE_DAYS * SECONDS_PER_DAY))
-    # one row per (item, person) already
-    eng = j.select("content_id", "customer_id", "cohort", "channel", "retained", "converted")
+    eng = j.select("content_id", "customer_id", "cohort", "channel", "retained", "converted").distinct()
     anyc = eng.select("customer_id", "cohort", "channel", "retained", "converted").distinct()
     anyc = anyc.mutate(content_id=ibis.literal(ANY_CONTENT))
 
