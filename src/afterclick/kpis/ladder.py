@@ -177,16 +177,14 @@ def _exposure_per_month(t: Tables, p: Params):
     # people sharing a pattern of months are counted together (a hundred thousand patterns for a
     # million people on the large demo), so the per-month tests below run once per pattern
     ext = ext.group_by("block", "ext").aggregate(n=ext.count())
-    agg = ext.group_by("block").aggregate(
-        # months with any impression: bit j + 2 of their OR
-        shown=bit_or(ext.ext),
-        **{f"s{k}": ibis.ifelse(((ext.ext >> k) & _WINDOW_BITS) != 0, ext.n, 0).sum()
-           for k in range(BLOCK_MONTHS)},
+    per = ext.cross_join(integers(t, p, BLOCK_MONTHS))
+    # months with any impression: bit k + 2 of a pattern
+    per = per.group_by("block", "k").aggregate(
+        seen=ibis.ifelse(((per.ext >> per.k) & _WINDOW_BITS) != 0, per.n, 0).sum(),
+        shown=(((per.ext >> (per.k + 2)) & 1) != 0).any(),
     )
-    per = agg.cross_join(integers(t, p, BLOCK_MONTHS)).cross_join(month_base(t, p))
-    seen = ibis.cases(*[(per.k == k, per[f"s{k}"]) for k in range(BLOCK_MONTHS)])
-    return per.select(idx=per.base + per.block * BLOCK_MONTHS + per.k, seen=seen,
-                      shown=((per.shown >> (per.k + 2)) & 1) != 0)
+    per = per.cross_join(month_base(t, p))
+    return per.select(idx=per.base + per.block * BLOCK_MONTHS + per.k, seen=per.seen, shown=per.shown)
 
 
 @block
