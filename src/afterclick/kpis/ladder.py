@@ -25,7 +25,6 @@ import ibis.expr.types as ir
 from afterclick.kpis._common import (
     BLOCK_MONTHS,
     activity,
-    bit_or,
     in_last_complete_period,
     in_period,
     integers,
