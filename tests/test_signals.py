@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 
 from afterclick.signals import auc_interval, fit_logistic, leading_indicators
 
@@ -147,3 +148,43 @@ def test_sentences_name_the_top_indicator_and_the_relationship_leader():
                     rows=credit(touches, label="campaign_id", with_value=False), **common)
     assert sentence(rel) == ("Per journey it touched, academy brings the most customers still active 90 days on "
                              "(1.00 under the Markov model) and giveaway the fewest (0.50).")
+
+
+def test_collapsed_patterns_fit_and_score_as_the_rows_themselves():
+    # binary flags collapse to their distinct (flags, outcome) patterns with counts: the weighted
+    # fit, its Wald SEs and the weighted AUC equal the fit and AUC on every row
+    from sklearn.metrics import roc_auc_score
+
+    from afterclick.signals.model import _patterns
+
+    rng = np.random.default_rng(11)
+    n = 20000
+    x = rng.binomial(1, [0.1, 0.4, 0.7, 0.05, 0.5], size=(n, 5)).astype(float)
+    y = rng.binomial(1, 1 / (1 + np.exp(-(-0.3 + x @ np.array([1.0, -0.6, 0.4, 1.5, 0.0])))))
+    xs, ys, ws = _patterns(x, y.astype(float))
+    assert len(xs) <= 2**6 and ws.sum() == n
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    for C in (1.0, 0.001):
+        rows = fit_logistic((x - mu) / sd, y, C=C)
+        pats = fit_logistic((xs - mu) / sd, ys, C=C, sample_weight=ws)
+        assert pats.intercept == pytest.approx(rows.intercept, rel=1e-7)
+        assert pats.coef == pytest.approx(rows.coef, rel=1e-7)
+        assert pats.se == pytest.approx(rows.se, rel=1e-9)
+        assert pats.intercept_se == pytest.approx(rows.intercept_se, rel=1e-9)
+    full_auc = roc_auc_score(y, rows.predict_proba((x - mu) / sd))
+    pattern_auc = roc_auc_score(ys, rows.predict_proba((xs - mu) / sd), sample_weight=ws)
+    assert pattern_auc == pytest.approx(full_auc, rel=1e-12)
+    # and the Mann-Whitney U over every row, each scored as its pattern (ties count a half)
+    _, which = np.unique(x, axis=0, return_inverse=True)
+    score = rows.predict_proba((np.unique(x, axis=0) - mu) / sd)[which.ravel()]
+    u = stats.mannwhitneyu(score[y == 1], score[y == 0]).statistic
+    assert pattern_auc == pytest.approx(u / ((y == 1).sum() * (y == 0).sum()), rel=1e-12)
+
+
+def test_weighted_fit_matches_statsmodels_freq_weights():
+    x, y = simulated(n=500, seed=8)
+    w = np.random.default_rng(2).integers(1, 5, len(y)).astype(float)
+    ours = fit_logistic(x, y, C=1e12, sample_weight=w)
+    ref = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial(), freq_weights=w).fit()
+    assert ours.coef == pytest.approx(ref.params[1:], rel=1e-6)
+    assert ours.se == pytest.approx(ref.bse[1:], rel=1e-5)

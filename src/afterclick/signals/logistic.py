@@ -4,7 +4,8 @@ The fit is scikit-learn's ``LogisticRegression`` (L2 penalty ``||w||² / 2`` on 
 the intercept, against ``C ×`` the summed log-loss). Intervals come from the inverse of the
 penalised objective's Hessian, ``X'WX + I/C`` (intercept unpenalised): the usual Wald interval
 of maximum likelihood as ``C`` grows (statsmodels' ``Logit`` gives the same), and the
-standard Laplace approximation for the ridge fit.
+standard Laplace approximation for the ridge fit. ``sample_weight`` counts each row that many
+times (the same objective and Hessian as the rows repeated), so identical rows can be fitted once.
 """
 
 from __future__ import annotations
@@ -33,20 +34,25 @@ class LogisticFit:
         return 1.0 / (1.0 + np.exp(-(self.intercept + x @ self.coef)))
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, *, C: float = 1.0) -> LogisticFit:
-    """Fit ``P(y=1) = 1 / (1 + exp(-(b0 + x·b)))`` with an L2 penalty of strength ``1/C``."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, *, C: float = 1.0,
+                 sample_weight: np.ndarray | None = None) -> LogisticFit:
+    """Fit ``P(y=1) = 1 / (1 + exp(-(b0 + x·b)))`` with an L2 penalty of strength ``1/C``;
+    ``sample_weight`` (optional, > 0) is how many times each row counts."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if x.ndim != 2 or len(x) != len(y):
         raise ValueError(f"fit_logistic: x must be (n, k) and y (n,), got {x.shape} and {y.shape}")
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    if w.shape != y.shape or not np.all(w > 0):
+        raise ValueError(f"fit_logistic: sample_weight must be {len(y)} positive counts, got shape {w.shape}")
     if len(np.unique(y)) < 2:
         raise ValueError("fit_logistic: the outcome never varies (everyone or no one), nothing to learn")
     model = LogisticRegression(C=C, max_iter=5000, tol=1e-10)
-    model.fit(x, y)
+    model.fit(x, y, sample_weight=sample_weight)
     b0, b = float(model.intercept_[0]), model.coef_[0].copy()
     design = np.column_stack([np.ones(len(x)), x])
     p = 1.0 / (1.0 + np.exp(-(design @ np.concatenate(([b0], b)))))
-    hessian = design.T @ (design * (p * (1 - p))[:, None])
+    hessian = design.T @ (design * (w * p * (1 - p))[:, None])
     hessian[1:, 1:] += np.eye(x.shape[1]) / C
     cov = np.linalg.pinv(hessian)
     se = np.sqrt(np.clip(np.diag(cov), 0, None))

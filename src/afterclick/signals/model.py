@@ -33,6 +33,14 @@ class LeadingIndicators:
     dropped: tuple[str, ...] = field(default=())
 
 
+def _patterns(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (flags, outcome) rows of 0/1 ``x`` and ``y``, and how many times each occurs:
+    at most 2^(k+1) rows, which a weighted fit or AUC reads as the whole (the same sums)."""
+    code = (x.astype(np.int64) << np.arange(x.shape[1], dtype=np.int64)).sum(axis=1) * 2 + y.astype(np.int64)
+    _, first, counts = np.unique(code, return_index=True, return_counts=True)
+    return x[first], y[first], counts.astype(float)
+
+
 def _validated_auc(x: np.ndarray, y: np.ndarray, n_train: int, C: float) -> tuple[float, tuple[float, float]]:
     """AUC (and its interval) on the later cohorts of a fit on the earlier ``n_train``: standardised
     with the training cohorts only."""
@@ -43,10 +51,11 @@ def _validated_auc(x: np.ndarray, y: np.ndarray, n_train: int, C: float) -> tupl
                              "need customers who stayed and who left in both")
     mu, sd = x[train].mean(axis=0), x[train].std(axis=0)
     sd = np.where(sd > 0, sd, 1.0)
-    scores = fit_logistic((x[train] - mu) / sd, y[train], C=C).predict_proba((x[test] - mu) / sd)
-    auc = float(roc_auc_score(y[test], scores))
-    n_pos = int(y[test].sum())
-    return auc, auc_interval(auc, n_pos, len(scores) - n_pos)
+    (xa, ya, wa), (xb, yb, wb) = _patterns(x[train], y[train]), _patterns(x[test], y[test])
+    scores = fit_logistic((xa - mu) / sd, ya, C=C, sample_weight=wa).predict_proba((xb - mu) / sd)
+    auc = float(roc_auc_score(yb, scores, sample_weight=wb))
+    n_pos = int(wb[yb == 1].sum())
+    return auc, auc_interval(auc, n_pos, int(wb.sum()) - n_pos)
 
 
 def leading_indicators(
@@ -78,7 +87,10 @@ def leading_indicators(
         raise ValueError(f"leading_indicators: required column(s) {missing} missing from the summary")
     if not 0 < train_share < 1:
         raise ValueError(f"leading_indicators: train_share must be between 0 and 1, got {train_share}")
-    df = summary.sort_values(time, kind="stable").reset_index(drop=True)
+    if summary[time].is_monotonic_increasing:  # the caller sorted it (with a tie-break)
+        df = summary.reset_index(drop=True)
+    else:
+        df = summary.sort_values(time, kind="stable").reset_index(drop=True)
     y = df[outcome].to_numpy(dtype=float)
     flags = (df[list(features)].fillna(0).to_numpy(dtype=float) > 0).astype(float)
     doers = flags.sum(axis=0)
@@ -93,7 +105,8 @@ def leading_indicators(
     auc, ci = _validated_auc(x, y, n_train, C)
     # the slopes people read: everyone
     mu, sd = x.mean(axis=0), x.std(axis=0)
-    full = fit_logistic((x - mu) / sd, y, C=C)
+    xs, ys, ws = _patterns(x, y)
+    full = fit_logistic((xs - mu) / sd, ys, C=C, sample_weight=ws)
     lo, hi = full.interval()
     did = x > 0
     table = pd.DataFrame({
@@ -102,13 +115,13 @@ def leading_indicators(
         "doer_share": did.mean(axis=0),
         "coef": full.coef, "ci_low": lo, "ci_high": hi,
         "odds_ratio": np.exp(full.coef / sd), "or_low": np.exp(lo / sd), "or_high": np.exp(hi / sd),
-        "rate_doers": [y[d].mean() for d in did.T],
-        "rate_others": [y[~d].mean() for d in did.T],
+        "rate_doers": y @ did / did.sum(axis=0),
+        "rate_others": y @ ~did / (~did).sum(axis=0),
     })
     if spend:
         money = df[spend].fillna(0).to_numpy(dtype=float)
-        table["spend_doers"] = [money[d].mean() for d in did.T]
-        table["spend_others"] = [money[~d].mean() for d in did.T]
+        table["spend_doers"] = money @ did / did.sum(axis=0)
+        table["spend_others"] = money @ ~did / (~did).sum(axis=0)
     # rank on the low end of the odds ratio's interval: what doing it is surely worth. The odds
     # ratio (doing vs not), not the slope per standard deviation, because a common behaviour's
     # SD is larger and would inflate its slope; the low end, so that a large but uncertain
