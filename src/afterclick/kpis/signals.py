@@ -50,8 +50,10 @@ def _early_summary(t: Tables, p: Params) -> ir.Table:
     ev = active_events(t, p).select("customer_id", "ts", "event")
     ev = ev.inner_join(people, "customer_id")
     ev = ev.filter((epoch_s(ev.ts) - ev.first_s) < EARLY_DAYS * DAY)
+    # counts, not sums of 0/1: DuckDB sums integers into 128 bits, which come back as decimals
+    # that pandas holds as Python objects (0.5 s of conversion on a million customers)
     counts = ev.group_by("customer_id").aggregate(
-        **{name: (ev.event == name).cast("int64").sum() for name in BEHAVIOURS if name != "purchase"})
+        **{name: ev.count(where=ev.event == name) for name in BEHAVIOURS if name != "purchase"})
 
     # a customer-day holds events in [day 90, day 180) exactly when its last event is on or after
     # day 90 and its first before day 180 (a day is shorter than the window)
@@ -69,7 +71,7 @@ def _early_summary(t: Tables, p: Params) -> ir.Table:
         tx = tx.filter((off >= 0) & (off < OUTCOME_TO_DAYS * DAY))
         off = epoch_s(tx.ts) - tx.first_s
         money = tx.group_by("customer_id").aggregate(
-            purchase=(off < EARLY_DAYS * DAY).cast("int64").sum(),
+            purchase=tx.count(where=off < EARLY_DAYS * DAY),
             bought_later=(off >= EARLY_DAYS * DAY).cast("int64").max(),
             spend_180=tx.amount.sum(),
         )
