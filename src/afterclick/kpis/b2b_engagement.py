@@ -54,11 +54,11 @@ def _first_seen(t: Tables, p: Params) -> ir.Table:
     # (the same blocks as the KPIs' when the review period is the whole data), a row per
     # customer-day instead of one per event
     ever = p.with_(start=None, end=None)
-    days, first = activity(t, ever), first_touch(t, ever)
-    first = first.select("customer_id", "first_ts", "days", first_day=day_index(first.first_ts))
+    days, ft = activity(t, ever), first_touch(t, ever)
+    first = ft.select("customer_id", "first_ts", "days", first_day=day_index(ft.first_ts))
     # the data's end: as the lead KPIs read it where leads are stored, else the last active event
     end = (as_of(t, p).select(data_end="as_of") if "lead_status" in t
-           else first_touch(t, ever).aggregate(data_end=lambda f: f.last_ts.max()))
+           else ft.aggregate(data_end=ft.last_ts.max()))
     f = in_period(first, p, "first_ts").cross_join(end)
     if "lead_status" in t:
         ls = t["lead_status"]
