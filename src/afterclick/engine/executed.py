@@ -1,10 +1,12 @@
-"""What the workspace makes of executed results: one scalar, UTC times, a parameter record, an
-error in one line."""
+"""What the workspace makes of executed results: one scalar, several scalars in one query, UTC
+times, a parameter record, an error in one line."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import ibis
 import pandas as pd
 
 from afterclick.engine.params import Params
@@ -41,3 +43,19 @@ def executed_scalar(v: Any) -> float | None:
 def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+
+
+def executed_scalars(con: Any, exprs: Mapping[str, ibis.Scalar]) -> dict[str, Any]:
+    """Execute several scalar expressions as the columns of one single-row query: a KPI's needs,
+    value and facts cost one compilation and one round trip instead of one each. Each comes back
+    as the backend returns it (as ``executed_fact`` reads a one-cell frame)."""
+    if len(exprs) == 1:
+        ((name, expr),) = exprs.items()
+        return {name: con.execute(expr)}
+    names = [f"s{i}" for i in range(len(exprs))]
+    tables = [expr.name(n).as_table() for n, expr in zip(names, exprs.values())]
+    one = tables[0]
+    for t in tables[1:]:
+        one = one.cross_join(t)
+    df = con.execute(one)
+    return {key: df[n].iloc[0] if len(df) else None for key, n in zip(exprs, names)}
