@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from afterclick import clv
+from afterclick.clv.lifetime_value import distinct_customers
 from afterclick.kpis.base import Outcome, Params, Tables
 from afterclick.kpis.value import (
     HORIZON_MONTHS,
@@ -87,13 +88,14 @@ def predictions(t: Tables, p: Params, rows: pd.DataFrame) -> pd.DataFrame:
             return None, None
         bg, gg = models
         buyers = _buyers(rows)
-        x, r, T = buyers["frequency"], buyers["recency"], buyers["T"]
+        # per distinct (frequency, recency, T), gathered back to the buyers: the same numbers
+        (x, r, T), row = distinct_customers(buyers)
         months = clv.expected_value_by_period(bg, gg, buyers, LIFETIME_MONTHS, clv.WEEKS_PER_MONTH, MONTHLY_DISCOUNT)
         out = pd.DataFrame({
             "customer_id": buyers["customer_id"],
-            "p_alive": bg.probability_alive(x, r, T),
-            "purchases_12m": bg.expected_purchases(HORIZON_MONTHS * clv.WEEKS_PER_MONTH, x, r, T),
-            "order_value": gg.expected_order_value(x, buyers["monetary_value"]),
+            "p_alive": bg.probability_alive(x, r, T)[row],
+            "purchases_12m": bg.expected_purchases(HORIZON_MONTHS * clv.WEEKS_PER_MONTH, x, r, T)[row],
+            "order_value": gg.expected_order_value(buyers["frequency"], buyers["monetary_value"]),
             "clv_12m": months[:, :HORIZON_MONTHS].sum(axis=1),
             "clv_lifetime": months.sum(axis=1),
         })

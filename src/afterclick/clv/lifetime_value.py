@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from afterclick.clv._fit import require_columns
+from afterclick.clv._fit import require_columns, unique_rows
 from afterclick.clv.gamma_gamma import GammaGamma
 
 
@@ -45,16 +45,28 @@ def expected_value_by_period(
     if periods < 1 or period_length <= 0 or discount_rate < 0:
         raise ValueError("expected_clv: periods >= 1, period_length > 0 and discount_rate >= 0 please")
     x = summary["frequency"].to_numpy(float)
-    t = summary["recency"].to_numpy(float)
-    T = summary["T"].to_numpy(float)
     order_value = spend.expected_order_value(x, summary["monetary_value"].to_numpy(float))
+    # a customer's expected purchases depend on (x, t_x, T) alone: each period's are computed
+    # once per distinct triple (a few per cent of the customers) and read back row by row
+    (ux, ut, uT), row = distinct_customers(summary)
     out = np.zeros((len(summary), periods))
     before = np.zeros(len(summary))
     for i in range(1, periods + 1):
-        now = purchases.expected_purchases(i * period_length, x, t, T)
+        now = purchases.expected_purchases(i * period_length, ux, ut, uT)[row]
         out[:, i - 1] = (now - before) * order_value / (1 + discount_rate) ** i
         before = now
     return out
+
+
+def distinct_customers(summary: pd.DataFrame) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """The distinct (frequency, recency, T) triples of ``summary`` and each row's index into them:
+    a purchase model's predictions for a customer depend on these three alone, so they are
+    computed once per triple and gathered back (``values[row]``), the same numbers."""
+    cols = {c: summary[c].to_numpy(float) for c in ("frequency", "recency", "T")}
+    if not all(np.isfinite(a).all() for a in cols.values()):  # kept row by row: NaN has no code
+        return (cols["frequency"], cols["recency"], cols["T"]), np.arange(len(summary))
+    u, row = unique_rows(cols)
+    return (u["frequency"], u["recency"], u["T"]), row
 
 
 def expected_clv(purchases: PurchaseModel, spend: GammaGamma, summary: pd.DataFrame, periods: int = 12,

@@ -68,7 +68,7 @@ def customer_value(t: Tables, p: Params):
     campaign_id."""
 
     tx = in_period(t["transactions"], p)
-    rfm = rfm_expr(tx, _ends(t, p), "W")
+    rfm = rfm_expr(tx, _ends(t, p), "W", filtered=False)  # the end is the latest transaction's day
     acq = _acquired(t, p)
     if acq is None:
         rows = rfm.mutate(campaign_id=ibis.null().cast("string"))
@@ -379,12 +379,16 @@ def holdout_check(t: Tables, p: Params) -> Computation:
     return Computation(rows=rows, finish=_model("holdout_check", t, p), order_by=("customer_id",))
 
 
+@block(table=False)
 def holdout_rows(t: Tables, p: Params):
-    """Per buyer: calibration frequency, recency and T, and the purchases of the holdout."""
+    """Per buyer: calibration frequency, recency and T, and the purchases of the holdout.
+
+    The expression is kept (not executed): the KPI's rows and the key of its fitted model read
+    the same one, built once."""
     tx = in_period(t["transactions"], p)
-    ends = _ends(t, p)
-    start = tx.aggregate(start_ts=tx.ts.min())
-    b = ends.cross_join(start.select(start_day=day_number(start.start_ts)))
+    b = data_bounds(t, p, "transactions")
+    ends = b.select(end_day=day_number(b.data_end))
+    b = b.select(end_day=day_number(b.data_end), start_day=day_number(b.data_start))
     span = b.end_day - b.start_day
     hold = ibis.ifelse(span >= 2 * HOLDOUT_DAYS, HOLDOUT_DAYS, span // 2)
     cal = b.select(end_day=(b.end_day - hold).cast("int64"))
