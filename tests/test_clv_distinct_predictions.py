@@ -47,7 +47,7 @@ def _row_by_row(model, gg, s, periods, length, d):
 def test_value_by_period_equals_row_by_row(which):
     s = _summary()
     model, gg = _models(s)[which], _models(s)[2]
-    (ux, _, _), row = distinct_customers(s)
+    (ux, _, _), _ = distinct_customers(s)
     assert len(ux) < 0.6 * len(s)  # customers alike are computed once
     got = clv.expected_value_by_period(model, gg, s, 36, clv.WEEKS_PER_MONTH, 0.01)
     # the same elementwise operations on the same inputs: equal to the last bit
@@ -66,7 +66,7 @@ def test_distinct_customers_gathers_every_row_back():
 def test_missing_inputs_stay_row_by_row():
     s = _summary(50)
     s.loc[3, "recency"] = np.nan
-    (x, t, T), row = distinct_customers(s)
+    _, row = distinct_customers(s)
     np.testing.assert_array_equal(row, np.arange(50))
     bg, _, gg = _models(s)
     got = clv.expected_value_by_period(bg, gg, s, 3, 4.0, 0.0)

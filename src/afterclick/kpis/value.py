@@ -21,7 +21,6 @@ from afterclick.core.orders import day_number, holdout_expr, rfm_expr
 from afterclick.kpis._common import (
     data_bounds,
     first_touch,
-    in_last_complete_period,
     in_period,
     last_complete_period,
     period_index,
@@ -97,6 +96,12 @@ def _net(t: Tables, p: Params, **kw) -> Computation:
     return Computation(**kw, facts=_refunds(t, p), explain=_refund_notes)
 
 
+def _sums(num: str, den: str, hide: tuple[str, ...] = ()) -> Analysis:
+    """The headline Σ num / Σ den read off the executed rows, which hold both sums (by month,
+    segment…): one query for rows and headline instead of a second pass for the headline."""
+    return Analysis("afterclick.analysis.headline:ratio_of_sums", (("num", num), ("den", den), ("hide", hide)))
+
+
 def _refunds(t: Tables, p: Params) -> dict[str, ibis.Scalar]:
     """The facts of the refund note (``refund_facts``) as one struct: one query, not three."""
     return {"refunds": ibis.struct(refund_facts(t, p))}
@@ -118,9 +123,9 @@ def purchase_frequency(t: Tables, p: Params) -> Computation:
     tx = purchases(t, p)
     per = tx.group_by("customer_id").aggregate(orders=tx.count())
     bucket = ibis.ifelse(per.orders >= 5, "5+", per.orders.cast("string"))
-    rows = per.group_by(orders=bucket).aggregate(buyers=per.count())
+    rows = per.group_by(orders=bucket).aggregate(buyers=per.count(), all_orders=per.orders.sum())
     rows = rows.mutate(share=rows.buyers.cast("float64") / rows.buyers.sum().as_scalar())
-    return _net(t, p, value=safe_ratio(per.orders.sum(), per.count()), rows=rows, order_by=("orders",))
+    return _net(t, p, rows=rows, order_by=("orders",), finish=_sums("all_orders", "buyers", hide=("all_orders",)))
 
 
 @kpi("value.average_order_value", name="Average order value", family=Family.VALUE, unit=Unit.CURRENCY,
@@ -144,7 +149,7 @@ def average_order_value(t: Tables, p: Params) -> Computation:
                                                    revenue=money.revenue)
     rows = rows.mutate(average_order_value=safe_ratio(rows.revenue, rows.orders))
     # every order's month holds transactions, so the months add up to the whole period
-    return _net(t, p, value=safe_ratio(rows.revenue.sum(), rows.orders.sum()), rows=rows, order_by=("month",),
+    return _net(t, p, rows=rows, order_by=("month",), finish=_sums("revenue", "orders"),
                 needs=((buys.count(), "no purchases in this store's transactions (only refunds)"),))
 
 
@@ -163,7 +168,7 @@ def repeat_purchase_rate(t: Tables, p: Params) -> Computation:
     s = s.mutate(repeat=(s.days >= 2).cast("int64"))
     rows = s.group_by("cohort").aggregate(buyers=s.count(), repeat_buyers=s.repeat.sum())
     rows = rows.mutate(repeat_purchase_rate=safe_ratio(rows.repeat_buyers, rows.buyers))
-    return _net(t, p, value=safe_ratio(s.repeat.sum(), s.count()), rows=rows, order_by=("cohort",))
+    return _net(t, p, rows=rows, order_by=("cohort",), finish=_sums("repeat_buyers", "buyers"))
 
 
 @measure("value.purchase_frequency", MeasureKind.MEAN)
@@ -210,11 +215,10 @@ def active_buyers(t: Tables, p: Params) -> Computation:
         orders=per.orders.sum())
     rows = rows.mutate(returning_buyers=rows.active_buyers - rows.new_buyers,
                        idx=period_index(rows.month, "month"))
-    # a complete month without purchases has 0 active buyers; before the first purchase: no value
-    last = last_complete_period(t, p, table="transactions", grain="month").last_idx.max().as_scalar()
-    hit = in_last_complete_period(rows, t, p, table="transactions", grain="month").active_buyers.max().as_scalar()
-    value = ibis.ifelse(last >= rows.idx.min().as_scalar(), hit.fill_null(0), ibis.null("int64"))
-    return _net(t, p, value=value, rows=rows.drop("idx"), order_by=("month",),
+    # the headline is read off the rows, beside the last complete month (one row: see the finish)
+    rows = rows.cross_join(last_complete_period(t, p, table="transactions", grain="month"))
+    return _net(t, p, rows=rows, order_by=("month",),
+                finish=Analysis("afterclick.analysis.headline:in_last_complete", (("column", "active_buyers"),)),
                 needs=((tx.count(), "no purchases in this store's transactions (only refunds)"),))
 
 
@@ -239,8 +243,7 @@ def historical_revenue_per_customer(t: Tables, p: Params) -> Computation:
         per = per.mutate(segment=ibis.literal("unknown"))
     rows = per.group_by("segment").aggregate(buyers=per.buyer.sum(), revenue=per.revenue.sum())
     rows = rows.mutate(revenue_per_buyer=safe_ratio(rows.revenue, rows.buyers))
-    return _net(t, p, value=safe_ratio(per.revenue.sum(), per.buyer.sum()), rows=rows,
-                order_by=("-revenue", "segment"))
+    return _net(t, p, rows=rows, order_by=("-revenue", "segment"), finish=_sums("revenue", "buyers"))
 
 
 @measure("value.historical_revenue_per_customer", MeasureKind.RATIO)
