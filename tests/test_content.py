@@ -165,6 +165,49 @@ def test_mantel_haenszel_difference_by_hand_and_against_statsmodels():
         mh_risk_difference([5], [1], [0], [0])
 
 
+def test_every_item_at_once_equals_each_item_alone_against_statsmodels():
+    """compare() computes all items' intervals in one call per statistic: each item's numbers
+    are statsmodels' own on that item's pooled counts, and the Mantel-Haenszel difference of its
+    strata alone; an item without comparable people is left out and said so."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    from afterclick.analysis.content import compare, mh_risk_differences
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for item in ("a", "b", ANY_CONTENT, "d"):
+        for s in range(5):
+            n1, n0 = int(rng.integers(1, 60)), int(rng.integers(0 if item == "d" else 1, 80))
+            n0 = 0 if item == "d" else n0
+            rows.append(dict(content_id=item, cohort=s, channel="web", title=f"T{item}", kind="k",
+                             n1=n1, retained1=int(rng.integers(0, n1 + 1)), converted1=int(rng.integers(0, n1 + 1)),
+                             n0=n0, retained0=int(rng.integers(0, n0 + 1)), converted0=int(rng.integers(0, n0 + 1))))
+    rows = pd.DataFrame(rows)
+    out = compare(None, rows)
+    got = out.rows.set_index("content_id")
+    assert list(got.index)[0] == ANY_CONTENT and set(got.index) == {"a", "b", ANY_CONTENT}
+    assert any("1 item(s)" in n for n in out.notes)
+    for item, g in rows[rows["content_id"] != "d"].groupby("content_id"):
+        n1, n0 = int(g["n1"].sum()), int(g["n0"].sum())
+        assert got.loc[item, "title"] == f"T{item}" and (got.loc[item, "engaged"], got.loc[item, "comparable"]) == (n1, n0)
+        for o, col in (("retention", "retained"), ("conversion", "converted")):
+            x1, x0 = int(g[f"{col}1"].sum()), int(g[f"{col}0"].sum())
+            lo, hi = proportion_confint(x1, n1, alpha=0.05, method="wilson")
+            assert close(got.loc[item, f"{o}_engaged_low"], lo) and close(got.loc[item, f"{o}_engaged_high"], hi)
+            lo, hi = proportion_confint(x0, n0, alpha=0.05, method="wilson")
+            assert close(got.loc[item, f"{o}_comparable_low"], lo) and close(got.loc[item, f"{o}_comparable_high"], hi)
+            lo, hi = confint_proportions_2indep(x1, n1, x0, n0, method="newcomb", compare="diff")
+            assert close(got.loc[item, f"{o}_diff_raw_low"], lo) and close(got.loc[item, f"{o}_diff_raw_high"], hi)
+            rd, lo, hi = mh_risk_difference(g["n1"], g[f"{col}1"], g["n0"], g[f"{col}0"])
+            assert close(got.loc[item, f"{o}_diff"], rd) and close(got.loc[item, f"{o}_diff_low"], lo)
+    # the grouped Mantel-Haenszel: one row per key with a usable stratum
+    many = mh_risk_differences(rows["content_id"], rows["n1"], rows["retained1"], rows["n0"], rows["retained0"])
+    assert list(many.index) == sorted(["a", "b", ANY_CONTENT])
+    # without transactions the conversion columns stay empty, retention is unchanged
+    none = compare(None, rows.assign(converted1=None, converted0=None)).rows.set_index("content_id")
+    assert none["conversion_diff"].isna().all() and none["retention_diff"].equals(got["retention_diff"])
+
+
 def test_no_goals_says_so(tmp_path):
     tables = brand()
     tables["content"]["goal"] = None

@@ -3,75 +3,105 @@ the engaged-versus-comparable comparison (the note of goal attainment is in ``co
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import confint_proportions_2indep
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from afterclick.kpis.base import Outcome
 from afterclick.kpis.content import ANY_CONTENT, MIN_ENGAGED, Z95
-from afterclick.stats.proportions import Proportion
 
 
-def mh_risk_difference(n1, x1, n0, x0) -> tuple[float, float, float]:
-    """Mantel-Haenszel risk difference over strata and its 95% Wald interval.
+#: The level of every interval of the comparison (``Z95`` is its normal quantile).
+LEVEL = 0.95
+
+
+def mh_risk_differences(key, n1, x1, n0, x0) -> pd.DataFrame:
+    """Mantel-Haenszel risk difference and its 95% Wald interval for each value of ``key``, over
+    the strata (rows) that carry it: columns rd, low, high, indexed by key (sorted).
 
     RD = Σ w_s (x1_s/n1_s - x0_s/n0_s) / Σ w_s with w_s = n1_s·n0_s/(n1_s + n0_s) (Greenland &
     Robins 1985); Var = Σ w_s² (p1_s(1-p1_s)/n1_s + p0_s(1-p0_s)/n0_s) / (Σ w_s)². Strata missing
-    either group carry no weight. Returns (rd, low, high); NaN-free: raises on no usable stratum.
+    either group carry no weight; a key without a usable stratum has no row.
     """
     n1, x1, n0, x0 = (np.asarray(a, dtype=float) for a in (n1, x1, n0, x0))
     ok = (n1 > 0) & (n0 > 0)
-    if not ok.any():
-        raise ValueError("no stratum has both engaged and comparable people")
     n1, x1, n0, x0 = n1[ok], x1[ok], n0[ok], x0[ok]
     w = n1 * n0 / (n1 + n0)
     p1, p0 = x1 / n1, x0 / n0
-    rd = float(np.sum(w * (p1 - p0)) / np.sum(w))
-    var = float(np.sum(w**2 * (p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)) / np.sum(w) ** 2)
-    half = Z95 * math.sqrt(var)
-    return rd, rd - half, rd + half
+    sums = pd.DataFrame({"key": np.asarray(key)[ok], "w": w, "wd": w * (p1 - p0),
+                         "wv": w**2 * (p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)})
+    sums = sums.groupby("key", sort=True)[["w", "wd", "wv"]].sum()
+    rd = sums["wd"] / sums["w"]
+    half = Z95 * np.sqrt(sums["wv"] / sums["w"] ** 2)
+    return pd.DataFrame({"rd": rd, "low": rd - half, "high": rd + half})
+
+
+def mh_risk_difference(n1, x1, n0, x0) -> tuple[float, float, float]:
+    """:func:`mh_risk_differences` over one set of strata: (rd, low, high); raises (never NaN)
+    when no stratum has both groups."""
+    one = mh_risk_differences(np.zeros(len(np.asarray(n1))), n1, x1, n0, x0)
+    if one.empty:
+        raise ValueError("no stratum has both engaged and comparable people")
+    rd, low, high = one.iloc[0]
+    return float(rd), float(low), float(high)
+
+
+def _wilson(x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson intervals of many shares at once (statsmodels, as ``Proportion.wilson``), in [0, 1]."""
+    low, high = proportion_confint(x, n, alpha=1 - LEVEL, method="wilson")
+    return np.maximum(0.0, low), np.minimum(1.0, high)
+
+
+def _outcome(o: str, col: str, g: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """The columns of one outcome (retention from ``retained``, conversion from ``converted``)
+    for the compared ``items`` (engaged, comparable, index content_id), from their strata ``g``;
+    empty for items with a missing count (conversion without transactions)."""
+    counts = g.groupby("content_id", sort=True)[[f"{col}1", f"{col}0"]].sum(min_count=1)
+    missing = g[f"{col}1"].isna().groupby(g["content_id"]).any()
+    have = items.index[~missing.reindex(items.index, fill_value=True).to_numpy()]
+    if have.empty:
+        return pd.DataFrame(index=items.index)
+    n1, n0 = items.loc[have, "engaged"].to_numpy(), items.loc[have, "comparable"].to_numpy()
+    x1 = counts.loc[have, f"{col}1"].to_numpy(dtype=np.int64)
+    x0 = counts.loc[have, f"{col}0"].to_numpy(dtype=np.int64)
+    lo1, hi1 = _wilson(x1, n1)
+    lo0, hi0 = _wilson(x0, n0)
+    dlo, dhi = confint_proportions_2indep(x1, n1, x0, n0, method="newcomb", compare="diff")
+    mh = mh_risk_differences(g["content_id"], g["n1"], g[f"{col}1"], g["n0"], g[f"{col}0"]).loc[have]
+    out = pd.DataFrame({
+        f"{o}_engaged": x1 / n1, f"{o}_engaged_low": lo1, f"{o}_engaged_high": hi1,
+        f"{o}_comparable": x0 / n0, f"{o}_comparable_low": lo0, f"{o}_comparable_high": hi0,
+        f"{o}_diff_raw": x1 / n1 - x0 / n0, f"{o}_diff_raw_low": dlo, f"{o}_diff_raw_high": dhi,
+        f"{o}_diff": mh["rd"].to_numpy(), f"{o}_diff_low": mh["low"].to_numpy(),
+        f"{o}_diff_high": mh["high"].to_numpy(),
+    }, index=have)
+    return out.reindex(items.index)
 
 
 def compare(value: float | None, rows: pd.DataFrame | None) -> Outcome:
     """``content.engaged_vs_not`` per item from the executed strata: Wilson intervals of each
     group's rate, Newcombe's interval of the raw difference (statsmodels) and the
     Mantel-Haenszel difference over first-touch month and channel; the headline is the
-    any-content retention difference."""
+    any-content retention difference. Every item at once: one statsmodels call per interval
+    over arrays, not one per item."""
     cols = ["content_id", "title", "kind", "engaged", "comparable"]
     for o in ("retention", "conversion"):
         cols += [f"{o}_engaged", f"{o}_engaged_low", f"{o}_engaged_high", f"{o}_comparable",
                  f"{o}_comparable_low", f"{o}_comparable_high", f"{o}_diff_raw", f"{o}_diff_raw_low",
                  f"{o}_diff_raw_high", f"{o}_diff", f"{o}_diff_low", f"{o}_diff_high"]
-    out = []
-    left_out = 0
-    for cid, g in (rows.groupby("content_id", sort=True) if rows is not None else ()):
-        g = g[(g["n1"] > 0) & (g["n0"] > 0)]
-        n1, n0 = int(g["n1"].sum()), int(g["n0"].sum())
-        if n1 < MIN_ENGAGED or n0 < MIN_ENGAGED:
-            left_out += 1
-            continue
-        rec = {"content_id": cid, "title": g["title"].iloc[0], "kind": g["kind"].iloc[0],
-               "engaged": n1, "comparable": n0}
-        for o, col in (("retention", "retained"), ("conversion", "converted")):
-            if g[f"{col}1"].isna().any():
-                continue
-            x1, x0 = int(g[f"{col}1"].sum()), int(g[f"{col}0"].sum())
-            lo1, hi1 = Proportion(x1, n1).wilson().bounds
-            lo0, hi0 = Proportion(x0, n0).wilson().bounds
-            dlo, dhi = confint_proportions_2indep(x1, n1, x0, n0, method="newcomb", compare="diff")
-            rd, rlo, rhi = mh_risk_difference(g["n1"], g[f"{col}1"], g["n0"], g[f"{col}0"])
-            rec.update({
-                f"{o}_engaged": x1 / n1, f"{o}_engaged_low": float(lo1), f"{o}_engaged_high": float(hi1),
-                f"{o}_comparable": x0 / n0, f"{o}_comparable_low": float(lo0),
-                f"{o}_comparable_high": float(hi0),
-                f"{o}_diff_raw": x1 / n1 - x0 / n0, f"{o}_diff_raw_low": float(dlo),
-                f"{o}_diff_raw_high": float(dhi),
-                f"{o}_diff": rd, f"{o}_diff_low": rlo, f"{o}_diff_high": rhi,
-            })
-        out.append(rec)
-    df = pd.DataFrame(out, columns=cols)
+    df, left_out = pd.DataFrame(columns=cols), 0
+    if rows is not None and not rows.empty:
+        g = rows[(rows["n1"] > 0) & (rows["n0"] > 0)]
+        items = g.groupby("content_id", sort=True).agg(
+            title=("title", "first"), kind=("kind", "first"), engaged=("n1", "sum"), comparable=("n0", "sum"))
+        items = items[(items["engaged"] >= MIN_ENGAGED) & (items["comparable"] >= MIN_ENGAGED)]
+        left_out = rows["content_id"].nunique() - len(items)
+        if not items.empty:
+            items = items.astype({"engaged": "int64", "comparable": "int64"})
+            g = g[g["content_id"].isin(items.index)]
+            parts = [items] + [_outcome(o, col, g, items) for o, col in (("retention", "retained"),
+                                                                           ("conversion", "converted"))]
+            df = pd.concat(parts, axis=1).rename_axis("content_id").reset_index().reindex(columns=cols)
     # the any-content row first, then items by adjusted retention difference
     df["_any"] = df["content_id"] != ANY_CONTENT
     df = df.sort_values(["_any", "retention_diff", "content_id"], ascending=[True, False, True],

@@ -54,7 +54,9 @@ def content_interactions(t: Tables, p: Params) -> ir.Table:
     """Per content item: reach, impressions, shallow, visits, deep and the deep kinds.
 
     The counts come from the shared per-item event counts; only reach (distinct people) reads
-    the events.
+    the events: the distinct (item, person) pairs, counted per item. A distinct count grouped
+    by item gave DuckDB a few dozen groups to spread over its threads, and ran on one; the
+    pairs are one parallel group-by (the same counts, in half the time on two cores).
     """
     c = content_event_counts(t, p)
 
@@ -73,7 +75,9 @@ def content_interactions(t: Tables, p: Params) -> ir.Table:
     )
     ev = events(t, p)
     ev = ev.filter(ev.content_id.notnull())
-    reach = ev.group_by("content_id").aggregate(reach=ev.customer_id.nunique())
+    pairs = ev.select("content_id", "customer_id").distinct()
+    # count(customer_id), not count(*): a missing customer is no one, as in a distinct count
+    reach = pairs.group_by("content_id").aggregate(reach=pairs.customer_id.count())
     # the same items on both sides: those with an event
     return counts.join(reach, "content_id").select("content_id", reach.reach, *counts.columns[1:])
 
@@ -187,7 +191,9 @@ def _population(t: Tables, p: Params) -> ir.Table:
     pop = ft.join(ch, "customer_id").select(ft, cohort=ft.first_ts.truncate("M"), channel=ch.channel)
     if "transactions" in t:
         tx = purchases(t, p)
-        j = tx.join(pop.select("customer_id", "first_ts"), "customer_id")
+        # joined to the first touches, not to ``pop`` (the left join below keeps pop's people):
+        # joined to ``pop``, the query computed the channel's pass over the events a second time
+        j = tx.join(ft.select("customer_id", "first_ts"), "customer_id")
         gap = epoch_s(j.ts) - epoch_s(j.first_ts)
         j = j.filter((gap >= 0) & (gap < horizon))
         buyers = j.select("customer_id").distinct().mutate(bought=ibis.literal(1))
