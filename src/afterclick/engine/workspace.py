@@ -249,7 +249,9 @@ class Workspace:
         for name in TIMED_TABLES:
             if name in self.tables:
                 rows = in_period(self.tables[name], p)
-                days = self.store.con.execute(rows.group_by(day=day_index(rows.ts)).aggregate(n=rows.count()))
+                # grouped on the day's timestamp and numbered after: a number per day, not per row
+                g = rows.group_by(day_ts=rows.ts.truncate("D")).aggregate(n=rows.count())
+                days = self.store.con.execute(g.select(day=day_index(g.day_ts), n=g.n))
                 per_table[name] = days.astype({"day": "int64", "n": "int64"})
         if not per_table:
             return p.start, p.end, ()

@@ -29,7 +29,8 @@ def acquisitions(t: Tables, p: Params):
 def _acquisitions(t: Tables, p: Params):
     first = first_touch(t, p).select("customer_id", "first_ts", "last_ts")
     ev = events(t, p)
-    clicks = ev.filter(ev.event == "click")
+    # only the columns needed: a window carries every input column through its sort
+    clicks = ev.filter(ev.event == "click").select("customer_id", "ts", "campaign_id")
     # the first click decides, campaign or not (NULLs sort alike on every engine this way)
     w = ibis.window(group_by=clicks.customer_id, order_by=[clicks.ts, clicks.campaign_id.fill_null("")])
     clicks = clicks.mutate(n=ibis.row_number().over(w))
