@@ -141,6 +141,40 @@ def test_reply_network(ws):
     assert r.value == 3
 
 
+def test_network_of_every_period_at_once_equals_scipy_on_each_period_alone():
+    """The summary finds every period's groups in one graph of (period, member) nodes; SciPy's
+    connected_components run on each period's own graph must give the same counts."""
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from afterclick.analysis.community import network_summary
+
+    rng = np.random.default_rng(4)
+    people = [f"p{i}" for i in range(40)]
+    ties = {(i, tuple(sorted(rng.choice(people, 2, replace=False)))) for i in (3, 5, 6) for _ in range(25)}
+    rows = pd.DataFrame([(i, a, b) for i, (a, b) in sorted(ties)], columns=["idx", "a", "b"])
+    quiet = pd.DataFrame({"idx": [4], "a": [None], "b": [None]})  # a period without ties
+    rows = pd.concat([rows, quiet], ignore_index=True).sort_values("idx", kind="stable")
+    rows["period"] = pd.Timestamp("2025-01-06", tz="UTC") + pd.to_timedelta(7 * (rows["idx"] - 3), unit="D")
+    rows["participants"], rows["last_idx"] = 50, 5
+    got = network_summary(None, rows)
+    for (i, g), r in zip(rows.groupby("idx"), got.rows.itertuples(), strict=True):
+        e = g.dropna(subset=["a", "b"])
+        members = pd.Index(pd.unique(pd.concat([e.a, e.b])))
+        n_groups, sizes = 0, np.array([0])
+        if len(members):
+            graph = coo_matrix((np.ones(len(e)), (members.get_indexer(e.a), members.get_indexer(e.b))),
+                               shape=(len(members), len(members)))
+            n_groups, labels = connected_components(graph, directed=False)
+            sizes = np.bincount(labels)
+        assert (r.members_connected, r.ties, r.groups, r.largest_group) == (len(members), len(e), n_groups, sizes.max())
+        assert r.largest_share == sizes.max() / 50
+        if i == 5:
+            assert got.value == sizes.max()
+    assert got.rows.groups.tolist()[1] == 0 and got.rows.groups.gt(0).sum() == 3
+
+
 def test_monthly_grain(ws):
     r = result(ws, "community.active_participants", grain="month")
     # January holds every message and the latest event: no complete month, no headline
