@@ -40,3 +40,28 @@ def test_ces_rows_and_headline_carry_the_scipy_intervals():
     whole = st.t.interval(0.95, len(everyone) - 1, loc=everyone.mean(), scale=st.sem(everyone))
     assert done.ci == pytest.approx(whole, rel=1e-9)
     assert "total" not in done.rows.columns and any("Feb 2026" in n for n in done.notes)
+
+
+def test_the_t_intervals_of_many_months_at_once_are_scipy_s():
+    from afterclick.analysis.advocacy import mean_cis
+
+    rng = np.random.default_rng(8)
+    samples = [rng.integers(1, 8, size=k).astype(float) for k in (1, 2, 3, 30, 250)]
+    samples[1][:] = (2.0, 6.0)
+    low, high = mean_cis([len(x) for x in samples], [x.sum() for x in samples], [(x * x).sum() for x in samples])
+    assert np.isnan(low[0]) and np.isnan(high[0])  # one answer: no interval
+    for x, lo, hi in zip(samples[1:], low[1:], high[1:], strict=True):
+        assert (lo, hi) == pytest.approx(st.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=st.sem(x)), rel=1e-9)
+
+
+@pytest.mark.parametrize("finish", ["nps", "csat", "ces"])
+def test_a_survey_kpi_without_answers_is_skipped_with_its_reason(finish):
+    from afterclick.analysis import advocacy
+    from afterclick.kpis.base import Skip
+
+    columns = {"nps": ["period", "answers", "promoters", "passives", "detractors"],
+               "csat": ["period", "answers", "satisfied"], "ces": ["period", "answers", "total", "total_sq"]}
+    empty = pd.DataFrame({c: [] for c in columns[finish]})
+    args = {"nps": {"key": "period", "compare_last": True}, "csat": {"key": "period"}, "ces": {}}[finish]
+    with pytest.raises(Skip, match="no answers here"):
+        getattr(advocacy, finish)(None, empty, empty="no answers here", **args)

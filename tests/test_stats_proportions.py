@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from afterclick.stats import NPS, Proportion, nps_difference
+from afterclick.stats.proportions import nps_change_z, nps_intervals, wilson_intervals
 
 
 def test_nps_counts_and_score_by_hand():
@@ -117,3 +118,65 @@ def test_wilson_coverage():
     cov = np.mean([(iv := Proportion(int(x), 80).wilson()).low <= 0.8 <= iv.high for x in k])
     assert 0.93 <= cov <= 0.97, cov
     assert math.isclose(Proportion(3, 4).share, 0.75)
+
+
+# ------------------------------------------------------------------------------ many rows at once
+
+
+
+def _counts(seed: int, rows: int = 60) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = rng.integers(0, 400, rows)
+    n[:3] = (0, 1, 2)
+    pro = rng.binomial(n, 0.45)
+    det = rng.binomial(n - pro, 0.4)
+    return np.column_stack([pro, n - pro - det, det])
+
+
+def test_nps_intervals_of_many_rows_are_the_adjusted_wald_of_each():
+    counts = _counts(7)
+    score, low, high = nps_intervals(counts[:, 0], counts[:, 1], counts[:, 2])
+    z = stats.norm.ppf(0.975)
+    for (pro, pas, det), s, lo, hi in zip(counts, score, low, high, strict=True):
+        if pro + pas + det == 0:
+            assert np.isnan(s) and np.isnan(lo) and np.isnan(hi)
+            continue
+        # an independent route: the weighted variance of the -1/0/+1 variable with Rocks' 3/4, 3/2, 3/4
+        # added answers, around the adjusted mean
+        w = np.array([pro + 0.75, pas + 1.5, det + 0.75])
+        x = np.array([1.0, 0.0, -1.0])
+        centre = np.average(x, weights=w)
+        half = z * math.sqrt(np.average((x - centre) ** 2, weights=w) / w.sum())
+        assert s == pytest.approx((pro - det) / (pro + pas + det), rel=1e-12)
+        assert (lo, hi) == pytest.approx((max(-1, centre - half), min(1, centre + half)), rel=1e-9, abs=1e-12)
+        one = NPS(int(pro), int(pas), int(det)).interval()
+        assert (one.estimate, one.low, one.high) == (s, lo, hi)
+    _, low, high = nps_intervals([50], [30], [20])  # test_nps_intervals_by_hand's
+    assert (low[0], high[0]) == pytest.approx((0.140510, 0.442014), abs=1e-5)
+
+
+def test_wilson_intervals_of_many_rows_match_scipy():
+    rng = np.random.default_rng(4)
+    n = rng.integers(0, 300, 40)
+    k = rng.binomial(n, 0.8)
+    share, low, high = wilson_intervals(k, n)
+    for s, lo, hi, kk, nn in zip(share, low, high, k, n, strict=True):
+        if nn == 0:
+            assert np.isnan(s) and np.isnan(lo) and np.isnan(hi)
+            continue
+        ref = stats.binomtest(int(kk), int(nn)).proportion_ci(confidence_level=0.95, method="wilson")
+        assert (s, lo, hi) == pytest.approx((kk / nn, ref.low, ref.high), abs=1e-12)
+    with pytest.raises(ValueError, match="successes"):
+        wilson_intervals([5], [3])
+
+
+def test_nps_change_z_is_the_difference_test_of_each_month_and_the_one_before():
+    counts = _counts(9, 30)
+    z = nps_change_z(counts[:, 0], counts[:, 1], counts[:, 2])
+    assert np.isnan(z[0])
+    for i in range(1, len(counts)):
+        t = nps_difference(NPS(*map(int, counts[i])), NPS(*map(int, counts[i - 1])))
+        assert (np.isnan(z[i]) and t.z is None) or z[i] == t.z
+    # two months by hand (as test_nps_difference_by_hand): z = 0.3 / 0.11
+    assert nps_change_z([30, 50], [40, 30], [30, 20])[1] == pytest.approx(2.727273, abs=1e-6)
+    assert np.isnan(nps_change_z([5, 4], [0, 0], [0, 0])[1])  # all promoters twice: nothing to test

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import markupsafe
+import pandas as pd
 import pytest
 
 from afterclick.report import render_report
@@ -101,3 +102,14 @@ def test_report_shows_the_voice_of_the_customer(ws, themes):
     assert "NPS was" in html  # the sentence beside the chart
     assert "<script>alert" not in html
     assert not re.search(r"[\w.]+@example\.(com|org|net)", html)
+
+
+def test_drivers_alone_fetch_the_comments_and_agree_with_drivers_after_themes(ws, themes):
+    import afterclick
+
+    after_themes = computed(ws, "advocacy.drivers")  # the themes fitted by advocacy.themes
+    with afterclick.open(ws.store.location, read_only=True) as fresh:
+        alone = fresh.kpi("advocacy.drivers")  # no fit yet: fetches the comments, fits alone
+    assert alone.status is Status.COMPUTED and alone.notes == after_themes.notes
+    assert alone.value == after_themes.value
+    pd.testing.assert_frame_equal(alone.rows, after_themes.rows)

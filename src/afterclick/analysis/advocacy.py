@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from scipy import stats as st
 
+from afterclick.core.texts import left_out_notes
 from afterclick.kpis.advocacy import feedback
 from afterclick.kpis.base import Outcome, Params, Skip, Tables
 from afterclick.stats import MIN_ANSWERS, NPS, Proportion, nps_difference
 from afterclick.stats.agreement import ALPHA
+from afterclick.stats.proportions import nps_intervals, wilson_intervals
 
 LEVEL = 0.95
 
@@ -25,23 +28,37 @@ def _label(row: pd.Series, key: str) -> str:
     return str(v)
 
 
-def nps(value, rows: pd.DataFrame, *, key: str, compare_last: bool) -> Outcome:
+def _floats(values: np.ndarray) -> list[float | None]:
+    """A column of numbers with None where there is none (NaN), as a per-row list would build it."""
+    return [None if math.isnan(v) else v for v in values.tolist()]
+
+
+def _answered(rows: pd.DataFrame, empty: str | None) -> None:
+    """Skip, saying ``empty``, when the rows hold no answer (the KPI executes its rows alone)."""
+    if empty is not None and not int(rows["answers"].sum()):
+        raise Skip(empty)
+
+
+def _nps_of(row: pd.Series) -> NPS:
+    return NPS(int(row["promoters"]), int(row["passives"]), int(row["detractors"]))
+
+
+def nps(value, rows: pd.DataFrame, *, key: str, compare_last: bool, empty: str | None = None) -> Outcome:
     """NPS per row of promoter, passive and detractor counts, with the adjusted Wald interval on the
     trinomial variance (Rocks 2016); the headline from the summed counts; with ``compare_last``, a
-    note testing the change between the last two rows."""
+    note testing the change between the last two rows. Skipped, saying ``empty``, without answers."""
+    _answered(rows, empty)
     rows = rows.copy()
-    stats = [NPS(int(a), int(b), int(c)) for a, b, c in
-             zip(rows["promoters"], rows["passives"], rows["detractors"], strict=True)]
-    ivs = [s.interval(LEVEL) for s in stats]
-    rows["nps"] = [None if s.score is None else s.score * 100 for s in stats]
-    rows["ci_low"] = [None if iv.low is None else iv.low * 100 for iv in ivs]
-    rows["ci_high"] = [None if iv.high is None else iv.high * 100 for iv in ivs]
-    rows["too_few"] = [iv.too_few for iv in ivs]
-    total = sum(stats, NPS())
+    score, low, high = nps_intervals(rows["promoters"], rows["passives"], rows["detractors"], LEVEL)
+    rows["nps"] = _floats(score * 100)
+    rows["ci_low"] = _floats(low * 100)
+    rows["ci_high"] = _floats(high * 100)
+    rows["too_few"] = (rows["promoters"] + rows["passives"] + rows["detractors"] < MIN_ANSWERS).tolist()
+    total = NPS(*(int(rows[c].sum()) for c in ("promoters", "passives", "detractors")))
     iv = total.interval(LEVEL)
     notes = list(_too_few_notes(rows, key))
-    if compare_last and len(stats) >= 2:
-        notes.append(_change_note(rows, key, stats[-2], stats[-1]))
+    if compare_last and len(rows) >= 2:
+        notes.append(_change_note(rows, key, _nps_of(rows.iloc[-2]), _nps_of(rows.iloc[-1])))
     ci = (iv.low * 100, iv.high * 100) if iv.bounds else None
     return Outcome(None if total.score is None else total.score * 100, rows, ci=ci, notes=tuple(notes))
 
@@ -65,45 +82,61 @@ def _change_note(rows: pd.DataFrame, key: str, before: NPS, after: NPS) -> str:
             f"(95% CI {t.low * 100:+.1f} to {t.high * 100:+.1f}), {verdict}.")
 
 
-def csat(value, rows: pd.DataFrame, *, key: str) -> Outcome:
+def csat(value, rows: pd.DataFrame, *, key: str, empty: str | None = None) -> Outcome:
     """CSAT per row of satisfied and answer counts, with its Wilson interval (Wilson 1927); the
-    headline and its interval from the summed counts."""
+    headline and its interval from the summed counts. Skipped, saying ``empty``, without answers."""
+    _answered(rows, empty)
     rows = rows.copy()
-    props = [Proportion(int(s), int(n)) for s, n in zip(rows["satisfied"], rows["answers"], strict=True)]
-    ivs = [x.wilson(LEVEL) for x in props]
-    rows["csat"] = [x.share for x in props]
-    rows["ci_low"] = [iv.low for iv in ivs]
-    rows["ci_high"] = [iv.high for iv in ivs]
-    rows["too_few"] = [iv.too_few for iv in ivs]
-    total = sum(props, Proportion())
+    share, low, high = wilson_intervals(rows["satisfied"], rows["answers"], LEVEL)
+    rows["csat"] = _floats(share)
+    rows["ci_low"] = _floats(low)
+    rows["ci_high"] = _floats(high)
+    rows["too_few"] = (rows["answers"] < MIN_ANSWERS).tolist()
+    total = Proportion(int(rows["satisfied"].sum()), int(rows["answers"].sum()))
     iv = total.wilson(LEVEL)
     return Outcome(total.share, rows, ci=iv.bounds, notes=tuple(_too_few_notes(rows, key)))
 
 
-def ces(value, rows: pd.DataFrame) -> Outcome:
-    """CES per month from n, sum and sum of squares, with its t interval; the headline's interval
-    from the summed columns."""
+def ces(value, rows: pd.DataFrame, *, empty: str | None = None) -> Outcome:
+    """CES per month from n, sum and sum of squares, with its t interval; the headline (the mean of
+    every answer, ``value`` unread) and its interval from the summed columns. Skipped, saying
+    ``empty``, without answers."""
+    _answered(rows, empty)
     rows = rows.copy()
-    cis = [mean_ci(n, s, q) for n, s, q in zip(rows["answers"], rows["total"], rows["total_sq"], strict=True)]
+    low, high = mean_cis(rows["answers"], rows["total"], rows["total_sq"])
     rows["ces"] = rows["total"] / rows["answers"]
-    rows["ci_low"] = [c[0] for c in cis]
-    rows["ci_high"] = [c[1] for c in cis]
+    rows["ci_low"] = _floats(low)
+    rows["ci_high"] = _floats(high)
     rows["too_few"] = rows["answers"] < MIN_ANSWERS
-    lo, hi = mean_ci(rows["answers"].sum(), rows["total"].sum(), rows["total_sq"].sum())
+    n, total = rows["answers"].sum(), rows["total"].sum()
+    lo, hi = mean_ci(n, total, rows["total_sq"].sum())
     rows = rows.drop(columns=["total", "total_sq"])
     ci = None if lo is None else (lo, hi)
-    return Outcome(value, rows, ci=ci, notes=tuple(_too_few_notes(rows, "period")))
+    return Outcome(float(total / n) if n else None, rows, ci=ci, notes=tuple(_too_few_notes(rows, "period")))
+
+
+def mean_cis(n, total, total_sq) -> tuple[np.ndarray, np.ndarray]:
+    """t intervals of means from arrays of n, sums and sums of squares, at once; NaN below two
+    answers."""
+    n = np.asarray(n, dtype=float)
+    total, total_sq = np.asarray(total, dtype=float), np.asarray(total_sq, dtype=float)
+    low, high = np.full(n.shape, np.nan), np.full(n.shape, np.nan)
+    ok = (n >= 2) & ~np.isnan(total_sq)
+    if ok.any():
+        k = n[ok]
+        mean = total[ok] / k
+        var = np.maximum(0.0, (total_sq[ok] - k * mean * mean) / (k - 1))
+        half = st.t.ppf(0.5 + LEVEL / 2, k - 1) * np.sqrt(var / k)
+        low[ok], high[ok] = mean - half, mean + half
+    return low, high
 
 
 def mean_ci(n, total, total_sq) -> tuple[float | None, float | None]:
     """t interval of a mean from n, sum and sum of squares; (None, None) below two answers."""
     if total_sq is None or n is None or n < 2:
         return (None, None)
-    n = float(n)
-    mean = total / n
-    var = max(0.0, (total_sq - n * mean * mean) / (n - 1))
-    half = float(st.t.ppf(0.5 + LEVEL / 2, n - 1)) * math.sqrt(var / n)
-    return (float(mean - half), float(mean + half))
+    low, high = mean_cis([n], [total], [total_sq])
+    return (float(low[0]), float(high[0]))
 
 
 # ------------------------------------------------------------------------------ themes and drivers
@@ -111,15 +144,39 @@ def mean_ci(n, total, total_sq) -> tuple[float | None, float | None]:
 
 def _themes(t: Tables, p: Params, rows: pd.DataFrame):
     """The themes fitted on the feedback's comments, once per workspace and review period (shared
-    by ``advocacy.themes`` and ``advocacy.drivers``)."""
+    by ``advocacy.themes`` and ``advocacy.drivers``: the comments' texts are fetched once)."""
     from afterclick.text.themes import fit_themes
 
-    return t.fitted(_themes, p, feedback, lambda: fit_themes(rows["comment"]))
+    return t.fitted(_themes, p, feedback, lambda: fit_themes(_comments(t, p, rows)))
+
+
+def _comments(t: Tables, p: Params, rows: pd.DataFrame) -> pd.Series:
+    """The comments of ``rows`` (the feedback ordered by source and id, as the KPIs order it):
+    their own column, or fetched in that order when the rows came without it (``advocacy.drivers``
+    run before ``advocacy.themes``)."""
+    if "comment" in rows:
+        return rows["comment"]
+    got = feedback(t, p).select("source", "text_id", "comment").execute()
+    got = got.sort_values(["source", "text_id"], kind="stable").reset_index(drop=True)
+    if not (got["source"].equals(rows["source"]) and got["text_id"].equals(rows["text_id"])):
+        raise RuntimeError("the feedback changed between two reads of it: run the KPI again")
+    return got["comment"]
+
+
+def _left_out(rows: pd.DataFrame) -> list[str]:
+    """The notes on the texts whose sentiment the scorer left out (another language), counted from
+    the executed rows (as ``core.texts.left_out_facts`` counts them in a query)."""
+    why = rows["not_scored"].dropna()
+    counts = why.value_counts(sort=False)
+    facts = {"texts": len(rows), "left_out": len(why),
+             "reasons": "|".join(f"{reason}={n}" for reason, n in counts.items()) or None}
+    return left_out_notes(facts)
 
 
 def _too_few_comments(rows: pd.DataFrame, value) -> Outcome | None:
     if len(rows) < 10:
-        return Outcome(value, pd.DataFrame(), notes=(f"only {len(rows)} comments: too few for themes",))
+        return Outcome(value, pd.DataFrame(), notes=(f"only {len(rows)} comments: too few for themes",
+                                                    *_left_out(rows)))
     return None
 
 
@@ -137,7 +194,7 @@ def themes(value, rows: pd.DataFrame, *, t: Tables, p: Params) -> Outcome:
     note = (f"{none:.0%} of the {len(rows):,} comments carry no theme (general remarks such as "
             "\"Would recommend.\").")
     return Outcome(len(table), table.sort_values(["volume", "theme"], ascending=[False, True]).reset_index(drop=True),
-                   notes=(note,))
+                   notes=(note, *_left_out(rows)))
 
 
 def drivers(value, rows: pd.DataFrame, *, t: Tables, p: Params) -> Outcome:
@@ -151,7 +208,8 @@ def drivers(value, rows: pd.DataFrame, *, t: Tables, p: Params) -> Outcome:
     d = key_drivers(rows, _themes(t, p, rows), LEVEL)
     worst = d["difference"].dropna()
     return Outcome(float(worst.iloc[0]) if len(worst) else None, d,
-                   notes=("Association, not cause: customers who mention a theme differ in other ways too.",))
+                   notes=("Association, not cause: customers who mention a theme differ in other ways too.",
+                          *_left_out(rows)))
 
 
 def agreement(value, rows: pd.DataFrame) -> Outcome:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from afterclick.core.texts import DEFAULT_SCORER, left_out_facts, left_out_notes
-from afterclick.kpis._common import in_period, period_start, safe_ratio
+from afterclick.core.texts import DEFAULT_SCORER
+from afterclick.kpis._common import in_period, period_start
 from afterclick.kpis.base import Analysis, Computation, Params, Tables, kpi, measure
 from afterclick.results import Direction, Family, MeasureKind, Unit
 
@@ -24,11 +24,14 @@ def _survey(t: Tables, p: Params, survey: str) -> ir.Table:
     return r.filter((r.survey == survey) & r.score.notnull())
 
 
+def _no_answers(survey: str) -> str:
+    return f"no {survey.upper()} answers among this store's survey answers (survey = '{survey}')"
+
+
 def _needs_answers(r: ir.Table, survey: str) -> dict:
     """Skip, saying so, when the store's survey answers hold none of this survey (a CSAT-only
     export has no NPS to compute)."""
-    return {"needs": ((r.count(), f"no {survey.upper()} answers among this store's survey answers "
-                                   f"(survey = '{survey}')"),)}
+    return {"needs": ((r.count(), _no_answers(survey)),)}
 
 
 def _with_segment(t: Tables, r: ir.Table) -> ir.Table:
@@ -48,10 +51,6 @@ def _nps_counts(r: ir.Table, by: dict) -> ir.Table:
     )
 
 
-def _nps_value(r: ir.Table) -> ir.FloatingValue:
-    return safe_ratio((r.score >= 9).cast("int64").sum() - (r.score < 7).cast("int64").sum(), r.count()) * 100
-
-
 @kpi("advocacy.nps", name="Net Promoter Score", family=Family.ADVOCACY, unit=Unit.SCORE,
      direction=Direction.HIGHER, requires=("responses",))
 def nps(t: Tables, p: Params) -> Computation:
@@ -63,8 +62,7 @@ def nps(t: Tables, p: Params) -> Computation:
     """
     r = _survey(t, p, "nps")
     rows = _nps_counts(r, {"period": period_start(r.ts, "month")})
-    return Computation(value=_nps_value(r), rows=rows, order_by=("period",), **_needs_answers(r, "nps"),
-                       finish=_nps_finish("period", compare_last=True))
+    return Computation(rows=rows, order_by=("period",), finish=_nps_finish("period", compare_last=True))
 
 
 @measure("advocacy.nps", MeasureKind.RATIO)
@@ -80,8 +78,7 @@ def _nps_by(t: Tables, p: Params, column: str) -> Computation:
     r = _with_segment(t, r) if column == "segment" else r
     r = r.mutate(**{column: r[column].fill_null("(none)")})
     rows = _nps_counts(r, {column: r[column]})
-    return Computation(value=_nps_value(r), rows=rows, order_by=("-answers", column), **_needs_answers(r, "nps"),
-                       finish=_nps_finish(column, compare_last=False))
+    return Computation(rows=rows, order_by=("-answers", column), finish=_nps_finish(column, compare_last=False))
 
 
 @kpi("advocacy.nps_by_touchpoint", name="NPS by touchpoint", family=Family.ADVOCACY, unit=Unit.SCORE,
@@ -105,12 +102,16 @@ def nps_by_segment(t: Tables, p: Params) -> Computation:
     return _nps_by(t, p, "segment")
 
 
+# The survey KPIs execute their rows alone (one query): the headline, its interval and the skip
+# without answers come from the rows' summed counts in the finish step.
+
+
 def _nps_finish(key: str, compare_last: bool) -> Analysis:
-    return Analysis(f"{_STATS}:nps", (("key", key), ("compare_last", compare_last)))
+    return Analysis(f"{_STATS}:nps", (("key", key), ("compare_last", compare_last), ("empty", _no_answers("nps"))))
 
 
 def _csat_finish(key: str) -> Analysis:
-    return Analysis(f"{_STATS}:csat", (("key", key),))
+    return Analysis(f"{_STATS}:csat", (("key", key), ("empty", _no_answers("csat"))))
 
 
 def _csat_counts(r: ir.Table, by: dict) -> ir.Table:
@@ -127,9 +128,7 @@ def csat(t: Tables, p: Params) -> Computation:
     """
     r = _survey(t, p, "csat")
     rows = _csat_counts(r, {"period": period_start(r.ts, "month")})
-    value = safe_ratio((r.score >= 4).cast("int64").sum(), r.count())
-    return Computation(value=value, rows=rows, order_by=("period",), finish=_csat_finish("period"),
-                       **_needs_answers(r, "csat"))
+    return Computation(rows=rows, order_by=("period",), finish=_csat_finish("period"))
 
 
 @measure("advocacy.csat", MeasureKind.RATIO)
@@ -143,9 +142,7 @@ def _csat_by(t: Tables, p: Params, column: str) -> Computation:
     r = _survey(t, p, "csat")
     r = _with_segment(t, r) if column == "segment" else r
     r = r.mutate(**{column: r[column].fill_null("(none)")})
-    value = safe_ratio((r.score >= 4).cast("int64").sum(), r.count())
-    return Computation(value=value, rows=_csat_counts(r, {column: r[column]}), order_by=("-answers", column),
-                       **_needs_answers(r, "csat"),
+    return Computation(rows=_csat_counts(r, {column: r[column]}), order_by=("-answers", column),
                        finish=_csat_finish(column))
 
 
@@ -176,8 +173,7 @@ def ces(t: Tables, p: Params) -> Computation:
     rows = r.group_by(period=period_start(r.ts, "month")).aggregate(
         answers=r.count(), total=r.score.sum(), total_sq=(r.score * r.score).sum())
 
-    return Computation(value=r.score.mean(), rows=rows, order_by=("period",), finish=Analysis(f"{_STATS}:ces"),
-                       **_needs_answers(r, "ces"))
+    return Computation(rows=rows, order_by=("period",), finish=Analysis(f"{_STATS}:ces", (("empty", _no_answers("ces")),)))
 
 
 @measure("advocacy.ces", MeasureKind.RATIO)
@@ -228,9 +224,11 @@ def _feedback_messages(t: Tables, p: Params) -> ir.Table:
     return m
 
 
-def _language_notes(rows: ir.Table) -> dict:
-    """Notes on the comments whose sentiment the scorer left out (another language)."""
-    return dict(facts=left_out_facts(rows), explain=left_out_notes)
+#: What the themes' finish reads of the feedback: the order key, the texts and what the table shows.
+_THEMES_READ = ("source", "text_id", "ts", "survey", "score", "comment", "sentiment", "not_scored")
+#: What the drivers' finish reads: the order key and the NPS answers (the comments' themes come
+#: from the fit the themes KPI made, shared through ``Tables.fitted``).
+_DRIVERS_READ = ("source", "text_id", "survey", "score", "not_scored")
 
 
 @kpi("advocacy.themes", name="Themes in open feedback", family=Family.ADVOCACY, unit=Unit.COUNT,
@@ -244,9 +242,9 @@ def themes(t: Tables, p: Params) -> Computation:
     (share in the last three months minus before) and example quotes. The value is the number
     of themes found.
     """
-    rows = feedback(t, p)
-
-    return Computation(value=None, rows=rows, order_by=("source", "text_id"), **_language_notes(rows),
+    rows = feedback(t, p).select(*_THEMES_READ)
+    # one query: the notes on texts left out (another language) are counted from these rows
+    return Computation(value=None, rows=rows, order_by=("source", "text_id"),
                        finish=Analysis(f"{_STATS}:themes", (("t", t), ("p", p))))
 
 
@@ -261,9 +259,8 @@ def drivers(t: Tables, p: Params) -> Computation:
     difference test of Rocks 2016). An association in what people wrote, not a cause. The value is
     the gap of the theme that pulls furthest towards detractors.
     """
-    rows = feedback(t, p)
-
-    return Computation(value=None, rows=rows, order_by=("source", "text_id"), **_language_notes(rows),
+    rows = feedback(t, p).select(*_DRIVERS_READ)
+    return Computation(value=None, rows=rows, order_by=("source", "text_id"),
                        finish=Analysis(f"{_STATS}:drivers", (("t", t), ("p", p))),
                        **_needs_answers(_survey(t, p, "nps"), "nps"))
 

@@ -5,39 +5,55 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from afterclick.stats.proportions import NPS, Proportion, nps_difference
+from afterclick.stats.proportions import nps_change_z
 
 ALPHA = 0.05
 
 
-def _two_proportion_z(a: Proportion, b: Proportion) -> float | None:
-    """z of share_a - share_b with the unpooled variance (the Wald test of two proportions)."""
-    if not a.n or not b.n:
-        return None
-    pa, pb = a.share, b.share
-    se = math.sqrt(pa * (1 - pa) / a.n + pb * (1 - pb) / b.n)
-    return None if se == 0 else (pa - pb) / se
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, NaN where den is 0."""
+    out = np.full(len(den), np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
 
 
-def _mean_z(n1, s1, q1, n0, s0, q0) -> float | None:
-    """z of mean_1 - mean_0 from counts, sums and sums of squares (large-sample)."""
-    if n1 < 2 or n0 < 2:
-        return None
-    m1, m0 = s1 / n1, s0 / n0
-    v1 = max(0.0, (q1 - n1 * m1 * m1) / (n1 - 1))
-    v0 = max(0.0, (q0 - n0 * m0 * m0) / (n0 - 1))
-    se = math.sqrt(v1 / n1 + v0 / n0)
-    return None if se == 0 else (m1 - m0) / se
+def _two_proportion_z(s: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """z of each row's share minus the row before's with the unpooled variance (the Wald test of two
+    proportions); NaN for the first row, where a row has no answers or there is no variance."""
+    share = _ratio(s, n)
+    z = np.full(len(n), np.nan)
+    pa, pb, na, nb = share[1:], share[:-1], n[1:], n[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)
+        z[1:] = np.where((na > 0) & (nb > 0) & (se > 0), (pa - pb) / se, np.nan)
+    return z
 
 
-def _direction(z: float | None) -> int:
-    if z is None:
-        return 0
-    p = 2 * st.norm.sf(abs(z))
-    return 0 if p >= ALPHA else (1 if z > 0 else -1)
+def _mean_z(n: np.ndarray, s: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """z of each row's mean minus the row before's from counts, sums and sums of squares
+    (large-sample); NaN for the first row, below two values in either, or without variance."""
+    z = np.full(len(n), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = s / n
+        v = np.maximum(0.0, (q - n * m * m) / (n - 1))
+        se = np.sqrt(v[1:] / n[1:] + v[:-1] / n[:-1])
+        z[1:] = np.where((n[1:] >= 2) & (n[:-1] >= 2) & (se > 0), (m[1:] - m[:-1]) / se, np.nan)
+    return z
+
+
+def _direction(z: np.ndarray) -> list[int]:
+    """+1 or -1 where the change is significant (two-sided p < ALPHA), else 0 (also without a test)."""
+    with np.errstate(invalid="ignore"):
+        p = 2 * st.norm.sf(np.abs(z))
+    return np.where(np.isnan(z) | ~(p < ALPHA), 0, np.sign(np.nan_to_num(z))).astype(int).tolist()
+
+
+def _none_for_nan(values: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(v) else v for v in values.tolist()]
 
 
 def disagreements(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -45,30 +61,27 @@ def disagreements(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     ``disagree``; notes name each disagreeing month in words."""
     rows = rows.sort_values("period").reset_index(drop=True).copy()
     has_sent = "messages" in rows
-    nps = [NPS(int(a), int(b), int(c)) for a, b, c in zip(rows.promoters, rows.passives, rows.detractors, strict=True)]
-    cs = [Proportion(int(s), int(n)) for s, n in zip(rows.satisfied, rows.csat_answers, strict=True)]
-    rows["nps"] = [None if x.score is None else x.score * 100 for x in nps]
-    rows["csat"] = [x.share for x in cs]
+    col = {c: rows[c].to_numpy(dtype=float) for c in ("promoters", "detractors", "nps_answers", "satisfied",
+                                                      "csat_answers")}
+    rows["nps"] = _none_for_nan(_ratio(col["promoters"] - col["detractors"], col["nps_answers"]) * 100)
+    rows["csat"] = _none_for_nan(_ratio(col["satisfied"], col["csat_answers"]))
+    d_nps = _direction(nps_change_z(rows.promoters, rows.passives, rows.detractors))
+    d_csat = _direction(_two_proportion_z(col["satisfied"], col["csat_answers"]))
+    d_sent = [0] * len(rows)
     if has_sent:
-        rows["sentiment"] = [s / n if n else None for s, n in zip(rows.sentiment_sum, rows.messages, strict=True)]
-    d_nps, d_csat, d_sent, flags, notes = [0], [0], [0], [False], []
+        n, s, q = (rows[c].to_numpy(dtype=float) for c in ("messages", "sentiment_sum", "sentiment_sq"))
+        rows["sentiment"] = _none_for_nan(_ratio(s, n))
+        d_sent = _direction(_mean_z(n, s, q))
+    flags, notes = [False] * len(rows), []
     for i in range(1, len(rows)):
-        t = nps_difference(nps[i], nps[i - 1])
-        dn = _direction(t.z)
-        dc = _direction(_two_proportion_z(cs[i], cs[i - 1]))
-        ds = 0
-        if has_sent:
-            ds = _direction(_mean_z(rows.messages[i], rows.sentiment_sum[i], rows.sentiment_sq[i],
-                                    rows.messages[i - 1], rows.sentiment_sum[i - 1], rows.sentiment_sq[i - 1]))
-        moved = {"NPS": dn, "CSAT": dc, "message sentiment": ds}
+        moved = {"NPS": d_nps[i], "CSAT": d_csat[i], "message sentiment": d_sent[i]}
         up = [k for k, v in moved.items() if v > 0]
         down = [k for k, v in moved.items() if v < 0]
-        flag = bool(up and down)
-        if flag:
+        flags[i] = bool(up and down)
+        if flags[i]:
             month = pd.Timestamp(rows.period[i]).strftime("%b %Y")
             notes.append(f"{month}: {' and '.join(up)} rose while {' and '.join(down)} fell "
                          "(both changes significant): the signals disagree; look at who answered.")
-        d_nps.append(dn); d_csat.append(dc); d_sent.append(ds); flags.append(flag)
     rows["nps_change"] = d_nps
     rows["csat_change"] = d_csat
     if has_sent:

@@ -81,7 +81,11 @@ class NPS:
     @classmethod
     def from_scores(cls, scores: Iterable[float]) -> NPS:
         """Counts from 0-10 answers (missing values are left out)."""
-        s = np.asarray([x for x in scores if x is not None], dtype=float)
+        dtype = getattr(scores, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind in "fiu":  # an array or Series of numbers: no None in it
+            s = np.asarray(scores, dtype=float)
+        else:
+            s = np.asarray([x for x in scores if x is not None], dtype=float)
         s = s[~np.isnan(s)]
         if ((s < 0) | (s > 10)).any():
             raise ValueError("NPS answers must lie in 0..10")
@@ -113,7 +117,7 @@ class NPS:
         """Var(NPS) = (p_pro + p_det - (p_pro - p_det)^2) / n  (Rocks 2016, eq. 2)."""
         if not self.n:
             return None
-        return _trinomial_var(self.promoters, self.detractors, self.n)
+        return float(_trinomial_var(self.promoters, self.detractors, self.n))
 
     def interval(self, level: float = 0.95, method: Method = "adjusted_wald") -> Interval:
         """Confidence interval of ``score``, clipped to [-1, 1].
@@ -125,24 +129,33 @@ class NPS:
         z = _z(level)
         if not self.n:
             return Interval(None, None, None, level, method, 0, "no answers")
-        if method == "adjusted_wald":
-            pro, det, n = self.promoters + 0.75, self.detractors + 0.75, self.n + 3
-        elif method == "wald":
-            pro, det, n = float(self.promoters), float(self.detractors), float(self.n)
-        else:
-            raise ValueError(f"method must be 'adjusted_wald' or 'wald', not {method!r}")
-        centre = (pro - det) / n
-        half = z * math.sqrt(_trinomial_var(pro, det, n))
+        low, high, half = _nps_bounds(np.array([self.promoters]), np.array([self.detractors]),
+                                      np.array([self.n]), z, method)
         status = "ok"
-        if half == 0:
+        if half[0] == 0:
             status = "every answer falls in one group: the Wald interval is a point; use adjusted_wald"
-        return Interval(self.score, max(-1.0, centre - half), min(1.0, centre + half), level, method,
-                        self.n, status)
+        return Interval(self.score, float(low[0]), float(high[0]), level, method, self.n, status)
 
 
-def _trinomial_var(pro: float, det: float, n: float) -> float:
+def _nps_bounds(pro: np.ndarray, det: np.ndarray, n: np.ndarray, z: float,
+                method: Method) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Low and high bounds of the NPS interval (see ``NPS.interval``) and its half-width, for arrays of
+    promoter and detractor counts and answers (each n > 0)."""
+    if method == "adjusted_wald":
+        pro, det, n = pro + 0.75, det + 0.75, n + 3
+    elif method == "wald":
+        pro, det, n = pro.astype(float), det.astype(float), n.astype(float)
+    else:
+        raise ValueError(f"method must be 'adjusted_wald' or 'wald', not {method!r}")
+    centre = (pro - det) / n
+    half = z * np.sqrt(_trinomial_var(pro, det, n))
+    return np.maximum(-1.0, centre - half), np.minimum(1.0, centre + half), half
+
+
+def _trinomial_var(pro, det, n):
+    """(p_pro + p_det - (p_pro - p_det)^2) / n of counts (numbers or arrays, n > 0)."""
     p, d = pro / n, det / n
-    return max(0.0, p + d - (p - d) ** 2) / n
+    return np.maximum(0.0, p + d - (p - d) ** 2) / n
 
 
 @dataclass(frozen=True)
@@ -206,11 +219,65 @@ class Proportion:
         Computed by statsmodels' ``proportion_confint(method="wilson")``: the one implementation
         of the formula in afterclick (checked against scipy's ``binomtest`` in the tests).
         """
-        from statsmodels.stats.proportion import proportion_confint
-
         _z(level)  # the level checked, with the same message as the other intervals
         if not self.n:
             return Interval(None, None, None, level, "wilson", 0, "no answers")
-        low, high = proportion_confint(self.successes, self.n, alpha=1 - level, method="wilson")
-        return Interval(self.successes / self.n, max(0.0, float(low)), min(1.0, float(high)), level, "wilson",
-                        self.n)
+        _, low, high = wilson_intervals([self.successes], [self.n], level)
+        return Interval(self.successes / self.n, float(low[0]), float(high[0]), level, "wilson", self.n)
+
+
+# ------------------------------------------------------------------------------ many rows at once
+
+
+def _counts(name: str, values) -> np.ndarray:
+    a = np.asarray(values, dtype=np.int64)
+    if (a < 0).any():
+        raise ValueError(f"{name} cannot be negative")
+    return a
+
+
+def nps_intervals(promoters, passives, detractors, level: float = 0.95,
+                  method: Method = "adjusted_wald") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``NPS(pro, pas, det).score`` and the bounds of its ``interval(level, method)`` for arrays of
+    counts at once (a month's, a segment's…), as fractions; NaN where a row has no answers."""
+    z = _z(level)
+    pro, pas, det = (_counts("NPS counts", v) for v in (promoters, passives, detractors))
+    n = pro + pas + det
+    some = n > 0
+    score, low, high = (np.full(n.shape, np.nan) for _ in range(3))
+    score[some] = (pro[some] - det[some]) / n[some]
+    low[some], high[some], _ = _nps_bounds(pro[some], det[some], n[some], z, method)
+    return score, low, high
+
+
+def wilson_intervals(successes, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share and Wilson (1927) bounds of ``Proportion(s, n).wilson(level)`` for arrays of counts
+    at once (statsmodels' ``proportion_confint``, which takes arrays); NaN where n is 0."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    _z(level)
+    s, m = _counts("successes", successes), _counts("n", n)
+    if (s > m).any():
+        raise ValueError("need 0 <= successes <= n in every row")
+    share, low, high = (np.full(m.shape, np.nan) for _ in range(3))
+    some = m > 0
+    if some.any():
+        share[some] = s[some] / m[some]
+        low[some], high[some] = proportion_confint(s[some], m[some], alpha=1 - level, method="wilson")
+    return share, low, high
+
+
+def nps_change_z(promoters, passives, detractors) -> np.ndarray:
+    """The z of each row's NPS minus the row before's (``nps_difference(row, row before).z``, Rocks
+    2016) for arrays of counts in order (months, say); NaN for the first row and wherever the test
+    has nothing to go on (a row without answers, or no variance in either)."""
+    pro, pas, det = (_counts("NPS counts", v).astype(float) for v in (promoters, passives, detractors))
+    n = pro + pas + det
+    z = np.full(n.shape, np.nan)
+    both = np.flatnonzero((n[1:] > 0) & (n[:-1] > 0)) + 1
+    after, before = both, both - 1
+    diff = (pro[after] - det[after]) / n[after] - (pro[before] - det[before]) / n[before]
+    se = np.sqrt(_trinomial_var(pro[after], det[after], n[after]) + _trinomial_var(pro[before], det[before], n[before]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z[after] = np.where(se > 0, diff / se, np.nan)
+    return z

@@ -95,6 +95,44 @@ def _aspect_matrix(low: pd.Series) -> tuple[sp.csr_matrix, list[str]]:
     return sp.csr_matrix(np.column_stack(cols)), list(ASPECTS)
 
 
+def _distinct(texts: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each text's number among the distinct texts (in order of first appearance), and those texts
+    lower-cased: feedback repeats itself ("Would recommend."), so the work on words is done once
+    per distinct text and spread back to every text."""
+    raw = texts.fillna("").astype(str).reset_index(drop=True)
+    codes, distinct = pd.factorize(raw)
+    low = pd.Series(distinct, dtype=raw.dtype).str.lower().str.replace("\u2019", "'", regex=False)
+    return codes, low
+
+
+def _word_matrix(low: pd.Series, codes: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+    """TF-IDF of one- and two-word terms (stop and generic words removed, sublinear tf, terms in at
+    least max(2, n / 500) texts), exactly as scikit-learn's ``TfidfVectorizer`` makes it from every
+    text (``codes`` says which distinct text of ``low`` each one is): its counts of the distinct
+    texts spread to every text, pruned by document frequency and weighted by its
+    ``TfidfTransformer``. Checked against the vectorizer on every text, bit for bit, in the tests."""
+    from sklearn.feature_extraction.text import (
+        ENGLISH_STOP_WORDS,
+        CountVectorizer,
+        TfidfTransformer,
+    )
+
+    n = len(codes)
+    none = sp.csr_matrix((n, 0)), np.array([], dtype=object)
+    stop = sorted(ENGLISH_STOP_WORDS | GENERIC_WORDS)
+    counter = CountVectorizer(stop_words=stop, ngram_range=(1, 2), token_pattern=_TOKEN, dtype=np.float64)
+    try:
+        counts = counter.fit_transform(low)[codes]
+    except ValueError:  # nothing but stop words
+        return none
+    kept = np.flatnonzero(np.bincount(counts.indices, minlength=counts.shape[1]) >= max(2, n // 500))
+    if not kept.size:
+        return none
+    counts = counts[:, kept]
+    return TfidfTransformer(sublinear_tf=True).fit(counts).transform(counts, copy=False), \
+        counter.get_feature_names_out()[kept]
+
+
 def fit_themes(texts: pd.Series, n_themes: int | None = None, *, min_weight: float = 0.05,
                seed: int = 0) -> Themes:
     """Group ``texts`` into themes (TF-IDF + aspect lexicon + NMF).
@@ -104,22 +142,15 @@ def fit_themes(texts: pd.Series, n_themes: int | None = None, *, min_weight: flo
     the texts are dropped (their texts get no theme).
     """
     from sklearn.decomposition import NMF
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
     from sklearn.preprocessing import normalize
 
-    low = texts.fillna("").astype(str).str.lower().str.replace("\u2019", "'", regex=False).reset_index(drop=True)
-    n = len(low)
+    codes, low = _distinct(texts)
+    n = len(codes)
     if n < 10:
         raise ValueError(f"themes need at least 10 texts, got {n}")
-    stop = sorted(ENGLISH_STOP_WORDS | GENERIC_WORDS)
-    vec = TfidfVectorizer(stop_words=stop, ngram_range=(1, 2), min_df=max(2, n // 500),
-                          sublinear_tf=True, token_pattern=_TOKEN)
-    try:
-        words = vec.fit_transform(low)
-    except ValueError:  # nothing but stop words
-        words = sp.csr_matrix((n, 0))
-    terms = np.array(vec.get_feature_names_out()) if words.shape[1] else np.array([], dtype=object)
+    words, terms = _word_matrix(low, codes)
     aspects, aspect_names = _aspect_matrix(low)
+    aspects = aspects[codes]
     X = normalize(sp.hstack([words, aspects * _ASPECT_WEIGHT]).tocsr())
     if n_themes is None:
         common = int((np.asarray(aspects.sum(axis=0)).ravel() >= 0.03 * n).sum())
@@ -132,27 +163,53 @@ def fit_themes(texts: pd.Series, n_themes: int | None = None, *, min_weight: flo
     weight = W.max(axis=1)
     assignment = np.where(weight >= min_weight, best, -1)
     keep = [k for k in range(n_themes) if (assignment == k).sum() >= max(2, 0.01 * n)]
-    remap = {k: i for i, k in enumerate(keep)}
-    assignment = np.array([remap.get(a, -1) for a in assignment])
-    labels, keywords, which_aspect = [], [], []
+    renumber = np.full(n_themes + 1, -1)  # old theme -> kept theme; the last slot takes -1
+    renumber[keep] = np.arange(len(keep))
+    assignment = renumber[assignment]
+    keywords, which_aspect = _terms(H, terms, aspect_names, keep, low.to_numpy(dtype=object)[codes], assignment)
+    labels = _labels(low, codes, assignment, keywords, which_aspect)
+    return Themes(assignment, weight, tuple(labels), tuple(keywords), tuple(which_aspect))
+
+
+def _terms(H: np.ndarray, terms: np.ndarray, aspect_names: list[str], keep: list[int], low: np.ndarray,
+           assignment: np.ndarray) -> tuple[list[tuple[str, ...]], list[str | None]]:
+    """Each kept theme's keywords (its top terms, see ``_keyphrases``) and aspect (None when its
+    aspect weight is under 0.3 of its top term's)."""
+    keywords, which_aspect = [], []
     n_words = len(terms)
-    for k in keep:
-        members = " | ".join(low[assignment == remap[k]].head(400))
+    for i, k in enumerate(keep):
+        members = " | ".join(low[np.flatnonzero(assignment == i)[:400]])
         # a two-word term is a phrase only if people wrote it so (stop words removed in between
         # make pairs such as "pots site" that nobody said)
         top = [terms[j] for j in H[k, :n_words].argsort()[::-1][:16]
                if H[k, j] > 0 and (" " not in terms[j] or terms[j] in members)][:12]
-        words_k = _keyphrases(top)
         a = H[k, n_words:]
         which_aspect.append(aspect_names[int(a.argmax())] if a.size and a.max() > 0.3 * H[k].max() else None)
-        keywords.append(tuple(words_k))
+        keywords.append(tuple(_keyphrases(top)))
+    return keywords, which_aspect
+
+
+def _labels(low: pd.Series, codes: np.ndarray, assignment: np.ndarray, keywords: list[tuple[str, ...]],
+            which_aspect: list[str | None]) -> list[str]:
+    """The themes' readable labels (``readable_label``), the clauses of each distinct text cut once
+    and counted as often as the text occurs."""
     clauses = [_clauses(text) for text in low]
-    everywhere = Counter(c for cs in clauses for c in cs)
-    for k, words_k, aspect in zip(keep, keywords, which_aspect, strict=True):
-        mine = [clauses[i] for i in np.flatnonzero(assignment == remap[k])]
-        labels.append(readable_label(mine, everywhere, words_k, aspect, fallback=f"Theme {remap[k] + 1}"))
-    labels = _unique(labels)
-    return Themes(assignment, weight, tuple(labels), tuple(keywords), tuple(which_aspect))
+    everywhere = _clause_counts(clauses, np.bincount(codes, minlength=len(clauses)))
+    labels = []
+    for i, (words_k, aspect) in enumerate(zip(keywords, which_aspect, strict=True)):
+        mine = _clause_counts(clauses, np.bincount(codes[assignment == i], minlength=len(clauses)))
+        labels.append(_label(mine, everywhere, words_k, aspect, fallback=f"Theme {i + 1}"))
+    return _unique(labels)
+
+
+def _clause_counts(clauses: list[set[str]], times: np.ndarray) -> Counter:
+    """How many texts hold each clause, from the clauses of the distinct texts and how often each
+    occurs."""
+    counts: Counter = Counter()
+    for u, m in zip(np.flatnonzero(times).tolist(), times[times > 0].tolist(), strict=True):
+        for c in clauses[u]:
+            counts[c] += m
+    return counts
 
 
 def _clauses(text: str) -> set[str]:
@@ -180,8 +237,13 @@ def readable_label(members: list[set[str]], everywhere: Counter, keywords: tuple
     such a clause, the keywords as a list ("Sign, check and twice"). The aspect, when the theme
     has one, leads ("Delivery: …") unless the phrase already starts with it.
     """
+    return _label(Counter(c for cs in members for c in cs), everywhere, keywords, aspect, fallback)
+
+
+def _label(counts: Counter, everywhere: Counter, keywords: tuple[str, ...] | list[str], aspect: str | None,
+           fallback: str) -> str:
+    """``readable_label`` from the counts of the theme's clauses (how many of its texts hold each)."""
     terms = {w for kw in keywords for w in kw.split()}
-    counts = Counter(c for cs in members for c in cs)
     best, best_score = None, 0.0
     for clause, n in sorted(counts.items()):
         words = clause.split()
@@ -242,6 +304,7 @@ def theme_table(comments: pd.DataFrame, themes: Themes, *, examples: int = 3) ->
     df = comments.reset_index(drop=True).assign(theme=themes.assignment, weight=themes.weight)
     month = pd.to_datetime(df["ts"]).dt.tz_localize(None).dt.to_period("M")
     recent = month >= month.max() - 2 if len(df) else month
+    core = _wording(df["comment"])
     rows = []
     for k, label in enumerate(themes.labels):
         m = df["theme"] == k
@@ -250,9 +313,8 @@ def theme_table(comments: pd.DataFrame, themes: Themes, *, examples: int = 3) ->
         n_nps = nps.n
         ranked = t.sort_values("weight", ascending=False, kind="stable")
         # one quote per wording: the same sentence with another opener or closer is no new example
-        core = ranked["comment"].str.lower().str.findall(r"[a-z']+").map(
-            lambda ws: " ".join(w for w in ws if w not in _FILLER))
-        quotes = ranked.loc[~core.duplicated(), "comment"].head(examples).tolist()
+        quotes = ranked.loc[~pd.Series(core[ranked.index], index=ranked.index).duplicated(), "comment"]
+        quotes = quotes.head(examples).tolist()
         rows.append({
             "theme": k + 1,
             "label": label,
@@ -268,6 +330,14 @@ def theme_table(comments: pd.DataFrame, themes: Themes, *, examples: int = 3) ->
             "examples": " | ".join(quotes),
         })
     return pd.DataFrame(rows)
+
+
+def _wording(comments: pd.Series) -> np.ndarray:
+    """Each comment's words without filler (its wording: "Great, arrived on time!" and "arrived on
+    time" are one), worked out once per distinct comment."""
+    codes, distinct = pd.factorize(comments, use_na_sentinel=False)
+    words = pd.Series(distinct, dtype=comments.dtype).str.lower().str.findall(r"[a-z']+")
+    return words.map(lambda ws: " ".join(w for w in ws if w not in _FILLER)).to_numpy(dtype=object)[codes]
 
 
 def _share(mask: pd.Series, within: pd.Series) -> float:
