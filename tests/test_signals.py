@@ -188,3 +188,35 @@ def test_weighted_fit_matches_statsmodels_freq_weights():
     ref = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial(), freq_weights=w).fit()
     assert ours.coef == pytest.approx(ref.params[1:], rel=1e-6)
     assert ours.se == pytest.approx(ref.bse[1:], rel=1e-5)
+
+
+@pytest.mark.parametrize("n", [*range(1, 25), 35, 45, 95, 105])
+def test_engine_patterns_split_where_the_per_customer_model_does(n):
+    # the engine folds customers into patterns and keeps the place of those beside the cut; the
+    # analysis rounds the cut as leading_indicators does (Python's round: 3.5 -> 4, 10.5 -> 10)
+    import ibis
+
+    from afterclick.analysis.signals import time_split
+    from afterclick.kpis.signals import BEHAVIOURS, fold_patterns
+
+    rng = np.random.default_rng(n)
+    day = pd.Timestamp("2025-01-01")
+    summary = pd.DataFrame({
+        "customer_id": [f"c{i:03d}" for i in rng.permutation(n)],
+        "first_ts": day + pd.to_timedelta(rng.integers(0, 4, n), unit="D"),  # many ties on time
+        **{b: rng.integers(0, 2, n) * rng.integers(1, 3, n) for b in BEHAVIOURS},
+        "retained": rng.integers(0, 2, n), "bought_later": rng.integers(0, 2, n),
+        "spend_180": rng.integers(0, 50, n).astype(float),
+    })
+    patterns = ibis.duckdb.connect().execute(fold_patterns(ibis.memtable(summary)))
+    assert patterns["customers"].sum() == n and len(patterns) <= n
+    train, test_from = time_split(patterns, 0.7)
+    ordered = summary.sort_values(["first_ts", "customer_id"], kind="stable").reset_index(drop=True)
+    n_train = int(round(n * 0.7))
+    assert patterns["customers"][train].sum() == n_train
+    assert test_from == (ordered["first_ts"].iloc[n_train] if n_train < n else None)
+    # the training side holds exactly the earliest customers' flags and outcomes
+    flags = [*BEHAVIOURS, "retained"]
+    early = (ordered[flags].head(n_train).clip(upper=1).value_counts().sort_index())
+    folded = patterns[train].groupby(flags)["customers"].sum().sort_index()
+    assert early.to_dict() == folded.to_dict()

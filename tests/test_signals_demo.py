@@ -96,3 +96,22 @@ def test_campaign_attribution_names_each_campaign_from_the_campaigns_table(demo_
         assert len(named) and (named.name == named.campaign_id.map(names)).all()
         text = sentence(r)
         assert any(n in text for n in names) and not any(c in text for c in names.index), text
+
+
+def test_kpi_on_patterns_equals_the_model_on_one_row_per_customer(demo_ws, indicators):
+    """The KPI fits on the engine's folded patterns; the public model on the per-customer early
+    summary must give the same AUC, table and split."""
+    import pandas as pd
+
+    from afterclick.engine.executed import utc_times
+    from afterclick.kpis.signals import BEHAVIOURS, early_summary
+    from afterclick.signals import leading_indicators
+
+    summary = utc_times(demo_ws.store.con.execute(early_summary(demo_ws.tables, demo_ws.review_params())))
+    summary = summary.sort_values(["first_ts", "customer_id"], kind="stable")
+    li = leading_indicators(summary, list(BEHAVIOURS), outcome="retained", spend="spend_180")
+    assert indicators.value == pytest.approx(li.auc, rel=1e-12)
+    assert indicators.ci == pytest.approx(li.auc_ci, rel=1e-12)
+    ours = indicators.rows.rename(columns={"retained_doers": "rate_doers", "retained_others": "rate_others"})
+    pd.testing.assert_frame_equal(ours, li.table, check_exact=False, rtol=1e-9)
+    assert f"on the {li.n_test:,} customers first seen from {li.test_from:%Y-%m-%d}" in indicators.notes[0]

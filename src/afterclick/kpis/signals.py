@@ -29,19 +29,46 @@ DAY = SECONDS_PER_DAY
 EARLY_DAYS, OUTCOME_FROM_DAYS, OUTCOME_TO_DAYS = 14, 90, 180
 #: Every non-exposure event of the vocabulary, and an early purchase.
 BEHAVIOURS = (*(name for name, c in EVENT_VOCABULARY.items() if c is not EventClass.EXPOSURE), "purchase")
+#: The models fit on the earliest 70% of customers by first touch and are scored on the rest.
+TRAIN_SHARE = 0.7
+#: Customers this close to the cut keep their place in the patterns: the model rounds the cut
+#: itself (``round(n * TRAIN_SHARE)``), so the engine never has to round exactly as Python does.
+NEAR_CUT = 2
 
 
 @block
+def early_patterns(t: Tables, p: Params) -> ir.Table:
+    """The early summary folded into its distinct patterns, what the models read: one 0/1 flag
+    per behaviour (did it at all), ``retained``, ``bought_later``, ``train`` (among the earliest
+    ``TRAIN_SHARE`` of customers by first touch, ties broken by customer_id), ``position`` (the
+    customer's place in that order, from 0, kept only for the few customers beside the cut,
+    whose side the model decides exactly; NULL for the others), ``customers`` (how many share
+    the pattern), ``spend_180`` (their summed spend) and ``first_ts`` (the earliest first touch).
+
+    A few thousand rows instead of one per customer: the fits and the AUC are weighted sums over
+    customers, so they read the same numbers (``afterclick.signals.model``)."""
+    return fold_patterns(early_summary(t, p))
+
+
+def fold_patterns(s: ir.Table) -> ir.Table:
+    """:func:`early_patterns` of an early summary ``s``."""
+    order = ibis.window(order_by=[s.first_ts, s.customer_id])
+    place = ibis.row_number().over(order)  # from 0
+    cut = (s.customer_id.count().over(ibis.window()).cast("float64") * TRAIN_SHARE).floor().cast("int64")
+    near = (place >= cut - NEAR_CUT) & (place <= cut + NEAR_CUT + 1)
+    s = s.mutate(train=place < cut - NEAR_CUT, position=ibis.ifelse(near, place, ibis.null().cast("int64")))
+    flags = {b: (s[b] > 0).cast("int64") for b in BEHAVIOURS}
+    return s.group_by(**flags, retained=s.retained, bought_later=s.bought_later, train=s.train,
+                      position=s.position).aggregate(
+        customers=s.count(), spend_180=s.spend_180.sum(), first_ts=s.first_ts.min())
+
+
 def early_summary(t: Tables, p: Params) -> ir.Table:
     """One row per customer first active at least 180 days before the data end: customer_id,
     first_ts, one count per behaviour in their first 14 days (event names, and ``purchase`` =
     orders), ``retained`` (1 if active between day 90 and day 180), ``bought_later`` (1 if
     they ordered between day 14 and day 180) and ``spend_180`` (order amounts in the first 180
     days). Days count from the first active (non-impression) event."""
-    return _early_summary(t, p)
-
-
-def _early_summary(t: Tables, p: Params) -> ir.Table:
     ft = first_touch(t, p).cross_join(data_bounds(t, p))
     first_s = epoch_s(ft.first_ts)
     people = ft.filter((epoch_s(ft.data_end) - first_s) >= OUTCOME_TO_DAYS * DAY).select(
@@ -85,11 +112,11 @@ def _early_summary(t: Tables, p: Params) -> ir.Table:
 
 
 def _indicators(t: Tables, p: Params, outcome: str, what: str) -> Computation:
-    """The early summary, and the model fitted on it in ``afterclick.analysis.signals``."""
+    """The early patterns, and the model fitted on them in ``afterclick.analysis.signals``."""
     features = tuple(b for b in BEHAVIOURS if not (b == "purchase" and "transactions" not in t))
     fit = Analysis("afterclick.analysis.signals:indicators",
-                   (("outcome", outcome), ("what", what), ("features", features)))
-    return Computation(value=None, rows=early_summary(t, p), finish=fit, needs=(any_activity(t, p),))
+                   (("outcome", outcome), ("what", what), ("features", features), ("train_share", TRAIN_SHARE)))
+    return Computation(value=None, rows=early_patterns(t, p), finish=fit, needs=(any_activity(t, p),))
 
 
 # the AUC reads best with two decimals, as ratios are shown

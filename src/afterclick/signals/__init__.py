@@ -9,6 +9,7 @@ logistic model on it, validates it on later cohorts and ranks the behaviours.
 """
 
 from afterclick.signals.logistic import LogisticFit, auc_interval, fit_logistic
-from afterclick.signals.model import LeadingIndicators, leading_indicators
+from afterclick.signals.model import LeadingIndicators, indicators_of_patterns, leading_indicators
 
-__all__ = ["LeadingIndicators", "LogisticFit", "auc_interval", "fit_logistic", "leading_indicators"]
+__all__ = ["LeadingIndicators", "LogisticFit", "auc_interval", "fit_logistic", "indicators_of_patterns",
+           "leading_indicators"]
