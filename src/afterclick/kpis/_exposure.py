@@ -10,7 +10,6 @@ before, 3.5 million groups keyed by customer id).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import ibis
@@ -64,26 +63,28 @@ def exposure_bits(t: Tables, p: Params) -> ir.Table:
     one = ibis.literal(1).cast("int64")
     base = month_base(t, p)
 
-    def fold(imp: ir.Table, keep: Callable[[ir.IntegerValue], ir.BooleanValue], **block: Any) -> ir.Table:
+    def fold(imp: ir.Table, **block: Any) -> ir.Table:
         r = period_index(imp.ts, "month") - imp.base
         # a channel past the bits sets none (the shift stays in range either way)
         chan = (one << (imp.bit % CHANNEL_BITS)) * (imp.bit < CHANNEL_BITS).cast("int64")
-        imp = imp.filter(keep(r)).select("customer_id", r=r, chan=chan.cast("int64"))
+        imp = imp.select("customer_id", r=r, chan=chan.cast("int64"))
         return imp.group_by("customer_id", **{k: f(imp) for k, f in block.items()}).aggregate(
             months=bit_or((one << (imp.r % BLOCK_MONTHS)).cast("int64")), channels=bit_or(imp.chan))
 
+    # month base + 60 starts the second block: the blocks are told apart by comparing times,
+    # which the scan applies, instead of computing each impression's month twice
+    bound = base.mutate(since_ts=ibis.date((base.base + BLOCK_MONTHS) // 12, (base.base + BLOCK_MONTHS) % 12 + 1,
+                                           1).cast("timestamp"))
     # the first 60 months (all of them, unless the data spans more than five years) grouped by
     # person alone: a second grouping key costs a fifth of the pass
-    first = fold(_impressions(t, p).cross_join(base), lambda r: r < BLOCK_MONTHS)
+    first = _impressions(t, p).cross_join(bound)
+    first = fold(first.filter(first.ts < first.since_ts))
     first = first.select("customer_id", block=ibis.literal(0).cast("int64"), months=first.months,
                          channels=first.channels)
     # the months after (none, usually), read apart: the two passes then share no relation to
     # compute once and keep for the other (that costs more than a scan), and this one keeps only
     # the impressions from the first later month on before anything else
-    later = base.mutate(since_ts=ibis.date((base.base + BLOCK_MONTHS) // 12, (base.base + BLOCK_MONTHS) % 12 + 1,
-                                           1).cast("timestamp"))
-    later = _impressions(t, p, later)
-    later = fold(later, lambda r: r >= BLOCK_MONTHS, block=lambda i: (i.r // BLOCK_MONTHS).cast("int64"))
+    later = fold(_impressions(t, p, bound), block=lambda i: (i.r // BLOCK_MONTHS).cast("int64"))
     return first.union(later)
 
 
