@@ -82,11 +82,14 @@ def scored_messages(t: Tables, p: Params, *, left_out: bool = False):
 
 @block
 def _scored_messages(t: Tables, p: Params):
+    """Customer messages of the period with their scores: author_id, ts, content_id and every
+    score column. Not the text, kind or ids: the block is written out as a table and no KPI
+    reads them."""
     m = in_period(t["messages"], p)
-    m = m.filter(~m.is_brand.fill_null(False))
+    m = m.filter(~m.is_brand.fill_null(False)).select("message_id", "author_id", "ts", "content_id")
     s = t["text_scores"]
     s = s.filter((s.source == "messages") & (s.scorer == DEFAULT_SCORER)).drop("source", "scorer")
-    return m.join(s, m.message_id == s.text_id).drop("text_id")
+    return m.join(s, m.message_id == s.text_id).drop("text_id", "message_id")
 
 
 def language_notes(t: Tables, p: Params) -> dict:
