@@ -10,7 +10,6 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from afterclick.kpis.base import Outcome
 from afterclick.kpis.content import ANY_CONTENT, MIN_ENGAGED, Z95
 
-
 #: The level of every interval of the comparison (``Z95`` is its normal quantile).
 LEVEL = 0.95
 
