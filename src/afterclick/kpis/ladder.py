@@ -192,12 +192,17 @@ def _exposure_windows(t: Tables, p: Params):
     carry = ex.filter((ex.months >> (BLOCK_MONTHS - 2)) != 0)
     carry = carry.select(c_id=carry.customer_id, c_block=carry.block + 1,
                          carried=carry.months >> (BLOCK_MONTHS - 2))
-    j = ex.outer_join(carry, [ex.customer_id == carry.c_id, ex.block == carry.c_block])
+    # nothing is carried into the first block: only the later ones (none, usually) go through
+    # the join, not the row of every person who saw an impression
+    first = ex.filter(ex.block == 0)
+    first = first.select("customer_id", block=first.block.cast("int64"), ext=(first.months << 2).cast("int64"))
+    later = ex.filter(ex.block > 0)
+    j = later.outer_join(carry, [later.customer_id == carry.c_id, later.block == carry.c_block])
     own = j.months.fill_null(0)
-    return j.select(
+    return first.union(j.select(
         customer_id=j.customer_id.coalesce(j.c_id), block=j.block.coalesce(j.c_block).cast("int64"),
         ext=((own << 2) | j.carried.fill_null(0)).cast("int64"),
-    )
+    ))
 
 
 @kpi("ladder.commitment_ladder", name="Customers trusting or above", family=Family.LADDER,
