@@ -14,6 +14,7 @@ import ibis.expr.types as ir
 from afterclick.core.texts import DEFAULT_SCORER
 from afterclick.kpis._common import in_period, period_start
 from afterclick.kpis.base import Analysis, Computation, Params, Tables, kpi, measure
+from afterclick.kpis.resonance import scored_messages
 from afterclick.results import Direction, Family, MeasureKind, Unit
 
 _STATS = "afterclick.analysis.advocacy"
@@ -288,11 +289,7 @@ def signal_agreement(t: Tables, p: Params) -> Computation:
         satisfied=((r.survey == "csat") & (r.score >= 4)).cast("int64").sum(),
     )
     if "messages" in t and "text_scores" in t:
-        m = in_period(t["messages"], p)
-        m = m.filter(~m.is_brand.fill_null(False))
-        s = _scores(t, "messages")
-        m = m.join(s, m.message_id == s.sid)
-        m = m.filter(m.not_scored.isnull())  # another language: no sentiment
+        m = scored_messages(t, p)  # the customers' scored messages, shared with the resonance KPIs
         sent = m.group_by(period=period_start(m.ts, "month")).aggregate(
             messages=m.count(), sentiment_sum=m.sentiment.sum(), sentiment_sq=(m.sentiment * m.sentiment).sum())
         per = per.outer_join(sent, per.period == sent.period).select(
