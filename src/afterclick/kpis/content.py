@@ -54,9 +54,9 @@ def content_interactions(t: Tables, p: Params) -> ir.Table:
     """Per content item: reach, impressions, shallow, visits, deep and the deep kinds.
 
     The counts come from the shared per-item event counts; only reach (distinct people) reads
-    the events: the distinct (item, person) pairs, counted per item. A distinct count grouped
-    by item gave DuckDB a few dozen groups to spread over its threads, and ran on one; the
-    pairs are one parallel group-by (the same counts, in half the time on two cores).
+    the events: the distinct (item, person) pairs, counted per item. The same CPU as a distinct
+    count grouped by item, but DuckDB runs that partly on one thread (1.4-1.6 of its 2 threads
+    busy on the large demo, against 1.95 for the pairs' group-by).
     """
     c = content_event_counts(t, p)
 
