@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from statsmodels.stats.proportion import confint_proportions_2indep
 
 from afterclick.kpis.base import Outcome
 from afterclick.kpis.content import ANY_CONTENT, MIN_ENGAGED, Z95
+from afterclick.stats.proportions import wilson_intervals
 
 #: The level of every interval of the comparison (``Z95`` is its normal quantile).
 LEVEL = 0.95
@@ -45,12 +46,6 @@ def mh_risk_difference(n1, x1, n0, x0) -> tuple[float, float, float]:
     return float(rd), float(low), float(high)
 
 
-def _wilson(x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson intervals of many shares at once (statsmodels, as ``Proportion.wilson``), in [0, 1]."""
-    low, high = proportion_confint(x, n, alpha=1 - LEVEL, method="wilson")
-    return np.maximum(0.0, low), np.minimum(1.0, high)
-
-
 def _outcome(o: str, col: str, g: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """The columns of one outcome (retention from ``retained``, conversion from ``converted``)
     for the compared ``items`` (engaged, comparable, index content_id), from their strata ``g``;
@@ -63,8 +58,8 @@ def _outcome(o: str, col: str, g: pd.DataFrame, items: pd.DataFrame) -> pd.DataF
     n1, n0 = items.loc[have, "engaged"].to_numpy(), items.loc[have, "comparable"].to_numpy()
     x1 = counts.loc[have, f"{col}1"].to_numpy(dtype=np.int64)
     x0 = counts.loc[have, f"{col}0"].to_numpy(dtype=np.int64)
-    lo1, hi1 = _wilson(x1, n1)
-    lo0, hi0 = _wilson(x0, n0)
+    _, lo1, hi1 = wilson_intervals(x1, n1, LEVEL)
+    _, lo0, hi0 = wilson_intervals(x0, n0, LEVEL)
     dlo, dhi = confint_proportions_2indep(x1, n1, x0, n0, method="newcomb", compare="diff")
     mh = mh_risk_differences(g["content_id"], g["n1"], g[f"{col}1"], g["n0"], g[f"{col}0"]).loc[have]
     out = pd.DataFrame({
