@@ -198,7 +198,8 @@ def _labels(low: pd.Series, codes: np.ndarray, assignment: np.ndarray, keywords:
             which_aspect: list[str | None]) -> list[str]:
     """The themes' readable labels (``readable_label``), the clauses of each distinct text cut once
     and counted as often as the text occurs."""
-    clauses = [_clauses(text) for text in low]
+    known: dict[str, str] = {}
+    clauses = [_clauses(text, known) for text in low]
     everywhere = _clause_counts(clauses, np.bincount(codes, minlength=len(clauses)))
     labels = []
     for i, (words_k, aspect) in enumerate(zip(keywords, which_aspect, strict=True)):
@@ -217,19 +218,28 @@ def _clause_counts(clauses: list[set[str]], times: np.ndarray) -> Counter:
     return counts
 
 
-def _clauses(text: str) -> set[str]:
+def _clauses(text: str, known: dict[str, str] | None = None) -> set[str]:
     """The clauses of one (lower-cased) comment, 2 to PHRASE_WORDS words each, trimmed of filler
-    at the start (never of a negation) and of dangling words at the end."""
+    at the start (never of a negation) and of dangling words at the end. ``known`` keeps the clause
+    of each part already cut ("" for none): comments repeat their sentences."""
+    known = {} if known is None else known
     out = set()
     for part in _CLAUSE.split(text):
-        words = _WORD.findall(part)
-        while words and words[0] in _FILLER and words[0] not in _NEGATIONS:
-            words = words[1:]
-        while words and words[-1] in _DANGLING:
-            words = words[:-1]
-        if 2 <= len(words) <= PHRASE_WORDS:
-            out.add(" ".join(words))
+        clause = known.get(part)
+        if clause is None:
+            clause = known[part] = _clause(part)
+        if clause:
+            out.add(clause)
     return out
+
+
+def _clause(part: str) -> str:
+    words = _WORD.findall(part)
+    while words and words[0] in _FILLER and words[0] not in _NEGATIONS:
+        words = words[1:]
+    while words and words[-1] in _DANGLING:
+        words = words[:-1]
+    return " ".join(words) if 2 <= len(words) <= PHRASE_WORDS else ""
 
 
 def readable_label(members: list[set[str]], everywhere: Counter, keywords: tuple[str, ...] | list[str],
@@ -306,10 +316,10 @@ def theme_table(comments: pd.DataFrame, themes: Themes, *, examples: int = 3) ->
     ``sentiment``, in the order the themes were fitted on. The trend is the theme's share of the
     comments in the last three months minus its share before them (in points of share).
     """
-    df = comments.reset_index(drop=True).assign(theme=themes.assignment, weight=themes.weight)
+    read = [c for c in ("comment", "survey", "score", "ts", "sentiment") if c in comments]
+    df = comments[read].reset_index(drop=True).assign(theme=themes.assignment, weight=themes.weight)
     month = pd.to_datetime(df["ts"]).dt.tz_localize(None).dt.to_period("M")
     recent = month >= month.max() - 2 if len(df) else month
-    core = _wording(df["comment"])
     rows = []
     for k, label in enumerate(themes.labels):
         m = df["theme"] == k
@@ -317,9 +327,7 @@ def theme_table(comments: pd.DataFrame, themes: Themes, *, examples: int = 3) ->
         nps = NPS.from_scores(t.loc[t["survey"].eq("nps"), "score"])
         n_nps = nps.n
         ranked = t.sort_values("weight", ascending=False, kind="stable")
-        # one quote per wording: the same sentence with another opener or closer is no new example
-        quotes = ranked.loc[~pd.Series(core[ranked.index], index=ranked.index).duplicated(), "comment"]
-        quotes = quotes.head(examples).tolist()
+        quotes = _quotes(ranked["comment"], examples)
         rows.append({
             "theme": k + 1,
             "label": label,
@@ -335,6 +343,24 @@ def theme_table(comments: pd.DataFrame, themes: Themes, *, examples: int = 3) ->
             "examples": " | ".join(quotes),
         })
     return pd.DataFrame(rows)
+
+
+def _quotes(ranked: pd.Series, examples: int) -> list[str]:
+    """The first ``examples`` comments of ``ranked`` each with a wording not quoted yet: the same
+    sentence with another opener or closer is no new example. The wordings are worked out for the
+    head of the list only, a longer head each time it holds too few."""
+    quotes: list[str] = []
+    seen: set[str] = set()
+    ranked = pd.Series(ranked.unique(), dtype=ranked.dtype)  # a text repeated has the same wording
+    start, step = 0, 16
+    while len(quotes) < examples and start < len(ranked):
+        head = ranked.iloc[start:start + step]
+        for text, wording in zip(head.tolist(), _wording(head), strict=True):
+            if wording not in seen and len(quotes) < examples:
+                seen.add(wording)
+                quotes.append(text)
+        start, step = start + step, step * 4
+    return quotes
 
 
 def _wording(comments: pd.Series) -> np.ndarray:
@@ -357,12 +383,12 @@ def key_drivers(comments: pd.DataFrame, themes: Themes, level: float = 0.95) -> 
     """Per theme, NPS of the NPS answers mentioning it minus NPS of those that do not (points),
     its interval and p-value (Rocks 2016 difference test), sorted from the strongest pull
     towards detractors to the strongest towards promoters."""
-    df = comments.reset_index(drop=True).assign(theme=themes.assignment)
-    df = df[df["survey"].eq("nps")]
+    nps = comments["survey"].eq("nps").to_numpy()
+    scores, theme = comments["score"].to_numpy(dtype=float)[nps], np.asarray(themes.assignment)[nps]
     rows = []
     for k, label in enumerate(themes.labels):
-        m = df["theme"] == k
-        with_, without = NPS.from_scores(df.loc[m, "score"]), NPS.from_scores(df.loc[~m, "score"])
+        m = theme == k
+        with_, without = NPS.from_scores(scores[m]), NPS.from_scores(scores[~m])
         test = nps_difference(with_, without, level)
         if test.difference is None:
             direction = "too few answers"
