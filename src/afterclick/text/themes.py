@@ -97,13 +97,12 @@ def _aspect_matrix(low: pd.Series) -> tuple[sp.csr_matrix, list[str]]:
 
 
 def _distinct(texts: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Each text's number among the distinct texts (in order of first appearance), and those texts
-    lower-cased: feedback repeats itself ("Would recommend."), so the work on words is done once
-    per distinct text and spread back to every text."""
-    raw = texts.fillna("").astype(str).reset_index(drop=True)
-    codes, distinct = pd.factorize(raw)
-    low = pd.Series(distinct, dtype=raw.dtype).str.lower().str.replace("\u2019", "'", regex=False)
-    return codes, low
+    """The texts lower-cased (curly apostrophes straight), each one's number among the distinct ones
+    (in order of first appearance) and those: feedback repeats itself ("Would recommend."), so the
+    work on words is done once per distinct text and spread back to every text."""
+    low = texts.fillna("").astype(str).str.lower().str.replace("\u2019", "'", regex=False).reset_index(drop=True)
+    codes, distinct = pd.factorize(low)
+    return codes, pd.Series(distinct, dtype=low.dtype)
 
 
 def _word_matrix(low: pd.Series, codes: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
