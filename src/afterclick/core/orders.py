@@ -103,7 +103,7 @@ def end_days(end: ir.Table | ir.TimestampScalar | datetime) -> ir.Table:
 
 
 def rfm_expr(tx: ir.Table, end: ir.Table | ir.TimestampScalar | datetime, unit: str = "W", *,
-             filtered: bool = True) -> ir.Table:
+             filtered: bool = True, days: ir.Table | None = None) -> ir.Table:
     """The RFM summary of transactions (customer_id, ts, amount) up to ``end`` (inclusive day).
 
     ``end`` is a time, or a one-row table with an ``end_day`` column (days since 1970), so an
@@ -114,14 +114,16 @@ def rfm_expr(tx: ir.Table, end: ir.Table | ir.TimestampScalar | datetime, unit: 
 
     ``filtered=False`` when no transaction falls after ``end`` (it is their latest day): the
     same summary without the filter, a query a third the size (every reference to the
-    transactions would carry it).
+    transactions would carry it). ``days``: the purchase days of those transactions
+    (:func:`net_purchase_days`) when a shared table already holds them, read instead of netting
+    the refunds again.
     """
     k = _unit_days(unit)
     bound = end_days(end)
     if filtered:
         tx = tx.filter(day_number(tx.ts) <= bound.end_day.max())  # the one row's day
     net = tx.group_by("customer_id").aggregate(revenue=tx.amount.sum())
-    d = net_purchase_days(tx).cross_join(bound)
+    d = (net_purchase_days(tx) if days is None else days).cross_join(bound)
     d = d.mutate(first_day=d.day.min().over(group_by=d.customer_id))
     s = d.group_by("customer_id").aggregate(
         first_day=d.first_day.max(),
@@ -148,15 +150,16 @@ def rfm_expr(tx: ir.Table, end: ir.Table | ir.TimestampScalar | datetime, unit: 
 
 
 def holdout_expr(tx: ir.Table, calibration: ir.Table | datetime, observation_end: ir.Table | datetime,
-                 unit: str = "W") -> ir.Table:
+                 unit: str = "W", days: ir.Table | None = None) -> ir.Table:
     """The RFM summary up to ``calibration`` beside the purchase days after it, to ``observation_end``.
 
     Both bounds are times or one-row tables with ``end_day``. Adds frequency_holdout,
-    holdout_revenue and duration_holdout (in ``unit``) to :func:`rfm_expr`'s columns.
+    holdout_revenue and duration_holdout (in ``unit``) to :func:`rfm_expr`'s columns. ``days``:
+    the purchase days of all of ``tx`` (:func:`net_purchase_days`) when a shared table holds them.
     """
     cal = rfm_expr(tx, calibration, unit)
     bounds = end_days(calibration).select(cal_day="end_day").cross_join(end_days(observation_end))
-    d = purchase_days(tx).cross_join(bounds)
+    d = (purchase_days(tx) if days is None else days.select("customer_id", "day", "amount")).cross_join(bounds)
     d = d.filter((d.day > d.cal_day) & (d.day <= d.end_day))
     hold = d.group_by("customer_id").aggregate(frequency_holdout=d.count(), holdout_revenue=d.amount.sum())
     j = cal.left_join(hold, "customer_id").select(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ibis
 
-from afterclick.core.orders import day_number, holdout_expr, rfm_expr
+from afterclick.core.orders import day_number, holdout_expr, net_purchase_days, rfm_expr
 from afterclick.kpis._common import (
     data_bounds,
     first_touch,
@@ -65,9 +65,9 @@ def customer_value(t: Tables, p: Params):
     """One row per buyer and per campaign-acquired customer: the RFM summary (weeks, net of
     refunds) to the latest transaction, revenue, first_revenue, orders, segment and acquisition
     campaign_id."""
-
     tx = in_period(t["transactions"], p)
-    rfm = rfm_expr(tx, _ends(t, p), "W", filtered=False)  # the end is the latest transaction's day
+    # the end is the latest transaction's day: no filter, and the purchase days already netted
+    rfm = rfm_expr(tx, _ends(t, p), "W", filtered=False, days=net_days(t, p))
     acq = _acquired(t, p)
     if acq is None:
         rows = rfm.mutate(campaign_id=ibis.null().cast("string"))
@@ -82,6 +82,13 @@ def customer_value(t: Tables, p: Params):
         rows = rows.mutate(segment=ibis.null().cast("string"))
     return rows.mutate(orders=rows.orders.fill_null(0), revenue=rows.revenue.fill_null(0.0),
                        first_revenue=rows.first_revenue.fill_null(0.0))
+
+
+@block
+def net_days(t: Tables, p: Params):
+    """Per buyer and purchase day that counts: ``core.orders.net_purchase_days`` of the period's
+    transactions, netted once for the CLV summary and the holdout check."""
+    return net_purchase_days(in_period(t["transactions"], p))
 
 
 def _model(name: str, t: Tables, p: Params) -> Analysis:
@@ -273,7 +280,6 @@ def predicted_clv(t: Tables, p: Params) -> Computation:
     purchases_12m, order_value, clv_12m, segment, campaign_id), highest value first.
     """
     rows = customer_value(t, p)
-
     return Computation(rows=rows, finish=_model("predicted_clv", t, p), order_by=("customer_id",), facts=_refunds(t, p),
                        explain=_refund_notes)
 
@@ -289,7 +295,6 @@ def predicted_clv_by_segment(t: Tables, p: Params) -> Computation:
     predicted value per buyer. Models as in ``value.predicted_clv``.
     """
     rows = customer_value(t, p)
-
     return Computation(rows=rows, finish=_model("by_segment", t, p), order_by=("customer_id",))
 
 
@@ -308,7 +313,6 @@ def probability_alive(t: Tables, p: Params) -> Computation:
     purchase), p_alive, and how many buyers fall in that cell.
     """
     rows = customer_value(t, p)
-
     return Computation(rows=rows, finish=_model("probability_alive", t, p), order_by=("customer_id",))
 
 
@@ -378,16 +382,13 @@ def holdout_check(t: Tables, p: Params) -> Computation:
     frequency (0..7+): buyers, mean predicted and mean actual purchase days in the holdout.
     """
     rows = holdout_rows(t, p)
-
     return Computation(rows=rows, finish=_model("holdout_check", t, p), order_by=("customer_id",))
 
 
 @block(table=False)
 def holdout_rows(t: Tables, p: Params):
-    """Per buyer: calibration frequency, recency and T, and the purchases of the holdout.
-
-    The expression is kept (not executed): the KPI's rows and the key of its fitted model read
-    the same one, built once."""
+    """Per buyer: calibration frequency, recency and T, and the purchases of the holdout (an
+    expression, kept: the KPI's rows and its fitted model's key read the same one)."""
     tx = in_period(t["transactions"], p)
     b = data_bounds(t, p, "transactions")
     ends = b.select(end_day=day_number(b.data_end))
@@ -395,5 +396,5 @@ def holdout_rows(t: Tables, p: Params):
     span = b.end_day - b.start_day
     hold = ibis.ifelse(span >= 2 * HOLDOUT_DAYS, HOLDOUT_DAYS, span // 2)
     cal = b.select(end_day=(b.end_day - hold).cast("int64"))
-    rows = holdout_expr(tx, cal, ends, "W")
+    rows = holdout_expr(tx, cal, ends, "W", days=net_days(t, p))
     return rows.select("customer_id", "frequency", "recency", "T", "frequency_holdout", "duration_holdout")
