@@ -223,10 +223,11 @@ def content_resonance(t: Tables, p: Params) -> Computation:
     text = m.group_by("content_id").aggregate(comments=m.count(), sentiment=m.sentiment.mean(),
                                               grateful=g.sum(), thoughtful=th.sum())
     if "events" in t:
-        ev = events(t, p)
-        ev = ev.filter(ev.content_id.notnull())
-        acts = ev.group_by(cid=ev.content_id).aggregate(
-            deep=ev.event.isin(DEEP).cast("int64").sum(), shallow=ev.event.isin(SHALLOW).cast("int64").sum())
+        c = content_event_counts(t, p)  # the depth ratio's per-item counts: no pass over the events
+        zero = ibis.literal(0, "int64")
+        acts = c.group_by(cid=c.content_id).aggregate(
+            deep=ibis.ifelse(c.event.isin(DEEP), c.n, zero).sum(),
+            shallow=ibis.ifelse(c.event.isin(SHALLOW), c.n, zero).sum())
         rows = text.left_join(acts, text.content_id == acts.cid).drop("cid")
         rows = rows.mutate(deep=rows.deep.fill_null(0), shallow=rows.shallow.fill_null(0))
     else:  # no behaviour stored: the depth ratio stays empty
