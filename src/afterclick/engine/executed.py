@@ -10,6 +10,7 @@ import ibis
 import pandas as pd
 
 from afterclick.engine.params import Params
+from afterclick.engine.registry import Computation, Skip
 
 
 def executed_fact(df: Any) -> Any:
@@ -59,3 +60,28 @@ def executed_scalars(con: Any, exprs: Mapping[str, ibis.Scalar]) -> dict[str, An
         one = one.cross_join(t)
     df = con.execute(one)
     return {key: df[n].iloc[0] if len(df) else None for key, n in zip(exprs, names)}
+
+
+def computation_scalars(con: Any, comp: Computation) -> dict[Any, Any]:
+    """The needs, the value and the facts of ``comp``, executed in one query (keys ``("need", i)``,
+    ``"value"``, ``("fact", name)``); a need of 0 skips the KPI with its reason. When the query
+    fails (a value that cannot be computed without the behaviour a need checks, say), the needs
+    are checked one by one first, as they come before anything else."""
+    exprs: dict[Any, ibis.Scalar] = {("need", i): count for i, (count, _) in enumerate(comp.needs)}
+    if comp.value is not None:
+        exprs["value"] = comp.value
+    if comp.explain is not None:
+        exprs |= {("fact", name): expr for name, expr in comp.facts.items()}
+    if not exprs:
+        return {}
+    try:
+        got = executed_scalars(con, exprs)
+    except Exception:
+        for count, why in comp.needs:
+            if not executed_scalar(con.execute(count)):
+                raise Skip(why) from None
+        raise
+    for i, (_, why) in enumerate(comp.needs):
+        if not executed_scalar(got[("need", i)]):
+            raise Skip(why)
+    return got

@@ -22,15 +22,15 @@ import pandas as pd
 
 from afterclick.engine.bounds import data_bounds, day_index, in_period, review_end
 from afterclick.engine.executed import (
+    computation_scalars,
     executed_fact,
     executed_scalar,
-    executed_scalars,
     one_line,
     param_record,
     utc_times,
 )
 from afterclick.engine.params import Params, Span
-from afterclick.engine.registry import KPI, REGISTRY, TIMED_TABLES, Computation, Outcome, Skip
+from afterclick.engine.registry import KPI, REGISTRY, TIMED_TABLES, Outcome, Skip
 from afterclick.engine.shared import share_rows
 from afterclick.engine.spans import (
     absent_reason,
@@ -293,30 +293,6 @@ class Workspace:
             return None, None, None
         return tuple(None if pd.isna(v) else v for v in b[["data_start", "data_end", "review_end"]].iloc[0])
 
-    def _scalars(self, comp: Computation) -> dict[Any, Any]:
-        """The needs, the value and the facts of ``comp``, executed in one query; a need of 0 skips
-        the KPI with its reason. When the query fails (a value that cannot be computed without
-        the behaviour a need checks, say), the needs are checked one by one first, as they
-        come before anything else."""
-        exprs: dict[Any, ibis.Scalar] = {("need", i): count for i, (count, _) in enumerate(comp.needs)}
-        if comp.value is not None:
-            exprs["value"] = comp.value
-        if comp.explain is not None:
-            exprs |= {("fact", name): expr for name, expr in comp.facts.items()}
-        if not exprs:
-            return {}
-        try:
-            got = executed_scalars(self.store.con, exprs)
-        except Exception:
-            for count, why in comp.needs:
-                if not executed_scalar(self.store.con.execute(count)):
-                    raise Skip(why) from None
-            raise
-        for i, (_, why) in enumerate(comp.needs):
-            if not executed_scalar(got[("need", i)]):
-                raise Skip(why)
-        return got
-
     def _run(self, k: KPI, p: Params) -> KPIResult:
         base = dict(id=k.id, name=k.name, family=k.family, unit=k.unit, direction=k.direction,
                     definition=k.definition, params=param_record(p), value_label=k.value_label)
@@ -341,7 +317,7 @@ class Workspace:
             comp = k.compute(self.tables, p)
             # what the value, needs, facts and rows share is computed once
             comp, shared = share_rows(comp, lambda e: e.cache(), memtables=self.store.con.name == "duckdb")
-            scalars = self._scalars(comp)
+            scalars = computation_scalars(self.store.con, comp)
             value = executed_scalar(scalars.get("value"))
             rows = None
             if comp.rows is not None:
