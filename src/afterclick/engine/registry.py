@@ -101,8 +101,10 @@ class Computation:
 
     ``value`` is a scalar expression (the headline), ``rows`` a table expression (the breakdown).
     ``finish`` optionally post-processes the executed results in Python: for models that fit on
-    a summary the engine computed (CLV, text scores) and for statistics (intervals), never for
-    work the engine can do. It returns ``(value, rows)`` or an :class:`Outcome`.
+    a summary the engine computed (CLV, text scores), for statistics (intervals), and for a
+    headline that only adds up the few aggregated rows already executed (``analysis.headline``:
+    one query instead of a second pass over the data), never for work over the data itself,
+    which the engine does. It returns ``(value, rows)`` or an :class:`Outcome`.
     """
 
     value: ibis.Scalar | None = None
