@@ -54,9 +54,7 @@ def content_interactions(t: Tables, p: Params) -> ir.Table:
     """Per content item: reach, impressions, shallow, visits, deep and the deep kinds.
 
     The counts come from the shared per-item event counts; only reach (distinct people) reads
-    the events: the distinct (item, person) pairs, counted per item. The same CPU as a distinct
-    count grouped by item, but DuckDB runs that partly on one thread (1.4-1.6 of its 2 threads
-    busy on the large demo, against 1.95 for the pairs' group-by).
+    the events.
     """
     c = content_event_counts(t, p)
 
@@ -75,9 +73,9 @@ def content_interactions(t: Tables, p: Params) -> ir.Table:
     )
     ev = events(t, p)
     ev = ev.filter(ev.content_id.notnull())
-    pairs = ev.select("content_id", "customer_id").distinct()
-    # count(customer_id), not count(*): a missing customer is no one, as in a distinct count
-    reach = pairs.group_by("content_id").aggregate(reach=pairs.customer_id.count())
+    # one distinct count per item: as parallel as counting distinct (item, person) pairs, and 4%
+    # quicker (0.56 against 0.59 s on the large demo at load 1.4, the same CPU)
+    reach = ev.group_by("content_id").aggregate(reach=ev.customer_id.nunique())
     # the same items on both sides: those with an event
     return counts.join(reach, "content_id").select("content_id", reach.reach, *counts.columns[1:])
 
