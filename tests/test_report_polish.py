@@ -239,7 +239,7 @@ def test_theme_labels_are_phrases_people_wrote_led_by_their_aspect():
 def test_a_label_keeps_its_negation_and_falls_back_to_the_keywords_as_words():
     from collections import Counter
 
-    from afterclick.text.themes import _clauses, readable_label
+    from afterclick.text.theme_labels import _clauses, readable_label
 
     assert _clauses("still no sign of my order, can you check?") == {"no sign of my order"}  # "check": one word
     members = [_clauses("still no sign of my order"), _clauses("honestly no sign of my order")]

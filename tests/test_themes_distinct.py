@@ -11,16 +11,18 @@ import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
-from afterclick.text.themes import (
+from afterclick.text.theme_labels import (
     _FILLER,
-    _TOKEN,
     GENERIC_WORDS,
-    _aspect_matrix,
     _clauses,
+    readable_label,
+)
+from afterclick.text.themes import (
+    _TOKEN,
+    _aspect_matrix,
     _distinct,
     _word_matrix,
     fit_themes,
-    readable_label,
     theme_table,
 )
 

@@ -46,7 +46,7 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
 
 
-def executed_scalars(con: Any, exprs: Mapping[str, ibis.Scalar]) -> dict[str, Any]:
+def executed_scalars(con: Any, exprs: Mapping[Any, ibis.Scalar]) -> dict[Any, Any]:
     """Execute several scalar expressions as the columns of one single-row query: a KPI's needs,
     value and facts cost one compilation and one round trip instead of one each. Each comes back
     as the backend returns it (as ``executed_fact`` reads a one-cell frame)."""

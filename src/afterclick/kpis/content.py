@@ -14,6 +14,7 @@ import ibis.expr.types as ir
 from afterclick.core.periods import SECONDS_PER_DAY
 from afterclick.kpis._common import (
     DEEP,
+    EXPOSURE,
     active_events,
     any_activity,
     content_event_counts,
@@ -39,7 +40,7 @@ from afterclick.results import Direction, Family, MeasureKind, Unit
 SHALLOW = ("click", "like", "follow")
 QUADRANTS = ("star", "vanity", "hidden gem", "quiet")
 #: Engaging with an item: any event on it but seeing it (impression) or clicking an ad for it.
-NOT_ENGAGING = ("impression", "click")
+NOT_ENGAGING = (*EXPOSURE, "click")
 #: Engagement counts when it happens this many days after a person's first active event, so the
 #: engagement itself can never be the later behaviour it is compared on.
 ENGAGE_DAYS = 30

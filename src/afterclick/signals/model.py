@@ -44,8 +44,8 @@ def _patterns(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> tupl
 
 
 def _standardisation(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation (population) of each column of ``x``, rows counted ``w`` times;
-    a constant column's deviation reads 1 (nothing to scale)."""
+    """Mean and standard deviation (population) of each column of ``x``, rows counted ``w`` times
+    (0 for a constant column: the caller decides what to scale it by)."""
     mu = (w @ x) / w.sum()
     sd = np.sqrt((w @ (x - mu) ** 2) / w.sum())
     return mu, sd

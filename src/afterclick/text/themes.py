@@ -7,7 +7,7 @@ alone cannot (a comment about a "courier" and one about a "parcel" share no word
 about delivery); non-negative matrix factorisation (NMF, Lee & Seung 1999, scikit-learn) of that
 matrix; each comment goes to its strongest theme if its weight is material, else to no theme.
 A theme's label is readable words, not its raw terms: its aspect ("Delivery") and the phrase its
-comments use most ("hasn't arrived yet"; see :func:`readable_label`); the terms stay in
+comments use most ("hasn't arrived yet"; see ``theme_labels.readable_label``); the terms stay in
 ``keywords``. Deterministic for the same input (fixed seed).
 
 Key drivers: per theme, the NPS of the answers that mention it against those that do not, with
@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from afterclick.stats import NPS, nps_difference
-from afterclick.text.theme_labels import (  # noqa: F401 (readable_label and _clauses are read from here too)
+from afterclick.text.theme_labels import (
     _FILLER,
     GENERIC_WORDS,
     _clause_counts,
@@ -34,7 +34,6 @@ from afterclick.text.theme_labels import (  # noqa: F401 (readable_label and _cl
     _keyphrases,
     _label,
     _unique,
-    readable_label,
 )
 
 #: Generic aspects of buying online; the words behind each are synonyms people use for it.
