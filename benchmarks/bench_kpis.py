@@ -211,7 +211,7 @@ def phase_scan(store: Path, scope: str) -> dict:
     con = ws.store.raw
     prepare_derived(ws, chosen_ids(scope))
     # unmaterialized: the columns of the stored tables each KPI's whole computation reads
-    tables, params = Tables(dict(ws.tables)), ws.review_params(ws.params)
+    tables, params = Tables(dict(ws.tables), ids=ws.tables.ids), ws.review_params(ws.params)
     out = {}
     for k in (REGISTRY[i] for i in chosen_ids(scope)):
         if ws.missing_tables(k):
@@ -324,8 +324,8 @@ def compare(engines: list[dict], scans: list[dict], pandas_: dict, store: Path) 
     worst = max(ratios, key=ratios.get)
     summary = {
         "kpis_compared": len(ids),
-        "engine_total_s": round(engine_total, 2),
-        "scan_total_s": round(scan_total, 2),
+        "engine_total_s": round(engine_total, 3),
+        "scan_total_s": round(scan_total, 3),
         "engine_vs_scan": round(engine_total / scan_total, 2),
         "worst_kpi": {"id": worst, "engine_vs_scan": ratios[worst]},
         "kpis_above_5x_scan": sorted(k for k, r in ratios.items() if r > GOALS["kpi_vs_own_scan_max"]),
@@ -341,8 +341,8 @@ def compare(engines: list[dict], scans: list[dict], pandas_: dict, store: Path) 
         "engine_with_library_imports_vs_scan": round(
             (engine_total + engine.get("libraries_s", 0.0)) / scan_total, 2),
         "runs": len(engines),
-        "engine_runs_s": [round(total(r, ids), 2) for r in engines],
-        "scan_runs_s": [round(total(r, ids), 2) for r in scans],
+        "engine_runs_s": [round(total(r, ids), 3) for r in engines],
+        "scan_runs_s": [round(total(r, ids), 3) for r in scans],
         "engine_vs_scan_per_run": [round(total(e, ids) / total(s, ids), 2) for e, s in zip(engines, scans)],
         "pandas_kpis": common,
         "engine_on_pandas_kpis_s": round(engine_common, 2),

@@ -49,6 +49,9 @@ def replicate(source: Path, copies: int) -> Path:
     """A copy of the store ``source`` holding ``copies`` copies of its people (see the module)."""
     import duckdb
 
+    from afterclick.store.keys import KEYED_TABLES, assign_keys
+    from afterclick.store.tables import CUSTOMER_KEY
+
     out = source.with_name(f"{source.stem}-x{copies}.duckdb")
     if out.exists():
         return out
@@ -59,11 +62,13 @@ def replicate(source: Path, copies: int) -> Path:
         for table, renamed in PEOPLE_TABLES.items():
             cols = [c for (c,) in con.execute(f"SELECT column_name FROM duckdb_columns() "
                                               f"WHERE table_name = '{table}' ORDER BY column_index").fetchall()]
-            picked = ", ".join(f"\"{c}\" || '~' || r::VARCHAR AS \"{c}\"" if c in renamed else f'"{c}"'
-                               for c in cols)
+            picked = ", ".join(f"\"{c}\" || '~' || r::VARCHAR AS \"{c}\"" if c in renamed
+                               else "NULL" if c == CUSTOMER_KEY else f'"{c}"' for c in cols)
             con.execute(f'CREATE TEMP TABLE one AS SELECT * FROM "{table}"')
             con.execute(f'INSERT INTO "{table}" SELECT {picked} FROM one CROSS JOIN range(1, {copies}) AS c(r)')
             con.execute("DROP TABLE one")
+            if table in KEYED_TABLES and CUSTOMER_KEY in cols:  # the copies are new people: new keys
+                assign_keys(con, table)
         con.execute("CHECKPOINT")
     partial.rename(out)
     print(f"replicated {source.name} ×{copies} in {time.perf_counter() - started:.0f} s", flush=True)

@@ -32,6 +32,7 @@ def raw(demo_ws):
     """The demo's events (customer, UTC day, event) and customers, read once as pandas."""
     ev = in_period(demo_ws.tables["events"], demo_ws.review_params())
     events = demo_ws.store.con.execute(ev.select("customer_id", "event", day=ev.ts.truncate("D")))
+    events["customer_id"] = demo_ws.tables.customer_ids(events["customer_id"])  # keys -> ids
     return events, demo_ws.table("customers")[["customer_id", "segment"]]
 
 
@@ -75,7 +76,7 @@ def _subset_workspace(demo_ws, keep: ibis.Table) -> Workspace:
     for name in demo_ws.tables:
         tb = demo_ws.tables[name]
         cut[name] = tb.semi_join(keep, "customer_id") if "customer_id" in tb.columns else tb
-    sub._tables = Tables(cut)
+    sub._tables = Tables(cut, ids=demo_ws.tables.ids)
     return sub
 
 

@@ -43,6 +43,7 @@ def test_first_click_campaign_against_pandas(tmp_path):
         assert ingest(store, tmp_path / "src").quarantined == 0
     with afterclick.open(tmp_path / "s.duckdb", read_only=True) as ws:
         got = ws.store.con.execute(acquisitions(ws.tables, ws.review_params()))
+        got["customer_id"] = ws.tables.customer_ids(got["customer_id"])  # the engine's keys -> ids
     got = dict(zip(got["customer_id"], got["campaign_id"]))
     c = ev[ev["event"] == "click"].sort_values(["customer_id", "ts", "campaign_id"], na_position="first")
     first = c.groupby("customer_id").head(1)

@@ -231,7 +231,10 @@ def spark_ws(spark, duck_ws, tmp_path_factory):
     """The DuckDB store's canonical tables, as Spark temporary views, behind an Ibis connection."""
     out = tmp_path_factory.mktemp("spark_parity_export")
     raw = duck_ws.store.raw
-    for name in duck_ws.store.table_names():
+    from afterclick.store.tables import CUSTOMER_KEYS
+
+    # the customers' keys too: Spark groups and joins on them, as DuckDB does
+    for name in (*duck_ws.store.table_names(), CUSTOMER_KEYS):
         path = out / f"{name}.parquet"
         raw.execute(f"COPY \"{name}\" TO '{path}' (FORMAT parquet)")
         df = spark.read.parquet(str(path))
@@ -248,6 +251,7 @@ def spark_ws(spark, duck_ws, tmp_path_factory):
     ws = afterclick.open(con)
     # same tables, same rows, same column types (Spark gives its microsecond timestamps no scale)
     assert ws.store.counts() == duck_ws.store.counts()
+    assert ws.tables.ids is not None and duck_ws.tables.ids is not None
     for name, t in ws.tables.items():
         assert _plain(t.schema()) == _plain(duck_ws.tables[name].schema()), name
     return ws

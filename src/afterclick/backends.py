@@ -103,6 +103,9 @@ class SparkStore(Store):
     def counts(self) -> dict[str, int]:
         return self.home.counts()  # the same rows, without a Spark job per table
 
+    def _unkeyed(self, name: str) -> bool:
+        return self.home._unkeyed(name)  # the staged tables are the home's rows
+
     def save_snapshots(self, run_id: str, rows: Any) -> int:
         return self.home.save_snapshots(run_id, rows)
 
@@ -123,6 +126,7 @@ class SparkStore(Store):
 def stage_tables(store: Any, session: Any, folder: Path) -> list[str]:
     """Write the store's canonical tables (and text scores, prepared on the store first) to
     ``folder`` as Parquet and register each as a Spark temporary view; returns their names."""
+    from afterclick.store.tables import CUSTOMER_KEYS
     from afterclick.text.store import TABLE as TEXT_SCORES
     from afterclick.text.store import prepare_text_scores
     from afterclick.workspace import Workspace
@@ -131,6 +135,8 @@ def stage_tables(store: Any, session: Any, folder: Path) -> list[str]:
     if "messages" in names or "responses" in names:
         prepare_text_scores(Workspace(store))  # (not closed: the store is the caller's)
         names.append(TEXT_SCORES)
+    if store.customer_keys() is not None:
+        names.append(CUSTOMER_KEYS)  # the KPIs join on the integer keys; rows name customers by id
     raw = store.raw
     for name in dict.fromkeys(names):
         path = folder / f"{name}.parquet"

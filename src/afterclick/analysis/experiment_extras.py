@@ -40,9 +40,14 @@ def named(c: Comparison, extra: str) -> Comparison:
 
 def _kpi_tables(ws_or_store: Any, tables: dict):
     from afterclick.kpis.base import Tables
+    from afterclick.store.keys import KEYED_COLUMNS
 
     mine = getattr(ws_or_store, "tables", None)
-    return mine if isinstance(mine, Tables) else Tables(tables)
+    if isinstance(mine, Tables):
+        return mine
+    # a store's kpi_tables(): customers by key when its tables hold the keys
+    keyed = any(tables[n][c].type().is_integer() for n, c in KEYED_COLUMNS.items() if n in tables)
+    return Tables(tables, ids=ws_or_store.customer_keys() if keyed else None)
 
 
 def clv_predictions(ws_or_store: Any, tables: dict) -> pd.DataFrame | str:

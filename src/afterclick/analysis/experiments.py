@@ -237,7 +237,7 @@ def _test(kind: str, control: pd.Series, variant: pd.Series, tuning: float | Non
 
 def _tables(ws_or_store: Any) -> dict:
     store = getattr(ws_or_store, "store", ws_or_store)
-    return store.tables()
+    return store.kpi_tables()[0]  # customers by key, as the workspace's KPIs and CLV read them
 
 
 def _design(tables: dict) -> dict[str, dict]:

@@ -36,6 +36,8 @@ def grouping(t: Tables, by: str | ir.Table, unit: str, column: str | None = None
         column = column or others[0]
         if column not in others:
             raise ValueError(f"the grouping table has no column {column!r} (it has {', '.join(by.columns)})")
+        if unit == "customer_id":  # the caller names customers by id; the KPIs' units are keys
+            by = t.customer_keyed(by, unit)
         return by.select(**{UNIT: by[unit], GROUP: by[column]}).distinct(), column
     name, _, col = by.rpartition(".")
     held = [name] if name else [n for n in ("customers", *t) if n in t]

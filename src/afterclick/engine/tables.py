@@ -11,8 +11,10 @@ from dataclasses import fields, replace
 from typing import Any
 
 import ibis
+import pandas as pd
 
 from afterclick.engine.params import Params
+from afterclick.store.keys import KEYED_COLUMNS
 
 _PARAM_FIELDS = frozenset(f.name for f in fields(Params))
 
@@ -66,9 +68,13 @@ class Tables(Mapping[str, ibis.Table]):
     """
 
     def __init__(self, tables: Mapping[str, ibis.Table],
-                 materialize: Callable[[ibis.Table], ibis.Table] | None = None):
+                 materialize: Callable[[ibis.Table], ibis.Table] | None = None,
+                 ids: ibis.Table | None = None):
         self._tables = dict(tables)
         self._materialize = materialize
+        #: The store's customer keys (customer_id, customer_key) when the tables' ``customer_id``
+        #: holds the integer key (``Store.kpi_tables``); None when it holds the ids' text.
+        self.ids = ids
         self._shared: dict[Any, ibis.Table] = {}
         self._memo: dict[Any, Any] = {}
         #: (block, arguments) -> [(the parameter values it read, what it built)]
@@ -118,6 +124,34 @@ class Tables(Mapping[str, ibis.Table]):
             expr = build()
             self._shared[key] = self._materialize(expr) if self._materialize else expr
         return self._shared[key]
+
+    def customer_ids(self, column: pd.Series) -> pd.Series:
+        """``column`` of executed customer keys as the customers' ids (itself when the tables
+        hold the ids' text): what a KPI's rows show and export."""
+        if self.ids is None or not pd.api.types.is_integer_dtype(column.dtype):
+            return column
+        wanted = ibis.memtable(pd.DataFrame({"customer_key": pd.unique(column.dropna())}))
+        found = self.ids.inner_join(wanted, "customer_key").select("customer_key", "customer_id").execute()
+        named = pd.Series(found.customer_id.to_numpy(), index=found.customer_key.to_numpy())
+        return pd.Series(named.reindex(column.to_numpy()).to_numpy(), index=column.index, name=column.name)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """Table ``name`` executed, its customers named by id."""
+        df = self[name].execute()
+        person = KEYED_COLUMNS.get(name)
+        if person in df.columns:
+            df[person] = self.customer_ids(df[person])
+        return df
+
+    def customer_keyed(self, table: ibis.Table, column: str = "customer_id") -> ibis.Table:
+        """``table`` (the caller's, naming customers by id in ``column``) with ``column`` holding
+        the customers' keys, as the tables do (ids the store has never seen are dropped: no KPI
+        row can name them)."""
+        if self.ids is None or not table[column].type().is_string():
+            return table
+        k = self.ids
+        j = table.inner_join(k, table[column] == k.customer_id)
+        return j.select(*[k.customer_key.name(c) if c == column else table[c] for c in table.columns])
 
     def release(self) -> None:
         """Drop materialized building blocks (they live as temporary tables on the backend)."""

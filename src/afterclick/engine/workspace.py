@@ -89,7 +89,8 @@ class Workspace:
     def tables(self) -> Tables:
         if self._tables is None:
             # building blocks shared by several KPIs are computed once, as temporary tables
-            self._tables = Tables(self.store.tables(), materialize=lambda expr: expr.cache())
+            tables, ids = self.store.kpi_tables()
+            self._tables = Tables(tables, materialize=lambda expr: expr.cache(), ids=ids)
         return self._tables
 
     def refresh(self) -> None:
@@ -110,8 +111,8 @@ class Workspace:
         self.close()
 
     def table(self, name: str) -> pd.DataFrame:
-        """A canonical table as pandas (for notebooks; KPIs never do this)."""
-        return self.tables[name].execute()
+        """A canonical table as pandas (for notebooks; KPIs never do this), customers named by id."""
+        return self.tables.frame(name)
 
     # -- KPIs ----------------------------------------------------------------------------
     def kpi(self, kpi_id: str, **params: Any) -> KPIResult:
@@ -206,7 +207,7 @@ class Workspace:
 
     def refresh_table(self, name: str) -> None:
         """Re-read one table from the store (after a preparer wrote to it)."""
-        fresh = self.store.tables()
+        fresh = self.store.kpi_tables()[0]
         if self._tables is not None:
             self._tables.replace(name, fresh.get(name))
 
@@ -334,6 +335,8 @@ class Workspace:
                 else:
                     value, rows = done
             value = executed_scalar(value)
+            if rows is not None and "customer_id" in rows.columns:  # shown by id, never by key
+                rows["customer_id"] = self.tables.customer_ids(rows["customer_id"])
             if comp.explain is not None:
                 facts = {name: executed_fact(scalars[("fact", name)]) for name in comp.facts}
                 notes = (*notes, *comp.explain(facts, value))

@@ -54,6 +54,7 @@ from afterclick.store import (
     disk_full,
     disk_full_message,
 )
+from afterclick.store.keys import KEYED_TABLES, assign_keys
 
 
 def _noop(message: str, step: int, total: int) -> None:
@@ -340,6 +341,8 @@ def _load(con, task: _Task, staged: _Staged, prefix: str, ingest_id: str, fs: Fi
         # (leaving out the few rows set aside is cheaper than picking the many good ones)
         con.execute(f"INSERT INTO {into} SELECT {tag} FROM {prefix}_v "
                     f"WHERE _row NOT IN (SELECT _row FROM {c} WHERE _bad IS NOT NULL OR _stored)")
+    if new and spec.name in KEYED_TABLES:
+        assign_keys(con, spec.name, f"{INGEST_ID} = {_lit(ingest_id)}")
     if bad or staged.rejects:
         _quarantine(con, task, staged, prefix, ingest_id)
     if staged.rejects:

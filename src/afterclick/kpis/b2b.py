@@ -153,7 +153,7 @@ def _active_months(t: Tables) -> ir.Table:
     s = t["subscriptions"]
     s = s.filter(s.mrr > 0)
     kind = ibis.ifelse(s.account_id.notnull(), "account", "person")
-    return s.select(kind=kind, holder=s.account_id.fill_null(s.customer_id),
+    return s.select(kind=kind, holder=s.account_id.fill_null(s.customer_id.cast("string")),
                     idx=period_index(s.month, "month")).distinct()
 
 
@@ -181,7 +181,8 @@ def lead_windows(t: Tables, p: Params) -> ir.Table:
     hit = []
     for kind, col in (("account", "account_id"), ("person", "customer_id")):
         a = act.filter(act.kind == kind)
-        hit.append(lw.join(a, [a.holder == lw[col], a.idx == lw.end_idx]).select(hid="lead_id", hw="window"))
+        hit.append(lw.join(a, [a.holder == lw[col].cast("string"), a.idx == lw.end_idx]).select(
+            hid="lead_id", hw="window"))
     hits = hit[0].union(hit[1], distinct=True)
     out = lw.left_join(hits, [lw.lead_id == hits.hid, lw.window == hits.hw])
     return out.select(lw, active=hits.hid.notnull()).drop("end_idx")

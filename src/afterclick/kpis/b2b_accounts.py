@@ -235,7 +235,7 @@ def holder_months(t: Tables, p: Params) -> ir.Table:
     if p.end is not None:
         s = s.filter(s.month < p.end)
     s = s.mutate(kind=ibis.ifelse(s.account_id.notnull(), "account", "person"),
-                 holder=s.account_id.fill_null(s.customer_id), month=s.month.truncate("M"))
+                 holder=s.account_id.fill_null(s.customer_id.cast("string")), month=s.month.truncate("M"))
     hm = s.group_by(["kind", "holder", "month"]).aggregate(mrr=s.mrr.sum())
     hm = hm.mutate(idx=period_index(hm.month, "month"))
     paid = hm.filter(hm.mrr > 0)

@@ -13,6 +13,9 @@ What a DuckDB store promises (docs/store.md):
   KPIs); an ingest writes its rows in one transaction and its ingest-log rows, the commit marker,
   in a second one; rows of an ingest without a log row are removed when the store is next opened
   for writing, and hidden from a read-only store;
+* every customer id gets one integer key, at the ingest that first brings it, and keeps it
+  (``ac_customer_keys``; each row's in the hidden ``_customer_key``): the KPIs group and join on
+  it and show the ids (:mod:`afterclick.store.keys`);
 * one writer at a time: a writer holds ``<store>.lock`` (an advisory lock, removed on closing);
   the next waits up to ``AFTERCLICK_LOCK_TIMEOUT`` seconds, then stops with one line;
 * no connection it opens downloads or loads a DuckDB extension by itself (nothing goes on the

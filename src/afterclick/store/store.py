@@ -30,8 +30,11 @@ from afterclick.store.lock import (
     lock_timeout,
     wait_a_moment,
 )
+from afterclick.store.keys import KEYED_COLUMNS, KEYED_TABLES, assign_keys, unkeyed_rows
 from afterclick.store.snapshots import read_snapshots, save_snapshots
 from afterclick.store.tables import (
+    CUSTOMER_KEY,
+    CUSTOMER_KEYS,
     DEFAULT_MEMORY_LIMIT,
     DEFAULT_STORE,
     INGEST_ID,
@@ -261,8 +264,21 @@ class Store:
                     self.raw.execute(f'ALTER TABLE "{name}" ADD COLUMN "{col}" {duckdb_type(dtype)}')
             if INGEST_ID not in have:
                 self.raw.execute(f'ALTER TABLE "{name}" ADD COLUMN {INGEST_ID} VARCHAR')
+            if name in KEYED_TABLES and CUSTOMER_KEY not in have:
+                self.raw.execute(f'ALTER TABLE "{name}" ADD COLUMN {CUSTOMER_KEY} BIGINT')
         for name, cols in META_DDL.items():
             self.raw.execute(f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})')
+        # a store older than the customer keys (or rows written to it by hand): number them now
+        unkeyed = [n for n in KEYED_TABLES if unkeyed_rows(self.raw, n)]
+        if unkeyed:
+            self.raw.execute("BEGIN TRANSACTION")
+            try:
+                for name in unkeyed:
+                    assign_keys(self.raw, name)
+                self.raw.execute("COMMIT")
+            except BaseException:
+                self.raw.execute("ROLLBACK")
+                raise
 
     def _disconnect(self) -> None:
         con = getattr(self, "con", None)
@@ -307,11 +323,27 @@ class Store:
     def tables(self) -> dict[str, ibis.Table]:
         """Canonical tables that hold rows, as Ibis tables (canonical columns, in order: the
         ingest id stays in the store)."""
+        return self._tables(keyed=False)[0]
+
+    def kpi_tables(self) -> tuple[dict[str, ibis.Table], ibis.Table | None]:
+        """What the KPI engine reads: :meth:`tables` with each ``customer_id`` (and a deal's
+        ``primary_contact_id``) holding the customer's integer key instead of the id's text (see :mod:`afterclick.store.keys`), and
+        the keys (customer_id, customer_key) to name customers by; when some table that names
+        customers holds no keys (see :meth:`customer_keys`), the ids as they came and None."""
+        return self._tables(keyed=True)
+
+    def _tables(self, keyed: bool) -> tuple[dict[str, ibis.Table], ibis.Table | None]:
         out = {}
         for name, n in self.counts().items():
             if n > 0:
-                t = self._canonical(name)
-                cols = [c for c in TABLES[name].columns if c in t.columns]
+                out[name] = self._canonical(name)
+        ids = self.customer_keys(out) if keyed else None
+        for name, t in out.items():
+            cols = [c for c in TABLES[name].columns if c in t.columns]
+            if ids is not None and name in KEYED_TABLES:
+                keyed = KEYED_COLUMNS[name]
+                out[name] = t.select(*[t[CUSTOMER_KEY].name(c) if c == keyed else t[c] for c in cols])
+            else:
                 out[name] = t if list(t.columns) == cols else t.select(cols)
         existing = set(self.con.list_tables())
         for name in DERIVED_TABLES:
@@ -319,7 +351,23 @@ class Store:
                 t = self.con.table(name)
                 if int(t.count().execute()) > 0:
                     out[name] = t
-        return out
+        return out, ids
+
+    def customer_keys(self, tables: dict[str, ibis.Table] | None = None) -> ibis.Table | None:
+        """The customer keys (customer_id, customer_key) when every one of ``tables`` (the
+        canonical tables, by default) that names customers holds a key on each of its rows;
+        None otherwise (a read-only store older than the keys, tables of another backend's
+        catalogue made without them): the KPIs then read the ids' text."""
+        tables = {n: self._canonical(n) for n in self.table_names()} if tables is None else tables
+        if CUSTOMER_KEYS not in set(self.con.list_tables()):
+            return None
+        for name, t in tables.items():
+            if name in KEYED_TABLES and (CUSTOMER_KEY not in t.columns or self._unkeyed(name)):
+                return None
+        return self.con.table(CUSTOMER_KEYS)
+
+    def _unkeyed(self, name: str) -> bool:
+        return bool(unkeyed_rows(self.raw, name)) if self.is_duckdb else False
 
     # -- bookkeeping ---------------------------------------------------------------------
     def quarantine(self, ingest_id: str | None = None) -> pd.DataFrame:

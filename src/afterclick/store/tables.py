@@ -18,7 +18,11 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 #: The hidden column that ties each canonical row to its ingest (the ingest log's ingest_id).
 INGEST_ID = "_ingest_id"
 
+#: The hidden column that holds each row's customer as an integer (see :mod:`afterclick.store.keys`).
+CUSTOMER_KEY = "_customer_key"
+
 QUARANTINE = "ac_quarantine"
+CUSTOMER_KEYS = "ac_customer_keys"
 INGEST_LOG = "ac_ingest_log"
 SNAPSHOTS = "ac_kpi_snapshots"
 
@@ -32,6 +36,7 @@ META_DDL = {
         "table_name VARCHAR, source_file VARCHAR, sha256 VARCHAR, rows_read BIGINT, "
         "loaded BIGINT, already_stored BIGINT, quarantined BIGINT, details VARCHAR"
     ),
+    CUSTOMER_KEYS: "customer_id VARCHAR, customer_key BIGINT",
     SNAPSHOTS: (
         "run_id VARCHAR, computed_at TIMESTAMPTZ, kpi_id VARCHAR, period_start TIMESTAMPTZ, "
         "period_end TIMESTAMPTZ, grain VARCHAR, status VARCHAR, value DOUBLE, ci_low DOUBLE, "
