@@ -108,6 +108,8 @@ def build(size: str, seed: int, work: Path) -> Path:
         with Store(store) as st:
             s = ingest(st, src)
         print(f"ingested {s.loaded:,} rows in {time.perf_counter() - t:.1f} s", flush=True)
+    with Store(store):  # opened for writing once: a store kept from an older version is brought up to date
+        pass
     return store
 
 
@@ -185,10 +187,12 @@ def import_libraries() -> float:
     return time.perf_counter() - t
 
 
-def phase_engine(store: Path, scope: str) -> dict:
+def phase_engine(store: Path, scope: str, text_ids: bool = False) -> dict:
     import afterclick
 
     ws = afterclick.open(store, read_only=True)
+    if text_ids:  # the KPIs on the customer ids' text, as on a store made before the keys
+        ws.store.kpi_tables = lambda: (ws.store.tables(), None)
     ws.kpis(["reach.impressions"])  # warm the connection and the catalogue…
     ws.refresh()  # …but time every shared building block, that one's included
     derived = prepare_derived(ws, chosen_ids(scope))
@@ -364,6 +368,26 @@ def compare(engines: list[dict], scans: list[dict], pandas_: dict, store: Path) 
     return summary, per_kpi
 
 
+def text_ids_summary(engines: list[dict], texts: list[dict]) -> dict:
+    """The engine on integer customer keys against the engine on the ids' text (run by run, in
+    turns): median totals over the KPIs both computed, and whether every value agrees."""
+    ids = [k for k, e in engines[0]["kpis"].items()
+           if e["status"] == "computed" and texts[0]["kpis"].get(k, {}).get("status") == "computed"]
+    keyed = sorted(total(e, ids) for e in engines)
+    text = sorted(total(t, ids) for t in texts)
+    same = all(_close(engines[0]["kpis"][k]["value"], texts[0]["kpis"][k]["value"]) for k in ids)
+    return {"kpis_compared": len(ids), "engine_on_keys_s": round(keyed[len(keyed) // 2], 3),
+            "engine_on_text_ids_s": round(text[len(text) // 2], 3),
+            "text_ids_vs_keys": round(text[len(text) // 2] / keyed[len(keyed) // 2], 2),
+            "text_runs_s": [round(total(t, ids), 3) for t in texts], "values_agree": same}
+
+
+def _close(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)))
+
+
 def engine_values_for_check(store: Path) -> dict:
     import afterclick
 
@@ -385,27 +409,35 @@ def main() -> None:
                     help="runs of the engine and of the scans, taken in turns; the run with the "
                          "median total of each counts (a shared machine's speed drifts between "
                          "runs: all of them are recorded)")
-    ap.add_argument("--phase", choices=["engine", "scan", "pandas"], help=argparse.SUPPRESS)
+    ap.add_argument("--text-ids", action="store_true",
+                    help="also time the engine on the customer ids' text instead of their integer keys "
+                         "(in turns with the other runs), and record the keys' speed-up")
+    ap.add_argument("--phase", choices=["engine", "engine-text", "scan", "pandas"], help=argparse.SUPPRESS)
     ap.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.phase:
-        fn = {"engine": phase_engine, "scan": phase_scan, "pandas": phase_pandas}[args.phase]
+        fn = {"engine": phase_engine, "scan": phase_scan, "pandas": phase_pandas,
+              "engine-text": lambda store, scope: phase_engine(store, scope, text_ids=True)}[args.phase]
         print(json.dumps(fn(args.store, args.scope), default=str))
         return
 
     args.work.mkdir(parents=True, exist_ok=True)
     store = build(args.size, args.seed, args.work)
     load_before = os.getloadavg()[0]
-    engines, scans = [], []
+    engines, scans, texts = [], [], []
     for i in range(args.repeat):
         print(f"timing the engine and the bare column scans, run {i + 1} of {args.repeat}…", flush=True)
         engines.append(run_child("engine", store, args.scope))
         scans.append(run_child("scan", store, args.scope))
+        if args.text_ids:
+            texts.append(run_child("engine-text", store, args.scope))
     print("timing pandas…", flush=True)
     pandas_ = run_child("pandas", store, args.scope)
     summary, per_kpi = compare(engines, scans, pandas_, store)
     summary["load_average_1min"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    if texts:
+        summary["text_ids"] = text_ids_summary(engines, texts)
 
     import duckdb
 

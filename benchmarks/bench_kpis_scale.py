@@ -54,6 +54,10 @@ def replicate(source: Path, copies: int) -> Path:
 
     out = source.with_name(f"{source.stem}-x{copies}.duckdb")
     if out.exists():
+        from afterclick.store import Store
+
+        with Store(out):  # opened for writing once: one kept from an older version is brought up to date
+            pass
         return out
     started = time.perf_counter()
     partial = out.with_suffix(".partial")

@@ -22,7 +22,7 @@ from bench_kpis import FOUNDATION_KPIS  # noqa: E402
 def test_bench_kpis_small(tmp_path):
     out = tmp_path / "kpis-small.json"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_kpis.py"), "--size", "small", "--repeat", "2",
+        [sys.executable, str(ROOT / "benchmarks" / "bench_kpis.py"), "--size", "small", "--repeat", "2", "--text-ids",
          "--work", str(tmp_path / "work"), "--out", str(out)],
         capture_output=True, text=True, timeout=900,
     )
@@ -46,6 +46,9 @@ def test_bench_kpis_small(tmp_path):
                                "engine faster than pandas", "engine peak memory under 2 GB"}
     assert s["worst_kpi"]["engine_vs_scan"] == max(r["engine_vs_scan"] for r in per.values())
     assert {"before", "after"} == set(s["load_average_1min"])
+    # the same KPIs on the customer ids' text, timed in turns: the same values
+    text = s["text_ids"]
+    assert text["values_agree"] and text["kpis_compared"] == len(per) and len(text["text_runs_s"]) == 2
     # the KPIs above 5x by more than a few queries' worth of fixed cost are a subset of those above 5x
     assert s["query_floor_s"] > 0
     assert set(s["kpis_above_5x_scan_by_more_than_3_query_floors"]) <= set(s["kpis_above_5x_scan"])

@@ -248,16 +248,14 @@ def _weighted_activity(t: Tables, p: Params) -> ir.Table:
     ev = events(t, p)
     ev = ev.filter(ev.event.isin(tuple(EVENT_WEIGHTS)))
     w_ev = ibis.cases(*((ev.event == k, w) for k, w in EVENT_WEIGHTS.items()), else_=0)
-    person = ev.customer_id
     if t.ids is not None:
-        # events name customers by key, messages their authors by id: one person, one name
-        # ("k<key>" for a customer, "a<id>" for an author the store knows no customer of)
+        # events name customers by key, messages their authors by id: an author who is a customer
+        # takes the key, one the store knows no customer of a negative number of their own
         k = t.ids
-        acts = acts.left_join(k, acts.person == k.customer_id).select(
-            person=ibis.ifelse(k.customer_key.isnull(), "a" + acts.person, "k" + k.customer_key.cast("string")),
-            ts=acts.ts, weight=acts.weight)
-        person = "k" + ev.customer_id.cast("string")
-    return acts.union(ev.select(person=person, ts=ev.ts, weight=w_ev.cast("float64")))
+        j = acts.left_join(k, acts.person == k.customer_id)
+        stranger = -(ibis.dense_rank().over(order_by=j.person) + 1)
+        acts = j.select(person=j.customer_key.fill_null(stranger), ts=j.ts, weight=j.weight)
+    return acts.union(ev.select(person=ev.customer_id, ts=ev.ts, weight=w_ev.cast("float64")))
 
 
 #: The engagement levels weigh messages and events: their months end where the later of the two does.
