@@ -327,9 +327,10 @@ class Store:
 
     def kpi_tables(self) -> tuple[dict[str, ibis.Table], ibis.Table | None]:
         """What the KPI engine reads: :meth:`tables` with each ``customer_id`` (and a deal's
-        ``primary_contact_id``) holding the customer's integer key instead of the id's text (see :mod:`afterclick.store.keys`), and
-        the keys (customer_id, customer_key) to name customers by; when some table that names
-        customers holds no keys (see :meth:`customer_keys`), the ids as they came and None."""
+        ``primary_contact_id``) holding the customer's integer key instead of the id's text (see
+        :mod:`afterclick.store.keys`), and the keys (customer_id, customer_key) to name customers
+        by; when some table that names customers holds no keys (see :meth:`customer_keys`), the
+        ids as they came and None."""
         return self._tables(keyed=True)
 
     def _tables(self, keyed: bool) -> tuple[dict[str, ibis.Table], ibis.Table | None]:
@@ -341,8 +342,8 @@ class Store:
         for name, t in out.items():
             cols = [c for c in TABLES[name].columns if c in t.columns]
             if ids is not None and name in KEYED_TABLES:
-                keyed = KEYED_COLUMNS[name]
-                out[name] = t.select(*[t[CUSTOMER_KEY].name(c) if c == keyed else t[c] for c in cols])
+                person = KEYED_COLUMNS[name]
+                out[name] = t.select(*[t[CUSTOMER_KEY].name(c) if c == person else t[c] for c in cols])
             else:
                 out[name] = t if list(t.columns) == cols else t.select(cols)
         existing = set(self.con.list_tables())
