@@ -33,6 +33,9 @@ def indicators(_value, rows: pd.DataFrame | None, *, outcome: str, what: str, fe
     if rows is None or len(rows) == 0:
         return Outcome(None, None, notes=(f"No customer was first active {OUTCOME_TO_DAYS}+ days before "
                                           "the data end, so no outcome can be observed yet.",))
+    # in one order whatever order the backend grouped them in: the fit adds up in that order
+    keys = [c for c in rows.columns if c not in ("customers", "spend_180", "first_ts")]  # the pattern
+    rows = rows.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
     train, test_from = time_split(rows, train_share)
     spend = rows["spend_180"].to_numpy(dtype=float) if rows["spend_180"].notna().any() else None
     try:
