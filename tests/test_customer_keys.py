@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,24 +70,32 @@ def test_a_failed_ingest_leaves_the_numbering_as_it_was(tmp_path):
 
 
 def test_kpi_rows_name_customers_by_id_and_a_grouping_by_id_still_groups(tmp_path):
-    buyers = [f"cust-{i:03d}" for i in range(40)]
-    tx = [{"order_id": f"o{i}-{k}", "customer_id": c, "ts": f"2025-0{1 + k}-{1 + i % 27:02d} 10:00:00",
-           "amount": 20.0 + i + k} for i, c in enumerate(buyers) for k in range(1 + i % 3)]
+    rng = np.random.default_rng(3)  # 80 buyers over 500 days: enough for the CLV models to fit
+    buyers = [f"cust-{i:03d}" for i in range(80)]
+    tx = []
+    for i, c in enumerate(buyers):
+        first, n = int(rng.integers(0, 200)), int(rng.geometric(0.4))
+        days = sorted({first, *(first + int(x) for x in rng.integers(1, 500 - first, size=n - 1))})
+        tx += [{"order_id": f"o{i}-{k}", "customer_id": c, "amount": round(float(rng.gamma(4, 10)), 2),
+                "ts": str(pd.Timestamp("2024-01-01 10:00") + pd.Timedelta(days=d))} for k, d in enumerate(days)]
     path = csv_store(tmp_path, transactions=tx)
     with afterclick.open(path, read_only=True) as ws:
         assert ws.tables.ids is not None  # the KPIs read keys
         assert ws.tables["transactions"].customer_id.type().is_integer()
         assert set(ws.table("transactions").customer_id) == set(buyers)  # shown by id
         r = ws.kpi("value.predicted_clv")
-        if r.rows is not None:
-            assert set(r.rows.customer_id) <= set(buyers)
-        groups = afterclick_ibis_table({"customer_id": buyers, "half": ["a"] * 20 + ["b"] * 20})
+        assert r.ok and set(r.rows.customer_id) == set(buyers), r.reason or r.notes
+        groups = _memtable({"customer_id": buyers, "half": ["a"] * 40 + ["b"] * 40})
         by = ws.kpi_by("value.repeat_purchase_rate", groups)
         named = by.rows[by.rows["half"].notna()]
-        assert list(named["half"]) == ["a", "b"] and named["n"].sum() == 40
+        assert list(named["half"]) == ["a", "b"] and named["n"].sum() == 80
+        days = pd.DataFrame(tx).assign(day=lambda d: d.ts.str[:10]).groupby("customer_id").day.nunique()
+        for half, who in (("a", buyers[:40]), ("b", buyers[40:])):  # repeat buyers per half, by hand
+            want = (days[who] >= 2).mean()
+            assert named.loc[named["half"] == half, "value"].iloc[0] == pytest.approx(want, rel=1e-12)
 
 
-def afterclick_ibis_table(columns: dict) -> object:
+def _memtable(columns: dict) -> object:
     import ibis
 
     return ibis.memtable(pd.DataFrame(columns))
