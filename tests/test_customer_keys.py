@@ -110,7 +110,7 @@ def _strip_keys(path) -> None:
         con.execute(f"DROP TABLE {CUSTOMER_KEYS}")
 
 
-def _all(path) -> dict:
+def _all(path) -> tuple[dict, bool]:
     with afterclick.open(path, read_only=True) as ws:
         return {r.id: (r.status.value, r.value, r.rows) for r in ws.kpis()}, ws.tables.ids is not None
 
